@@ -1,0 +1,9 @@
+//! podfeed turns a podcast's website into a complete podcast RSS feed.
+//!
+//! The pipeline, one module per stage: [`recipe`] → [`crawl`] → [`fetch`] → [`extract`] →
+//! [`store`] → [`feed`] → [`publish`], wired together by [`pipeline`].
+
+pub mod extract;
+pub mod model;
+pub mod parse;
+pub mod recipe;

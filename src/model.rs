@@ -1,0 +1,86 @@
+//! The plain types that cross pipeline stages.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// One episode as extracted from its page, plus what the enclosure probe learned.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Episode {
+    /// Stable identity: the recipe's `guid` rule, else the canonical link, else the page URL.
+    pub guid: String,
+    /// The page the episode was extracted from.
+    pub page_url: String,
+    pub link: String,
+    pub title: String,
+    #[serde(default)]
+    pub published: Option<DateTime<Utc>>,
+    pub enclosure: Enclosure,
+    /// Seconds.
+    #[serde(default)]
+    pub duration: Option<u64>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Sanitized HTML with absolute URLs.
+    #[serde(default)]
+    pub content: Option<String>,
+    #[serde(default)]
+    pub image: Option<String>,
+    #[serde(default)]
+    pub episode: Option<u32>,
+}
+
+/// The audio file of an episode. `url` is always the one the page gave, never a redirect target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enclosure {
+    pub url: String,
+    #[serde(default)]
+    pub length: Option<u64>,
+    #[serde(default)]
+    pub mime_type: Option<String>,
+}
+
+/// What a HEAD (or ranged GET) of an enclosure told us.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Probe {
+    pub length: Option<u64>,
+    pub mime_type: Option<String>,
+}
+
+/// A downloaded HTML page, decoded to text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    /// The URL we asked for (the cache key).
+    pub url: String,
+    /// Where redirects ended; relative links resolve against this.
+    pub final_url: String,
+    pub html: String,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub fetched_at: DateTime<Utc>,
+}
+
+/// What one run did, printed by `--json` and summarized on stderr.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RunSummary {
+    /// Episodes seen for the first time.
+    pub new: u64,
+    /// Episodes whose extracted data changed.
+    pub updated: u64,
+    /// Episodes fetched (or re-extracted) again with nothing changed.
+    pub unchanged: u64,
+    /// Pages that could not be fetched; their previous data is kept.
+    pub failed: u64,
+    /// Pages that are not feed items (no audio URL).
+    pub skipped: u64,
+    /// Items in the written feed.
+    pub items: u64,
+    /// HTTP requests made, of every kind.
+    pub requests: u64,
+    /// Bytes of response bodies downloaded.
+    pub bytes: u64,
+    pub elapsed_ms: u64,
+    /// Whether the published feed file was replaced.
+    pub feed_changed: bool,
+    /// One line per failed or skipped page: `URL: reason`.
+    pub problems: Vec<String>,
+}

@@ -1,0 +1,305 @@
+//! Lenient parsers for the dates and durations that podcast websites write.
+//!
+//! A date without a time of day is pinned to 12:00 UTC: a fixed time keeps `pubDate` from drifting
+//! between runs, and noon keeps the calendar day the same in every time zone from UTC-11 to UTC+11.
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+
+/// The time of day given to dates that carry none.
+pub const DATE_ONLY_TIME: NaiveTime = match NaiveTime::from_hms_opt(12, 0, 0) {
+    Some(t) => t,
+    None => panic!("12:00:00 is a valid time"),
+};
+
+/// Parses a date with an explicit strftime `format`, falling back to a date-only reading of it.
+pub fn date_with_format(text: &str, format: &str) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    if let Ok(dt) = DateTime::parse_from_str(text, format) {
+        return Some(dt.with_timezone(&Utc));
+    }
+    if let Ok(dt) = NaiveDateTime::parse_from_str(text, format) {
+        return Some(Utc.from_utc_datetime(&dt));
+    }
+    NaiveDate::parse_from_str(text, format).ok().map(at_fixed_time)
+}
+
+/// Parses RFC 3339, RFC 2822, ISO 8601 dates and date-times, and written dates such as
+/// "August 16, 2017", "16 August 2017" or AP style "Sept. 9, 2024".
+pub fn date(text: &str) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    if let Ok(dt) = DateTime::parse_from_rfc3339(text) {
+        return Some(dt.with_timezone(&Utc));
+    }
+    if let Ok(dt) = DateTime::parse_from_rfc2822(text) {
+        return Some(dt.with_timezone(&Utc));
+    }
+    iso_without_offset(text).or_else(|| written_date(text))
+}
+
+fn iso_without_offset(text: &str) -> Option<DateTime<Utc>> {
+    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"] {
+        if let Ok(dt) = NaiveDateTime::parse_from_str(text, format) {
+            return Some(Utc.from_utc_datetime(&dt));
+        }
+    }
+    for format in ["%Y-%m-%d %H:%M:%S%z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%:z"] {
+        if let Ok(dt) = DateTime::<FixedOffset>::parse_from_str(text, format) {
+            return Some(dt.with_timezone(&Utc));
+        }
+    }
+    for format in ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d"] {
+        if let Ok(d) = NaiveDate::parse_from_str(text, format) {
+            return Some(at_fixed_time(d));
+        }
+    }
+    None
+}
+
+/// "August 16, 2017", "Aug 16 2017", "Sept. 9, 2024", "16 August 2017", "Tuesday, August 16, 2017".
+fn written_date(text: &str) -> Option<DateTime<Utc>> {
+    let words: Vec<&str> = text
+        .split(|c: char| c.is_whitespace() || c == ',' || c == '.' || c == '-' || c == '/')
+        .filter(|w| !w.is_empty())
+        .collect();
+    let month_at = words.iter().position(|w| month_number(w).is_some())?;
+    let month = month_number(words[month_at])?;
+    let numbers: Vec<u32> = words
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != month_at)
+        .filter_map(|(_, w)| day_or_year(w))
+        .collect();
+    let (day, year) = match numbers.as_slice() {
+        [a, b, ..] if *b >= 1000 => (*a, *b),
+        [a, b, ..] if *a >= 1000 => (*b, *a),
+        _ => return None,
+    };
+    NaiveDate::from_ymd_opt(year as i32, month, day).map(at_fixed_time)
+}
+
+/// "16", "16th", "1st", "2024"; anything else is not part of a date.
+fn day_or_year(word: &str) -> Option<u32> {
+    let (digits, suffix) = word.split_at(word.find(|c: char| !c.is_ascii_digit()).unwrap_or(word.len()));
+    let ordinal = matches!(suffix.to_ascii_lowercase().as_str(), "" | "st" | "nd" | "rd" | "th");
+    if digits.is_empty() || !ordinal {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// Full names, three-letter abbreviations and AP style ("Sept").
+fn month_number(word: &str) -> Option<u32> {
+    const MONTHS: [&str; 12] = [
+        "january", "february", "march", "april", "may", "june", "july", "august", "september",
+        "october", "november", "december",
+    ];
+    let word = word.to_ascii_lowercase();
+    if word.len() < 3 || word.bytes().any(|b| !b.is_ascii_alphabetic()) {
+        return None;
+    }
+    MONTHS
+        .iter()
+        .position(|m| m.starts_with(&word))
+        .map(|i| i as u32 + 1)
+}
+
+fn at_fixed_time(date: NaiveDate) -> DateTime<Utc> {
+    Utc.from_utc_datetime(&date.and_time(DATE_ONLY_TIME))
+}
+
+/// Parses a duration into seconds: "3125", "52:05", "1:02:05", "PT52M", "PT1H3M5S",
+/// "52 min", "1 hr 3 min", "1h 3m 5s", "45 minutes".
+pub fn duration(text: &str) -> Option<u64> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Some(seconds);
+    }
+    if let Ok(seconds) = text.parse::<f64>() {
+        return (seconds.is_finite() && seconds >= 0.0).then_some(seconds.round() as u64);
+    }
+    clock(text)
+        .or_else(|| iso8601_duration(text))
+        .or_else(|| spelled_duration(text))
+}
+
+/// "MM:SS" or "H:MM:SS".
+fn clock(text: &str) -> Option<u64> {
+    let parts: Vec<&str> = text.split(':').collect();
+    if !(2..=3).contains(&parts.len()) || parts.iter().any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit())) {
+        return None;
+    }
+    let numbers: Vec<u64> = parts.iter().map(|p| p.parse().ok()).collect::<Option<_>>()?;
+    if numbers[1..].iter().any(|n| *n >= 60) {
+        return None;
+    }
+    Some(numbers.iter().fold(0, |total, n| total * 60 + n))
+}
+
+/// "PT52M", "PT1H3M5S", "P1DT2H" (days are allowed; months and years are not durations of audio).
+fn iso8601_duration(text: &str) -> Option<u64> {
+    let upper = text.to_ascii_uppercase();
+    let rest = upper.strip_prefix('P')?;
+    let (days, time) = match rest.split_once('T') {
+        Some((d, t)) => (d, t),
+        None => (rest, ""),
+    };
+    let mut total = 0f64;
+    if !days.is_empty() {
+        total += days.strip_suffix('D')?.parse::<f64>().ok()? * 86_400.0;
+    }
+    let mut number = String::new();
+    let mut saw_unit = !days.is_empty();
+    for c in time.chars() {
+        match c {
+            '0'..='9' | '.' => number.push(c),
+            'H' | 'M' | 'S' => {
+                let value: f64 = number.parse().ok()?;
+                number.clear();
+                total += value * match c { 'H' => 3600.0, 'M' => 60.0, _ => 1.0 };
+                saw_unit = true;
+            }
+            _ => return None,
+        }
+    }
+    (saw_unit && number.is_empty()).then_some(total.round() as u64)
+}
+
+/// "52 min", "1 hr 3 min", "1h 3m 5s", "1 hour, 3 minutes".
+fn spelled_duration(text: &str) -> Option<u64> {
+    let lower = text.to_lowercase();
+    let mut total = 0u64;
+    let mut number: Option<u64> = None;
+    let mut saw_unit = false;
+    let mut chars = lower.chars().peekable();
+    while let Some(&c) = chars.peek() {
+        if c.is_ascii_digit() {
+            let mut digits = String::new();
+            while let Some(&d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                digits.push(d);
+                chars.next();
+            }
+            if number.is_some() {
+                return None;
+            }
+            number = Some(digits.parse().ok()?);
+        } else if c.is_alphabetic() {
+            let mut word = String::new();
+            while let Some(&w) = chars.peek().filter(|w| w.is_alphabetic()) {
+                word.push(w);
+                chars.next();
+            }
+            let unit = match word.as_str() {
+                "h" | "hr" | "hrs" | "hour" | "hours" => 3600,
+                "m" | "min" | "mins" | "minute" | "minutes" => 60,
+                "s" | "sec" | "secs" | "second" | "seconds" => 1,
+                "and" => continue,
+                _ => return None,
+            };
+            total += number.take()? * unit;
+            saw_unit = true;
+        } else {
+            chars.next();
+        }
+    }
+    (saw_unit && number.is_none()).then_some(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn dates_with_time_and_offset() {
+        assert_eq!(date("2019-08-16T09:30:00-04:00"), Some(utc("2019-08-16T13:30:00Z")));
+        assert_eq!(date("Fri, 16 Aug 2019 09:30:00 -0400"), Some(utc("2019-08-16T13:30:00Z")));
+        assert_eq!(date("Fri, 16 Aug 2019 13:30:00 GMT"), Some(utc("2019-08-16T13:30:00Z")));
+        assert_eq!(date("2019-08-16T13:30:00"), Some(utc("2019-08-16T13:30:00Z")));
+        assert_eq!(date("2019-08-16 13:30"), Some(utc("2019-08-16T13:30:00Z")));
+    }
+
+    #[test]
+    fn date_only_forms_get_noon_utc() {
+        let noon = Some(utc("2017-08-16T12:00:00Z"));
+        for text in [
+            "2017-08-16",
+            "August 16, 2017",
+            "Aug 16, 2017",
+            "Aug. 16, 2017",
+            "16 August 2017",
+            "Wednesday, August 16, 2017",
+            "August 16th, 2017",
+            "  august 16 2017 ",
+        ] {
+            assert_eq!(date(text), noon, "{text}");
+        }
+    }
+
+    #[test]
+    fn ap_style_dates() {
+        assert_eq!(date("Sept. 9, 2024"), Some(utc("2024-09-09T12:00:00Z")));
+        assert_eq!(date("Jan. 3, 2023"), Some(utc("2023-01-03T12:00:00Z")));
+        assert_eq!(date("March 5, 2020"), Some(utc("2020-03-05T12:00:00Z")));
+    }
+
+    #[test]
+    fn date_only_is_stable_between_calls() {
+        assert_eq!(date("May 1, 2021"), date("May 1, 2021"));
+    }
+
+    #[test]
+    fn not_dates() {
+        for text in ["", "yesterday", "Episode 12", "2017", "Sept. 31, 2024", "Maybe 5, 2020"] {
+            assert_eq!(date(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn explicit_formats() {
+        assert_eq!(date_with_format("16/08/2017", "%d/%m/%Y"), Some(utc("2017-08-16T12:00:00Z")));
+        assert_eq!(
+            date_with_format("16.08.2017 21:05", "%d.%m.%Y %H:%M"),
+            Some(utc("2017-08-16T21:05:00Z"))
+        );
+        assert_eq!(date_with_format("2017-08-16", "%d/%m/%Y"), None);
+    }
+
+    #[test]
+    fn durations() {
+        let cases = [
+            ("3125", 3125),
+            ("52:05", 3125),
+            ("1:02:05", 3725),
+            ("01:02:05", 3725),
+            ("PT52M", 3120),
+            ("PT1H3M5S", 3785),
+            ("pt45m30s", 2730),
+            ("52 min", 3120),
+            ("1 hr 3 min", 3780),
+            ("1h 3m 5s", 3785),
+            ("1 hour, 3 minutes", 3780),
+            ("45 minutes", 2700),
+            ("2 hours and 1 second", 7201),
+            ("3125.4", 3125),
+        ];
+        for (text, seconds) in cases {
+            assert_eq!(duration(text), Some(seconds), "{text}");
+        }
+    }
+
+    #[test]
+    fn not_durations() {
+        for text in ["", "soon", "1:75", "PT", "P", "12 parsecs", "min", "1 2 min", "-5"] {
+            assert_eq!(duration(text), None, "{text}");
+        }
+    }
+}

@@ -1,0 +1,574 @@
+//! The recipe: what one site looks like. Parsed from TOML, validated, and compiled once into
+//! selectors and regexes that every stage shares.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use regex::Regex;
+use scraper::Selector;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use url::Url;
+
+/// An invalid recipe: which file, which key, and why. Always exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {key}: {reason}", file.display())]
+pub struct RecipeError {
+    pub file: PathBuf,
+    /// Dotted path of the offending key, e.g. `episode.audio[1].css`; `(file)` for the whole file.
+    pub key: String,
+    pub reason: String,
+}
+
+/// The default `User-Agent`: names podfeed and its version so site owners know who is calling.
+pub const DEFAULT_USER_AGENT: &str = concat!(
+    "podfeed/",
+    env!("CARGO_PKG_VERSION"),
+    " (+https://github.com/podfeed/podfeed)"
+);
+
+// ---------------------------------------------------------------------------------------------
+// The file as written
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecipeFile {
+    feed: Channel,
+    #[serde(default)]
+    output: Output,
+    crawl: CrawlFile,
+    #[serde(default)]
+    http: Http,
+    episode: EpisodeRulesFile,
+}
+
+/// `[feed]`: the channel's metadata.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Channel {
+    /// The show's name.
+    pub title: String,
+    /// The show's website.
+    pub link: String,
+    /// What the show is about.
+    pub description: String,
+    /// An RFC 5646 language tag such as `en-us`.
+    pub language: Option<String>,
+    /// Written as `itunes:author`.
+    pub author: Option<String>,
+    /// Cover art URL (Apple asks for 1400–3000 px square).
+    pub image: Option<String>,
+    /// iTunes categories; `"Parent/Child"` for a subcategory.
+    #[serde(default)]
+    pub categories: Vec<String>,
+    /// `itunes:explicit` for the show.
+    #[serde(default)]
+    pub explicit: bool,
+    /// `itunes:owner`.
+    pub owner: Option<Owner>,
+    /// Where the feed will be served; written as `atom:link rel="self"`.
+    pub self_url: Option<String>,
+    /// Keep only the newest N items; 0 keeps every episode.
+    #[serde(default)]
+    pub max_items: usize,
+}
+
+/// `[feed] owner`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Owner {
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+/// `[output]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Output {
+    /// The feed file; `--out` overrides it. Relative paths are relative to the working directory.
+    #[serde(default = "Output::default_path")]
+    pub path: PathBuf,
+    /// Also write an `index.html` beside the feed.
+    #[serde(default)]
+    pub html: bool,
+}
+
+impl Output {
+    fn default_path() -> PathBuf {
+        PathBuf::from("public/feed.xml")
+    }
+}
+
+impl Default for Output {
+    fn default() -> Self {
+        Output { path: Output::default_path(), html: false }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CrawlFile {
+    start: Vec<String>,
+    episodes: String,
+    follow: Option<String>,
+    #[serde(default = "default_max_pages")]
+    max_pages: usize,
+    scope: Option<Vec<String>>,
+}
+
+fn default_max_pages() -> usize {
+    2000
+}
+
+/// `[http]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Http {
+    /// Episode pages in flight at once.
+    #[serde(default = "Http::default_concurrency")]
+    pub concurrency: usize,
+    /// Requests in flight to one host; defaults to `concurrency`.
+    pub per_host: Option<usize>,
+    /// Timeout of one request, in seconds.
+    #[serde(default = "Http::default_timeout")]
+    pub timeout_secs: u64,
+    /// Retries after a connect error, a timeout, a 429 or a 5xx.
+    #[serde(default = "Http::default_retries")]
+    pub retries: u32,
+    #[serde(default = "Http::default_user_agent")]
+    pub user_agent: String,
+    /// Pages larger than this are refused, so one bad URL cannot exhaust memory.
+    #[serde(default = "Http::default_max_page_bytes")]
+    pub max_page_bytes: u64,
+}
+
+impl Http {
+    fn default_concurrency() -> usize {
+        32
+    }
+    fn default_timeout() -> u64 {
+        20
+    }
+    fn default_retries() -> u32 {
+        3
+    }
+    fn default_user_agent() -> String {
+        DEFAULT_USER_AGENT.to_string()
+    }
+    fn default_max_page_bytes() -> u64 {
+        5 * 1024 * 1024
+    }
+
+    /// Requests in flight to one host.
+    pub fn per_host(&self) -> usize {
+        self.per_host.unwrap_or(self.concurrency)
+    }
+}
+
+impl Default for Http {
+    fn default() -> Self {
+        Http {
+            concurrency: Http::default_concurrency(),
+            per_host: None,
+            timeout_secs: Http::default_timeout(),
+            retries: Http::default_retries(),
+            user_agent: Http::default_user_agent(),
+            max_page_bytes: Http::default_max_page_bytes(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EpisodeRulesFile {
+    title: RulesFile,
+    audio: RulesFile,
+    link: Option<RulesFile>,
+    guid: Option<RulesFile>,
+    published: Option<RulesFile>,
+    duration: Option<RulesFile>,
+    description: Option<RulesFile>,
+    content: Option<RulesFile>,
+    image: Option<RulesFile>,
+    episode: Option<RulesFile>,
+}
+
+/// One rule as written: `{ css = "...", attr = "...", ... }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    css: String,
+    attr: Option<String>,
+    #[serde(default)]
+    html: bool,
+    json: Option<String>,
+    regex: Option<String>,
+    format: Option<String>,
+}
+
+/// A field's value: one rule, or a list of rules tried in order.
+#[derive(Debug)]
+struct RulesFile(Vec<RuleFile>);
+
+impl<'de> Deserialize<'de> for RulesFile {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct RulesVisitor;
+        impl<'de> Visitor<'de> for RulesVisitor {
+            type Value = RulesFile;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a rule such as { css = \"h1\" } or a list of rules")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RulesFile, A::Error> {
+                RuleFile::deserialize(de::value::MapAccessDeserializer::new(map)).map(|r| RulesFile(vec![r]))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<RulesFile, A::Error> {
+                Vec::<RuleFile>::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(RulesFile)
+            }
+        }
+        deserializer.deserialize_any(RulesVisitor)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The compiled recipe
+
+/// A validated recipe with its selectors and regexes compiled.
+#[derive(Debug)]
+pub struct Recipe {
+    /// The file's stem; names the default cache folder.
+    pub name: String,
+    pub path: PathBuf,
+    pub feed: Channel,
+    pub output: Output,
+    pub crawl: Crawl,
+    pub http: Http,
+    pub episode: EpisodeRules,
+}
+
+/// `[crawl]`, compiled.
+#[derive(Debug)]
+pub struct Crawl {
+    pub start: Vec<Url>,
+    /// Links on listing pages to episode pages.
+    pub episodes: Selector,
+    /// Links on listing pages to more listing pages.
+    pub follow: Option<Selector>,
+    pub max_pages: usize,
+    /// Hosts that may be fetched.
+    pub scope: Vec<String>,
+}
+
+impl Crawl {
+    /// Whether a URL is http(s) on a host the recipe allows.
+    pub fn in_scope(&self, url: &Url) -> bool {
+        matches!(url.scheme(), "http" | "https")
+            && url.host_str().is_some_and(|host| self.scope.iter().any(|s| s.eq_ignore_ascii_case(host)))
+    }
+}
+
+/// `[episode]`, compiled: each field's rules in the order they are tried.
+#[derive(Debug)]
+pub struct EpisodeRules {
+    pub title: Vec<Rule>,
+    pub audio: Vec<Rule>,
+    pub link: Vec<Rule>,
+    pub guid: Vec<Rule>,
+    pub published: Vec<Rule>,
+    pub duration: Vec<Rule>,
+    pub description: Vec<Rule>,
+    pub content: Vec<Rule>,
+    pub image: Vec<Rule>,
+    pub episode: Vec<Rule>,
+}
+
+/// One compiled rule.
+#[derive(Debug)]
+pub struct Rule {
+    pub css: Selector,
+    /// Take this attribute instead of the element's text.
+    pub attr: Option<String>,
+    /// Take the element's inner HTML (sanitized later) instead of its text.
+    pub html: bool,
+    /// A JSON pointer into the selected string.
+    pub json: Option<String>,
+    /// Keep the first capture group (or the whole match when there is none).
+    pub regex: Option<Regex>,
+    /// strftime format for dates.
+    pub format: Option<String>,
+}
+
+impl Recipe {
+    /// Reads and validates a recipe file.
+    pub fn load(path: &Path) -> Result<Recipe, RecipeError> {
+        let text = std::fs::read_to_string(path).map_err(|e| RecipeError {
+            file: path.to_path_buf(),
+            key: "(file)".into(),
+            reason: format!("cannot read: {e}"),
+        })?;
+        Recipe::parse(&text, path)
+    }
+
+    /// Validates recipe text; `path` names it in errors and gives the recipe its name.
+    pub fn parse(text: &str, path: &Path) -> Result<Recipe, RecipeError> {
+        let err = |key: &str, reason: String| RecipeError { file: path.to_path_buf(), key: key.to_string(), reason };
+        let deserializer = toml::Deserializer::parse(text).map_err(|e| err("(file)", toml_reason(&e, text)))?;
+        let file: RecipeFile = serde_path_to_error::deserialize(deserializer).map_err(|e| {
+            let key = e.path().to_string();
+            err(if key == "." { "(file)" } else { &key }, toml_reason(e.inner(), text))
+        })?;
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .filter(|s| !s.is_empty())
+            .unwrap_or("recipe")
+            .to_string();
+        compile(file, name, path).map_err(|(key, reason)| err(&key, reason))
+    }
+}
+
+fn toml_reason(e: &toml::de::Error, text: &str) -> String {
+    let message = e.message().trim();
+    match e.span() {
+        Some(span) => format!("{message} (line {})", text[..span.start.min(text.len())].matches('\n').count() + 1),
+        None => message.to_string(),
+    }
+}
+
+type Invalid = (String, String);
+
+fn compile(file: RecipeFile, name: String, path: &Path) -> Result<Recipe, Invalid> {
+    let invalid = |key: &str, reason: String| (key.to_string(), reason);
+    url_key("feed.link", &file.feed.link)?;
+    for (key, value) in [("feed.image", &file.feed.image), ("feed.self_url", &file.feed.self_url)] {
+        if let Some(value) = value {
+            url_key(key, value)?;
+        }
+    }
+    if file.feed.title.trim().is_empty() {
+        return Err(invalid("feed.title", "must not be empty".into()));
+    }
+    let http = file.http;
+    if http.concurrency == 0 {
+        return Err(invalid("http.concurrency", "must be at least 1".into()));
+    }
+    if http.per_host == Some(0) {
+        return Err(invalid("http.per_host", "must be at least 1".into()));
+    }
+    if http.timeout_secs == 0 {
+        return Err(invalid("http.timeout_secs", "must be at least 1".into()));
+    }
+    Ok(Recipe {
+        name,
+        path: path.to_path_buf(),
+        feed: file.feed,
+        output: file.output,
+        crawl: compile_crawl(file.crawl)?,
+        http,
+        episode: compile_episode_rules(file.episode)?,
+    })
+}
+
+fn url_key(key: &str, value: &str) -> Result<Url, Invalid> {
+    let url = Url::parse(value).map_err(|e| (key.to_string(), format!("{value:?} is not an absolute URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err((key.to_string(), format!("{value:?} is not an http(s) URL")));
+    }
+    Ok(url)
+}
+
+fn compile_crawl(crawl: CrawlFile) -> Result<Crawl, Invalid> {
+    if crawl.start.is_empty() {
+        return Err(("crawl.start".into(), "needs at least one URL".into()));
+    }
+    let start = crawl
+        .start
+        .iter()
+        .enumerate()
+        .map(|(i, u)| url_key(&format!("crawl.start[{i}]"), u))
+        .collect::<Result<Vec<_>, _>>()?;
+    let scope = crawl.scope.unwrap_or_else(|| {
+        let mut hosts: Vec<String> = start.iter().filter_map(|u| u.host_str().map(str::to_string)).collect();
+        hosts.dedup();
+        hosts
+    });
+    if crawl.max_pages == 0 {
+        return Err(("crawl.max_pages".into(), "must be at least 1".into()));
+    }
+    Ok(Crawl {
+        start,
+        episodes: selector("crawl.episodes", &crawl.episodes)?,
+        follow: crawl.follow.as_deref().map(|css| selector("crawl.follow", css)).transpose()?,
+        max_pages: crawl.max_pages,
+        scope,
+    })
+}
+
+fn selector(key: &str, css: &str) -> Result<Selector, Invalid> {
+    Selector::parse(css).map_err(|e| (key.to_string(), format!("invalid CSS selector {css:?}: {e}")))
+}
+
+fn compile_episode_rules(rules: EpisodeRulesFile) -> Result<EpisodeRules, Invalid> {
+    let field = |name: &str, rules: Option<RulesFile>| compile_rules(name, rules.map(|r| r.0).unwrap_or_default());
+    Ok(EpisodeRules {
+        title: compile_required("title", rules.title)?,
+        audio: compile_required("audio", rules.audio)?,
+        link: field("link", rules.link)?,
+        guid: field("guid", rules.guid)?,
+        published: field("published", rules.published)?,
+        duration: field("duration", rules.duration)?,
+        description: field("description", rules.description)?,
+        content: field("content", rules.content)?,
+        image: field("image", rules.image)?,
+        episode: field("episode", rules.episode)?,
+    })
+}
+
+fn compile_required(name: &str, rules: RulesFile) -> Result<Vec<Rule>, Invalid> {
+    if rules.0.is_empty() {
+        return Err((format!("episode.{name}"), "needs at least one rule".into()));
+    }
+    compile_rules(name, rules.0)
+}
+
+fn compile_rules(name: &str, rules: Vec<RuleFile>) -> Result<Vec<Rule>, Invalid> {
+    let single = rules.len() == 1;
+    rules
+        .into_iter()
+        .enumerate()
+        .map(|(i, rule)| {
+            let key = if single { format!("episode.{name}") } else { format!("episode.{name}[{i}]") };
+            compile_rule(&key, rule)
+        })
+        .collect()
+}
+
+fn compile_rule(key: &str, rule: RuleFile) -> Result<Rule, Invalid> {
+    let regex = match &rule.regex {
+        Some(pattern) => Some(
+            Regex::new(pattern).map_err(|e| (format!("{key}.regex"), format!("invalid regex {pattern:?}: {e}")))?,
+        ),
+        None => None,
+    };
+    if let Some(pointer) = &rule.json {
+        if !pointer.is_empty() && !pointer.starts_with('/') {
+            return Err((format!("{key}.json"), format!("{pointer:?} is not a JSON pointer (it must start with '/')")));
+        }
+    }
+    if rule.html && rule.attr.is_some() {
+        return Err((format!("{key}.html"), "`html = true` and `attr` exclude each other".into()));
+    }
+    Ok(Rule {
+        css: selector(&format!("{key}.css"), &rule.css)?,
+        attr: rule.attr,
+        html: rule.html,
+        json: rule.json,
+        regex,
+        format: rule.format,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+[feed]
+title = "Show"
+link = "https://example.org/"
+description = "About"
+
+[crawl]
+start = ["https://example.org/archive"]
+episodes = "a.episode"
+
+[episode]
+title = { css = "h1" }
+audio = [ { css = "div.player", attr = "data-audio", json = "/audioUrl" }, { css = "a.download", attr = "href" } ]
+"#;
+
+    fn parse(text: &str) -> Result<Recipe, RecipeError> {
+        Recipe::parse(text, Path::new("show.toml"))
+    }
+
+    fn error(text: &str) -> RecipeError {
+        parse(text).expect_err("recipe should be invalid")
+    }
+
+    #[test]
+    fn minimal_recipe_gets_defaults() {
+        let recipe = parse(MINIMAL).unwrap();
+        assert_eq!(recipe.name, "show");
+        assert_eq!(recipe.crawl.scope, vec!["example.org".to_string()]);
+        assert_eq!(recipe.crawl.max_pages, 2000);
+        assert_eq!(recipe.http.concurrency, 32);
+        assert_eq!(recipe.http.per_host(), 32);
+        assert_eq!(recipe.output.path, PathBuf::from("public/feed.xml"));
+        assert_eq!(recipe.episode.audio.len(), 2);
+        assert_eq!(recipe.episode.audio[0].json.as_deref(), Some("/audioUrl"));
+        assert!(recipe.episode.guid.is_empty());
+    }
+
+    #[test]
+    fn unknown_key_names_file_key_and_field() {
+        let e = error(&MINIMAL.replace("title = { css = \"h1\" }", "title = { css = \"h1\", atr = \"x\" }"));
+        assert_eq!(e.file, PathBuf::from("show.toml"));
+        assert_eq!(e.key, "episode.title.atr");
+        assert!(e.reason.contains("unknown field `atr`"), "{}", e.reason);
+        assert!(e.reason.contains("line"), "{}", e.reason);
+    }
+
+    #[test]
+    fn wrong_type_names_the_key() {
+        let e = error(&format!("{MINIMAL}\n[http]\nconcurrency = \"many\"\n"));
+        assert_eq!(e.key, "http.concurrency");
+        assert!(e.reason.contains("invalid type"), "{}", e.reason);
+    }
+
+    #[test]
+    fn missing_required_key() {
+        let e = error(&MINIMAL.replace("description = \"About\"\n", ""));
+        assert_eq!(e.key, "feed");
+        assert!(e.reason.contains("missing field `description`"), "{}", e.reason);
+    }
+
+    #[test]
+    fn invalid_toml_gives_the_line() {
+        let e = error("[feed]\ntitle = \"Show\"\nlink = \n");
+        assert_eq!(e.key, "(file)");
+        assert!(e.reason.contains("line 3"), "{}", e.reason);
+    }
+
+    #[test]
+    fn invalid_selector_in_a_rule_list() {
+        let e = error(&MINIMAL.replace("a.download", "a..download"));
+        assert_eq!(e.key, "episode.audio[1].css");
+        assert!(e.reason.contains("invalid CSS selector"), "{}", e.reason);
+    }
+
+    #[test]
+    fn invalid_regex() {
+        let e = error(&MINIMAL.replace("title = { css = \"h1\" }", "title = { css = \"h1\", regex = \"(\" }"));
+        assert_eq!(e.key, "episode.title.regex");
+    }
+
+    #[test]
+    fn invalid_start_url() {
+        let e = error(&MINIMAL.replace("https://example.org/archive", "example.org/archive"));
+        assert_eq!(e.key, "crawl.start[0]");
+    }
+
+    #[test]
+    fn error_display_names_file_key_and_reason() {
+        let e = error(&MINIMAL.replace("a.episode", "a["));
+        assert!(e.to_string().starts_with("show.toml: crawl.episodes: invalid CSS selector"), "{e}");
+    }
+
+    #[test]
+    fn scope_limits_hosts_and_schemes() {
+        let recipe = parse(MINIMAL).unwrap();
+        assert!(recipe.crawl.in_scope(&Url::parse("https://example.org/x").unwrap()));
+        assert!(recipe.crawl.in_scope(&Url::parse("http://EXAMPLE.org:8080/x").unwrap()));
+        assert!(!recipe.crawl.in_scope(&Url::parse("https://evil.example.com/x").unwrap()));
+        assert!(!recipe.crawl.in_scope(&Url::parse("ftp://example.org/x").unwrap()));
+    }
+}
