@@ -4,6 +4,8 @@
 //! [`store`] → [`feed`] → [`publish`], wired together by [`pipeline`].
 
 pub mod extract;
+pub mod fetch;
 pub mod model;
 pub mod parse;
 pub mod recipe;
+pub mod store;

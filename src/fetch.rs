@@ -1,0 +1,419 @@
+//! The one HTTP client: timeouts, retries with backoff, `Retry-After`, per-host limits,
+//! conditional GET, a body size cap, charset decoding, and the enclosure probe.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::Utc;
+use encoding_rs::Encoding;
+use reqwest::header::{self, HeaderMap};
+use reqwest::{RequestBuilder, Response, StatusCode};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use url::Url;
+
+use crate::model::{Page, Probe};
+use crate::recipe::Http;
+
+/// The longest `Retry-After` we wait out; a server asking for more is treated as failing.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
+const BACKOFF_BASE: Duration = Duration::from_millis(250);
+
+/// Why a URL could not be fetched.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FetchError {
+    #[error("HTTP {0}")]
+    Status(u16),
+    #[error("{0}")]
+    Network(String),
+    #[error("page larger than {0} bytes")]
+    TooLarge(u64),
+    #[error("not an HTML page (Content-Type: {0})")]
+    NotHtml(String),
+    #[error("server asked to retry after {0} s")]
+    RetryTooLate(u64),
+    #[error("no size in the HEAD or ranged GET answer")]
+    NoLength,
+}
+
+/// What the requests were for; counted separately for run summaries and benchmarks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestKind {
+    Listing,
+    Episode,
+    Probe,
+}
+
+/// Counts of requests made (every attempt) and body bytes read.
+#[derive(Debug, Default)]
+pub struct Stats {
+    listing: AtomicU64,
+    episode: AtomicU64,
+    probe: AtomicU64,
+    bytes: AtomicU64,
+}
+
+impl Stats {
+    pub fn requests(&self, kind: RequestKind) -> u64 {
+        self.counter(kind).load(Ordering::Relaxed)
+    }
+    pub fn total_requests(&self) -> u64 {
+        [RequestKind::Listing, RequestKind::Episode, RequestKind::Probe].iter().map(|k| self.requests(*k)).sum()
+    }
+    pub fn bytes(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
+    }
+    fn counter(&self, kind: RequestKind) -> &AtomicU64 {
+        match kind {
+            RequestKind::Listing => &self.listing,
+            RequestKind::Episode => &self.episode,
+            RequestKind::Probe => &self.probe,
+        }
+    }
+}
+
+/// Validators from an earlier fetch, for a conditional GET.
+#[derive(Debug, Clone, Default)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// The answer to a (possibly conditional) page fetch.
+#[derive(Debug)]
+pub enum Fetched {
+    Page(Page),
+    NotModified,
+}
+
+/// Owns all HTTP concerns. Cheap to share behind an `Arc`.
+pub struct Client {
+    http: reqwest::Client,
+    in_flight: Arc<Semaphore>,
+    hosts: HostLimits,
+    retries: u32,
+    max_page_bytes: u64,
+    stats: Stats,
+}
+
+impl Client {
+    pub fn new(config: &Http) -> Result<Client, FetchError> {
+        let http = reqwest::Client::builder()
+            .user_agent(config.user_agent.clone())
+            .gzip(true)
+            .brotli(true)
+            .timeout(Duration::from_secs(config.timeout_secs))
+            .connect_timeout(Duration::from_secs(config.timeout_secs.min(10)))
+            .pool_max_idle_per_host(config.concurrency)
+            .build()
+            .map_err(|e| FetchError::Network(e.to_string()))?;
+        Ok(Client {
+            http,
+            in_flight: Arc::new(Semaphore::new(config.concurrency)),
+            hosts: HostLimits::new(config.per_host()),
+            retries: config.retries,
+            max_page_bytes: config.max_page_bytes,
+            stats: Stats::default(),
+        })
+    }
+
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// GETs an HTML page, conditionally when validators are given, and decodes it to text.
+    pub async fn page(&self, url: &Url, kind: RequestKind, validators: Option<&Validators>) -> Result<Fetched, FetchError> {
+        let (response, _permit) = self
+            .send(url, kind, || {
+                let mut request = self.http.get(url.clone());
+                if let Some(v) = validators {
+                    if let Some(etag) = &v.etag {
+                        request = request.header(header::IF_NONE_MATCH, etag);
+                    }
+                    if let Some(modified) = &v.last_modified {
+                        request = request.header(header::IF_MODIFIED_SINCE, modified);
+                    }
+                }
+                request
+            })
+            .await?;
+        if response.status() == StatusCode::NOT_MODIFIED {
+            return Ok(Fetched::NotModified);
+        }
+        let content_type = header_str(response.headers(), header::CONTENT_TYPE);
+        if let Some(ct) = &content_type {
+            if !is_html_type(ct) {
+                return Err(FetchError::NotHtml(ct.clone()));
+            }
+        }
+        let final_url = response.url().to_string();
+        let etag = header_str(response.headers(), header::ETAG);
+        let last_modified = header_str(response.headers(), header::LAST_MODIFIED);
+        let body = self.read_capped(response).await?;
+        Ok(Fetched::Page(Page {
+            url: url.to_string(),
+            final_url,
+            html: decode_html(&body, content_type.as_deref()),
+            etag,
+            last_modified,
+            fetched_at: Utc::now(),
+        }))
+    }
+
+    /// Learns an enclosure's size and type without downloading it: HEAD (following redirects),
+    /// else a one-byte ranged GET and its `Content-Range`.
+    pub async fn probe(&self, url: &Url) -> Result<Probe, FetchError> {
+        let head = self.send(url, RequestKind::Probe, || self.http.head(url.clone())).await;
+        if let Ok((response, _permit)) = &head {
+            if let Some(length) = header_str(response.headers(), header::CONTENT_LENGTH).and_then(|v| v.parse().ok()) {
+                return Ok(Probe { length: Some(length), mime_type: mime_of(response.headers()) });
+            }
+        }
+        let ranged = || self.http.get(url.clone()).header(header::RANGE, "bytes=0-0");
+        let (response, _permit) = self.send(url, RequestKind::Probe, ranged).await?;
+        let headers = response.headers();
+        let length = match response.status() {
+            StatusCode::PARTIAL_CONTENT => header_str(headers, header::CONTENT_RANGE).and_then(|v| total_of_content_range(&v)),
+            _ => header_str(headers, header::CONTENT_LENGTH).and_then(|v| v.parse().ok()),
+        };
+        let probe = Probe { length: Some(length.ok_or(FetchError::NoLength)?), mime_type: mime_of(headers) };
+        // Dropping the response closes the stream; at most the one requested byte is read.
+        self.stats.bytes.fetch_add(1, Ordering::Relaxed);
+        Ok(probe)
+    }
+
+    /// Sends a request with retries. The per-host permit is held only while a request is on the
+    /// wire (and its body is read by the caller), never while waiting out a backoff.
+    async fn send(
+        &self,
+        url: &Url,
+        kind: RequestKind,
+        build: impl Fn() -> RequestBuilder,
+    ) -> Result<(Response, Permits), FetchError> {
+        let mut attempt = 0;
+        loop {
+            let permits = self.permits(url).await;
+            self.stats.counter(kind).fetch_add(1, Ordering::Relaxed);
+            let wait = match build().send().await {
+                Ok(response) if is_retryable(response.status()) && attempt < self.retries => {
+                    retry_after(response.headers()).unwrap_or_else(|| backoff(attempt))
+                }
+                Ok(response) if response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED => {
+                    return Ok((response, permits));
+                }
+                Ok(response) => return Err(FetchError::Status(response.status().as_u16())),
+                Err(e) if (e.is_connect() || e.is_timeout()) && attempt < self.retries => backoff(attempt),
+                Err(e) => return Err(FetchError::Network(error_chain(&e))),
+            };
+            drop(permits);
+            if wait > MAX_RETRY_AFTER {
+                return Err(FetchError::RetryTooLate(wait.as_secs()));
+            }
+            tracing::debug!(%url, attempt, ?wait, "retrying");
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+
+    async fn permits(&self, url: &Url) -> Permits {
+        let global = self.in_flight.clone().acquire_owned().await.expect("semaphore is never closed");
+        let host = self.hosts.acquire(url.host_str().unwrap_or_default()).await;
+        Permits { _global: global, _host: host }
+    }
+
+    async fn read_capped(&self, mut response: Response) -> Result<Vec<u8>, FetchError> {
+        if response.content_length().is_some_and(|n| n > self.max_page_bytes) {
+            return Err(FetchError::TooLarge(self.max_page_bytes));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| FetchError::Network(error_chain(&e)))? {
+            self.stats.bytes.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+            if body.len() as u64 + chunk.len() as u64 > self.max_page_bytes {
+                return Err(FetchError::TooLarge(self.max_page_bytes));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+}
+
+/// Held while a request is in flight.
+struct Permits {
+    _global: OwnedSemaphorePermit,
+    _host: OwnedSemaphorePermit,
+}
+
+/// One semaphore per host, so one slow host cannot be flooded and others keep flowing.
+struct HostLimits {
+    per_host: usize,
+    hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+impl HostLimits {
+    fn new(per_host: usize) -> HostLimits {
+        HostLimits { per_host, hosts: Mutex::new(HashMap::new()) }
+    }
+
+    async fn acquire(&self, host: &str) -> OwnedSemaphorePermit {
+        let semaphore = {
+            let mut hosts = self.hosts.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            hosts.entry(host.to_ascii_lowercase()).or_insert_with(|| Arc::new(Semaphore::new(self.per_host))).clone()
+        };
+        semaphore.acquire_owned().await.expect("semaphore is never closed")
+    }
+}
+
+fn is_retryable(status: StatusCode) -> bool {
+    status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
+}
+
+/// Exponential backoff with a little jitter so retried pages do not return in lockstep.
+fn backoff(attempt: u32) -> Duration {
+    let jitter = Duration::from_millis(u64::from(Utc::now().timestamp_subsec_millis() % 100));
+    BACKOFF_BASE * 2u32.saturating_pow(attempt.min(6)) + jitter
+}
+
+/// `Retry-After` as seconds or as an HTTP date.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = header_str(headers, header::RETRY_AFTER)?;
+    if let Ok(seconds) = value.trim().parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(value.trim()).ok()?;
+    Some((when.with_timezone(&Utc) - Utc::now()).to_std().unwrap_or(Duration::ZERO))
+}
+
+fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
+    headers.get(name)?.to_str().ok().map(str::to_string)
+}
+
+fn mime_of(headers: &HeaderMap) -> Option<String> {
+    let value = header_str(headers, header::CONTENT_TYPE)?;
+    let mime = value.split(';').next()?.trim().to_ascii_lowercase();
+    (!mime.is_empty()).then_some(mime)
+}
+
+/// The total of `Content-Range: bytes 0-0/12345`.
+fn total_of_content_range(value: &str) -> Option<u64> {
+    value.rsplit_once('/')?.1.trim().parse().ok()
+}
+
+fn is_html_type(content_type: &str) -> bool {
+    let mime = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    mime.is_empty() || mime.contains("html") || mime.ends_with("/xml") || mime.starts_with("text/")
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Decodes an HTML body: a byte-order mark wins, then the `Content-Type` charset, then a
+/// `<meta charset>` in the first kilobyte, else UTF-8 (invalid bytes become U+FFFD).
+pub fn decode_html(body: &[u8], content_type: Option<&str>) -> String {
+    let encoding = Encoding::for_bom(body)
+        .map(|(encoding, _)| encoding)
+        .or_else(|| content_type.and_then(charset_param).and_then(|c| Encoding::for_label(c.as_bytes())))
+        .or_else(|| meta_charset(&body[..body.len().min(1024)]))
+        .unwrap_or(encoding_rs::UTF_8);
+    let (text, _, _) = encoding.decode(body);
+    text.into_owned()
+}
+
+fn charset_param(content_type: &str) -> Option<String> {
+    content_type.split(';').skip(1).find_map(|param| {
+        let (name, value) = param.split_once('=')?;
+        name.trim().eq_ignore_ascii_case("charset").then(|| value.trim().trim_matches(['"', '\'']).to_string())
+    })
+}
+
+/// `<meta charset="...">` or `<meta http-equiv="Content-Type" content="text/html; charset=...">`.
+fn meta_charset(head: &[u8]) -> Option<&'static Encoding> {
+    let head = String::from_utf8_lossy(head).to_ascii_lowercase();
+    let mut rest = head.as_str();
+    while let Some(at) = rest.find("<meta") {
+        rest = &rest[at + 5..];
+        let tag = &rest[..rest.find('>').unwrap_or(rest.len())];
+        if let Some(pos) = tag.find("charset=") {
+            let value = tag[pos + 8..].trim_start_matches(['"', '\'', ' ']);
+            let end = value.find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == ':')).unwrap_or(value.len());
+            if let Some(encoding) = Encoding::for_label(value[..end].as_bytes()) {
+                // A page that says UTF-16 in ASCII-compatible bytes is not UTF-16 (HTML spec).
+                return Some(if encoding == encoding_rs::UTF_16LE || encoding == encoding_rs::UTF_16BE {
+                    encoding_rs::UTF_8
+                } else {
+                    encoding
+                });
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CAFE_LATIN1: &[u8] = b"<p>Caf\xe9 cr\xe8me</p>";
+
+    #[test]
+    fn charset_from_content_type_header() {
+        assert_eq!(decode_html(CAFE_LATIN1, Some("text/html; charset=ISO-8859-1")), "<p>Café crème</p>");
+        assert_eq!(decode_html(CAFE_LATIN1, Some("text/html;charset=\"iso-8859-1\"")), "<p>Café crème</p>");
+    }
+
+    #[test]
+    fn charset_from_meta_tags() {
+        let mut page = b"<html><head><meta charset=\"windows-1252\"></head>".to_vec();
+        page.extend_from_slice(CAFE_LATIN1);
+        assert!(decode_html(&page, Some("text/html")).ends_with("<p>Café crème</p>"));
+        let mut page = b"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=ISO-8859-1\">".to_vec();
+        page.extend_from_slice(CAFE_LATIN1);
+        assert!(decode_html(&page, None).ends_with("<p>Café crème</p>"));
+    }
+
+    #[test]
+    fn header_charset_beats_meta_and_bom_beats_both() {
+        let page = "<meta charset=iso-8859-1><p>Café</p>".as_bytes();
+        assert!(decode_html(page, Some("text/html; charset=utf-8")).ends_with("<p>Café</p>"));
+        let mut bom = vec![0xEF, 0xBB, 0xBF];
+        bom.extend_from_slice(page);
+        assert!(decode_html(&bom, Some("text/html; charset=iso-8859-1")).ends_with("<p>Café</p>"));
+    }
+
+    #[test]
+    fn utf8_default_and_invalid_bytes_do_not_fail() {
+        assert_eq!(decode_html("<p>Ünïcødé</p>".as_bytes(), None), "<p>Ünïcødé</p>");
+        assert_eq!(decode_html(b"<p>\xff</p>", Some("text/html; charset=utf-8")), "<p>\u{fffd}</p>");
+    }
+
+    #[test]
+    fn retry_after_seconds_and_dates() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::RETRY_AFTER, "7".parse().unwrap());
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(7)));
+        headers.insert(header::RETRY_AFTER, "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap());
+        assert_eq!(retry_after(&headers), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn content_range_total() {
+        assert_eq!(total_of_content_range("bytes 0-0/48123"), Some(48123));
+        assert_eq!(total_of_content_range("bytes 0-0/*"), None);
+    }
+
+    #[test]
+    fn html_content_types() {
+        assert!(is_html_type("text/html; charset=utf-8"));
+        assert!(is_html_type("application/xhtml+xml"));
+        assert!(!is_html_type("audio/mpeg"));
+        assert!(!is_html_type("application/pdf"));
+    }
+}

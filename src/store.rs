@@ -1,0 +1,407 @@
+//! The cache: one sled database per recipe. Everything crosses this border as plain types.
+//!
+//! Trees and keys:
+//! - `meta`: `schema` → version (u32, big endian); `feed_state` → JSON [`FeedState`]
+//! - `episodes`: guid → JSON [`Episode`]
+//! - `page_guid`: episode page URL → guid
+//! - `pages`: page URL → header length (u32 BE), JSON [`PageHeader`], deflated HTML
+//! - `probes`: enclosure URL → JSON [`Probe`]
+//! - `failures`: page URL → JSON [`Failure`]
+
+use std::collections::HashSet;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use flate2::read::DeflateDecoder;
+use flate2::write::DeflateEncoder;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Episode, Page, Probe};
+
+/// Bumped whenever the key layout or a value encoding changes incompatibly.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cache {0} is in use by another podfeed run")]
+    Locked(PathBuf),
+    #[error("cache {dir} has schema version {found}, this podfeed reads version {SCHEMA_VERSION}; use a newer podfeed or another --cache")]
+    Schema { dir: PathBuf, found: String },
+    #[error("cache {dir}: {source}")]
+    Sled { dir: PathBuf, source: sled::Error },
+    #[error("cache {dir}: damaged value under {key}: {reason}")]
+    Corrupt { dir: PathBuf, key: String, reason: String },
+}
+
+/// What storing an episode changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    New,
+    Updated,
+    Unchanged,
+}
+
+/// A page that could not be fetched, kept until it succeeds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    pub url: String,
+    pub reason: String,
+    pub at: DateTime<Utc>,
+}
+
+/// What the last written feed's items looked like, so `lastBuildDate` moves only when they change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedState {
+    pub items_hash: u64,
+    pub last_build: DateTime<Utc>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct PageHeader {
+    final_url: String,
+    #[serde(default)]
+    etag: Option<String>,
+    #[serde(default)]
+    last_modified: Option<String>,
+    fetched_at: DateTime<Utc>,
+}
+
+pub struct Store {
+    dir: PathBuf,
+    db: sled::Db,
+    meta: sled::Tree,
+    episodes: sled::Tree,
+    page_guid: sled::Tree,
+    pages: sled::Tree,
+    probes: sled::Tree,
+    failures: sled::Tree,
+}
+
+impl Store {
+    /// Opens (or creates) the cache in `dir`. Fails fast if another process has it open.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        let db = sled::Config::new().path(dir).use_compression(false).open().map_err(|e| match e {
+            // sled wraps the failed file lock in an `Other` error; its text is the only marker.
+            sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => StoreError::Locked(dir.to_path_buf()),
+            other => StoreError::Sled { dir: dir.to_path_buf(), source: other },
+        })?;
+        let sled_err = |source| StoreError::Sled { dir: dir.to_path_buf(), source };
+        let tree = |name: &str| db.open_tree(name).map_err(sled_err);
+        let store = Store {
+            meta: tree("meta")?,
+            episodes: tree("episodes")?,
+            page_guid: tree("page_guid")?,
+            pages: tree("pages")?,
+            probes: tree("probes")?,
+            failures: tree("failures")?,
+            dir: dir.to_path_buf(),
+            db,
+        };
+        store.check_schema()?;
+        Ok(store)
+    }
+
+    fn check_schema(&self) -> Result<(), StoreError> {
+        match self.meta.get("schema").map_err(|e| self.sled(e))? {
+            None if self.pages.is_empty() && self.episodes.is_empty() => {
+                self.meta.insert("schema", &SCHEMA_VERSION.to_be_bytes()).map_err(|e| self.sled(e))?;
+                Ok(())
+            }
+            None => Err(StoreError::Schema { dir: self.dir.clone(), found: "none".into() }),
+            Some(bytes) => match <[u8; 4]>::try_from(bytes.as_ref()).map(u32::from_be_bytes) {
+                Ok(SCHEMA_VERSION) => Ok(()),
+                Ok(other) => Err(StoreError::Schema { dir: self.dir.clone(), found: other.to_string() }),
+                Err(_) => Err(StoreError::Schema { dir: self.dir.clone(), found: "unreadable".into() }),
+            },
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    // --- pages -----------------------------------------------------------------------------
+
+    /// URLs of every episode page already downloaded (including pages that were not episodes).
+    pub fn known_pages(&self) -> Result<HashSet<String>, StoreError> {
+        self.pages
+            .iter()
+            .keys()
+            .map(|key| key.map(|k| String::from_utf8_lossy(&k).into_owned()).map_err(|e| self.sled(e)))
+            .collect()
+    }
+
+    pub fn page(&self, url: &str) -> Result<Option<Page>, StoreError> {
+        match self.pages.get(url).map_err(|e| self.sled(e))? {
+            Some(bytes) => self.decode_page(url, &bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Every cached page, decoded one at a time as the iterator is driven.
+    pub fn pages(&self) -> impl Iterator<Item = Result<Page, StoreError>> + Send + '_ {
+        self.pages.iter().map(move |entry| {
+            let (key, bytes) = entry.map_err(|e| self.sled(e))?;
+            self.decode_page(&String::from_utf8_lossy(&key), &bytes)
+        })
+    }
+
+    pub fn put_page(&self, page: &Page) -> Result<(), StoreError> {
+        let header = serde_json::to_vec(&PageHeader {
+            final_url: page.final_url.clone(),
+            etag: page.etag.clone(),
+            last_modified: page.last_modified.clone(),
+            fetched_at: page.fetched_at,
+        })
+        .expect("page header serializes");
+        let mut value = Vec::with_capacity(page.html.len() / 4);
+        value.extend_from_slice(&(header.len() as u32).to_be_bytes());
+        value.extend_from_slice(&header);
+        let mut encoder = DeflateEncoder::new(value, flate2::Compression::fast());
+        encoder.write_all(page.html.as_bytes()).expect("writing to a Vec cannot fail");
+        let value = encoder.finish().expect("writing to a Vec cannot fail");
+        self.pages.insert(page.url.as_str(), value).map_err(|e| self.sled(e))?;
+        self.clear_failure(&page.url)
+    }
+
+    fn decode_page(&self, url: &str, bytes: &[u8]) -> Result<Page, StoreError> {
+        let corrupt = |reason: String| StoreError::Corrupt { dir: self.dir.clone(), key: format!("pages/{url}"), reason };
+        let header_len = bytes.get(..4).and_then(|b| <[u8; 4]>::try_from(b).ok()).map(u32::from_be_bytes);
+        let header_len = header_len.ok_or_else(|| corrupt("too short".into()))? as usize;
+        let header_bytes = bytes.get(4..4 + header_len).ok_or_else(|| corrupt("header cut short".into()))?;
+        let header: PageHeader = serde_json::from_slice(header_bytes).map_err(|e| corrupt(e.to_string()))?;
+        let mut html = String::new();
+        DeflateDecoder::new(&bytes[4 + header_len..]).read_to_string(&mut html).map_err(|e| corrupt(e.to_string()))?;
+        Ok(Page {
+            url: url.to_string(),
+            final_url: header.final_url,
+            html,
+            etag: header.etag,
+            last_modified: header.last_modified,
+            fetched_at: header.fetched_at,
+        })
+    }
+
+    // --- episodes --------------------------------------------------------------------------
+
+    pub fn episodes(&self) -> Result<Vec<Episode>, StoreError> {
+        self.episodes.iter().map(|entry| {
+            let (key, value) = entry.map_err(|e| self.sled(e))?;
+            self.decode(&format!("episodes/{}", String::from_utf8_lossy(&key)), &value)
+        }).collect()
+    }
+
+    pub fn episode(&self, guid: &str) -> Result<Option<Episode>, StoreError> {
+        self.get_json(&self.episodes, "episodes", guid)
+    }
+
+    /// Stores an episode under its guid. The same episode reached from a second URL keeps the
+    /// page URL it was first found at; a page whose guid changed drops its old entry.
+    pub fn put_episode(&self, episode: &Episode) -> Result<Change, StoreError> {
+        let mut episode = episode.clone();
+        let previous = self.episode(&episode.guid)?;
+        if let Some(previous) = &previous {
+            if previous.page_url != episode.page_url && self.guid_of_page(&previous.page_url)?.as_deref() == Some(&episode.guid) {
+                episode.page_url = previous.page_url.clone();
+            }
+        }
+        self.forget_page_episode(&episode.page_url, Some(&episode.guid))?;
+        let change = match &previous {
+            None => Change::New,
+            Some(previous) if *previous == episode => return Ok(Change::Unchanged),
+            Some(_) => Change::Updated,
+        };
+        self.episodes.insert(episode.guid.as_str(), to_json(&episode)).map_err(|e| self.sled(e))?;
+        self.page_guid.insert(episode.page_url.as_str(), episode.guid.as_str()).map_err(|e| self.sled(e))?;
+        Ok(change)
+    }
+
+    /// A page that no longer yields an episode (its audio was removed, say) drops the one it had.
+    pub fn page_is_not_an_episode(&self, page_url: &str) -> Result<(), StoreError> {
+        self.forget_page_episode(page_url, None)
+    }
+
+    fn forget_page_episode(&self, page_url: &str, keep_guid: Option<&str>) -> Result<(), StoreError> {
+        let Some(old_guid) = self.guid_of_page(page_url)? else { return Ok(()) };
+        if Some(old_guid.as_str()) == keep_guid {
+            return Ok(());
+        }
+        if self.episode(&old_guid)?.is_some_and(|old| old.page_url == page_url) {
+            self.episodes.remove(old_guid.as_str()).map_err(|e| self.sled(e))?;
+        }
+        self.page_guid.remove(page_url).map_err(|e| self.sled(e))?;
+        Ok(())
+    }
+
+    pub fn guid_of_page(&self, page_url: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .page_guid
+            .get(page_url)
+            .map_err(|e| self.sled(e))?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
+    // --- probes, failures, feed state ---------------------------------------------------------
+
+    pub fn probe(&self, enclosure_url: &str) -> Result<Option<Probe>, StoreError> {
+        self.get_json(&self.probes, "probes", enclosure_url)
+    }
+
+    pub fn put_probe(&self, enclosure_url: &str, probe: &Probe) -> Result<(), StoreError> {
+        self.probes.insert(enclosure_url, to_json(probe)).map_err(|e| self.sled(e))?;
+        Ok(())
+    }
+
+    pub fn record_failure(&self, url: &str, reason: &str) -> Result<(), StoreError> {
+        let failure = Failure { url: url.to_string(), reason: reason.to_string(), at: Utc::now() };
+        self.failures.insert(url, to_json(&failure)).map_err(|e| self.sled(e))?;
+        Ok(())
+    }
+
+    fn clear_failure(&self, url: &str) -> Result<(), StoreError> {
+        self.failures.remove(url).map_err(|e| self.sled(e))?;
+        Ok(())
+    }
+
+    pub fn failures(&self) -> Result<Vec<Failure>, StoreError> {
+        self.failures.iter().values().map(|v| {
+            let v = v.map_err(|e| self.sled(e))?;
+            self.decode("failures", &v)
+        }).collect()
+    }
+
+    pub fn feed_state(&self) -> Result<Option<FeedState>, StoreError> {
+        self.get_json(&self.meta, "meta", "feed_state")
+    }
+
+    pub fn put_feed_state(&self, state: &FeedState) -> Result<(), StoreError> {
+        self.meta.insert("feed_state", to_json(state)).map_err(|e| self.sled(e))?;
+        Ok(())
+    }
+
+    /// Makes everything written so far durable.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush().map_err(|e| self.sled(e))?;
+        Ok(())
+    }
+
+    // --- helpers -------------------------------------------------------------------------------
+
+    fn get_json<T: DeserializeOwned>(&self, tree: &sled::Tree, tree_name: &str, key: &str) -> Result<Option<T>, StoreError> {
+        match tree.get(key).map_err(|e| self.sled(e))? {
+            Some(bytes) => self.decode(&format!("{tree_name}/{key}"), &bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn decode<T: DeserializeOwned>(&self, key: &str, bytes: &[u8]) -> Result<T, StoreError> {
+        serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+            dir: self.dir.clone(),
+            key: key.to_string(),
+            reason: e.to_string(),
+        })
+    }
+
+    fn sled(&self, source: sled::Error) -> StoreError {
+        StoreError::Sled { dir: self.dir.clone(), source }
+    }
+}
+
+fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).expect("plain data serializes")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Enclosure;
+
+    fn episode(guid: &str, page: &str, title: &str) -> Episode {
+        Episode {
+            guid: guid.into(),
+            page_url: page.into(),
+            link: page.into(),
+            title: title.into(),
+            published: None,
+            enclosure: Enclosure { url: format!("{page}.mp3"), length: None, mime_type: None },
+            duration: None,
+            description: None,
+            content: None,
+            image: None,
+            episode: None,
+        }
+    }
+
+    #[test]
+    fn pages_round_trip_compressed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let html = "<p>Café</p>".repeat(5000);
+        let page = Page {
+            url: "http://a/1".into(),
+            final_url: "http://a/1/".into(),
+            html: html.clone(),
+            etag: Some("\"x\"".into()),
+            last_modified: None,
+            fetched_at: Utc::now(),
+        };
+        store.put_page(&page).unwrap();
+        assert_eq!(store.page("http://a/1").unwrap(), Some(page));
+        let stored = store.pages.get("http://a/1").unwrap().unwrap();
+        assert!(stored.len() < html.len() / 10, "stored {} bytes for {}", stored.len(), html.len());
+        assert_eq!(store.known_pages().unwrap(), HashSet::from(["http://a/1".to_string()]));
+    }
+
+    #[test]
+    fn episode_changes_and_duplicates() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.put_episode(&episode("g1", "http://a/1", "One")).unwrap(), Change::New);
+        assert_eq!(store.put_episode(&episode("g1", "http://a/1", "One")).unwrap(), Change::Unchanged);
+        assert_eq!(store.put_episode(&episode("g1", "http://a/1", "One!")).unwrap(), Change::Updated);
+        // The same guid from a second URL is the same episode.
+        let mut twin = episode("g1", "http://a/1?ref=x", "One!");
+        twin.link = "http://a/1".into();
+        twin.enclosure.url = "http://a/1.mp3".into();
+        assert_eq!(store.put_episode(&twin).unwrap(), Change::Unchanged);
+        assert_eq!(store.episodes().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_page_whose_guid_changes_leaves_no_ghost() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store.put_episode(&episode("old", "http://a/1", "One")).unwrap();
+        store.put_episode(&episode("new", "http://a/1", "One")).unwrap();
+        let guids: Vec<String> = store.episodes().unwrap().into_iter().map(|e| e.guid).collect();
+        assert_eq!(guids, vec!["new".to_string()]);
+        store.page_is_not_an_episode("http://a/1").unwrap();
+        assert!(store.episodes().unwrap().is_empty());
+    }
+
+    #[test]
+    fn newer_schema_is_refused_with_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path()).unwrap();
+            store.meta.insert("schema", &99u32.to_be_bytes()).unwrap();
+            store.flush().unwrap();
+        }
+        let err = Store::open(dir.path()).err().expect("schema 99 must be refused");
+        assert!(err.to_string().contains("schema version 99"), "{err}");
+    }
+
+    #[test]
+    fn second_opener_is_told_the_cache_is_locked() {
+        let dir = tempfile::tempdir().unwrap();
+        let _first = Store::open(dir.path()).unwrap();
+        // sled's lock is per process file handle; a second open in one process also conflicts.
+        match Store::open(dir.path()) {
+            Err(StoreError::Locked(_)) => {}
+            Err(other) => panic!("expected Locked, got {other}"),
+            Ok(_) => panic!("expected Locked, got an open store"),
+        }
+    }
+}
