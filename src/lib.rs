@@ -4,6 +4,7 @@
 //! [`store`] → [`feed`] → [`publish`], wired together by [`pipeline`].
 
 pub mod extract;
+pub mod feed;
 pub mod fetch;
 pub mod model;
 pub mod parse;

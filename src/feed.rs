@@ -1,0 +1,264 @@
+//! Pure rendering: channel metadata + episodes → RSS 2.0 bytes with iTunes and Podcasting 2.0 tags.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use rss::extension::itunes::{ITunesCategory, ITunesChannelExtension, ITunesItemExtension, ITunesOwner};
+use rss::extension::{Extension, ExtensionMap};
+
+use crate::model::Episode;
+use crate::recipe::Channel;
+
+pub const ITUNES_NS: &str = "http://www.itunes.com/dtds/podcast-1.0.dtd";
+pub const CONTENT_NS: &str = "http://purl.org/rss/1.0/modules/content/";
+pub const ATOM_NS: &str = "http://www.w3.org/2005/Atom";
+pub const PODCAST_NS: &str = "https://podcastindex.org/namespace/1.0";
+
+/// Renders the feed. Items are newest first (undated last), cut to `max_items` when set.
+pub fn render(channel: &Channel, episodes: &[Episode], last_build: DateTime<Utc>) -> Vec<u8> {
+    let mut ordered: Vec<&Episode> = episodes.iter().collect();
+    ordered.sort_by(|a, b| b.published.cmp(&a.published).then_with(|| a.guid.cmp(&b.guid)));
+    if channel.max_items > 0 {
+        ordered.truncate(channel.max_items);
+    }
+    let rss_channel = rss::Channel {
+        title: xml_text(&channel.title),
+        link: channel.link.clone(),
+        description: xml_text(&channel.description),
+        language: channel.language.clone(),
+        last_build_date: Some(last_build.to_rfc2822()),
+        generator: Some(concat!("podfeed ", env!("CARGO_PKG_VERSION")).to_string()),
+        image: channel.image.as_ref().map(|url| rss::Image {
+            url: url.clone(),
+            title: xml_text(&channel.title),
+            link: channel.link.clone(),
+            ..Default::default()
+        }),
+        itunes_ext: Some(itunes_channel(channel)),
+        extensions: channel_extensions(channel),
+        namespaces: namespaces(),
+        items: ordered.into_iter().map(item).collect(),
+        ..Default::default()
+    };
+    let mut bytes = rss_channel.pretty_write_to(Vec::new(), b' ', 2).expect("writing XML to a Vec cannot fail");
+    bytes.push(b'\n');
+    bytes
+}
+
+fn namespaces() -> BTreeMap<String, String> {
+    [("itunes", ITUNES_NS), ("content", CONTENT_NS), ("atom", ATOM_NS), ("podcast", PODCAST_NS)]
+        .into_iter()
+        .map(|(prefix, uri)| (prefix.to_string(), uri.to_string()))
+        .collect()
+}
+
+fn itunes_channel(channel: &Channel) -> ITunesChannelExtension {
+    ITunesChannelExtension {
+        author: channel.author.as_deref().map(xml_text),
+        image: channel.image.clone(),
+        explicit: Some(channel.explicit.to_string()),
+        categories: channel.categories.iter().map(|c| itunes_category(c)).collect(),
+        owner: channel.owner.as_ref().map(|owner| ITunesOwner {
+            name: owner.name.as_deref().map(xml_text),
+            email: owner.email.clone(),
+        }),
+        summary: Some(xml_text(&channel.description)),
+        ..Default::default()
+    }
+}
+
+/// `"Business/Investing"` becomes a category with a subcategory.
+fn itunes_category(path: &str) -> ITunesCategory {
+    let (parent, child) = match path.split_once('/') {
+        Some((parent, child)) => (parent, Some(child)),
+        None => (path, None),
+    };
+    ITunesCategory {
+        text: parent.trim().to_string(),
+        subcategory: child.map(|c| Box::new(ITunesCategory { text: c.trim().to_string(), subcategory: None })),
+    }
+}
+
+fn channel_extensions(channel: &Channel) -> ExtensionMap {
+    let mut map = ExtensionMap::new();
+    if let Some(self_url) = &channel.self_url {
+        let attrs = [("href", self_url.as_str()), ("rel", "self"), ("type", "application/rss+xml")];
+        add_extension(&mut map, "atom", "link", None, &attrs);
+    }
+    map
+}
+
+fn add_extension(map: &mut ExtensionMap, prefix: &str, name: &str, value: Option<String>, attrs: &[(&str, &str)]) {
+    let extension = Extension {
+        name: format!("{prefix}:{name}"),
+        value,
+        attrs: attrs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        children: BTreeMap::new(),
+    };
+    map.entry(prefix.to_string()).or_default().entry(name.to_string()).or_default().push(extension);
+}
+
+fn item(episode: &Episode) -> rss::Item {
+    let permalink = url::Url::parse(&episode.guid).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+    rss::Item {
+        title: Some(xml_text(&episode.title)),
+        link: Some(episode.link.clone()),
+        guid: Some(rss::Guid { value: episode.guid.clone(), permalink }),
+        pub_date: episode.published.map(|d| d.to_rfc2822()),
+        description: episode.description.as_deref().map(xml_text),
+        content: episode.content.as_deref().map(xml_text),
+        enclosure: Some(rss::Enclosure {
+            url: episode.enclosure.url.clone(),
+            length: episode.enclosure.length.unwrap_or(0).to_string(),
+            mime_type: episode.enclosure.mime_type.clone().unwrap_or_else(|| mime_from_extension(&episode.enclosure.url).to_string()),
+        }),
+        itunes_ext: Some(ITunesItemExtension {
+            duration: episode.duration.map(format_duration),
+            episode: episode.episode.map(|n| n.to_string()),
+            image: episode.image.clone(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// `H:MM:SS`, the form every podcast app reads.
+pub fn format_duration(seconds: u64) -> String {
+    format!("{}:{:02}:{:02}", seconds / 3600, seconds / 60 % 60, seconds % 60)
+}
+
+/// The media type an enclosure URL's extension suggests, when the server did not say.
+pub fn mime_from_extension(url: &str) -> &'static str {
+    let path = url.split(['?', '#']).next().unwrap_or_default().to_ascii_lowercase();
+    let extension = path.rsplit_once('.').map(|(_, e)| e).unwrap_or_default();
+    match extension {
+        "m4a" => "audio/x-m4a",
+        "mp4" | "m4v" => "video/mp4",
+        "mov" => "video/quicktime",
+        "ogg" | "oga" | "opus" => "audio/ogg",
+        "wav" => "audio/wav",
+        "aac" => "audio/aac",
+        "flac" => "audio/flac",
+        "webm" => "audio/webm",
+        _ => "audio/mpeg",
+    }
+}
+
+/// Text with the characters XML 1.0 forbids removed and surrounding whitespace trimmed.
+pub fn xml_text(text: &str) -> String {
+    text.trim()
+        .chars()
+        .filter(|&c| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Enclosure;
+    use chrono::TimeZone;
+
+    fn channel() -> Channel {
+        toml::from_str(
+            r#"title = "Show & Tell"
+               link = "https://example.org/"
+               description = "About <things>"
+               language = "en-us"
+               author = "Example Radio"
+               image = "https://example.org/cover.jpg"
+               categories = ["Business/Investing", "News"]
+               explicit = false
+               owner = { name = "Example Radio", email = "pod@example.org" }
+               self_url = "https://feeds.example.org/show.xml""#,
+        )
+        .unwrap()
+    }
+
+    fn episode(n: u32, day: u32) -> Episode {
+        Episode {
+            guid: format!("https://example.org/ep/{n}"),
+            page_url: format!("https://example.org/ep/{n}"),
+            link: format!("https://example.org/ep/{n}"),
+            title: format!("Episode {n} <\u{1}\"quoted\"> & more"),
+            published: Some(Utc.with_ymd_and_hms(2024, 1, day, 12, 0, 0).unwrap()),
+            enclosure: Enclosure { url: format!("https://cdn.example.org/{n}.m4a?x=1"), length: Some(1234), mime_type: None },
+            duration: Some(3725),
+            description: Some("Plain ]]> text".into()),
+            content: Some("<p>Hi ]]> there</p>".into()),
+            image: None,
+            episode: Some(n),
+        }
+    }
+
+    fn parsed(bytes: &[u8]) -> rss::Channel {
+        rss::Channel::read_from(bytes).expect("our feed must parse")
+    }
+
+    #[test]
+    fn items_newest_first_with_every_field() {
+        let bytes = render(&channel(), &[episode(1, 1), episode(2, 2)], Utc::now());
+        let feed = parsed(&bytes);
+        let titles: Vec<_> = feed.items.iter().map(|i| i.title.clone().unwrap()).collect();
+        assert_eq!(titles, ["Episode 2 <\"quoted\"> & more", "Episode 1 <\"quoted\"> & more"]);
+        let item = &feed.items[0];
+        assert_eq!(item.pub_date.as_deref(), Some("Tue, 2 Jan 2024 12:00:00 +0000"));
+        assert!(item.guid.as_ref().unwrap().permalink);
+        let enclosure = item.enclosure.as_ref().unwrap();
+        assert_eq!((enclosure.length.as_str(), enclosure.mime_type.as_str()), ("1234", "audio/x-m4a"));
+        let itunes = item.itunes_ext.as_ref().unwrap();
+        assert_eq!(itunes.duration.as_deref(), Some("1:02:05"));
+        assert_eq!(itunes.episode.as_deref(), Some("2"));
+        assert_eq!(item.description.as_deref(), Some("Plain ]]> text"));
+        assert_eq!(item.content.as_deref(), Some("<p>Hi ]]> there</p>"));
+    }
+
+    #[test]
+    fn channel_metadata_and_namespaces() {
+        let bytes = render(&channel(), &[episode(1, 1)], Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).unwrap());
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        for declaration in ["xmlns:itunes=", "xmlns:content=", "xmlns:atom=", "xmlns:podcast="] {
+            assert!(text.contains(declaration), "{declaration} missing");
+        }
+        assert!(text.contains(r#"<atom:link href="https://feeds.example.org/show.xml" rel="self" type="application/rss+xml">"#));
+        let feed = parsed(&bytes);
+        assert_eq!(feed.title, "Show & Tell");
+        assert_eq!(feed.last_build_date.as_deref(), Some("Wed, 1 May 2024 00:00:00 +0000"));
+        let itunes = feed.itunes_ext.unwrap();
+        assert_eq!(itunes.categories[0].text, "Business");
+        assert_eq!(itunes.categories[0].subcategory.as_ref().unwrap().text, "Investing");
+        assert_eq!(itunes.owner.unwrap().email.as_deref(), Some("pod@example.org"));
+        assert_eq!(itunes.explicit.as_deref(), Some("false"));
+    }
+
+    #[test]
+    fn max_items_keeps_the_newest() {
+        let mut show = channel();
+        show.max_items = 1;
+        let feed = parsed(&render(&show, &[episode(1, 1), episode(3, 3), episode(2, 2)], Utc::now()));
+        assert_eq!(feed.items.len(), 1);
+        assert_eq!(feed.items[0].itunes_ext.as_ref().unwrap().episode.as_deref(), Some("3"));
+    }
+
+    #[test]
+    fn non_url_guid_is_not_a_permalink() {
+        let mut ep = episode(1, 1);
+        ep.guid = "show-0001".into();
+        let feed = parsed(&render(&channel(), &[ep], Utc::now()));
+        assert!(!feed.items[0].guid.as_ref().unwrap().permalink);
+    }
+
+    #[test]
+    fn rendering_is_deterministic() {
+        let at = Utc::now();
+        assert_eq!(render(&channel(), &[episode(1, 1)], at), render(&channel(), &[episode(1, 1)], at));
+    }
+
+    #[test]
+    fn mime_types_by_extension() {
+        assert_eq!(mime_from_extension("https://x/a.MP3"), "audio/mpeg");
+        assert_eq!(mime_from_extension("https://x/a.m4a?token=1"), "audio/x-m4a");
+        assert_eq!(mime_from_extension("https://x/a.mp4"), "video/mp4");
+        assert_eq!(mime_from_extension("https://x/a.ogg"), "audio/ogg");
+        assert_eq!(mime_from_extension("https://x/stream"), "audio/mpeg");
+    }
+}
