@@ -3,10 +3,12 @@
 //! The pipeline, one module per stage: [`recipe`] → [`crawl`] → [`fetch`] → [`extract`] →
 //! [`store`] → [`feed`] → [`publish`], wired together by [`pipeline`].
 
+pub mod crawl;
 pub mod extract;
 pub mod feed;
 pub mod fetch;
 pub mod model;
 pub mod parse;
+pub mod publish;
 pub mod recipe;
 pub mod store;

@@ -1,0 +1,172 @@
+//! Listing-page discovery: walks the archive from `start` through `follow` links in document
+//! order and streams episode page URLs out as soon as each listing page is read.
+
+use std::collections::{HashSet, VecDeque};
+use std::sync::Arc;
+
+use futures::channel::mpsc;
+use futures::SinkExt;
+use scraper::{Html, Selector};
+use tokio::task::JoinHandle;
+use url::Url;
+
+use crate::fetch::{Client, Fetched, RequestKind};
+use crate::recipe::{Crawl, Recipe};
+
+/// Links found on one listing page, absolute, in document order, without repeats.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ListingLinks {
+    pub episodes: Vec<Url>,
+    pub follow: Vec<Url>,
+}
+
+/// What the crawl did, known once it has finished.
+#[derive(Debug, Default)]
+pub struct CrawlReport {
+    pub listing_pages: usize,
+    /// `URL: reason` for listing pages that could not be read.
+    pub failures: Vec<String>,
+    /// Whether paging stopped early because a listing page had nothing new.
+    pub stopped_early: bool,
+}
+
+/// Which episode URLs the crawl sends on.
+pub struct CrawlPlan {
+    /// Page URLs already in the cache.
+    pub known: HashSet<String>,
+    /// Skip known pages and stop paging at the first listing page with nothing unknown.
+    pub incremental: bool,
+}
+
+/// Starts the crawl on its own task. Episode URLs arrive on the returned stream while later
+/// listing pages are still being fetched; the handle yields the report at the end.
+pub fn spawn(
+    client: Arc<Client>,
+    recipe: Arc<Recipe>,
+    plan: CrawlPlan,
+) -> (mpsc::Receiver<Url>, JoinHandle<CrawlReport>) {
+    let (sender, receiver) = mpsc::channel(256);
+    let handle = tokio::spawn(crawl(client, recipe, plan, sender));
+    (receiver, handle)
+}
+
+async fn crawl(client: Arc<Client>, recipe: Arc<Recipe>, plan: CrawlPlan, mut out: mpsc::Sender<Url>) -> CrawlReport {
+    let mut report = CrawlReport::default();
+    let mut queue: VecDeque<Url> = recipe.crawl.start.iter().cloned().collect();
+    let mut queued: HashSet<String> = queue.iter().map(Url::to_string).collect();
+    let mut sent: HashSet<String> = HashSet::new();
+    while let Some(url) = queue.pop_front() {
+        if report.listing_pages >= recipe.crawl.max_pages {
+            tracing::warn!(max_pages = recipe.crawl.max_pages, "stopped paging at crawl.max_pages; {} listing pages left", queue.len() + 1);
+            break;
+        }
+        report.listing_pages += 1;
+        let page = match client.page(&url, RequestKind::Listing, None).await {
+            Ok(Fetched::Page(page)) => page,
+            Ok(Fetched::NotModified) => continue,
+            Err(e) => {
+                tracing::warn!("listing page {url}: {e}");
+                report.failures.push(format!("{url}: {e}"));
+                continue;
+            }
+        };
+        let recipe_for_parse = recipe.clone();
+        let parsed = tokio::task::spawn_blocking(move || {
+            let base = Url::parse(&page.final_url).unwrap_or(url);
+            listing_links(&base, &page.html, &recipe_for_parse.crawl)
+        })
+        .await;
+        let Ok(links) = parsed else { continue };
+        let mut unknown = 0;
+        for episode in links.episodes {
+            let key = episode.to_string();
+            if !sent.insert(key.clone()) || (plan.incremental && plan.known.contains(&key)) {
+                continue;
+            }
+            unknown += usize::from(!plan.known.contains(&key));
+            if out.send(episode).await.is_err() {
+                return report; // the pipeline stopped listening
+            }
+        }
+        if plan.incremental && unknown == 0 {
+            report.stopped_early = true;
+            break;
+        }
+        for next in links.follow {
+            if queued.insert(next.to_string()) {
+                queue.push_back(next);
+            }
+        }
+    }
+    report
+}
+
+/// Reads the episode and follow links of one listing page. Links leave out other hosts than
+/// the recipe's scope, non-http(s) schemes and fragments.
+pub fn listing_links(page_url: &Url, html: &str, crawl: &Crawl) -> ListingLinks {
+    let doc = Html::parse_document(html);
+    ListingLinks {
+        episodes: links(&doc, &crawl.episodes, page_url, crawl),
+        follow: crawl.follow.as_ref().map(|s| links(&doc, s, page_url, crawl)).unwrap_or_default(),
+    }
+}
+
+fn links(doc: &Html, selector: &Selector, base: &Url, crawl: &Crawl) -> Vec<Url> {
+    let mut seen = HashSet::new();
+    doc.select(selector)
+        .filter_map(|a| a.value().attr("href"))
+        .filter_map(|href| base.join(href.trim()).ok())
+        .map(|mut url| {
+            url.set_fragment(None);
+            url
+        })
+        .filter(|url| {
+            let allowed = crawl.in_scope(url);
+            if !allowed {
+                tracing::debug!(%url, "outside the recipe's scope; not fetched");
+            }
+            allowed
+        })
+        .filter(|url| seen.insert(url.to_string()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn listing_links_are_absolute_deduplicated_and_in_scope() {
+        let recipe = Recipe::parse(
+            r#"[feed]
+title = "T"
+link = "https://example.org/"
+description = "D"
+[crawl]
+start = ["https://example.org/archive"]
+episodes = "article a.ep"
+follow = "nav a"
+[episode]
+title = { css = "h1" }
+audio = { css = "a", attr = "href" }
+"#,
+            Path::new("t.toml"),
+        )
+        .unwrap();
+        let html = r##"<nav><a href="?page=2">2</a><a href="?page=3">3</a><a href="?page=2">next</a>
+            <a href="https://other.example.com/archive">elsewhere</a></nav>
+            <article><a class="ep" href="/ep/1#top">One</a></article>
+            <article><a class="ep" href="/ep/1">One again</a></article>
+            <article><a class="ep" href="ep/2">Two</a></article>
+            <article><a class="ep" href="mailto:x@example.org">mail</a><a class="ep">no href</a></article>"##;
+        let base = Url::parse("https://example.org/archive/").unwrap();
+        let links = listing_links(&base, html, &recipe.crawl);
+        let strings = |v: &[Url]| v.iter().map(Url::to_string).collect::<Vec<_>>();
+        assert_eq!(strings(&links.episodes), ["https://example.org/ep/1", "https://example.org/archive/ep/2"]);
+        assert_eq!(
+            strings(&links.follow),
+            ["https://example.org/archive/?page=2", "https://example.org/archive/?page=3"]
+        );
+    }
+}
