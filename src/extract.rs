@@ -14,6 +14,8 @@ pub enum NotAnEpisode {
     NoAudio,
     #[error("no title found")]
     NoTitle,
+    #[error("the page URL is not a valid URL")]
+    BadUrl,
 }
 
 /// Which rule produced a field, and the value it produced; for `podfeed check`.

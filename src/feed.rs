@@ -14,13 +14,18 @@ pub const CONTENT_NS: &str = "http://purl.org/rss/1.0/modules/content/";
 pub const ATOM_NS: &str = "http://www.w3.org/2005/Atom";
 pub const PODCAST_NS: &str = "https://podcastindex.org/namespace/1.0";
 
-/// Renders the feed. Items are newest first (undated last), cut to `max_items` when set.
-pub fn render(channel: &Channel, episodes: &[Episode], last_build: DateTime<Utc>) -> Vec<u8> {
-    let mut ordered: Vec<&Episode> = episodes.iter().collect();
-    ordered.sort_by(|a, b| b.published.cmp(&a.published).then_with(|| a.guid.cmp(&b.guid)));
-    if channel.max_items > 0 {
-        ordered.truncate(channel.max_items);
+/// The feed's items: newest first, undated last, ties broken by guid so the order never
+/// wobbles between runs; the newest `max_items` when that is not 0.
+pub fn in_feed_order(mut episodes: Vec<Episode>, max_items: usize) -> Vec<Episode> {
+    episodes.sort_by(|a, b| b.published.cmp(&a.published).then_with(|| a.guid.cmp(&b.guid)));
+    if max_items > 0 {
+        episodes.truncate(max_items);
     }
+    episodes
+}
+
+/// Renders the feed from episodes already in feed order (see [`in_feed_order`]).
+pub fn render(channel: &Channel, episodes: &[Episode], last_build: DateTime<Utc>) -> Vec<u8> {
     let rss_channel = rss::Channel {
         title: xml_text(&channel.title),
         link: channel.link.clone(),
@@ -37,7 +42,7 @@ pub fn render(channel: &Channel, episodes: &[Episode], last_build: DateTime<Utc>
         itunes_ext: Some(itunes_channel(channel)),
         extensions: channel_extensions(channel),
         namespaces: namespaces(),
-        items: ordered.into_iter().map(item).collect(),
+        items: episodes.iter().map(item).collect(),
         ..Default::default()
     };
     let mut bytes = rss_channel.pretty_write_to(Vec::new(), b' ', 2).expect("writing XML to a Vec cannot fail");
@@ -196,7 +201,8 @@ mod tests {
 
     #[test]
     fn items_newest_first_with_every_field() {
-        let bytes = render(&channel(), &[episode(1, 1), episode(2, 2)], Utc::now());
+        let episodes = in_feed_order(vec![episode(1, 1), episode(2, 2)], 0);
+        let bytes = render(&channel(), &episodes, Utc::now());
         let feed = parsed(&bytes);
         let titles: Vec<_> = feed.items.iter().map(|i| i.title.clone().unwrap()).collect();
         assert_eq!(titles, ["Episode 2 <\"quoted\"> & more", "Episode 1 <\"quoted\"> & more"]);
@@ -232,11 +238,8 @@ mod tests {
 
     #[test]
     fn max_items_keeps_the_newest() {
-        let mut show = channel();
-        show.max_items = 1;
-        let feed = parsed(&render(&show, &[episode(1, 1), episode(3, 3), episode(2, 2)], Utc::now()));
-        assert_eq!(feed.items.len(), 1);
-        assert_eq!(feed.items[0].itunes_ext.as_ref().unwrap().episode.as_deref(), Some("3"));
+        let kept = in_feed_order(vec![episode(1, 1), episode(3, 3), episode(2, 2)], 2);
+        assert_eq!(kept.iter().map(|e| e.episode.unwrap()).collect::<Vec<_>>(), [3, 2]);
     }
 
     #[test]

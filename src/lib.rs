@@ -4,11 +4,13 @@
 //! [`store`] → [`feed`] → [`publish`], wired together by [`pipeline`].
 
 pub mod crawl;
+pub mod demo;
 pub mod extract;
 pub mod feed;
 pub mod fetch;
 pub mod model;
 pub mod parse;
+pub mod pipeline;
 pub mod publish;
 pub mod recipe;
 pub mod store;

@@ -1,1 +1,47 @@
-fn main() {}
+//! The `podfeed` binary: parses the command line, runs one command, maps errors to exit codes.
+
+mod cli;
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::{Cli, Command};
+use podfeed::recipe::RecipeError;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    commands::init_logging(cli.verbose, cli.quiet);
+    match try_main(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            eprintln!("podfeed: error: {error:#}");
+            ExitCode::from(exit_code_of(&error))
+        }
+    }
+}
+
+fn try_main(cli: Cli) -> anyhow::Result<u8> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let quiet = cli.quiet;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Build(args) => commands::build::run(args, quiet).await,
+            Command::Refresh(args) => commands::refresh::run(args, quiet).await,
+            Command::Check(args) => commands::check::run(args).await,
+            Command::List(args) => commands::list::run(args),
+            Command::Demo(args) => commands::demo::run(args, quiet).await,
+            Command::DemoSite(args) => commands::demo::run_site(args).await,
+        }
+    })
+}
+
+/// The one place errors become exit codes.
+fn exit_code_of(error: &anyhow::Error) -> u8 {
+    if error.chain().any(|cause| cause.is::<RecipeError>() || cause.is::<commands::UsageError>()) {
+        cli::EXIT_USAGE
+    } else {
+        cli::EXIT_FAILED
+    }
+}

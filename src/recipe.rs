@@ -281,6 +281,25 @@ pub struct EpisodeRules {
     pub episode: Vec<Rule>,
 }
 
+impl EpisodeRules {
+    /// A field's rules by its recipe key (`"title"`, `"audio"`, ...); empty for unknown names.
+    pub fn rules_for(&self, field: &str) -> &[Rule] {
+        match field {
+            "title" => &self.title,
+            "audio" => &self.audio,
+            "link" => &self.link,
+            "guid" => &self.guid,
+            "published" => &self.published,
+            "duration" => &self.duration,
+            "description" => &self.description,
+            "content" => &self.content,
+            "image" => &self.image,
+            "episode" => &self.episode,
+            _ => &[],
+        }
+    }
+}
+
 /// One compiled rule.
 #[derive(Debug)]
 pub struct Rule {

@@ -1,0 +1,136 @@
+//! Command-line definitions and exit codes; nothing else.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// The feed is published (or was already up to date).
+pub const EXIT_OK: u8 = 0;
+/// The run could not publish.
+pub const EXIT_FAILED: u8 = 1;
+/// Bad usage or an invalid recipe.
+pub const EXIT_USAGE: u8 = 2;
+/// Interrupted by Ctrl-C (128 + SIGINT); the cache was flushed first.
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+#[derive(Debug, Parser)]
+#[command(name = "podfeed", version, about = "Turns a podcast's website into a complete podcast RSS feed")]
+pub struct Cli {
+    /// More log output (-v: each page, -vv: each request). RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Only errors on stderr; no progress bar, no summary.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Crawl the site and write the feed (incremental unless --full).
+    Build(BuildArgs),
+    /// Fetch these episode pages again, update the cache and rewrite the feed.
+    Refresh(RefreshArgs),
+    /// Show what the recipe extracts from one page, rule by rule; writes nothing.
+    Check(CheckArgs),
+    /// Show what the cache holds.
+    List(ListArgs),
+    /// Run the whole job against the built-in demo site and write its feed.
+    Demo(DemoArgs),
+    /// Run the built-in demo site on 127.0.0.1 until Ctrl-C.
+    DemoSite(DemoSiteArgs),
+}
+
+/// Options of every command that reads the cache or writes the feed.
+#[derive(Debug, Args)]
+pub struct CacheArgs {
+    /// The recipe (TOML) describing the site.
+    #[arg(long, short)]
+    pub recipe: PathBuf,
+    /// Cache folder [default: cache/<recipe name>/].
+    #[arg(long)]
+    pub cache: Option<PathBuf>,
+    /// The feed file to write [default: the recipe's output.path].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print a JSON summary (or listing) on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    #[command(flatten)]
+    pub cache: CacheArgs,
+    /// Crawl every listing page and fetch every episode page again.
+    #[arg(long, conflicts_with = "reextract")]
+    pub full: bool,
+    /// Extract every episode again from cached pages, with no network.
+    #[arg(long)]
+    pub reextract: bool,
+    /// Pages in flight at once [default: the recipe's http.concurrency].
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub concurrency: Option<u16>,
+}
+
+#[derive(Debug, Args)]
+pub struct RefreshArgs {
+    #[command(flatten)]
+    pub cache: CacheArgs,
+    /// Episode page URLs.
+    #[arg(required = true)]
+    pub urls: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The recipe (TOML) describing the site.
+    #[arg(long, short)]
+    pub recipe: PathBuf,
+    /// An episode page URL.
+    pub url: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub cache: CacheArgs,
+    /// List pages that failed, why and when, instead of episodes.
+    #[arg(long)]
+    pub failed: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoSiteOptions {
+    /// Episodes in the demo archive.
+    #[arg(long, default_value_t = 1200)]
+    pub episodes: u32,
+    /// Delay before every response, in milliseconds.
+    #[arg(long, default_value_t = 20)]
+    pub latency_ms: u64,
+    /// Inject faults: 503 and 429 on first requests, slow pages, a dead link.
+    #[arg(long)]
+    pub faults: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub site: DemoSiteOptions,
+    /// Folder for feed.xml and index.html.
+    #[arg(long, default_value = "public")]
+    pub out: PathBuf,
+    /// Print a JSON summary on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoSiteArgs {
+    #[command(flatten)]
+    pub site: DemoSiteOptions,
+    /// Port on 127.0.0.1.
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+}

@@ -1,0 +1,98 @@
+//! `podfeed check --recipe R URL`: what the recipe extracts from one page, rule by rule.
+
+use podfeed::extract::{self, FieldTrace};
+use podfeed::fetch::{Client, Fetched, RequestKind};
+use podfeed::recipe::Recipe;
+use url::Url;
+
+use super::parse_urls;
+use crate::cli::{CheckArgs, EXIT_FAILED, EXIT_OK};
+
+pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
+    let recipe = std::sync::Arc::new(Recipe::load(&args.recipe)?);
+    let url = parse_urls(std::slice::from_ref(&args.url))?.remove(0);
+    let client = Client::new(&recipe.http)?;
+    let page = match client.page(&url, RequestKind::Episode, None).await {
+        Ok(Fetched::Page(page)) => page,
+        Ok(Fetched::NotModified) => anyhow::bail!("{url}: unexpected 304 Not Modified"),
+        Err(e) => anyhow::bail!("{url}: {e}"),
+    };
+    let base = Url::parse(&page.final_url).unwrap_or(url);
+    if base.as_str() != page.url {
+        println!("{} redirected to {base}", page.url);
+    }
+    let parse_recipe = recipe.clone();
+    let (episode, trace) =
+        tokio::task::spawn_blocking(move || extract::extract_traced(&base, &page.html, &parse_recipe.episode)).await?;
+
+    for field in &trace {
+        println!("{:<12} {:<22} {}", field.field, rule_name(&recipe, field), shorten(&field.value, 100));
+    }
+    let mut warnings = warnings(&recipe, &trace);
+    let code = match &episode {
+        Ok(episode) => {
+            match Url::parse(&episode.enclosure.url) {
+                Ok(audio) => match client.probe(&audio).await {
+                    Ok(probe) => println!(
+                        "{:<12} {:<22} {} bytes, {}",
+                        "enclosure",
+                        "(HEAD or range probe)",
+                        probe.length.map_or("unknown".into(), |n| n.to_string()),
+                        probe.mime_type.as_deref().unwrap_or("no type given")
+                    ),
+                    Err(e) => warnings.push(format!("the enclosure {audio} cannot be probed: {e}")),
+                },
+                Err(e) => warnings.push(format!("the audio URL is not absolute: {e}")),
+            }
+            println!("\n→ a feed item with guid {}", episode.guid);
+            EXIT_OK
+        }
+        Err(reason) => {
+            println!("\n→ not a feed item: {reason}");
+            EXIT_FAILED
+        }
+    };
+    for warning in warnings {
+        println!("warning: {warning}");
+    }
+    Ok(code)
+}
+
+/// `episode.audio[1]`, `episode.title`, or the default that applied.
+fn rule_name(recipe: &Recipe, field: &FieldTrace) -> String {
+    let count = recipe.episode.rules_for(field.field).len();
+    match (field.rule, count) {
+        (Some(_), 1) => format!("episode.{}", field.field),
+        (Some(i), _) => format!("episode.{}[{i}]", field.field),
+        (None, 0) if field.field == "link" => "(default: page URL)".into(),
+        (None, 0) if field.field == "guid" => "(default: link)".into(),
+        (None, 0) => "(no rule)".into(),
+        (None, _) => "(no rule matched)".into(),
+    }
+}
+
+fn warnings(recipe: &Recipe, trace: &[FieldTrace]) -> Vec<String> {
+    let missing = |name: &str| trace.iter().any(|f| f.field == name && f.rule.is_none());
+    let mut warnings = Vec::new();
+    if missing("audio") {
+        warnings.push("no enclosure: podcast apps cannot play this episode".to_string());
+    }
+    if missing("published") {
+        warnings.push("no date: apps will sort this episode as the oldest".to_string());
+    }
+    if missing("duration") {
+        warnings.push("no duration: apps show no length until they download the file".to_string());
+    }
+    if missing("guid") && !recipe.episode.guid.is_empty() {
+        warnings.push("the guid rule matched nothing; the link is used, which changes if the site moves pages".to_string());
+    }
+    warnings
+}
+
+fn shorten(text: &str, max: usize) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match flat.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &flat[..cut]),
+        None => flat,
+    }
+}

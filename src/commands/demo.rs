@@ -1,0 +1,46 @@
+//! `podfeed demo` and `podfeed demo-site`.
+
+use std::path::Path;
+use std::time::Duration;
+
+use podfeed::demo::{DemoConfig, DemoSite};
+use podfeed::pipeline::Mode;
+use podfeed::recipe::Recipe;
+
+use super::{open_store, report, Session};
+use crate::cli::{DemoArgs, DemoSiteArgs, DemoSiteOptions, EXIT_OK};
+
+fn config(options: &DemoSiteOptions) -> DemoConfig {
+    DemoConfig {
+        episodes: options.episodes,
+        latency: Duration::from_millis(options.latency_ms),
+        faults: options.faults,
+    }
+}
+
+/// Starts the demo site on a free port and builds its feed with the bundled recipe.
+pub async fn run(args: DemoArgs, quiet: bool) -> anyhow::Result<u8> {
+    let site = DemoSite::start(config(&args.site), 0).await?;
+    let recipe = Recipe::parse(&site.recipe_text(), Path::new("recipes/demo.toml"))?;
+    // The site gets a new port every time, so its URLs are new too: start from an empty cache.
+    let cache = tempfile::tempdir()?;
+    let out = args.out.join("feed.xml");
+    let session = Session::with_store(recipe, open_store(cache.path())?, Some(out.clone()))?;
+    if !quiet {
+        eprintln!("podfeed: demo site with {} episodes at {}/archive", site.latest(), site.base_url());
+    }
+    let summary = session.run(quiet).build(Mode::Incremental).await?;
+    let code = report(&summary, &out, args.json, quiet)?;
+    if !quiet {
+        eprintln!("podfeed: the demo feed is {}", std::fs::canonicalize(&out).unwrap_or(out).display());
+    }
+    Ok(code)
+}
+
+/// Serves the demo site until Ctrl-C.
+pub async fn run_site(args: DemoSiteArgs) -> anyhow::Result<u8> {
+    let site = DemoSite::start(config(&args.site), args.port).await?;
+    eprintln!("podfeed: demo site with {} episodes at {}/archive; Ctrl-C stops it", site.latest(), site.base_url());
+    tokio::signal::ctrl_c().await?;
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,146 @@
+//! One file per subcommand, and what they share: opening the recipe, the cache and the client,
+//! progress, and reporting a run.
+
+pub mod build;
+pub mod check;
+pub mod demo;
+pub mod list;
+pub mod refresh;
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use podfeed::fetch::Client;
+use podfeed::model::RunSummary;
+use podfeed::pipeline::{Run, RunOptions};
+use podfeed::recipe::Recipe;
+use podfeed::store::Store;
+
+use crate::cli::{self, CacheArgs};
+
+/// A mistake on the command line that clap cannot see (an invalid URL argument, say).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+pub fn init_logging(verbose: u8, quiet: bool) {
+    let default = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, _) => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("podfeed={default},warn")));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+}
+
+/// The cache folder: `--cache`, else `cache/<recipe name>/` under the working directory.
+pub fn cache_dir(args: &CacheArgs, recipe: &Recipe) -> PathBuf {
+    args.cache.clone().unwrap_or_else(|| Path::new("cache").join(&recipe.name))
+}
+
+pub fn open_store(dir: &Path) -> anyhow::Result<Store> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create cache folder {}", dir.display()))?;
+    Ok(Store::open(dir)?)
+}
+
+/// A progress bar on an interactive stderr; a hidden one for cron, pipes and `--quiet`.
+pub fn progress_bar(quiet: bool) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(0);
+    let style = ProgressStyle::with_template("{spinner} {pos}/{len} episode pages {wide_bar} {eta}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar
+}
+
+/// Opens everything a feed-writing command needs.
+pub struct Session {
+    pub recipe: Arc<Recipe>,
+    pub store: Store,
+    pub client: Arc<Client>,
+    pub out: PathBuf,
+}
+
+impl Session {
+    pub fn open(args: &CacheArgs, concurrency: Option<u16>) -> anyhow::Result<Session> {
+        let mut recipe = Recipe::load(&args.recipe)?;
+        if let Some(n) = concurrency {
+            recipe.http.concurrency = usize::from(n);
+        }
+        let store = open_store(&cache_dir(args, &recipe))?;
+        Session::with_store(recipe, store, args.out.clone())
+    }
+
+    pub fn with_store(recipe: Recipe, store: Store, out: Option<PathBuf>) -> anyhow::Result<Session> {
+        let client = Arc::new(Client::new(&recipe.http)?);
+        let out = out.unwrap_or_else(|| recipe.output.path.clone());
+        Ok(Session { recipe: Arc::new(recipe), store, client, out })
+    }
+
+    pub fn run(&self, quiet: bool) -> Run<'_> {
+        Run {
+            recipe: self.recipe.clone(),
+            store: &self.store,
+            client: self.client.clone(),
+            options: RunOptions { out: self.out.clone(), progress: progress_bar(quiet) },
+        }
+    }
+
+    /// Runs `work`, but on Ctrl-C flushes the cache and stops with exit code 130.
+    pub async fn until_interrupted<F>(&self, work: F) -> anyhow::Result<Option<RunSummary>>
+    where
+        F: std::future::Future<Output = Result<RunSummary, podfeed::pipeline::PipelineError>>,
+    {
+        tokio::select! {
+            result = work => Ok(Some(result?)),
+            _ = tokio::signal::ctrl_c() => {
+                self.store.flush()?;
+                eprintln!("podfeed: interrupted; the cache is saved and the feed was not changed");
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// Reports a finished run: JSON on stdout with `--json`, a summary on stderr unless `--quiet`.
+pub fn report(summary: &RunSummary, out: &Path, json: bool, quiet: bool) -> anyhow::Result<u8> {
+    if json {
+        println!("{}", serde_json::to_string(summary)?);
+    }
+    if !quiet {
+        let feed = if summary.feed_changed { "written to" } else { "unchanged at" };
+        eprintln!(
+            "podfeed: {} items ({} new, {} updated, {} unchanged, {} skipped, {} failed); {} requests, {:.1} MB in {:.1} s; feed {feed} {}",
+            summary.items,
+            summary.new,
+            summary.updated,
+            summary.unchanged,
+            summary.skipped,
+            summary.failed,
+            summary.requests,
+            summary.bytes as f64 / 1e6,
+            summary.elapsed_ms as f64 / 1e3,
+            out.display()
+        );
+    }
+    Ok(cli::EXIT_OK)
+}
+
+/// Parses URL arguments, refusing anything that is not http(s).
+pub fn parse_urls(urls: &[String]) -> Result<Vec<url::Url>, UsageError> {
+    urls.iter()
+        .map(|u| {
+            url::Url::parse(u)
+                .ok()
+                .filter(|url| matches!(url.scheme(), "http" | "https"))
+                .ok_or_else(|| UsageError(format!("{u:?} is not an http(s) URL")))
+        })
+        .collect()
+}

@@ -1,0 +1,325 @@
+//! The built-in demo website: a fictional weekly show with a long archive, served on 127.0.0.1
+//! only. Real HTTP with latency, redirects, faults and realistic pages; `podfeed demo`, the tests
+//! and the benchmarks all run against it.
+
+pub mod pages;
+pub mod show;
+
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use bytes::Bytes;
+use tokio::sync::oneshot;
+
+use show::ShowEpisode;
+
+/// The annotated example recipe for the demo site; its URLs name port 8080 and are rewritten to
+/// wherever the site really runs.
+pub const DEMO_RECIPE: &str = include_str!("../../recipes/demo.toml");
+const RECIPE_BASE: &str = "http://127.0.0.1:8080";
+
+/// How the demo site behaves.
+#[derive(Debug, Clone)]
+pub struct DemoConfig {
+    /// Episodes in the archive, numbered 1 (oldest) to this (newest).
+    pub episodes: u32,
+    /// Added before every response, like a real network round trip.
+    pub latency: Duration,
+    /// Some pages answer 503 or 429 (with Retry-After) on their first request, some are slow,
+    /// and the archive links to a page that does not exist.
+    pub faults: bool,
+}
+
+impl Default for DemoConfig {
+    fn default() -> Self {
+        DemoConfig { episodes: 1200, latency: Duration::from_millis(20), faults: false }
+    }
+}
+
+/// Requests the site has answered, by kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SiteStats {
+    pub listing: u64,
+    pub episode: u64,
+    pub audio_head: u64,
+    pub audio_range: u64,
+    /// Whole-file audio downloads: podfeed must never make one.
+    pub audio_full: u64,
+    pub redirects: u64,
+    pub other: u64,
+    /// The most requests that were in flight at once.
+    pub max_in_flight: u32,
+}
+
+impl SiteStats {
+    pub fn total(&self) -> u64 {
+        self.listing + self.episode + self.audio_head + self.audio_range + self.audio_full + self.redirects + self.other
+    }
+}
+
+#[derive(Default)]
+struct Counters {
+    listing: AtomicU64,
+    episode: AtomicU64,
+    audio_head: AtomicU64,
+    audio_range: AtomicU64,
+    audio_full: AtomicU64,
+    redirects: AtomicU64,
+    other: AtomicU64,
+    in_flight: AtomicU32,
+    max_in_flight: AtomicU32,
+}
+
+struct SiteState {
+    config: DemoConfig,
+    latest: AtomicU32,
+    retitled: RwLock<HashMap<u32, String>>,
+    /// Paths that already had their one injected failure.
+    failed_once: Mutex<HashSet<String>>,
+    counters: Counters,
+}
+
+impl SiteState {
+    fn episode(&self, number: u32) -> Option<ShowEpisode> {
+        if number == 0 || number > self.latest.load(Ordering::Relaxed) {
+            return None;
+        }
+        let mut episode = ShowEpisode::new(number);
+        if let Some(title) = self.retitled.read().unwrap_or_else(|p| p.into_inner()).get(&number) {
+            episode.title = title.clone();
+        }
+        Some(episode)
+    }
+}
+
+/// A running demo site. Dropping it stops the server.
+pub struct DemoSite {
+    addr: SocketAddr,
+    state: Arc<SiteState>,
+    _shutdown: oneshot::Sender<()>,
+}
+
+impl DemoSite {
+    /// Starts the site on 127.0.0.1:`port` (0 picks a free port).
+    pub async fn start(config: DemoConfig, port: u16) -> std::io::Result<DemoSite> {
+        let state = Arc::new(SiteState {
+            latest: AtomicU32::new(config.episodes),
+            config,
+            retitled: RwLock::default(),
+            failed_once: Mutex::default(),
+            counters: Counters::default(),
+        });
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+        let addr = listener.local_addr()?;
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        let app = router(state.clone());
+        tokio::spawn(async move {
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+                let _ = stopped.await;
+            });
+            if let Err(e) = serve.await {
+                tracing::error!("demo site stopped: {e}");
+            }
+        });
+        Ok(DemoSite { addr, state, _shutdown: shutdown })
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The bundled demo recipe, pointed at this site.
+    pub fn recipe_text(&self) -> String {
+        DEMO_RECIPE.replace(RECIPE_BASE, &self.base_url())
+    }
+
+    /// The URL of episode `number`'s page.
+    pub fn episode_url(&self, number: u32) -> String {
+        format!("{}{}", self.base_url(), ShowEpisode::new(number).path())
+    }
+
+    /// The newest episode's number (also the number of episodes).
+    pub fn latest(&self) -> u32 {
+        self.state.latest.load(Ordering::Relaxed)
+    }
+
+    /// Publishes new episodes (or takes some down) by changing the newest episode number.
+    pub fn set_latest(&self, latest: u32) {
+        self.state.latest.store(latest, Ordering::Relaxed);
+    }
+
+    /// Changes an episode's title, as a site fixing a typo would.
+    pub fn retitle(&self, number: u32, title: &str) {
+        self.state.retitled.write().unwrap_or_else(|p| p.into_inner()).insert(number, title.to_string());
+    }
+
+    /// The episodes as the site currently has them, newest first.
+    pub fn episodes(&self) -> Vec<ShowEpisode> {
+        (1..=self.latest()).rev().filter_map(|n| self.state.episode(n)).collect()
+    }
+
+    pub fn stats(&self) -> SiteStats {
+        let c = &self.state.counters;
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        SiteStats {
+            listing: get(&c.listing),
+            episode: get(&c.episode),
+            audio_head: get(&c.audio_head),
+            audio_range: get(&c.audio_range),
+            audio_full: get(&c.audio_full),
+            redirects: get(&c.redirects),
+            other: get(&c.other),
+            max_in_flight: c.max_in_flight.load(Ordering::Relaxed),
+        }
+    }
+
+    pub fn reset_stats(&self) {
+        let c = &self.state.counters;
+        for counter in [&c.listing, &c.episode, &c.audio_head, &c.audio_range, &c.audio_full, &c.redirects, &c.other] {
+            counter.store(0, Ordering::Relaxed);
+        }
+        c.max_in_flight.store(0, Ordering::Relaxed);
+    }
+}
+
+fn router(state: Arc<SiteState>) -> Router {
+    Router::new()
+        .route("/", get(home))
+        .route("/archive", get(|s: State<Arc<SiteState>>| listing(s, Path(1))))
+        .route("/archive/page/{page}", get(listing))
+        .route("/episodes/{number}", get(episode))
+        .route("/media/{file}", get(media_redirect))
+        .route("/cdn/{file}", get(audio))
+        .fallback(|| async { StatusCode::NOT_FOUND })
+        .layer(middleware::from_fn_with_state(state.clone(), network))
+        .with_state(state)
+}
+
+/// Latency, in-flight accounting and injected faults, for every request.
+async fn network(State(state): State<Arc<SiteState>>, request: Request, next: Next) -> Response {
+    let counters = &state.counters;
+    let now = counters.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    counters.max_in_flight.fetch_max(now, Ordering::SeqCst);
+    tokio::time::sleep(state.config.latency).await;
+    let response = match injected_fault(&state, request.uri().path()) {
+        Some(fault) => fault,
+        None => next.run(request).await,
+    };
+    counters.in_flight.fetch_sub(1, Ordering::SeqCst);
+    response
+}
+
+/// Fault mode: pages whose number is 1 mod 37 fail once with 503, 2 mod 37 once with 429 and
+/// `Retry-After: 1`, and listing page 3 fails once with 503. (Slow pages live in `episode`.)
+fn injected_fault(state: &SiteState, path: &str) -> Option<Response> {
+    if !state.config.faults {
+        return None;
+    }
+    let number: Option<u32> = path.strip_prefix("/episodes/").and_then(|n| n.parse().ok());
+    let first_time = || state.failed_once.lock().unwrap_or_else(|p| p.into_inner()).insert(path.to_string());
+    match number {
+        Some(n) if n % 37 == 1 && first_time() => Some(StatusCode::SERVICE_UNAVAILABLE.into_response()),
+        Some(n) if n % 37 == 2 && first_time() => {
+            Some((StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "1")], "slow down").into_response())
+        }
+        None if path == "/archive/page/3" && first_time() => Some(StatusCode::SERVICE_UNAVAILABLE.into_response()),
+        _ => None,
+    }
+}
+
+async fn home(State(state): State<Arc<SiteState>>) -> Response {
+    state.counters.other.fetch_add(1, Ordering::Relaxed);
+    html(pages::home_page(state.latest.load(Ordering::Relaxed)))
+}
+
+async fn listing(State(state): State<Arc<SiteState>>, Path(page): Path<u32>) -> Response {
+    state.counters.listing.fetch_add(1, Ordering::Relaxed);
+    let latest = state.latest.load(Ordering::Relaxed);
+    if page == 0 || page > latest.div_ceil(show::PAGE_SIZE).max(1) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    html(pages::listing_page(page, latest, state.config.faults))
+}
+
+async fn episode(State(state): State<Arc<SiteState>>, Path(number): Path<String>, headers: HeaderMap) -> Response {
+    state.counters.episode.fetch_add(1, Ordering::Relaxed);
+    let Some(episode) = number.parse().ok().and_then(|n| state.episode(n)) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    if state.config.faults && episode.number % 53 == 3 {
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+    }
+    let page = pages::episode_page(&episode, state.latest.load(Ordering::Relaxed));
+    let etag = format!("\"{:016x}\"", fingerprint(page.as_bytes()));
+    if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
+    }
+    let (content_type, body) = if episode.latin1 {
+        let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(&page);
+        ("text/html; charset=ISO-8859-1", Bytes::from(bytes.into_owned()))
+    } else {
+        ("text/html; charset=utf-8", Bytes::from(page))
+    };
+    ([(header::CONTENT_TYPE, content_type.to_string()), (header::ETAG, etag)], body).into_response()
+}
+
+/// `/media/N.mp3` redirects to the CDN, as podcast hosts' tracking prefixes do.
+async fn media_redirect(State(state): State<Arc<SiteState>>, Path(file): Path<String>) -> Response {
+    state.counters.redirects.fetch_add(1, Ordering::Relaxed);
+    Redirect::to(&format!("/cdn/{file}")).into_response()
+}
+
+/// The CDN answers HEAD with the size, except for episodes 7 mod 10, whose host refuses HEAD
+/// and must be asked with a one-byte range.
+async fn audio(State(state): State<Arc<SiteState>>, Path(file): Path<String>, method: Method, headers: HeaderMap) -> Response {
+    let counters = &state.counters;
+    let number: Option<u32> = file.strip_suffix(".mp3").and_then(|n| n.parse().ok());
+    let Some(episode) = number.and_then(|n| state.episode(n)).filter(|e| e.has_audio()) else {
+        counters.other.fetch_add(1, Ordering::Relaxed);
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let size = episode.audio_bytes();
+    let audio_headers = [(header::CONTENT_TYPE, "audio/mpeg".to_string()), (header::ACCEPT_RANGES, "bytes".to_string())];
+    if method == Method::HEAD {
+        counters.audio_head.fetch_add(1, Ordering::Relaxed);
+        if episode.number % 10 == 7 {
+            return StatusCode::METHOD_NOT_ALLOWED.into_response();
+        }
+        return (audio_headers, [(header::CONTENT_LENGTH, size.to_string())]).into_response();
+    }
+    if headers.get(header::RANGE).and_then(|v| v.to_str().ok()) == Some("bytes=0-0") {
+        counters.audio_range.fetch_add(1, Ordering::Relaxed);
+        let range = [(header::CONTENT_RANGE, format!("bytes 0-0/{size}"))];
+        return (StatusCode::PARTIAL_CONTENT, audio_headers, range, Bytes::from_static(b"\xff")).into_response();
+    }
+    counters.audio_full.fetch_add(1, Ordering::Relaxed);
+    let chunk = Bytes::from(vec![0u8; 64 * 1024]);
+    let chunks = size.div_ceil(chunk.len() as u64);
+    let last = (size - (chunks - 1) * chunk.len() as u64) as usize;
+    let body = futures::stream::iter((0..chunks).map(move |i| {
+        Ok::<_, std::convert::Infallible>(if i + 1 == chunks { chunk.slice(..last) } else { chunk.clone() })
+    }));
+    (audio_headers, [(header::CONTENT_LENGTH, size.to_string())], Body::from_stream(body)).into_response()
+}
+
+fn html(page: String) -> Response {
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response()
+}
+
+fn fingerprint(bytes: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut hasher);
+    hasher.finish()
+}

@@ -1,0 +1,278 @@
+//! HTML of the demo site: pages shaped like a real public-radio podcast site, 50–100 KB each
+//! (navigation, inline scripts, long show notes), with every quirk a recipe has to handle.
+
+use std::fmt::Write;
+
+use super::show::{AudioStyle, DateStyle, ShowEpisode, SplitMix, PAGE_SIZE, SHOW_TITLE, WORDS};
+
+/// An episode page, and whether it is to be served as ISO-8859-1.
+pub fn episode_page(episode: &ShowEpisode, latest: u32) -> String {
+    let n = episode.number;
+    let title = esc(&episode.title);
+    let charset = if episode.latin1 { "iso-8859-1" } else { "utf-8" };
+    let mut html = String::with_capacity(80_000);
+    let _ = write!(
+        html,
+        r#"<!DOCTYPE html>
+<html lang="en"><head>
+<meta charset="{charset}">
+<title>{title} | {SHOW_TITLE}</title>
+<link rel="canonical" href="/episodes/{n}">
+<meta name="description" content="Episode {n} of {SHOW_TITLE}: {title}. {teaser}">
+<meta property="og:image" content="/images/{n}.jpg">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+{style}
+{analytics}
+</head><body class="episode-page">
+{nav}
+<main id="main"><article class="episode">
+<p class="kicker">Episode {n}</p>
+<h1 class="episode-title">{title}</h1>
+{date}
+<p class="length">Length: <span class="duration">{duration}</span></p>
+{audio}
+<div id="storytext">
+{notes}
+</div>
+</article>
+{related}
+</main>
+{footer}
+</body></html>
+"#,
+        teaser = teaser(n),
+        style = STYLE,
+        analytics = analytics_script(n),
+        nav = site_nav(latest),
+        date = date_block(episode),
+        duration = episode.duration_text(),
+        audio = audio_block(episode),
+        notes = show_notes(n),
+        related = related(n, latest),
+        footer = FOOTER,
+    );
+    html
+}
+
+/// Listing page `page` (1 = newest), with pagination and, on page 1, a featured box that links
+/// the newest episode a second time under another URL.
+pub fn listing_page(page: u32, latest: u32, dead_link: bool) -> String {
+    let pages = latest.div_ceil(PAGE_SIZE).max(1);
+    let mut cards = String::new();
+    if page == 1 && latest > 0 {
+        let _ = write!(
+            cards,
+            r#"<article class="featured"><h2 class="title"><a href="/episodes/{latest}?ref=featured">Listen now: {}</a></h2></article>"#,
+            esc(&ShowEpisode::new(latest).title)
+        );
+    }
+    let newest = latest.saturating_sub((page - 1) * PAGE_SIZE);
+    let oldest = newest.saturating_sub(PAGE_SIZE) + 1;
+    for n in (oldest..=newest).rev() {
+        let episode = ShowEpisode::new(n);
+        let _ = write!(
+            cards,
+            r#"
+<article class="episode-card"><h2 class="title"><a href="/episodes/{n}">{}</a></h2>
+<p class="teaser">{}</p><a class="more" href="/episodes/{n}#comments">Comments</a></article>"#,
+            esc(&episode.title),
+            teaser(n)
+        );
+    }
+    if dead_link && page == 2 {
+        cards.push_str(r#"<article class="episode-card"><h2 class="title"><a href="/episodes/0">A removed episode</a></h2></article>"#);
+    }
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Archive, page {page} | {SHOW_TITLE}</title>{STYLE}{analytics}</head>
+<body class="archive">{nav}
+<main id="main"><h1>All episodes</h1>
+{cards}
+{pagination}
+</main>{FOOTER}</body></html>
+"#,
+        analytics = analytics_script(page),
+        nav = site_nav(latest),
+        pagination = pagination(page, pages),
+    )
+}
+
+pub fn home_page(latest: u32) -> String {
+    format!(
+        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{SHOW_TITLE}</title>{STYLE}</head>
+<body>{nav}<main><h1>{SHOW_TITLE}</h1><p>A weekly show about the economy's hidden machinery.</p>
+<p><a href="/archive">All {latest} episodes</a></p></main>{FOOTER}</body></html>"#,
+        nav = site_nav(latest)
+    )
+}
+
+fn pagination(page: u32, pages: u32) -> String {
+    let mut nav = String::from(r#"<nav class="pagination" aria-label="Archive pages">"#);
+    if page > 1 {
+        let _ = write!(nav, r#"<a rel="prev" href="{}">Newer</a>"#, listing_path(page - 1));
+    }
+    for p in page.saturating_sub(3).max(1)..=(page + 3).min(pages) {
+        if p == page {
+            let _ = write!(nav, r#"<span aria-current="page">{p}</span>"#);
+        } else {
+            let _ = write!(nav, r#"<a href="{}">{p}</a>"#, listing_path(p));
+        }
+    }
+    if page < pages {
+        let _ = write!(nav, r#"<a rel="next" href="{}">Older</a>"#, listing_path(page + 1));
+    }
+    nav.push_str("</nav>");
+    nav
+}
+
+pub fn listing_path(page: u32) -> String {
+    if page == 1 {
+        "/archive".to_string()
+    } else {
+        format!("/archive/page/{page}")
+    }
+}
+
+fn date_block(episode: &ShowEpisode) -> String {
+    let published = episode.published;
+    match episode.date_style {
+        DateStyle::TimeElement => {
+            let local = published.with_timezone(&chrono::FixedOffset::west_opt(4 * 3600).expect("valid offset"));
+            format!(
+                r#"<div class="dateblock"><time datetime="{}">{}</time></div>"#,
+                local.format("%Y-%m-%dT%H:%M:%S%:z"),
+                local.format("%B %-d, %Y")
+            )
+        }
+        DateStyle::Written => format!(r#"<p class="byline">Aired <span class="date">{}</span></p>"#, published.format("%B %-d, %Y")),
+        DateStyle::ApStyle => format!(r#"<p class="byline">Aired <span class="date">{}</span></p>"#, ap_date(published)),
+    }
+}
+
+/// AP style: "Jan. 5, 2024", "Sept. 9, 2024", "March 5, 2024".
+fn ap_date(date: chrono::DateTime<chrono::Utc>) -> String {
+    use chrono::Datelike;
+    const AP: [&str; 12] = ["Jan.", "Feb.", "March", "April", "May", "June", "July", "Aug.", "Sept.", "Oct.", "Nov.", "Dec."];
+    format!("{} {}, {}", AP[date.month0() as usize], date.day(), date.year())
+}
+
+fn audio_block(episode: &ShowEpisode) -> String {
+    match episode.audio {
+        AudioStyle::PlayerJson => format!(
+            r#"<div class="player" data-audio='{{"audioUrl":"{}","durationSeconds":{},"title":"Episode {}"}}'><button type="button">Play</button></div>"#,
+            episode.audio_path(),
+            episode.duration_secs,
+            episode.number
+        ),
+        AudioStyle::DownloadLink => format!(
+            r#"<p class="download-wrap"><a class="download" href="../media/{}.mp3" download>Download MP3</a></p>"#,
+            episode.number
+        ),
+        AudioStyle::None => r#"<p class="note">This is a text-only bonus post.</p>"#.to_string(),
+    }
+}
+
+fn teaser(n: u32) -> String {
+    sentence(&mut SplitMix(u64::from(n) << 8), 18)
+}
+
+fn sentence(rng: &mut SplitMix, words: usize) -> String {
+    let mut text = String::new();
+    for i in 0..words {
+        let word = rng.pick(WORDS);
+        if i == 0 {
+            let mut chars = word.chars();
+            if let Some(first) = chars.next() {
+                text.extend(first.to_uppercase());
+                text.push_str(chars.as_str());
+            }
+        } else {
+            text.push(' ');
+            text.push_str(word);
+        }
+    }
+    text.push('.');
+    text
+}
+
+/// About 30 KB of show notes: paragraphs, a few relative links, and the kind of embedded
+/// script and inline handler a sanitizer must remove.
+fn show_notes(n: u32) -> String {
+    let mut rng = SplitMix(u64::from(n) * 7919);
+    let mut notes = String::with_capacity(34_000);
+    for p in 0..36 {
+        notes.push_str("<p>");
+        for _ in 0..6 {
+            notes.push_str(&sentence(&mut rng, 14));
+            notes.push(' ');
+        }
+        if p % 6 == 0 {
+            let _ = write!(notes, r#"See also <a href="/episodes/{}">an earlier episode</a>."#, n.saturating_sub(p + 1).max(1));
+        }
+        notes.push_str("</p>\n");
+    }
+    notes.push_str(r#"<p onclick="track('notes')">Music by <a href="https://music.example.org/artist" onmouseover="x()">The Example Band</a>.</p>"#);
+    notes.push_str("<script>window.notesLoaded = true;</script>\n");
+    notes
+}
+
+fn related(n: u32, latest: u32) -> String {
+    let mut html = String::from(r#"<aside class="related"><h2>More episodes</h2><ul>"#);
+    let mut rng = SplitMix(u64::from(n) ^ 0xABCD);
+    for _ in 0..24 {
+        let other = (rng.next() % u64::from(latest.max(1))) as u32 + 1;
+        let _ = write!(html, r#"<li><a href="/episodes/{other}">{}</a></li>"#, esc(&ShowEpisode::new(other).title));
+    }
+    html.push_str("</ul></aside>");
+    html
+}
+
+/// The site-wide header: menus and an archive by month, as real sites have.
+fn site_nav(latest: u32) -> String {
+    let mut nav = String::with_capacity(24_000);
+    nav.push_str(r#"<header class="site"><a class="logo" href="/">The Long Signal</a><nav class="menu"><ul>"#);
+    for section in ["News", "Culture", "Music", "Podcasts", "Business", "Science", "Politics", "Health", "Books", "Tech"] {
+        let _ = write!(nav, r#"<li><a href="/sections/{}">{section}</a><ul>"#, section.to_lowercase());
+        for sub in 1..=4 {
+            let _ = write!(nav, r#"<li><a href="/sections/{}/{sub}">{section} {sub}</a></li>"#, section.to_lowercase());
+        }
+        nav.push_str("</ul></li>");
+    }
+    nav.push_str(r#"</ul></nav><nav class="by-month"><h2>Archive by month</h2><ul>"#);
+    let years = 2003 + (latest * 7 / 365);
+    for year in 2003..=years {
+        for month in 1..=12 {
+            let _ = write!(nav, r#"<li><a href="/archive/{year}/{month:02}" title="Episodes from {year}-{month:02}">{year}-{month:02}</a></li>"#);
+        }
+    }
+    nav.push_str("</ul></nav></header>");
+    nav
+}
+
+fn analytics_script(seed: u32) -> String {
+    let mut rng = SplitMix(u64::from(seed) ^ 0x5EED);
+    let mut config = String::with_capacity(9_000);
+    for i in 0..160 {
+        let _ = write!(config, r#""k{i}":"{:016x}","#, rng.next());
+    }
+    format!(
+        "<script>window.siteConfig = {{{config}\"v\":1}};\n(function(){{var q=[];window.track=function(e){{q.push(e)}};}})();</script>"
+    )
+}
+
+/// HTML text escaping for the demo's own pages.
+pub fn esc(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+const STYLE: &str = r#"<style>
+body{font-family:Georgia,serif;margin:0;color:#222;background:#fff}header.site{background:#123;color:#fff;padding:1rem}
+header.site a{color:#fff}nav.menu ul{list-style:none;display:flex;flex-wrap:wrap;gap:1rem;padding:0}nav.by-month ul{columns:8;font-size:.7rem}
+main{max-width:46rem;margin:2rem auto;padding:0 1rem}.kicker{text-transform:uppercase;color:#a33;letter-spacing:.1em}
+.player button{font-size:1.2rem;padding:.5rem 1rem}#storytext p{line-height:1.6}aside.related ul{columns:2}
+.pagination a,.pagination span{margin-right:.5rem}footer{background:#eee;padding:2rem;font-size:.8rem}
+</style>"#;
+
+const FOOTER: &str = r#"<footer><p>&copy; The Long Signal, a fictional show made for podfeed's demo.</p>
+<ul><li><a href="/about">About</a></li><li><a href="/privacy">Privacy</a></li><li><a href="/terms">Terms of use</a></li>
+<li><a href="/contact">Contact</a></li><li><a href="/jobs">Jobs</a></li></ul></footer>"#;

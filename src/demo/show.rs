@@ -1,0 +1,173 @@
+//! The fictional show behind the demo site: every episode derived from its number alone, so
+//! the site, the tests and the benchmarks agree on what the feed must hold.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+
+/// Episodes per listing page.
+pub const PAGE_SIZE: u32 = 20;
+
+pub const SHOW_TITLE: &str = "The Long Signal";
+
+/// One episode as the site knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShowEpisode {
+    pub number: u32,
+    pub title: String,
+    /// When the episode went out (09:00 New York summer time, i.e. 13:00 UTC).
+    pub published: DateTime<Utc>,
+    /// How the page writes the date: machine-readable `<time datetime>` or a human-written date.
+    pub date_style: DateStyle,
+    pub duration_secs: u64,
+    /// Where the page puts the audio URL, if anywhere.
+    pub audio: AudioStyle,
+    /// Served as ISO-8859-1 instead of UTF-8.
+    pub latin1: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateStyle {
+    TimeElement,
+    /// "August 16, 2017"
+    Written,
+    /// "Sept. 9, 2024"
+    ApStyle,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AudioStyle {
+    /// JSON inside `div.player[data-audio]`, an absolute path.
+    PlayerJson,
+    /// Only a relative `a.download` link.
+    DownloadLink,
+    /// A text-only post: not a feed item.
+    None,
+}
+
+impl ShowEpisode {
+    pub fn new(number: u32) -> ShowEpisode {
+        let mut rng = SplitMix(u64::from(number));
+        let latin1 = number % 100 == 11;
+        let title = if latin1 {
+            format!("Épisode spécial : café crème à Zürich nº {number}")
+        } else if number % 50 == 7 {
+            format!("Café, Straße & naïve résumés — Ünïcødé night ☕ {number}")
+        } else if number % 50 == 13 {
+            format!("Q&A: <Tags>, \"Quotes\" & 'Apostrophes' {number}")
+        } else {
+            format!("The {} {}", rng.pick(ADJECTIVES), rng.pick(NOUNS))
+        };
+        let date_style = match number % 10 {
+            3 => DateStyle::Written,
+            6 => DateStyle::ApStyle,
+            _ => DateStyle::TimeElement,
+        };
+        let audio = if number % 97 == 0 {
+            AudioStyle::None
+        } else if number % 20 == 5 {
+            AudioStyle::DownloadLink
+        } else {
+            AudioStyle::PlayerJson
+        };
+        let published = Utc.with_ymd_and_hms(2003, 1, 6, 13, 0, 0).single().expect("valid date") + Duration::days(7 * i64::from(number));
+        // Written dates carry no time of day; podfeed pins those to 12:00 UTC.
+        let published = match date_style {
+            DateStyle::TimeElement => published,
+            _ => published - Duration::hours(1),
+        };
+        ShowEpisode {
+            number,
+            title,
+            published,
+            date_style,
+            duration_secs: 1200 + rng.next() % 4800,
+            audio,
+            latin1,
+        }
+    }
+
+    pub fn has_audio(&self) -> bool {
+        self.audio != AudioStyle::None
+    }
+
+    /// Path of the page on the demo site.
+    pub fn path(&self) -> String {
+        format!("/episodes/{}", self.number)
+    }
+
+    /// Path of the audio as the page gives it (it redirects to the CDN path).
+    pub fn audio_path(&self) -> String {
+        format!("/media/{}.mp3", self.number)
+    }
+
+    /// Size of the audio file: a 128 kbit/s MP3 of the episode's length.
+    pub fn audio_bytes(&self) -> u64 {
+        audio_bytes(self.duration_secs)
+    }
+
+    /// The episode's duration as its page writes it; the form varies from page to page.
+    pub fn duration_text(&self) -> String {
+        let s = self.duration_secs;
+        match self.number % 5 {
+            0 => s.to_string(),
+            1 => format!("{}:{:02}", s / 60, s % 60),
+            2 => format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60),
+            3 => format!("PT{}M{}S", s / 60, s % 60),
+            _ => spelled(s),
+        }
+    }
+
+    /// The duration podfeed should read back from `duration_text`.
+    pub fn expected_duration(&self) -> u64 {
+        match self.number % 5 {
+            4 => self.duration_secs / 60 * 60,
+            _ => self.duration_secs,
+        }
+    }
+}
+
+fn spelled(seconds: u64) -> String {
+    let (h, m) = (seconds / 3600, seconds / 60 % 60);
+    if h > 0 {
+        format!("{h} hr {m} min")
+    } else {
+        format!("{m} min")
+    }
+}
+
+pub fn audio_bytes(duration_secs: u64) -> u64 {
+    duration_secs * 16_000
+}
+
+/// A small deterministic generator (SplitMix64), so pages are the same on every run.
+pub struct SplitMix(pub u64);
+
+impl SplitMix {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    pub fn pick<'a>(&mut self, words: &[&'a str]) -> &'a str {
+        words[(self.next() % words.len() as u64) as usize]
+    }
+}
+
+pub const ADJECTIVES: &[&str] = &[
+    "Quiet", "Broken", "Hidden", "Electric", "Patient", "Invisible", "Northern", "Restless", "Borrowed", "Last",
+    "Golden", "Paper", "Crooked", "Silent", "Distant", "Stubborn", "Hollow", "Midnight", "Curious", "Second",
+];
+
+pub const NOUNS: &[&str] = &[
+    "Lighthouse", "Algorithm", "Harbor", "Ledger", "Frequency", "Archive", "Orchard", "Machine", "Border", "Signal",
+    "Library", "Engine", "Market", "Island", "Bridge", "Satellite", "Garden", "Factory", "Voyage", "Census",
+];
+
+pub const WORDS: &[&str] = &[
+    "the", "signal", "of", "a", "market", "that", "nobody", "planned", "and", "everyone", "uses", "we", "talk",
+    "with", "economists", "engineers", "about", "how", "prices", "travel", "through", "cables", "ships", "rumors",
+    "interest", "rates", "harbor", "cranes", "were", "built", "for", "containers", "our", "guest", "explains",
+    "why", "it", "matters", "in", "small", "towns", "far", "from", "any", "port", "data", "weather", "risk",
+];

@@ -1,0 +1,281 @@
+//! The run: crawl → fetch → extract → probe → store → feed → publish, as one stream.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use futures::stream::{self, BoxStream, StreamExt};
+use indicatif::ProgressBar;
+use url::Url;
+
+use crate::crawl::{self, CrawlPlan};
+use crate::extract::{self, NotAnEpisode};
+use crate::feed;
+use crate::fetch::{Client, Fetched, RequestKind, Validators};
+use crate::model::{Episode, Page, RunSummary};
+use crate::publish::{self, Outcome, PublishError};
+use crate::recipe::Recipe;
+use crate::store::{Change, FeedState, Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Publish(#[from] PublishError),
+    #[error("HTML page template: {0}")]
+    Template(#[from] minijinja::Error),
+}
+
+/// How a build finds its episode pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// Crawl listing pages until one has nothing new; fetch only unknown episode pages.
+    #[default]
+    Incremental,
+    /// Crawl every listing page and fetch every episode page again (conditionally).
+    Full,
+    /// No network: extract every cached page again with the current recipe.
+    Reextract,
+}
+
+/// Everything a run needs besides the recipe, the store and the client.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Where the feed goes; `index.html` goes beside it when the recipe asks for one.
+    pub out: PathBuf,
+    /// A progress bar to advance, or a hidden one.
+    pub progress: ProgressBar,
+}
+
+/// The shared pieces of one run.
+pub struct Run<'a> {
+    pub recipe: Arc<Recipe>,
+    pub store: &'a Store,
+    pub client: Arc<Client>,
+    pub options: RunOptions,
+}
+
+/// Where one episode page comes from.
+enum Source {
+    Network { url: Url, validators: Option<Validators> },
+    Cache(Page),
+}
+
+/// What processing one page produced.
+enum PageResult {
+    Episode(Box<Episode>, Option<Page>),
+    NotAnEpisode { page: Option<Page>, reason: NotAnEpisode },
+    Failed { url: String, reason: String },
+}
+
+impl Run<'_> {
+    /// `podfeed build`.
+    pub async fn build(&self, mode: Mode) -> Result<RunSummary, PipelineError> {
+        let started = Instant::now();
+        let mut summary = RunSummary::default();
+        let known = self.store.known_pages()?;
+        let concurrency = self.recipe.http.concurrency;
+        self.options.progress.set_length(known.len() as u64);
+
+        // Sources: cached pages for a re-extract, otherwise the crawl's stream of episode URLs.
+        let (sources, crawl): (BoxStream<Source>, _) = match mode {
+            Mode::Reextract => {
+                // Pages are read and inflated one at a time as the stream pulls them.
+                let pages = self.store.pages().filter_map(|page| match page {
+                    Ok(page) => Some(Source::Cache(page)),
+                    Err(e) => {
+                        tracing::warn!("{e}");
+                        None
+                    }
+                });
+                (stream::iter(pages).boxed(), None)
+            }
+            Mode::Incremental | Mode::Full => {
+                let plan = CrawlPlan { known, incremental: mode == Mode::Incremental };
+                let (urls, handle) = crawl::spawn(self.client.clone(), self.recipe.clone(), plan);
+                let store = self.store;
+                let full = mode == Mode::Full;
+                let sources = urls.map(move |url| {
+                    let validators = if full { cached_validators(store, &url) } else { None };
+                    Source::Network { url, validators }
+                });
+                (sources.boxed(), Some(handle))
+            }
+        };
+
+        // Fetch, parse and probe concurrently; store each result as it arrives.
+        let mut outcomes = sources.map(|source| self.process(source, false)).buffer_unordered(concurrency * 2);
+        while let Some(outcome) = outcomes.next().await {
+            self.record(outcome, &mut summary)?;
+        }
+        drop(outcomes);
+
+        if let Some(handle) = crawl {
+            if let Ok(report) = handle.await {
+                summary.failed += report.failures.len() as u64;
+                summary.problems.extend(report.failures);
+            }
+        }
+        self.finish(summary, started)
+    }
+
+    /// `podfeed refresh URL...`: fetch exactly these pages and their enclosures again.
+    pub async fn refresh(&self, urls: Vec<Url>) -> Result<RunSummary, PipelineError> {
+        let started = Instant::now();
+        let mut summary = RunSummary::default();
+        self.options.progress.set_length(urls.len() as u64);
+        let mut outcomes = stream::iter(urls)
+            .map(|url| self.process(Source::Network { url, validators: None }, true))
+            .buffer_unordered(self.recipe.http.concurrency);
+        while let Some(outcome) = outcomes.next().await {
+            self.record(outcome, &mut summary)?;
+        }
+        drop(outcomes);
+        self.finish(summary, started)
+    }
+
+    /// Fetches (or takes from the cache), extracts off the reactor, and probes one page.
+    async fn process(&self, source: Source, reprobe: bool) -> PageResult {
+        let page = match source {
+            Source::Cache(page) => page,
+            Source::Network { url, validators } => match self.client.page(&url, RequestKind::Episode, validators.as_ref()).await {
+                Ok(Fetched::Page(page)) => page,
+                Ok(Fetched::NotModified) => match self.store.page(url.as_str()) {
+                    Ok(Some(page)) => page,
+                    _ => return PageResult::Failed { url: url.to_string(), reason: "304 Not Modified but not cached".into() },
+                },
+                Err(e) => return PageResult::Failed { url: url.to_string(), reason: e.to_string() },
+            },
+        };
+        let recipe = self.recipe.clone();
+        let url = page.url.clone();
+        let (page, extracted) = match tokio::task::spawn_blocking(move || {
+            let extracted = extract_page(&page, &recipe);
+            (page, extracted)
+        })
+        .await
+        {
+            Ok(result) => result,
+            Err(e) => return PageResult::Failed { url, reason: format!("extraction failed: {e}") },
+        };
+        match extracted {
+            Ok(mut episode) => {
+                self.fill_enclosure(&mut episode, reprobe).await;
+                PageResult::Episode(Box::new(episode), Some(page))
+            }
+            Err(reason) => PageResult::NotAnEpisode { page: Some(page), reason },
+        }
+    }
+
+    /// Size and type of the enclosure, from the probe cache or a HEAD/range request.
+    async fn fill_enclosure(&self, episode: &mut Episode, reprobe: bool) {
+        let url = episode.enclosure.url.clone();
+        if !reprobe {
+            if let Ok(Some(probe)) = self.store.probe(&url) {
+                episode.enclosure.length = probe.length;
+                episode.enclosure.mime_type = probe.mime_type;
+                return;
+            }
+        }
+        let parsed = match Url::parse(&url) {
+            Ok(parsed) => parsed,
+            Err(_) => return,
+        };
+        match self.client.probe(&parsed).await {
+            Ok(probe) => {
+                if let Err(e) = self.store.put_probe(&url, &probe) {
+                    tracing::warn!("{e}");
+                }
+                episode.enclosure.length = probe.length;
+                episode.enclosure.mime_type = probe.mime_type;
+            }
+            Err(e) => tracing::warn!("enclosure {url} of {}: {e}", episode.page_url),
+        }
+    }
+
+    /// Stores one outcome and counts it.
+    fn record(&self, outcome: PageResult, summary: &mut RunSummary) -> Result<(), StoreError> {
+        self.options.progress.inc(1);
+        match outcome {
+            PageResult::Episode(episode, page) => {
+                if let Some(page) = page {
+                    self.store.put_page(&page)?;
+                }
+                match self.store.put_episode(&episode)? {
+                    Change::New => summary.new += 1,
+                    Change::Updated => summary.updated += 1,
+                    Change::Unchanged => summary.unchanged += 1,
+                }
+            }
+            PageResult::NotAnEpisode { page, reason } => {
+                if let Some(page) = page {
+                    tracing::info!("{}: skipped: {reason}", page.url);
+                    summary.problems.push(format!("{}: skipped: {reason}", page.url));
+                    self.store.put_page(&page)?;
+                    self.store.page_is_not_an_episode(&page.url)?;
+                }
+                summary.skipped += 1;
+            }
+            PageResult::Failed { url, reason } => {
+                tracing::warn!("{url}: {reason}");
+                self.store.record_failure(&url, &reason)?;
+                summary.problems.push(format!("{url}: {reason}"));
+                summary.failed += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Renders the feed from everything stored, publishes it, and completes the summary.
+    fn finish(&self, mut summary: RunSummary, started: Instant) -> Result<RunSummary, PipelineError> {
+        self.options.progress.finish_and_clear();
+        let episodes = feed::in_feed_order(self.store.episodes()?, self.recipe.feed.max_items);
+        let last_build = self.last_build_date(&episodes)?;
+        let bytes = feed::render(&self.recipe.feed, &episodes, last_build);
+        summary.feed_changed = publish::write_atomic(&self.options.out, &bytes)? == Outcome::Written;
+        if self.recipe.output.html {
+            let feed_name = self.options.out.file_name().and_then(|n| n.to_str()).unwrap_or("feed.xml");
+            let html = publish::render_index(&self.recipe.feed, feed_name, &episodes)?;
+            publish::write_atomic(&self.options.out.with_file_name("index.html"), html.as_bytes())?;
+        }
+        self.store.flush()?;
+        summary.items = episodes.len() as u64;
+        summary.requests = self.client.stats().total_requests();
+        summary.bytes = self.client.stats().bytes();
+        summary.elapsed_ms = started.elapsed().as_millis() as u64;
+        Ok(summary)
+    }
+
+    /// `lastBuildDate` moves only when the feed's content moves, so an unchanged site leaves
+    /// the feed file byte for byte the same.
+    fn last_build_date(&self, episodes: &[Episode]) -> Result<DateTime<Utc>, StoreError> {
+        let mut hasher = DefaultHasher::new();
+        feed::render(&self.recipe.feed, episodes, DateTime::UNIX_EPOCH).hash(&mut hasher);
+        let items_hash = hasher.finish();
+        match self.store.feed_state()? {
+            Some(state) if state.items_hash == items_hash => Ok(state.last_build),
+            _ => {
+                let state = FeedState { items_hash, last_build: Utc::now() };
+                self.store.put_feed_state(&state)?;
+                Ok(state.last_build)
+            }
+        }
+    }
+}
+
+fn extract_page(page: &Page, recipe: &Recipe) -> Result<Episode, NotAnEpisode> {
+    let base = Url::parse(&page.final_url).or_else(|_| Url::parse(&page.url));
+    let base = base.map_err(|_| NotAnEpisode::BadUrl)?;
+    let mut episode = extract::extract(&base, &page.html, &recipe.episode)?;
+    episode.page_url = page.url.clone();
+    Ok(episode)
+}
+
+fn cached_validators(store: &Store, url: &Url) -> Option<Validators> {
+    let page = store.page(url.as_str()).ok()??;
+    Some(Validators { etag: page.etag, last_modified: page.last_modified })
+}
