@@ -62,7 +62,7 @@ fn itunes_channel(channel: &Channel) -> ITunesChannelExtension {
         author: channel.author.as_deref().map(xml_text),
         image: channel.image.clone(),
         explicit: Some(channel.explicit.to_string()),
-        categories: channel.categories.iter().map(|c| itunes_category(c)).collect(),
+        categories: itunes_categories(&channel.categories),
         owner: channel.owner.as_ref().map(|owner| ITunesOwner {
             name: owner.name.as_deref().map(xml_text),
             email: owner.email.clone(),
@@ -72,16 +72,26 @@ fn itunes_channel(channel: &Channel) -> ITunesChannelExtension {
     }
 }
 
-/// `"Business/Investing"` becomes a category with a subcategory.
-fn itunes_category(path: &str) -> ITunesCategory {
-    let (parent, child) = match path.split_once('/') {
-        Some((parent, child)) => (parent, Some(child)),
-        None => (path, None),
+/// `"Business/Investing"` becomes a category with a subcategory; a bare `"Business"` beside it
+/// adds nothing, and repeats are dropped.
+fn itunes_categories(paths: &[String]) -> Vec<ITunesCategory> {
+    let split = |path: &str| match path.split_once('/') {
+        Some((parent, child)) => (parent.trim().to_string(), Some(child.trim().to_string())),
+        None => (path.trim().to_string(), None),
     };
-    ITunesCategory {
-        text: parent.trim().to_string(),
-        subcategory: child.map(|c| Box::new(ITunesCategory { text: c.trim().to_string(), subcategory: None })),
+    let pairs: Vec<(String, Option<String>)> = paths.iter().map(|p| split(p)).collect();
+    let mut categories: Vec<ITunesCategory> = Vec::new();
+    for (i, (parent, child)) in pairs.iter().enumerate() {
+        let covered = child.is_none() && pairs.iter().any(|(p, c)| p == parent && c.is_some());
+        if covered || pairs[..i].contains(&(parent.clone(), child.clone())) {
+            continue;
+        }
+        categories.push(ITunesCategory {
+            text: parent.clone(),
+            subcategory: child.clone().map(|text| Box::new(ITunesCategory { text, subcategory: None })),
+        });
     }
+    categories
 }
 
 fn channel_extensions(channel: &Channel) -> ExtensionMap {
@@ -171,7 +181,7 @@ mod tests {
                language = "en-us"
                author = "Example Radio"
                image = "https://example.org/cover.jpg"
-               categories = ["Business/Investing", "News"]
+               categories = ["Business", "Business/Investing", "News", "News"]
                explicit = false
                owner = { name = "Example Radio", email = "pod@example.org" }
                self_url = "https://feeds.example.org/show.xml""#,
@@ -232,6 +242,7 @@ mod tests {
         let itunes = feed.itunes_ext.unwrap();
         assert_eq!(itunes.categories[0].text, "Business");
         assert_eq!(itunes.categories[0].subcategory.as_ref().unwrap().text, "Investing");
+        assert_eq!(itunes.categories.len(), 2, "a bare parent and repeats add nothing");
         assert_eq!(itunes.owner.unwrap().email.as_deref(), Some("pod@example.org"));
         assert_eq!(itunes.explicit.as_deref(), Some("false"));
     }

@@ -1,6 +1,8 @@
 //! The run: crawl → fetch → extract → probe → store → feed → publish, as one stream.
 
 use std::collections::hash_map::DefaultHasher;
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -9,13 +11,14 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use futures::stream::{self, BoxStream, StreamExt};
 use indicatif::ProgressBar;
+use tokio::sync::OnceCell;
 use url::Url;
 
 use crate::crawl::{self, CrawlPlan};
 use crate::extract::{self, NotAnEpisode};
 use crate::feed;
 use crate::fetch::{Client, Fetched, RequestKind, Validators};
-use crate::model::{Episode, Page, RunSummary};
+use crate::model::{Episode, Page, Probe, RunSummary};
 use crate::publish::{self, Outcome, PublishError};
 use crate::recipe::Recipe;
 use crate::store::{Change, FeedState, Store, StoreError};
@@ -53,10 +56,23 @@ pub struct RunOptions {
 
 /// The shared pieces of one run.
 pub struct Run<'a> {
-    pub recipe: Arc<Recipe>,
-    pub store: &'a Store,
-    pub client: Arc<Client>,
-    pub options: RunOptions,
+    recipe: Arc<Recipe>,
+    store: &'a Store,
+    client: Arc<Client>,
+    options: RunOptions,
+    /// One probe per enclosure URL per run, even when two pages of one episode race for it.
+    probes: Mutex<HashMap<String, Arc<OnceCell<Option<Probe>>>>>,
+}
+
+/// Where an enclosure's size and type may come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ProbePolicy {
+    /// The probe cache, else the network.
+    CacheFirst,
+    /// The network, always (`refresh`).
+    Fresh,
+    /// The probe cache only (`--reextract` makes no requests).
+    CacheOnly,
 }
 
 /// Where one episode page comes from.
@@ -72,7 +88,11 @@ enum PageResult {
     Failed { url: String, reason: String },
 }
 
-impl Run<'_> {
+impl<'a> Run<'a> {
+    pub fn new(recipe: Arc<Recipe>, store: &'a Store, client: Arc<Client>, options: RunOptions) -> Run<'a> {
+        Run { recipe, store, client, options, probes: Mutex::default() }
+    }
+
     /// `podfeed build`.
     pub async fn build(&self, mode: Mode) -> Result<RunSummary, PipelineError> {
         let started = Instant::now();
@@ -108,7 +128,8 @@ impl Run<'_> {
         };
 
         // Fetch, parse and probe concurrently; store each result as it arrives.
-        let mut outcomes = sources.map(|source| self.process(source, false)).buffer_unordered(concurrency * 2);
+        let policy = if mode == Mode::Reextract { ProbePolicy::CacheOnly } else { ProbePolicy::CacheFirst };
+        let mut outcomes = sources.map(|source| self.process(source, policy)).buffer_unordered(concurrency * 2);
         while let Some(outcome) = outcomes.next().await {
             self.record(outcome, &mut summary)?;
         }
@@ -129,7 +150,7 @@ impl Run<'_> {
         let mut summary = RunSummary::default();
         self.options.progress.set_length(urls.len() as u64);
         let mut outcomes = stream::iter(urls)
-            .map(|url| self.process(Source::Network { url, validators: None }, true))
+            .map(|url| self.process(Source::Network { url, validators: None }, ProbePolicy::Fresh))
             .buffer_unordered(self.recipe.http.concurrency);
         while let Some(outcome) = outcomes.next().await {
             self.record(outcome, &mut summary)?;
@@ -139,7 +160,7 @@ impl Run<'_> {
     }
 
     /// Fetches (or takes from the cache), extracts off the reactor, and probes one page.
-    async fn process(&self, source: Source, reprobe: bool) -> PageResult {
+    async fn process(&self, source: Source, probes: ProbePolicy) -> PageResult {
         let page = match source {
             Source::Cache(page) => page,
             Source::Network { url, validators } => match self.client.page(&url, RequestKind::Episode, validators.as_ref()).await {
@@ -164,7 +185,7 @@ impl Run<'_> {
         };
         match extracted {
             Ok(mut episode) => {
-                self.fill_enclosure(&mut episode, reprobe).await;
+                self.fill_enclosure(&mut episode, probes).await;
                 PageResult::Episode(Box::new(episode), Some(page))
             }
             Err(reason) => PageResult::NotAnEpisode { page: Some(page), reason },
@@ -172,28 +193,40 @@ impl Run<'_> {
     }
 
     /// Size and type of the enclosure, from the probe cache or a HEAD/range request.
-    async fn fill_enclosure(&self, episode: &mut Episode, reprobe: bool) {
+    async fn fill_enclosure(&self, episode: &mut Episode, policy: ProbePolicy) {
         let url = episode.enclosure.url.clone();
-        if !reprobe {
-            if let Ok(Some(probe)) = self.store.probe(&url) {
-                episode.enclosure.length = probe.length;
-                episode.enclosure.mime_type = probe.mime_type;
-                return;
+        let cell = {
+            let mut probes = self.probes.lock().unwrap_or_else(|p| p.into_inner());
+            probes.entry(url.clone()).or_default().clone()
+        };
+        let probe = cell.get_or_init(|| self.probe(&url, &episode.page_url, policy)).await;
+        if let Some(probe) = probe {
+            episode.enclosure.length = probe.length;
+            episode.enclosure.mime_type = probe.mime_type.clone();
+        }
+    }
+
+    async fn probe(&self, url: &str, page_url: &str, policy: ProbePolicy) -> Option<Probe> {
+        if policy != ProbePolicy::Fresh {
+            match self.store.probe(url) {
+                Ok(Some(probe)) => return Some(probe),
+                Ok(None) if policy == ProbePolicy::CacheOnly => return None,
+                Ok(None) => {}
+                Err(e) => tracing::warn!("{e}"),
             }
         }
-        let parsed = match Url::parse(&url) {
-            Ok(parsed) => parsed,
-            Err(_) => return,
-        };
+        let parsed = Url::parse(url).ok()?;
         match self.client.probe(&parsed).await {
             Ok(probe) => {
-                if let Err(e) = self.store.put_probe(&url, &probe) {
+                if let Err(e) = self.store.put_probe(url, &probe) {
                     tracing::warn!("{e}");
                 }
-                episode.enclosure.length = probe.length;
-                episode.enclosure.mime_type = probe.mime_type;
+                Some(probe)
             }
-            Err(e) => tracing::warn!("enclosure {url} of {}: {e}", episode.page_url),
+            Err(e) => {
+                tracing::warn!("enclosure {url} of {page_url}: {e}");
+                None
+            }
         }
     }
 

@@ -85,12 +85,8 @@ impl Session {
     }
 
     pub fn run(&self, quiet: bool) -> Run<'_> {
-        Run {
-            recipe: self.recipe.clone(),
-            store: &self.store,
-            client: self.client.clone(),
-            options: RunOptions { out: self.out.clone(), progress: progress_bar(quiet) },
-        }
+        let options = RunOptions { out: self.out.clone(), progress: progress_bar(quiet) };
+        Run::new(self.recipe.clone(), &self.store, self.client.clone(), options)
     }
 
     /// Runs `work`, but on Ctrl-C flushes the cache and stops with exit code 130.

@@ -1,0 +1,81 @@
+//! Shared test fixtures: a demo site on 127.0.0.1 and a podfeed run against it, in-process.
+#![allow(dead_code)] // each test binary uses its own part of this module
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use indicatif::ProgressBar;
+use podfeed::demo::{DemoConfig, DemoSite};
+use podfeed::fetch::Client;
+use podfeed::model::RunSummary;
+use podfeed::pipeline::{Mode, Run, RunOptions};
+use podfeed::recipe::Recipe;
+use podfeed::store::Store;
+use tempfile::TempDir;
+
+/// A demo site plus a working folder holding the recipe, the cache and the feed.
+pub struct Fixture {
+    pub site: DemoSite,
+    pub dir: TempDir,
+    pub recipe_text: String,
+}
+
+impl Fixture {
+    pub async fn new(episodes: u32, faults: bool) -> Fixture {
+        let config = DemoConfig { episodes, latency: Duration::ZERO, faults };
+        let site = DemoSite::start(config, 0).await.expect("demo site starts");
+        let recipe_text = site.recipe_text();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let fixture = Fixture { site, dir, recipe_text };
+        fixture.write_recipe(&fixture.recipe_text.clone());
+        fixture
+    }
+
+    pub fn recipe_path(&self) -> PathBuf {
+        self.dir.path().join("demo.toml")
+    }
+
+    pub fn write_recipe(&self, text: &str) {
+        std::fs::write(self.recipe_path(), text).expect("recipe written");
+    }
+
+    pub fn feed_path(&self) -> PathBuf {
+        self.dir.path().join("public/feed.xml")
+    }
+
+    pub fn cache_path(&self) -> PathBuf {
+        self.dir.path().join("cache")
+    }
+
+    pub fn feed_bytes(&self) -> Vec<u8> {
+        std::fs::read(self.feed_path()).expect("feed exists")
+    }
+
+    /// Runs a build in-process, the way `podfeed build` does; the cache is closed afterwards.
+    pub async fn build(&self, mode: Mode) -> RunSummary {
+        let store = self.open_store();
+        self.run(&store).build(mode).await.expect("build succeeds")
+    }
+
+    pub async fn refresh(&self, urls: &[String]) -> RunSummary {
+        let urls = urls.iter().map(|u| url::Url::parse(u).expect("test URL")).collect();
+        let store = self.open_store();
+        self.run(&store).refresh(urls).await.expect("refresh succeeds")
+    }
+
+    pub fn open_store(&self) -> Store {
+        Store::open(&self.cache_path()).expect("cache opens")
+    }
+
+    fn run<'s>(&self, store: &'s Store) -> Run<'s> {
+        let recipe = Arc::new(Recipe::load(&self.recipe_path()).expect("valid recipe"));
+        let client = Arc::new(Client::new(&recipe.http).expect("client"));
+        Run::new(recipe, store, client, RunOptions { out: self.feed_path(), progress: ProgressBar::hidden() })
+    }
+}
+
+/// The feed, read by an independent parser (feed-rs).
+pub fn parse_feed(bytes: &[u8]) -> feed_rs::model::Feed {
+    feed_rs::parser::parse(bytes).expect("feed-rs parses the feed")
+}

@@ -1,0 +1,228 @@
+//! The whole job against the demo site over real HTTP on 127.0.0.1, asserted field by field.
+
+mod common;
+
+use std::collections::HashSet;
+
+use common::{parse_feed, Fixture};
+use podfeed::demo::show::{AudioStyle, ShowEpisode};
+use podfeed::pipeline::Mode;
+
+const EPISODES: u32 = 120;
+
+fn with_audio(site: &podfeed::demo::DemoSite) -> Vec<ShowEpisode> {
+    site.episodes().into_iter().filter(ShowEpisode::has_audio).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cold_build_publishes_every_episode_field_by_field() {
+    let fx = Fixture::new(EPISODES, false).await;
+    let summary = fx.build(Mode::Incremental).await;
+    let expected = with_audio(&fx.site);
+    assert_eq!(summary.items as usize, expected.len());
+    assert!(summary.feed_changed);
+
+    let rss = rss::Channel::read_from(&fx.feed_bytes()[..]).expect("rss crate reads it");
+    let feed = parse_feed(&fx.feed_bytes());
+    assert_eq!(feed.title.unwrap().content, "The Long Signal");
+    assert_eq!(feed.entries.len(), expected.len());
+    let base = fx.site.base_url();
+    for ((want, entry), item) in expected.iter().zip(&feed.entries).zip(&rss.items) {
+        let n = want.number;
+        let page = format!("{base}/episodes/{n}");
+        assert_eq!(entry.title.as_ref().unwrap().content, want.title, "title of {n}");
+        assert_eq!(entry.id, page, "guid of {n}");
+        assert_eq!(entry.links[0].href, page, "link of {n}");
+        assert_eq!(entry.published, Some(want.published), "pubDate of {n}");
+        let enclosure = item.enclosure.as_ref().unwrap();
+        let audio = match want.audio {
+            AudioStyle::PlayerJson => format!("{base}{}", want.audio_path()),
+            _ => format!("{base}/media/{n}.mp3"),
+        };
+        assert_eq!(enclosure.url, audio, "enclosure of {n} stays the URL the page gave");
+        assert_eq!(enclosure.length, want.audio_bytes().to_string(), "enclosure length of {n}");
+        assert_eq!(enclosure.mime_type, "audio/mpeg");
+        let itunes = item.itunes_ext.as_ref().unwrap();
+        let d = want.expected_duration();
+        assert_eq!(itunes.duration.as_deref(), Some(format!("{}:{:02}:{:02}", d / 3600, d / 60 % 60, d % 60).as_str()), "duration of {n} ({})", want.duration_text());
+        assert_eq!(itunes.image.as_deref(), Some(format!("{base}/images/{n}.jpg").as_str()));
+        assert_eq!(itunes.episode, Some(n.to_string()), "episode number of {n}");
+        let content = item.content.as_deref().unwrap();
+        assert!(content.contains(&format!("href=\"{base}/episodes/")), "relative links made absolute in {n}");
+        for banned in ["<script", "onclick", "onmouseover", "notesLoaded"] {
+            assert!(!content.contains(banned), "{banned} left in content of {n}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn feed_is_newest_first_with_unique_guids() {
+    let fx = Fixture::new(EPISODES, false).await;
+    fx.build(Mode::Incremental).await;
+    let feed = parse_feed(&fx.feed_bytes());
+    let dates: Vec<_> = feed.entries.iter().map(|e| e.published.unwrap()).collect();
+    assert!(dates.windows(2).all(|w| w[0] > w[1]), "items newest first");
+    let guids: HashSet<_> = feed.entries.iter().map(|e| e.id.clone()).collect();
+    assert_eq!(guids.len(), feed.entries.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_episode_under_two_urls_appears_once() {
+    let fx = Fixture::new(EPISODES, false).await;
+    fx.build(Mode::Incremental).await;
+    // Listing page 1 links the newest episode twice: /episodes/120 and /episodes/120?ref=featured.
+    assert_eq!(fx.site.stats().episode, u64::from(EPISODES) + 1);
+    let feed = parse_feed(&fx.feed_bytes());
+    let newest = format!("{}/episodes/{EPISODES}", fx.site.base_url());
+    assert_eq!(feed.entries.iter().filter(|e| e.id == newest).count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_without_audio_are_skipped_not_published() {
+    let fx = Fixture::new(EPISODES, false).await;
+    let summary = fx.build(Mode::Incremental).await;
+    let text_posts: Vec<u32> = fx.site.episodes().iter().filter(|e| !e.has_audio()).map(|e| e.number).collect();
+    assert_eq!(text_posts, [97]);
+    assert_eq!(summary.skipped, 1);
+    assert!(summary.problems.iter().any(|p| p.contains("/episodes/97: skipped")), "{:?}", summary.problems);
+    let feed = String::from_utf8(fx.feed_bytes()).unwrap();
+    assert!(!feed.contains("/episodes/97<"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn latin1_page_and_special_characters_survive() {
+    let fx = Fixture::new(EPISODES, false).await;
+    fx.build(Mode::Incremental).await;
+    let feed = parse_feed(&fx.feed_bytes());
+    let title = |n: u32| {
+        let id = format!("{}/episodes/{n}", fx.site.base_url());
+        feed.entries.iter().find(|e| e.id == id).unwrap().title.clone().unwrap().content
+    };
+    assert_eq!(title(11), "Épisode spécial : café crème à Zürich nº 11");
+    assert_eq!(title(57), "Café, Straße & naïve résumés — Ünïcødé night ☕ 57");
+    assert_eq!(title(13), "Q&A: <Tags>, \"Quotes\" & 'Apostrophes' 13");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enclosures_are_probed_without_downloading_audio() {
+    let fx = Fixture::new(EPISODES, false).await;
+    fx.build(Mode::Incremental).await;
+    let stats = fx.site.stats();
+    let with_audio = with_audio(&fx.site);
+    let head_refused = with_audio.iter().filter(|e| e.number % 10 == 7).count() as u64;
+    assert_eq!(stats.audio_full, 0, "no audio file is downloaded");
+    assert_eq!(stats.audio_head, with_audio.len() as u64);
+    assert_eq!(stats.audio_range, head_refused, "one ranged GET where HEAD is refused");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn warm_rebuild_fetches_no_episode_page_and_leaves_the_feed_untouched() {
+    let fx = Fixture::new(EPISODES, false).await;
+    fx.build(Mode::Incremental).await;
+    let before = fx.feed_bytes();
+    let modified = std::fs::metadata(fx.feed_path()).unwrap().modified().unwrap();
+    fx.site.reset_stats();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+
+    let summary = fx.build(Mode::Incremental).await;
+    let stats = fx.site.stats();
+    assert_eq!(stats.episode, 0);
+    assert!(stats.total() <= 3, "warm run made {} requests: {stats:?}", stats.total());
+    assert_eq!(summary.requests, stats.total());
+    assert!(!summary.feed_changed);
+    assert_eq!(fx.feed_bytes(), before);
+    assert_eq!(std::fs::metadata(fx.feed_path()).unwrap().modified().unwrap(), modified, "file not rewritten");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_episodes_are_fetched_and_nothing_else() {
+    let fx = Fixture::new(EPISODES, false).await;
+    fx.build(Mode::Incremental).await;
+    fx.site.set_latest(EPISODES + 3);
+    fx.site.reset_stats();
+
+    let summary = fx.build(Mode::Incremental).await;
+    let stats = fx.site.stats();
+    assert_eq!(summary.new, 3);
+    // The three new pages plus the newest one again under its featured URL.
+    assert_eq!(stats.episode, 4);
+    assert_eq!(stats.listing, 2, "page 1 has news, page 2 has none: stop");
+    let feed = parse_feed(&fx.feed_bytes());
+    assert_eq!(feed.entries.len(), with_audio(&fx.site).len());
+    assert_eq!(feed.entries[0].id, fx.site.episode_url(EPISODES + 3));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_changes_exactly_that_episode_with_one_page_request() {
+    let fx = Fixture::new(EPISODES, false).await;
+    fx.build(Mode::Incremental).await;
+    let before = parse_feed(&fx.feed_bytes());
+    fx.site.retitle(42, "Episode 42, with the typo fixed");
+    fx.site.reset_stats();
+
+    let summary = fx.refresh(&[fx.site.episode_url(42)]).await;
+    let stats = fx.site.stats();
+    assert_eq!((stats.episode, stats.listing), (1, 0));
+    assert_eq!(summary.updated, 1);
+    assert!(summary.feed_changed);
+    let after = parse_feed(&fx.feed_bytes());
+    assert_eq!(after.entries.len(), before.entries.len());
+    let changed: Vec<_> = before
+        .entries
+        .iter()
+        .zip(&after.entries)
+        .filter(|(b, a)| b.title != a.title || b.id != a.id)
+        .map(|(_, a)| (a.id.clone(), a.title.clone().unwrap().content))
+        .collect();
+    assert_eq!(changed, [(fx.site.episode_url(42), "Episode 42, with the typo fixed".to_string())]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reextract_rebuilds_from_cache_with_no_requests() {
+    let fx = Fixture::new(EPISODES, false).await;
+    fx.build(Mode::Incremental).await;
+    fx.write_recipe(&fx.recipe_text.replace(
+        r#"title = { css = "h1.episode-title" }"#,
+        r#"title = { css = "h1.episode-title", regex = '^The (.*)$' }"#,
+    ));
+    fx.site.reset_stats();
+
+    let summary = fx.build(Mode::Reextract).await;
+    assert_eq!(fx.site.stats().total(), 0);
+    assert_eq!(summary.requests, 0);
+    let feed = parse_feed(&fx.feed_bytes());
+    let first = &fx.site.episodes()[0];
+    assert_eq!(feed.entries[0].title.clone().unwrap().content, first.title.trim_start_matches("The "));
+    // Titles the new regex does not match leave those pages without a title: skipped.
+    assert_eq!(summary.items + summary.skipped, u64::from(EPISODES));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_rebuild_revalidates_every_page_conditionally() {
+    let fx = Fixture::new(EPISODES, false).await;
+    fx.build(Mode::Incremental).await;
+    let before = fx.feed_bytes();
+    fx.site.reset_stats();
+    let summary = fx.build(Mode::Full).await;
+    let stats = fx.site.stats();
+    assert_eq!(stats.listing, 6, "every listing page");
+    assert_eq!(stats.episode, u64::from(EPISODES) + 1, "every episode page");
+    assert_eq!(summary.new + summary.updated, 0);
+    assert_eq!(fx.feed_bytes(), before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fault_mode_still_publishes_every_reachable_episode() {
+    let fx = Fixture::new(EPISODES, true).await;
+    let summary = fx.build(Mode::Incremental).await;
+    let expected = with_audio(&fx.site);
+    let feed = parse_feed(&fx.feed_bytes());
+    assert_eq!(feed.entries.len(), expected.len());
+    let ids: HashSet<_> = feed.entries.iter().map(|e| e.id.clone()).collect();
+    for episode in &expected {
+        assert!(ids.contains(&fx.site.episode_url(episode.number)), "episode {} missing", episode.number);
+    }
+    // Only the dead link fails; 503s, 429s with Retry-After and slow pages all come through.
+    assert_eq!(summary.failed, 1, "{:?}", summary.problems);
+    assert!(summary.problems.iter().any(|p| p.contains("/episodes/0: HTTP 404")), "{:?}", summary.problems);
+}
