@@ -50,14 +50,23 @@ pub fn spawn(
     (receiver, handle)
 }
 
-async fn crawl(client: Arc<Client>, recipe: Arc<Recipe>, plan: CrawlPlan, mut out: mpsc::Sender<Url>) -> CrawlReport {
+async fn crawl(
+    client: Arc<Client>,
+    recipe: Arc<Recipe>,
+    plan: CrawlPlan,
+    mut out: mpsc::Sender<Url>,
+) -> CrawlReport {
     let mut report = CrawlReport::default();
     let mut queue: VecDeque<Url> = recipe.crawl.start.iter().cloned().collect();
     let mut queued: HashSet<String> = queue.iter().map(Url::to_string).collect();
     let mut sent: HashSet<String> = HashSet::new();
     while let Some(url) = queue.pop_front() {
         if report.listing_pages >= recipe.crawl.max_pages {
-            tracing::warn!(max_pages = recipe.crawl.max_pages, "stopped paging at crawl.max_pages; {} listing pages left", queue.len() + 1);
+            tracing::warn!(
+                max_pages = recipe.crawl.max_pages,
+                "stopped paging at crawl.max_pages; {} listing pages left",
+                queue.len() + 1
+            );
             break;
         }
         report.listing_pages += 1;
@@ -107,7 +116,11 @@ pub fn listing_links(page_url: &Url, html: &str, crawl: &Crawl) -> ListingLinks 
     let doc = Html::parse_document(html);
     ListingLinks {
         episodes: links(&doc, &crawl.episodes, page_url, crawl),
-        follow: crawl.follow.as_ref().map(|s| links(&doc, s, page_url, crawl)).unwrap_or_default(),
+        follow: crawl
+            .follow
+            .as_ref()
+            .map(|s| links(&doc, s, page_url, crawl))
+            .unwrap_or_default(),
     }
 }
 
@@ -163,10 +176,19 @@ audio = { css = "a", attr = "href" }
         let base = Url::parse("https://example.org/archive/").unwrap();
         let links = listing_links(&base, html, &recipe.crawl);
         let strings = |v: &[Url]| v.iter().map(Url::to_string).collect::<Vec<_>>();
-        assert_eq!(strings(&links.episodes), ["https://example.org/ep/1", "https://example.org/archive/ep/2"]);
+        assert_eq!(
+            strings(&links.episodes),
+            [
+                "https://example.org/ep/1",
+                "https://example.org/archive/ep/2"
+            ]
+        );
         assert_eq!(
             strings(&links.follow),
-            ["https://example.org/archive/?page=2", "https://example.org/archive/?page=3"]
+            [
+                "https://example.org/archive/?page=2",
+                "https://example.org/archive/?page=3"
+            ]
         );
     }
 }

@@ -41,15 +41,16 @@ pub fn extract_traced(
 ) -> (Result<Episode, NotAnEpisode>, Vec<FieldTrace>) {
     let doc = Html::parse_document(html);
     let mut trace = Vec::new();
-    let mut field = |name: &'static str, rules: &[Rule], convert: &dyn Fn(&Rule, String) -> Option<String>| {
-        let found = first_value(&doc, rules, convert);
-        trace.push(FieldTrace {
-            field: name,
-            rule: found.as_ref().map(|(i, _)| *i),
-            value: found.as_ref().map(|(_, v)| v.clone()).unwrap_or_default(),
-        });
-        found.map(|(_, v)| v)
-    };
+    let mut field =
+        |name: &'static str, rules: &[Rule], convert: &dyn Fn(&Rule, String) -> Option<String>| {
+            let found = first_value(&doc, rules, convert);
+            trace.push(FieldTrace {
+                field: name,
+                rule: found.as_ref().map(|(i, _)| *i),
+                value: found.as_ref().map(|(_, v)| v.clone()).unwrap_or_default(),
+            });
+            found.map(|(_, v)| v)
+        };
     let as_text = |_: &Rule, v: String| Some(v);
     let as_url = |_: &Rule, v: String| resolve(page_url, &v);
     let as_date = |rule: &Rule, v: String| {
@@ -61,7 +62,13 @@ pub fn extract_traced(
     };
     let as_seconds = |_: &Rule, v: String| parse::duration(&v).map(|s| s.to_string());
     let as_number = |_: &Rule, v: String| first_number(&v).map(|n| n.to_string());
-    let as_html = |rule: &Rule, v: String| Some(if rule.html { sanitize_html(&v, page_url) } else { escape_text(&v) });
+    let as_html = |rule: &Rule, v: String| {
+        Some(if rule.html {
+            sanitize_html(&v, page_url)
+        } else {
+            escape_text(&v)
+        })
+    };
 
     let title = field("title", &rules.title, &as_text);
     let audio = field("audio", &rules.audio, &as_url);
@@ -69,12 +76,28 @@ pub fn extract_traced(
     let guid = field("guid", &rules.guid, &as_text).unwrap_or_else(|| link.clone());
     let published = field("published", &rules.published, &as_date);
     let duration = field("duration", &rules.duration, &as_seconds);
-    let description = field("description", &rules.description, &|rule: &Rule, v: String| {
-        Some(if rule.html { sanitize_html(&v, page_url) } else { v })
-    });
+    let description = field(
+        "description",
+        &rules.description,
+        &|rule: &Rule, v: String| {
+            Some(if rule.html {
+                sanitize_html(&v, page_url)
+            } else {
+                v
+            })
+        },
+    );
     let content = field("content", &rules.content, &as_html);
     let image = field("image", &rules.image, &as_url);
     let number = field("episode", &rules.episode, &as_number);
+    // Show the defaults that applied, so `check` tells the whole story.
+    for entry in trace.iter_mut().filter(|t| t.rule.is_none()) {
+        match entry.field {
+            "link" => entry.value = link.clone(),
+            "guid" => entry.value = guid.clone(),
+            _ => {}
+        }
+    }
 
     let episode = match (title, audio) {
         (None, _) => Err(NotAnEpisode::NoTitle),
@@ -85,7 +108,11 @@ pub fn extract_traced(
             link,
             title,
             published: published.and_then(|d| parse::date(&d)),
-            enclosure: Enclosure { url: audio, length: None, mime_type: None },
+            enclosure: Enclosure {
+                url: audio,
+                length: None,
+                mime_type: None,
+            },
             duration: duration.and_then(|s| s.parse().ok()),
             description,
             content,
@@ -124,7 +151,11 @@ pub fn apply_rule(rule: &Rule, element: ElementRef) -> Option<String> {
     let raw = match &rule.regex {
         Some(regex) => {
             let captures = regex.captures(&raw)?;
-            captures.get(1).or_else(|| captures.get(0))?.as_str().to_string()
+            captures
+                .get(1)
+                .or_else(|| captures.get(0))?
+                .as_str()
+                .to_string()
         }
         None => raw,
     };
@@ -138,7 +169,9 @@ fn json_at(text: &str, pointer: &str) -> Option<String> {
     match value.pointer(pointer)? {
         serde_json::Value::String(s) => Some(s.clone()),
         serde_json::Value::Null => None,
-        other @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_)) => Some(other.to_string()),
+        other @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_)) => {
+            Some(other.to_string())
+        }
         _ => None,
     }
 }
@@ -149,13 +182,18 @@ fn collapse_whitespace(text: &str) -> String {
 
 fn first_number(text: &str) -> Option<u32> {
     let start = text.find(|c: char| c.is_ascii_digit())?;
-    let digits: String = text[start..].chars().take_while(char::is_ascii_digit).collect();
+    let digits: String = text[start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
     digits.parse().ok()
 }
 
 /// Plain text made safe to place inside HTML.
 fn escape_text(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// Resolves a possibly relative URL against the page; only http(s) results are kept.
@@ -214,7 +252,8 @@ mod tests {
 
     #[test]
     fn text_rule_collapses_whitespace_and_decodes_entities() {
-        let ep = run("title = { css = \"h1\" }\naudio = { css = \"a.download\", attr = \"href\" }").unwrap();
+        let ep = run("title = { css = \"h1\" }\naudio = { css = \"a.download\", attr = \"href\" }")
+            .unwrap();
         assert_eq!(ep.title, "Episode 42: The & Answer");
         assert_eq!(ep.enclosure.url, "https://cdn.example.org/42.mp3");
     }
@@ -280,17 +319,35 @@ mod tests {
     #[test]
     fn dates_from_attribute_text_and_format() {
         let rules = "title = { css = \"h1\" }\naudio = { css = \"a.download\", attr = \"href\" }\n";
-        let ep = run(&format!("{rules}published = {{ css = \"time\", attr = \"datetime\" }}")).unwrap();
-        assert_eq!(ep.published.unwrap().to_rfc3339(), "2019-08-16T13:30:00+00:00");
+        let ep = run(&format!(
+            "{rules}published = {{ css = \"time\", attr = \"datetime\" }}"
+        ))
+        .unwrap();
+        assert_eq!(
+            ep.published.unwrap().to_rfc3339(),
+            "2019-08-16T13:30:00+00:00"
+        );
         let ep = run(&format!("{rules}published = {{ css = \"time\" }}")).unwrap();
-        assert_eq!(ep.published.unwrap().to_rfc3339(), "2019-08-16T12:00:00+00:00");
-        let ep = run(&format!("{rules}published = {{ css = \"p.written\", regex = 'Published (.*)' }}")).unwrap();
-        assert_eq!(ep.published.unwrap().to_rfc3339(), "2020-03-05T12:00:00+00:00");
+        assert_eq!(
+            ep.published.unwrap().to_rfc3339(),
+            "2019-08-16T12:00:00+00:00"
+        );
+        let ep = run(&format!(
+            "{rules}published = {{ css = \"p.written\", regex = 'Published (.*)' }}"
+        ))
+        .unwrap();
+        assert_eq!(
+            ep.published.unwrap().to_rfc3339(),
+            "2020-03-05T12:00:00+00:00"
+        );
         let ep = run(&format!(
             "{rules}published = {{ css = \"time\", attr = \"datetime\", regex = '^(\\d+-\\d+-\\d+)', format = \"%Y-%m-%d\" }}"
         ))
         .unwrap();
-        assert_eq!(ep.published.unwrap().to_rfc3339(), "2019-08-16T12:00:00+00:00");
+        assert_eq!(
+            ep.published.unwrap().to_rfc3339(),
+            "2019-08-16T12:00:00+00:00"
+        );
     }
 
     #[test]
@@ -311,8 +368,14 @@ mod tests {
         )
         .unwrap();
         let html = ep.content.unwrap();
-        assert!(html.contains("href=\"https://example.org/links/1\""), "{html}");
-        assert!(html.contains("src=\"https://example.org/episodes/pic.png\""), "{html}");
+        assert!(
+            html.contains("href=\"https://example.org/links/1\""),
+            "{html}"
+        );
+        assert!(
+            html.contains("src=\"https://example.org/episodes/pic.png\""),
+            "{html}"
+        );
         for banned in ["<script", "alert(2)", "onclick", "onerror", "javascript:"] {
             assert!(!html.contains(banned), "{banned} survived in {html}");
         }
@@ -329,7 +392,8 @@ mod tests {
 
     #[test]
     fn page_without_audio_is_not_an_episode() {
-        let e = run("title = { css = \"h1\" }\naudio = { css = \"a.podcast\", attr = \"href\" }").unwrap_err();
+        let e = run("title = { css = \"h1\" }\naudio = { css = \"a.podcast\", attr = \"href\" }")
+            .unwrap_err();
         assert_eq!(e, NotAnEpisode::NoAudio);
     }
 

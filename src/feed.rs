@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use rss::extension::itunes::{ITunesCategory, ITunesChannelExtension, ITunesItemExtension, ITunesOwner};
+use rss::extension::itunes::{
+    ITunesCategory, ITunesChannelExtension, ITunesItemExtension, ITunesOwner,
+};
 use rss::extension::{Extension, ExtensionMap};
 
 use crate::model::Episode;
@@ -17,7 +19,11 @@ pub const PODCAST_NS: &str = "https://podcastindex.org/namespace/1.0";
 /// The feed's items: newest first, undated last, ties broken by guid so the order never
 /// wobbles between runs; the newest `max_items` when that is not 0.
 pub fn in_feed_order(mut episodes: Vec<Episode>, max_items: usize) -> Vec<Episode> {
-    episodes.sort_by(|a, b| b.published.cmp(&a.published).then_with(|| a.guid.cmp(&b.guid)));
+    episodes.sort_by(|a, b| {
+        b.published
+            .cmp(&a.published)
+            .then_with(|| a.guid.cmp(&b.guid))
+    });
     if max_items > 0 {
         episodes.truncate(max_items);
     }
@@ -45,16 +51,23 @@ pub fn render(channel: &Channel, episodes: &[Episode], last_build: DateTime<Utc>
         items: episodes.iter().map(item).collect(),
         ..Default::default()
     };
-    let mut bytes = rss_channel.pretty_write_to(Vec::new(), b' ', 2).expect("writing XML to a Vec cannot fail");
+    let mut bytes = rss_channel
+        .pretty_write_to(Vec::new(), b' ', 2)
+        .expect("writing XML to a Vec cannot fail");
     bytes.push(b'\n');
     bytes
 }
 
 fn namespaces() -> BTreeMap<String, String> {
-    [("itunes", ITUNES_NS), ("content", CONTENT_NS), ("atom", ATOM_NS), ("podcast", PODCAST_NS)]
-        .into_iter()
-        .map(|(prefix, uri)| (prefix.to_string(), uri.to_string()))
-        .collect()
+    [
+        ("itunes", ITUNES_NS),
+        ("content", CONTENT_NS),
+        ("atom", ATOM_NS),
+        ("podcast", PODCAST_NS),
+    ]
+    .into_iter()
+    .map(|(prefix, uri)| (prefix.to_string(), uri.to_string()))
+    .collect()
 }
 
 fn itunes_channel(channel: &Channel) -> ITunesChannelExtension {
@@ -88,7 +101,12 @@ fn itunes_categories(paths: &[String]) -> Vec<ITunesCategory> {
         }
         categories.push(ITunesCategory {
             text: parent.clone(),
-            subcategory: child.clone().map(|text| Box::new(ITunesCategory { text, subcategory: None })),
+            subcategory: child.clone().map(|text| {
+                Box::new(ITunesCategory {
+                    text,
+                    subcategory: None,
+                })
+            }),
         });
     }
     categories
@@ -97,35 +115,60 @@ fn itunes_categories(paths: &[String]) -> Vec<ITunesCategory> {
 fn channel_extensions(channel: &Channel) -> ExtensionMap {
     let mut map = ExtensionMap::new();
     if let Some(self_url) = &channel.self_url {
-        let attrs = [("href", self_url.as_str()), ("rel", "self"), ("type", "application/rss+xml")];
+        let attrs = [
+            ("href", self_url.as_str()),
+            ("rel", "self"),
+            ("type", "application/rss+xml"),
+        ];
         add_extension(&mut map, "atom", "link", None, &attrs);
     }
     map
 }
 
-fn add_extension(map: &mut ExtensionMap, prefix: &str, name: &str, value: Option<String>, attrs: &[(&str, &str)]) {
+fn add_extension(
+    map: &mut ExtensionMap,
+    prefix: &str,
+    name: &str,
+    value: Option<String>,
+    attrs: &[(&str, &str)],
+) {
     let extension = Extension {
         name: format!("{prefix}:{name}"),
         value,
-        attrs: attrs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        attrs: attrs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
         children: BTreeMap::new(),
     };
-    map.entry(prefix.to_string()).or_default().entry(name.to_string()).or_default().push(extension);
+    map.entry(prefix.to_string())
+        .or_default()
+        .entry(name.to_string())
+        .or_default()
+        .push(extension);
 }
 
 fn item(episode: &Episode) -> rss::Item {
-    let permalink = url::Url::parse(&episode.guid).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+    let permalink =
+        url::Url::parse(&episode.guid).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
     rss::Item {
         title: Some(xml_text(&episode.title)),
         link: Some(episode.link.clone()),
-        guid: Some(rss::Guid { value: episode.guid.clone(), permalink }),
+        guid: Some(rss::Guid {
+            value: episode.guid.clone(),
+            permalink,
+        }),
         pub_date: episode.published.map(|d| d.to_rfc2822()),
         description: episode.description.as_deref().map(xml_text),
         content: episode.content.as_deref().map(xml_text),
         enclosure: Some(rss::Enclosure {
             url: episode.enclosure.url.clone(),
             length: episode.enclosure.length.unwrap_or(0).to_string(),
-            mime_type: episode.enclosure.mime_type.clone().unwrap_or_else(|| mime_from_extension(&episode.enclosure.url).to_string()),
+            mime_type: episode
+                .enclosure
+                .mime_type
+                .clone()
+                .unwrap_or_else(|| mime_from_extension(&episode.enclosure.url).to_string()),
         }),
         itunes_ext: Some(ITunesItemExtension {
             duration: episode.duration.map(format_duration),
@@ -139,12 +182,21 @@ fn item(episode: &Episode) -> rss::Item {
 
 /// `H:MM:SS`, the form every podcast app reads.
 pub fn format_duration(seconds: u64) -> String {
-    format!("{}:{:02}:{:02}", seconds / 3600, seconds / 60 % 60, seconds % 60)
+    format!(
+        "{}:{:02}:{:02}",
+        seconds / 3600,
+        seconds / 60 % 60,
+        seconds % 60
+    )
 }
 
 /// The media type an enclosure URL's extension suggests, when the server did not say.
 pub fn mime_from_extension(url: &str) -> &'static str {
-    let path = url.split(['?', '#']).next().unwrap_or_default().to_ascii_lowercase();
+    let path = url
+        .split(['?', '#'])
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     let extension = path.rsplit_once('.').map(|(_, e)| e).unwrap_or_default();
     match extension {
         "m4a" => "audio/x-m4a",
@@ -196,7 +248,11 @@ mod tests {
             link: format!("https://example.org/ep/{n}"),
             title: format!("Episode {n} <\u{1}\"quoted\"> & more"),
             published: Some(Utc.with_ymd_and_hms(2024, 1, day, 12, 0, 0).unwrap()),
-            enclosure: Enclosure { url: format!("https://cdn.example.org/{n}.m4a?x=1"), length: Some(1234), mime_type: None },
+            enclosure: Enclosure {
+                url: format!("https://cdn.example.org/{n}.m4a?x=1"),
+                length: Some(1234),
+                mime_type: None,
+            },
             duration: Some(3725),
             description: Some("Plain ]]> text".into()),
             content: Some("<p>Hi ]]> there</p>".into()),
@@ -214,13 +270,29 @@ mod tests {
         let episodes = in_feed_order(vec![episode(1, 1), episode(2, 2)], 0);
         let bytes = render(&channel(), &episodes, Utc::now());
         let feed = parsed(&bytes);
-        let titles: Vec<_> = feed.items.iter().map(|i| i.title.clone().unwrap()).collect();
-        assert_eq!(titles, ["Episode 2 <\"quoted\"> & more", "Episode 1 <\"quoted\"> & more"]);
+        let titles: Vec<_> = feed
+            .items
+            .iter()
+            .map(|i| i.title.clone().unwrap())
+            .collect();
+        assert_eq!(
+            titles,
+            [
+                "Episode 2 <\"quoted\"> & more",
+                "Episode 1 <\"quoted\"> & more"
+            ]
+        );
         let item = &feed.items[0];
-        assert_eq!(item.pub_date.as_deref(), Some("Tue, 2 Jan 2024 12:00:00 +0000"));
+        assert_eq!(
+            item.pub_date.as_deref(),
+            Some("Tue, 2 Jan 2024 12:00:00 +0000")
+        );
         assert!(item.guid.as_ref().unwrap().permalink);
         let enclosure = item.enclosure.as_ref().unwrap();
-        assert_eq!((enclosure.length.as_str(), enclosure.mime_type.as_str()), ("1234", "audio/x-m4a"));
+        assert_eq!(
+            (enclosure.length.as_str(), enclosure.mime_type.as_str()),
+            ("1234", "audio/x-m4a")
+        );
         let itunes = item.itunes_ext.as_ref().unwrap();
         assert_eq!(itunes.duration.as_deref(), Some("1:02:05"));
         assert_eq!(itunes.episode.as_deref(), Some("2"));
@@ -230,27 +302,52 @@ mod tests {
 
     #[test]
     fn channel_metadata_and_namespaces() {
-        let bytes = render(&channel(), &[episode(1, 1)], Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).unwrap());
+        let bytes = render(
+            &channel(),
+            &[episode(1, 1)],
+            Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).unwrap(),
+        );
         let text = String::from_utf8(bytes.clone()).unwrap();
-        for declaration in ["xmlns:itunes=", "xmlns:content=", "xmlns:atom=", "xmlns:podcast="] {
+        for declaration in [
+            "xmlns:itunes=",
+            "xmlns:content=",
+            "xmlns:atom=",
+            "xmlns:podcast=",
+        ] {
             assert!(text.contains(declaration), "{declaration} missing");
         }
         assert!(text.contains(r#"<atom:link href="https://feeds.example.org/show.xml" rel="self" type="application/rss+xml">"#));
         let feed = parsed(&bytes);
         assert_eq!(feed.title, "Show & Tell");
-        assert_eq!(feed.last_build_date.as_deref(), Some("Wed, 1 May 2024 00:00:00 +0000"));
+        assert_eq!(
+            feed.last_build_date.as_deref(),
+            Some("Wed, 1 May 2024 00:00:00 +0000")
+        );
         let itunes = feed.itunes_ext.unwrap();
         assert_eq!(itunes.categories[0].text, "Business");
-        assert_eq!(itunes.categories[0].subcategory.as_ref().unwrap().text, "Investing");
-        assert_eq!(itunes.categories.len(), 2, "a bare parent and repeats add nothing");
-        assert_eq!(itunes.owner.unwrap().email.as_deref(), Some("pod@example.org"));
+        assert_eq!(
+            itunes.categories[0].subcategory.as_ref().unwrap().text,
+            "Investing"
+        );
+        assert_eq!(
+            itunes.categories.len(),
+            2,
+            "a bare parent and repeats add nothing"
+        );
+        assert_eq!(
+            itunes.owner.unwrap().email.as_deref(),
+            Some("pod@example.org")
+        );
         assert_eq!(itunes.explicit.as_deref(), Some("false"));
     }
 
     #[test]
     fn max_items_keeps_the_newest() {
         let kept = in_feed_order(vec![episode(1, 1), episode(3, 3), episode(2, 2)], 2);
-        assert_eq!(kept.iter().map(|e| e.episode.unwrap()).collect::<Vec<_>>(), [3, 2]);
+        assert_eq!(
+            kept.iter().map(|e| e.episode.unwrap()).collect::<Vec<_>>(),
+            [3, 2]
+        );
     }
 
     #[test]
@@ -264,13 +361,19 @@ mod tests {
     #[test]
     fn rendering_is_deterministic() {
         let at = Utc::now();
-        assert_eq!(render(&channel(), &[episode(1, 1)], at), render(&channel(), &[episode(1, 1)], at));
+        assert_eq!(
+            render(&channel(), &[episode(1, 1)], at),
+            render(&channel(), &[episode(1, 1)], at)
+        );
     }
 
     #[test]
     fn mime_types_by_extension() {
         assert_eq!(mime_from_extension("https://x/a.MP3"), "audio/mpeg");
-        assert_eq!(mime_from_extension("https://x/a.m4a?token=1"), "audio/x-m4a");
+        assert_eq!(
+            mime_from_extension("https://x/a.m4a?token=1"),
+            "audio/x-m4a"
+        );
         assert_eq!(mime_from_extension("https://x/a.mp4"), "video/mp4");
         assert_eq!(mime_from_extension("https://x/a.ogg"), "audio/ogg");
         assert_eq!(mime_from_extension("https://x/stream"), "audio/mpeg");

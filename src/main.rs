@@ -15,6 +15,8 @@ fn main() -> ExitCode {
     commands::init_logging(cli.verbose, cli.quiet);
     match try_main(cli) {
         Ok(code) => ExitCode::from(code),
+        // `podfeed list | head` closing the pipe early is not an error.
+        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("podfeed: error: {error:#}");
             ExitCode::from(exit_code_of(&error))
@@ -23,7 +25,9 @@ fn main() -> ExitCode {
 }
 
 fn try_main(cli: Cli) -> anyhow::Result<u8> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     let quiet = cli.quiet;
     runtime.block_on(async move {
         match cli.command {
@@ -37,9 +41,20 @@ fn try_main(cli: Cli) -> anyhow::Result<u8> {
     })
 }
 
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 /// The one place errors become exit codes.
 fn exit_code_of(error: &anyhow::Error) -> u8 {
-    if error.chain().any(|cause| cause.is::<RecipeError>() || cause.is::<commands::UsageError>()) {
+    if error
+        .chain()
+        .any(|cause| cause.is::<RecipeError>() || cause.is::<commands::UsageError>())
+    {
         cli::EXIT_USAGE
     } else {
         cli::EXIT_FAILED

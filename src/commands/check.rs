@@ -1,5 +1,7 @@
 //! `podfeed check --recipe R URL`: what the recipe extracts from one page, rule by rule.
 
+use std::io::Write;
+
 use podfeed::extract::{self, FieldTrace};
 use podfeed::fetch::{Client, Fetched, RequestKind};
 use podfeed::recipe::Recipe;
@@ -9,6 +11,7 @@ use super::parse_urls;
 use crate::cli::{CheckArgs, EXIT_FAILED, EXIT_OK};
 
 pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
+    let mut out = std::io::stdout();
     let recipe = std::sync::Arc::new(Recipe::load(&args.recipe)?);
     let url = parse_urls(std::slice::from_ref(&args.url))?.remove(0);
     let client = Client::new(&recipe.http)?;
@@ -19,41 +22,50 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
     };
     let base = Url::parse(&page.final_url).unwrap_or(url);
     if base.as_str() != page.url {
-        println!("{} redirected to {base}", page.url);
+        writeln!(out, "{} redirected to {base}", page.url)?;
     }
     let parse_recipe = recipe.clone();
-    let (episode, trace) =
-        tokio::task::spawn_blocking(move || extract::extract_traced(&base, &page.html, &parse_recipe.episode)).await?;
+    let (episode, trace) = tokio::task::spawn_blocking(move || {
+        extract::extract_traced(&base, &page.html, &parse_recipe.episode)
+    })
+    .await?;
 
     for field in &trace {
-        println!("{:<12} {:<22} {}", field.field, rule_name(&recipe, field), shorten(&field.value, 100));
+        writeln!(
+            out,
+            "{:<12} {:<22} {}",
+            field.field,
+            rule_name(&recipe, field),
+            shorten(&field.value, 100)
+        )?;
     }
     let mut warnings = warnings(&recipe, &trace);
     let code = match &episode {
         Ok(episode) => {
             match Url::parse(&episode.enclosure.url) {
                 Ok(audio) => match client.probe(&audio).await {
-                    Ok(probe) => println!(
+                    Ok(probe) => writeln!(
+                        out,
                         "{:<12} {:<22} {} bytes, {}",
                         "enclosure",
                         "(HEAD or range probe)",
                         probe.length.map_or("unknown".into(), |n| n.to_string()),
                         probe.mime_type.as_deref().unwrap_or("no type given")
-                    ),
+                    )?,
                     Err(e) => warnings.push(format!("the enclosure {audio} cannot be probed: {e}")),
                 },
                 Err(e) => warnings.push(format!("the audio URL is not absolute: {e}")),
             }
-            println!("\n→ a feed item with guid {}", episode.guid);
+            writeln!(out, "\n→ a feed item with guid {}", episode.guid)?;
             EXIT_OK
         }
         Err(reason) => {
-            println!("\n→ not a feed item: {reason}");
+            writeln!(out, "\n→ not a feed item: {reason}")?;
             EXIT_FAILED
         }
     };
     for warning in warnings {
-        println!("warning: {warning}");
+        writeln!(out, "warning: {warning}")?;
     }
     Ok(code)
 }

@@ -1,5 +1,7 @@
 //! `podfeed list`: what the cache holds, without touching the network.
 
+use std::io::Write;
+
 use podfeed::feed::{self, format_duration};
 use podfeed::recipe::Recipe;
 
@@ -7,28 +9,37 @@ use super::{cache_dir, open_store};
 use crate::cli::{ListArgs, EXIT_OK};
 
 pub fn run(args: ListArgs) -> anyhow::Result<u8> {
+    let mut out = std::io::stdout().lock();
     let recipe = Recipe::load(&args.cache.recipe)?;
     let store = open_store(&cache_dir(&args.cache, &recipe))?;
     if args.failed {
         let failures = store.failures()?;
         if args.cache.json {
-            println!("{}", serde_json::to_string_pretty(&failures)?);
+            writeln!(out, "{}", serde_json::to_string_pretty(&failures)?)?;
         } else {
             for f in failures {
-                println!("{}  {}  {}", f.at.format("%Y-%m-%d %H:%M"), f.url, f.reason);
+                writeln!(
+                    out,
+                    "{}  {}  {}",
+                    f.at.format("%Y-%m-%d %H:%M"),
+                    f.url,
+                    f.reason
+                )?;
             }
         }
         return Ok(EXIT_OK);
     }
     let episodes = feed::in_feed_order(store.episodes()?, 0);
     if args.cache.json {
-        println!("{}", serde_json::to_string_pretty(&episodes)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&episodes)?)?;
         return Ok(EXIT_OK);
     }
     for e in &episodes {
-        let date = e.published.map_or("----------".into(), |d| d.format("%Y-%m-%d").to_string());
+        let date = e
+            .published
+            .map_or("----------".into(), |d| d.format("%Y-%m-%d").to_string());
         let length = e.duration.map_or("-".into(), format_duration);
-        println!("{date}  {length:>8}  {}  <{}>", e.title, e.guid);
+        writeln!(out, "{date}  {length:>8}  {}  <{}>", e.title, e.guid)?;
     }
     eprintln!("{} episodes in {}", episodes.len(), store.dir().display());
     Ok(EXIT_OK)
