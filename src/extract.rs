@@ -90,6 +90,17 @@ pub fn extract_traced(
     let content = field("content", &rules.content, &as_html);
     let image = field("image", &rules.image, &as_url);
     let number = field("episode", &rules.episode, &as_number);
+    let season = field("season", &rules.season, &as_number);
+    let episode_type = field(
+        "episode_type",
+        &rules.episode_type,
+        &|_: &Rule, v: String| episode_type(&v),
+    );
+    let explicit = field("explicit", &rules.explicit, &|_: &Rule, v: String| {
+        explicit(&v).map(|b| b.to_string())
+    });
+    let transcript = field("transcript", &rules.transcript, &as_url);
+    let chapters = field("chapters", &rules.chapters, &as_url);
     // Show the defaults that applied, so `check` tells the whole story.
     for entry in trace.iter_mut().filter(|t| t.rule.is_none()) {
         match entry.field {
@@ -118,6 +129,11 @@ pub fn extract_traced(
             content,
             image,
             episode: number.and_then(|n| n.parse().ok()),
+            season: season.and_then(|n| n.parse().ok()),
+            episode_type,
+            explicit: explicit.map(|b| b == "true"),
+            transcript,
+            chapters,
         }),
     };
     (episode, trace)
@@ -172,6 +188,23 @@ fn json_at(text: &str, pointer: &str) -> Option<String> {
         other @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_)) => {
             Some(other.to_string())
         }
+        _ => None,
+    }
+}
+
+/// `full`, `trailer` or `bonus`, the values `itunes:episodeType` allows.
+fn episode_type(text: &str) -> Option<String> {
+    let lower = text.trim().to_lowercase();
+    ["full", "trailer", "bonus"]
+        .into_iter()
+        .find(|t| lower == *t)
+        .map(str::to_string)
+}
+
+fn explicit(text: &str) -> Option<bool> {
+    match text.trim().to_lowercase().as_str() {
+        "true" | "yes" | "explicit" | "1" | "e" => Some(true),
+        "false" | "no" | "clean" | "0" | "c" => Some(false),
         _ => None,
     }
 }
@@ -388,6 +421,38 @@ mod tests {
         )
         .unwrap();
         assert_eq!(ep.content.as_deref(), Some("Episode 42: The &amp; Answer"));
+    }
+
+    #[test]
+    fn season_type_explicit_transcript_and_chapters() {
+        let page = r#"<h1>Trailer</h1><a class="dl" href="/a.mp3">a</a><span class="s">Season 3</span>
+            <span class="t">Trailer</span><span class="x">Explicit</span>
+            <a class="tr" href="t/42.vtt">Transcript</a><a class="ch" href="/c/42.json">Chapters</a>"#;
+        let rules = recipe(
+            "title = { css = \"h1\" }\naudio = { css = \"a.dl\", attr = \"href\" }\n\
+             season = { css = \"span.s\" }\nepisode_type = { css = \"span.t\" }\nexplicit = { css = \"span.x\" }\n\
+             transcript = { css = \"a.tr\", attr = \"href\" }\nchapters = { css = \"a.ch\", attr = \"href\" }",
+        );
+        let ep = extract(&page_url(), page, &rules.episode).unwrap();
+        assert_eq!(ep.season, Some(3));
+        assert_eq!(ep.episode_type.as_deref(), Some("trailer"));
+        assert_eq!(ep.explicit, Some(true));
+        assert_eq!(
+            ep.transcript.as_deref(),
+            Some("https://example.org/episodes/t/42.vtt")
+        );
+        assert_eq!(
+            ep.chapters.as_deref(),
+            Some("https://example.org/c/42.json")
+        );
+    }
+
+    #[test]
+    fn unknown_episode_types_and_explicit_values_are_dropped() {
+        assert_eq!(episode_type("Special"), None);
+        assert_eq!(episode_type(" BONUS "), Some("bonus".into()));
+        assert_eq!(explicit("maybe"), None);
+        assert_eq!(explicit("Clean"), Some(false));
     }
 
     #[test]

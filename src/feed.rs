@@ -16,6 +16,14 @@ pub const CONTENT_NS: &str = "http://purl.org/rss/1.0/modules/content/";
 pub const ATOM_NS: &str = "http://www.w3.org/2005/Atom";
 pub const PODCAST_NS: &str = "https://podcastindex.org/namespace/1.0";
 
+/// The UUIDv5 namespace the Podcasting 2.0 spec fixes for `podcast:guid`.
+const PODCAST_GUID_NAMESPACE: uuid::Uuid = uuid::uuid!("ead4c236-bf58-58c6-a2c6-a6b28d128cb6");
+
+/// Apple shows at most this many characters of a title.
+const MAX_TITLE_CHARS: usize = 255;
+/// Apple's limit for an episode description.
+const MAX_DESCRIPTION_BYTES: usize = 4000;
+
 /// The feed's items: newest first, undated last, ties broken by guid so the order never
 /// wobbles between runs; the newest `max_items` when that is not 0.
 pub fn in_feed_order(mut episodes: Vec<Episode>, max_items: usize) -> Vec<Episode> {
@@ -37,6 +45,7 @@ pub fn render(channel: &Channel, episodes: &[Episode], last_build: DateTime<Utc>
         link: channel.link.clone(),
         description: xml_text(&channel.description),
         language: channel.language.clone(),
+        copyright: channel.copyright.as_deref().map(xml_text),
         last_build_date: Some(last_build.to_rfc2822()),
         generator: Some(concat!("podfeed ", env!("CARGO_PKG_VERSION")).to_string()),
         image: channel.image.as_ref().map(|url| rss::Image {
@@ -48,7 +57,7 @@ pub fn render(channel: &Channel, episodes: &[Episode], last_build: DateTime<Utc>
         itunes_ext: Some(itunes_channel(channel)),
         extensions: channel_extensions(channel),
         namespaces: namespaces(),
-        items: episodes.iter().map(item).collect(),
+        items: episodes.iter().map(|e| item(e, channel.explicit)).collect(),
         ..Default::default()
     };
     let mut bytes = rss_channel
@@ -81,6 +90,8 @@ fn itunes_channel(channel: &Channel) -> ITunesChannelExtension {
             email: owner.email.clone(),
         }),
         summary: Some(xml_text(&channel.description)),
+        r#type: Some(channel.show_type.as_str().to_string()),
+        new_feed_url: channel.new_feed_url.clone(),
         ..Default::default()
     }
 }
@@ -121,8 +132,36 @@ fn channel_extensions(channel: &Channel) -> ExtensionMap {
             ("type", "application/rss+xml"),
         ];
         add_extension(&mut map, "atom", "link", None, &attrs);
+        let guid = podcast_guid(self_url).to_string();
+        add_extension(&mut map, "podcast", "guid", Some(guid), &[]);
+    }
+    if let Some(locked) = channel.locked {
+        let owner = channel
+            .owner
+            .as_ref()
+            .and_then(|o| o.email.as_deref())
+            .unwrap_or_default();
+        let value = if locked { "yes" } else { "no" };
+        add_extension(
+            &mut map,
+            "podcast",
+            "locked",
+            Some(value.into()),
+            &[("owner", owner)],
+        );
     }
     map
+}
+
+/// `podcast:guid`: a UUIDv5 of the feed URL without its scheme and trailing slashes.
+pub fn podcast_guid(feed_url: &str) -> uuid::Uuid {
+    let without_scheme = feed_url
+        .split_once("://")
+        .map_or(feed_url, |(_, rest)| rest);
+    uuid::Uuid::new_v5(
+        &PODCAST_GUID_NAMESPACE,
+        without_scheme.trim_end_matches('/').as_bytes(),
+    )
 }
 
 fn add_extension(
@@ -148,18 +187,21 @@ fn add_extension(
         .push(extension);
 }
 
-fn item(episode: &Episode) -> rss::Item {
+fn item(episode: &Episode, show_explicit: bool) -> rss::Item {
     let permalink =
         url::Url::parse(&episode.guid).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
     rss::Item {
-        title: Some(xml_text(&episode.title)),
+        title: Some(truncate_chars(&xml_text(&episode.title), MAX_TITLE_CHARS)),
         link: Some(episode.link.clone()),
         guid: Some(rss::Guid {
             value: episode.guid.clone(),
             permalink,
         }),
         pub_date: episode.published.map(|d| d.to_rfc2822()),
-        description: episode.description.as_deref().map(xml_text),
+        description: episode
+            .description
+            .as_deref()
+            .map(|d| truncate_bytes(&xml_text(d), MAX_DESCRIPTION_BYTES)),
         content: episode.content.as_deref().map(xml_text),
         enclosure: Some(rss::Enclosure {
             url: episode.enclosure.url.clone(),
@@ -173,11 +215,80 @@ fn item(episode: &Episode) -> rss::Item {
         itunes_ext: Some(ITunesItemExtension {
             duration: episode.duration.map(format_duration),
             episode: episode.episode.map(|n| n.to_string()),
+            season: episode.season.map(|n| n.to_string()),
+            episode_type: episode.episode_type.clone(),
+            explicit: Some(episode.explicit.unwrap_or(show_explicit).to_string()),
             image: episode.image.clone(),
             ..Default::default()
         }),
+        extensions: item_extensions(episode),
         ..Default::default()
     }
+}
+
+fn item_extensions(episode: &Episode) -> ExtensionMap {
+    let mut map = ExtensionMap::new();
+    if let Some(url) = &episode.transcript {
+        add_extension(
+            &mut map,
+            "podcast",
+            "transcript",
+            None,
+            &[("url", url), ("type", transcript_type(url))],
+        );
+    }
+    if let Some(url) = &episode.chapters {
+        add_extension(
+            &mut map,
+            "podcast",
+            "chapters",
+            None,
+            &[("url", url), ("type", "application/json+chapters")],
+        );
+    }
+    map
+}
+
+fn transcript_type(url: &str) -> &'static str {
+    match extension_of(url).as_str() {
+        "vtt" => "text/vtt",
+        "srt" => "application/srt",
+        "json" => "application/json",
+        "txt" => "text/plain",
+        _ => "text/html",
+    }
+}
+
+fn extension_of(url: &str) -> String {
+    let path = url
+        .split(['?', '#'])
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let file = path.rsplit('/').next().unwrap_or_default();
+    file.rsplit_once('.')
+        .map(|(_, e)| e.to_string())
+        .unwrap_or_default()
+}
+
+/// At most `max` characters, cut on a character boundary.
+fn truncate_chars(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => text[..cut].trim_end().to_string(),
+        None => text.to_string(),
+    }
+}
+
+/// At most `max` bytes of UTF-8, cut on a character boundary.
+fn truncate_bytes(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let cut = (0..=max)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
+    text[..cut].trim_end().to_string()
 }
 
 /// `H:MM:SS`, the form every podcast app reads.
@@ -258,6 +369,11 @@ mod tests {
             content: Some("<p>Hi ]]> there</p>".into()),
             image: None,
             episode: Some(n),
+            season: None,
+            episode_type: None,
+            explicit: None,
+            transcript: None,
+            chapters: None,
         }
     }
 
@@ -359,6 +475,88 @@ mod tests {
     }
 
     #[test]
+    fn podcast_guid_follows_the_spec_example() {
+        let expected = "9b024349-ccf0-5f69-a609-6b82873eab3c";
+        assert_eq!(
+            podcast_guid("https://podnews.net/rss").to_string(),
+            expected
+        );
+        assert_eq!(
+            podcast_guid("http://podnews.net/rss/").to_string(),
+            expected
+        );
+        assert_eq!(podcast_guid("podnews.net/rss").to_string(), expected);
+    }
+
+    #[test]
+    fn channel_type_copyright_new_url_lock_and_guid() {
+        let mut show = channel();
+        show.show_type = crate::recipe::ShowType::Serial;
+        show.copyright = Some("© 2024 Example Radio".into());
+        show.new_feed_url = Some("https://feeds.example.org/new.xml".into());
+        show.locked = Some(true);
+        let text = String::from_utf8(render(&show, &[], Utc::now())).unwrap();
+        assert!(text.contains("<itunes:type>serial</itunes:type>"), "{text}");
+        assert!(text.contains("<copyright>© 2024 Example Radio</copyright>"));
+        assert!(text.contains(
+            "<itunes:new-feed-url>https://feeds.example.org/new.xml</itunes:new-feed-url>"
+        ));
+        assert!(
+            text.contains(r#"<podcast:locked owner="pod@example.org">yes</podcast:locked>"#),
+            "{text}"
+        );
+        let guid = podcast_guid("https://feeds.example.org/show.xml");
+        assert!(text.contains(&format!("<podcast:guid>{guid}</podcast:guid>")));
+    }
+
+    #[test]
+    fn item_season_type_explicit_transcript_chapters() {
+        let mut ep = episode(1, 1);
+        ep.season = Some(2);
+        ep.episode_type = Some("bonus".into());
+        ep.transcript = Some("https://example.org/t/1.vtt".into());
+        ep.chapters = Some("https://example.org/c/1.json".into());
+        let bytes = render(&channel(), &[ep], Utc::now());
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(
+            text.contains(
+                r#"<podcast:transcript url="https://example.org/t/1.vtt" type="text/vtt"#
+            ) || text.contains(r#"type="text/vtt" url="https://example.org/t/1.vtt""#),
+            "{text}"
+        );
+        assert!(text.contains(r#"application/json+chapters"#));
+        let item = &parsed(&bytes).items[0];
+        let itunes = item.itunes_ext.as_ref().unwrap();
+        assert_eq!(itunes.season.as_deref(), Some("2"));
+        assert_eq!(itunes.episode_type.as_deref(), Some("bonus"));
+        assert_eq!(
+            itunes.explicit.as_deref(),
+            Some("false"),
+            "inherits the show's explicit"
+        );
+    }
+
+    #[test]
+    fn long_titles_and_descriptions_are_cut_on_character_boundaries() {
+        let mut ep = episode(1, 1);
+        ep.title = "é".repeat(300);
+        ep.description = Some(format!("a{}", "€".repeat(2000)));
+        let item = &parsed(&render(&channel(), &[ep], Utc::now())).items[0];
+        assert_eq!(item.title.as_ref().unwrap().chars().count(), 255);
+        let description = item.description.as_ref().unwrap();
+        assert!(
+            description.len() <= 4000 && description.len() > 3990,
+            "{}",
+            description.len()
+        );
+    }
+
+    #[test]
+    fn characters_xml_forbids_are_removed() {
+        assert_eq!(xml_text(" a\u{0}b\u{1b}c\u{fffe}d\te "), "abcd\te");
+    }
+
+    #[test]
     fn rendering_is_deterministic() {
         let at = Utc::now();
         assert_eq!(
@@ -377,5 +575,9 @@ mod tests {
         assert_eq!(mime_from_extension("https://x/a.mp4"), "video/mp4");
         assert_eq!(mime_from_extension("https://x/a.ogg"), "audio/ogg");
         assert_eq!(mime_from_extension("https://x/stream"), "audio/mpeg");
+        assert_eq!(
+            mime_from_extension("https://x.example.org/stream"),
+            "audio/mpeg"
+        );
     }
 }

@@ -27,6 +27,19 @@ pub struct Episode {
     pub image: Option<String>,
     #[serde(default)]
     pub episode: Option<u32>,
+    #[serde(default)]
+    pub season: Option<u32>,
+    /// `full`, `trailer` or `bonus`.
+    #[serde(default)]
+    pub episode_type: Option<String>,
+    #[serde(default)]
+    pub explicit: Option<bool>,
+    /// URL of a transcript file.
+    #[serde(default)]
+    pub transcript: Option<String>,
+    /// URL of a JSON chapters file.
+    #[serde(default)]
+    pub chapters: Option<String>,
 }
 
 /// The audio file of an episode. `url` is always the one the page gave, never a redirect target.

@@ -71,6 +71,33 @@ pub struct Channel {
     /// Keep only the newest N items; 0 keeps every episode.
     #[serde(default)]
     pub max_items: usize,
+    /// `itunes:type`: `episodic` (newest first, the default) or `serial` (in order).
+    #[serde(rename = "type", default)]
+    pub show_type: ShowType,
+    /// `<copyright>`.
+    pub copyright: Option<String>,
+    /// `itunes:new-feed-url`: tells apps the feed has moved there.
+    pub new_feed_url: Option<String>,
+    /// `podcast:locked`: `true` asks other platforms not to import the feed (needs `owner.email`).
+    pub locked: Option<bool>,
+}
+
+/// `[feed] type`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ShowType {
+    #[default]
+    Episodic,
+    Serial,
+}
+
+impl ShowType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShowType::Episodic => "episodic",
+            ShowType::Serial => "serial",
+        }
+    }
 }
 
 /// `[feed] owner`.
@@ -194,6 +221,11 @@ struct EpisodeRulesFile {
     content: Option<RulesFile>,
     image: Option<RulesFile>,
     episode: Option<RulesFile>,
+    season: Option<RulesFile>,
+    episode_type: Option<RulesFile>,
+    explicit: Option<RulesFile>,
+    transcript: Option<RulesFile>,
+    chapters: Option<RulesFile>,
 }
 
 /// One rule as written: `{ css = "...", attr = "...", ... }`.
@@ -286,6 +318,15 @@ pub struct EpisodeRules {
     pub content: Vec<Rule>,
     pub image: Vec<Rule>,
     pub episode: Vec<Rule>,
+    pub season: Vec<Rule>,
+    /// `full`, `trailer` or `bonus`.
+    pub episode_type: Vec<Rule>,
+    /// `true`/`yes`/`explicit` or `false`/`no`/`clean`.
+    pub explicit: Vec<Rule>,
+    /// URL of a transcript (`podcast:transcript`).
+    pub transcript: Vec<Rule>,
+    /// URL of a JSON chapters file (`podcast:chapters`).
+    pub chapters: Vec<Rule>,
 }
 
 impl EpisodeRules {
@@ -302,6 +343,11 @@ impl EpisodeRules {
             "content" => &self.content,
             "image" => &self.image,
             "episode" => &self.episode,
+            "season" => &self.season,
+            "episode_type" => &self.episode_type,
+            "explicit" => &self.explicit,
+            "transcript" => &self.transcript,
+            "chapters" => &self.chapters,
             _ => &[],
         }
     }
@@ -379,10 +425,24 @@ fn compile(file: RecipeFile, name: String, path: &Path) -> Result<Recipe, Invali
     for (key, value) in [
         ("feed.image", &file.feed.image),
         ("feed.self_url", &file.feed.self_url),
+        ("feed.new_feed_url", &file.feed.new_feed_url),
     ] {
         if let Some(value) = value {
             url_key(key, value)?;
         }
+    }
+    if file.feed.locked == Some(true)
+        && file
+            .feed
+            .owner
+            .as_ref()
+            .and_then(|o| o.email.as_ref())
+            .is_none()
+    {
+        return Err(invalid(
+            "feed.locked",
+            "podcast:locked needs `owner.email` to name who may unlock it".into(),
+        ));
     }
     if file.feed.title.trim().is_empty() {
         return Err(invalid("feed.title", "must not be empty".into()));
@@ -479,6 +539,11 @@ fn compile_episode_rules(rules: EpisodeRulesFile) -> Result<EpisodeRules, Invali
         content: field("content", rules.content)?,
         image: field("image", rules.image)?,
         episode: field("episode", rules.episode)?,
+        season: field("season", rules.season)?,
+        episode_type: field("episode_type", rules.episode_type)?,
+        explicit: field("explicit", rules.explicit)?,
+        transcript: field("transcript", rules.transcript)?,
+        chapters: field("chapters", rules.chapters)?,
     })
 }
 

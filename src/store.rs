@@ -426,6 +426,11 @@ mod tests {
             content: None,
             image: None,
             episode: None,
+            season: None,
+            episode_type: None,
+            explicit: None,
+            transcript: None,
+            chapters: None,
         }
     }
 
