@@ -76,17 +76,7 @@ pub fn extract_traced(
     let guid = field("guid", &rules.guid, &as_text).unwrap_or_else(|| link.clone());
     let published = field("published", &rules.published, &as_date);
     let duration = field("duration", &rules.duration, &as_seconds);
-    let description = field(
-        "description",
-        &rules.description,
-        &|rule: &Rule, v: String| {
-            Some(if rule.html {
-                sanitize_html(&v, page_url)
-            } else {
-                v
-            })
-        },
-    );
+    let description = field("description", &rules.description, &as_html);
     let content = field("content", &rules.content, &as_html);
     let image = field("image", &rules.image, &as_url);
     let number = field("episode", &rules.episode, &as_number);

@@ -201,7 +201,7 @@ fn item(episode: &Episode, show_explicit: bool) -> rss::Item {
         description: episode
             .description
             .as_deref()
-            .map(|d| truncate_bytes(&xml_text(d), MAX_DESCRIPTION_BYTES)),
+            .map(|d| truncate_html(&xml_text(d), MAX_DESCRIPTION_BYTES)),
         content: episode.content.as_deref().map(xml_text),
         enclosure: Some(rss::Enclosure {
             url: episode.enclosure.url.clone(),
@@ -279,16 +279,25 @@ fn truncate_chars(text: &str, max: usize) -> String {
     }
 }
 
-/// At most `max` bytes of UTF-8, cut on a character boundary.
-fn truncate_bytes(text: &str, max: usize) -> String {
-    if text.len() <= max {
-        return text.to_string();
+/// HTML cut to at most `max` bytes on a character boundary; a tag or entity cut in half is
+/// repaired by sanitizing again.
+fn truncate_html(html: &str, max: usize) -> String {
+    if html.len() <= max {
+        return html.to_string();
     }
-    let cut = (0..=max)
-        .rev()
-        .find(|&i| text.is_char_boundary(i))
-        .unwrap_or(0);
-    text[..cut].trim_end().to_string()
+    let mut budget = max;
+    loop {
+        let cut = (0..=budget)
+            .rev()
+            .find(|&i| html.is_char_boundary(i))
+            .unwrap_or(0);
+        let repaired = ammonia::clean(html[..cut].trim_end());
+        if repaired.len() <= max {
+            return repaired;
+        }
+        // Closing tags made it longer: cut that much earlier and repair again.
+        budget = budget.saturating_sub(repaired.len() - max);
+    }
 }
 
 /// `H:MM:SS`, the form every podcast app reads.
@@ -541,13 +550,22 @@ mod tests {
         let mut ep = episode(1, 1);
         ep.title = "é".repeat(300);
         ep.description = Some(format!("a{}", "€".repeat(2000)));
-        let item = &parsed(&render(&channel(), &[ep], Utc::now())).items[0];
+        let item = &parsed(&render(&channel(), &[ep.clone()], Utc::now())).items[0];
         assert_eq!(item.title.as_ref().unwrap().chars().count(), 255);
         let description = item.description.as_ref().unwrap();
         assert!(
             description.len() <= 4000 && description.len() > 3990,
             "{}",
             description.len()
+        );
+        // HTML cut inside a tag or an entity is repaired, not left broken.
+        ep.description = Some(format!("<p>{}</p><p>b &amp; c</p>", "x".repeat(3990)));
+        let item = &parsed(&render(&channel(), &[ep], Utc::now())).items[0];
+        let description = item.description.as_ref().unwrap();
+        assert!(description.len() <= 4000, "{}", description.len());
+        assert!(
+            description.starts_with("<p>xxx") && description.ends_with("</p>"),
+            "{description}"
         );
     }
 

@@ -18,6 +18,7 @@ pub struct Episode {
     /// Seconds.
     #[serde(default)]
     pub duration: Option<u64>,
+    /// HTML, as feed readers take `<description>`: sanitized, or plain text escaped.
     #[serde(default)]
     pub description: Option<String>,
     /// Sanitized HTML with absolute URLs.
