@@ -238,6 +238,8 @@ fn router(state: Arc<SiteState>) -> Router {
         .route("/episodes/{number}", get(episode))
         .route("/media/{file}", get(media_redirect))
         .route("/cdn/{file}", get(audio))
+        .route("/transcripts/{file}", get(transcript))
+        .route("/chapters/{file}", get(chapters))
         .fallback(|| async { StatusCode::NOT_FOUND })
         .layer(middleware::from_fn_with_state(state.clone(), network))
         .with_state(state)
@@ -407,6 +409,38 @@ async fn audio(
         Body::from_stream(body),
     )
         .into_response()
+}
+
+async fn transcript(State(state): State<Arc<SiteState>>, Path(file): Path<String>) -> Response {
+    state.counters.other.fetch_add(1, Ordering::Relaxed);
+    let number = file.strip_suffix(".vtt").and_then(|n| n.parse().ok());
+    match number
+        .and_then(|n| state.episode(n))
+        .filter(|e| e.has_transcript)
+    {
+        Some(episode) => (
+            [(header::CONTENT_TYPE, "text/vtt")],
+            pages::transcript_file(&episode),
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn chapters(State(state): State<Arc<SiteState>>, Path(file): Path<String>) -> Response {
+    state.counters.other.fetch_add(1, Ordering::Relaxed);
+    let number = file.strip_suffix(".json").and_then(|n| n.parse().ok());
+    match number
+        .and_then(|n| state.episode(n))
+        .filter(|e| e.has_chapters)
+    {
+        Some(episode) => (
+            [(header::CONTENT_TYPE, "application/json+chapters")],
+            pages::chapters_file(&episode),
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 fn html(page: String) -> Response {

@@ -31,10 +31,12 @@ pub fn episode_page(episode: &ShowEpisode, latest: u32) -> String {
 {nav}
 <main id="main"><article class="episode">
 <p class="kicker">Episode {n}</p>
+<p class="meta"><span class="season">Season {season}</span> · <span class="type" data-type="{episode_type}">{type_label}</span> · <span class="rating">{rating}</span></p>
 <h1 class="episode-title">{title}</h1>
 {date}
 <p class="length">Length: <span class="duration">{duration}</span></p>
 {audio}
+{extras}
 <div id="storytext">
 {notes}
 </div>
@@ -54,6 +56,19 @@ pub fn episode_page(episode: &ShowEpisode, latest: u32) -> String {
         date = date_block(episode),
         duration = episode.duration_text(),
         audio = audio_block(episode),
+        extras = extras(episode),
+        season = episode.season,
+        episode_type = episode.episode_type,
+        type_label = if episode.episode_type == "bonus" {
+            "Bonus episode"
+        } else {
+            "Full episode"
+        },
+        rating = if episode.explicit {
+            "Explicit"
+        } else {
+            "Clean"
+        },
         notes = show_notes(n),
         transcript = transcript(n),
         related = related(n, latest),
@@ -201,6 +216,42 @@ fn audio_block(episode: &ShowEpisode) -> String {
         ),
         AudioStyle::None => r#"<p class="note">This is a text-only bonus post.</p>"#.to_string(),
     }
+}
+
+/// Links to the transcript and chapters files, where the episode has them.
+fn extras(episode: &ShowEpisode) -> String {
+    let n = episode.number;
+    let mut links = String::from(r#"<ul class="extras">"#);
+    if episode.has_transcript {
+        let _ = write!(
+            links,
+            r#"<li><a class="transcript-file" href="/transcripts/{n}.vtt">Transcript (WebVTT)</a></li>"#
+        );
+    }
+    if episode.has_chapters {
+        let _ = write!(
+            links,
+            r#"<li><a class="chapters-file" href="/chapters/{n}.json">Chapters</a></li>"#
+        );
+    }
+    links.push_str("</ul>");
+    links
+}
+
+/// A WebVTT transcript file.
+pub fn transcript_file(episode: &ShowEpisode) -> String {
+    format!(
+        "WEBVTT\n\n00:00:00.000 --> 00:00:05.000\nWelcome to {SHOW_TITLE}, episode {}.\n",
+        episode.number
+    )
+}
+
+/// A Podcasting 2.0 JSON chapters file.
+pub fn chapters_file(episode: &ShowEpisode) -> String {
+    let half = episode.duration_secs / 2;
+    format!(
+        r#"{{"version":"1.2.0","chapters":[{{"startTime":0,"title":"Intro"}},{{"startTime":{half},"title":"Part two"}}]}}"#
+    )
 }
 
 fn teaser(n: u32) -> String {

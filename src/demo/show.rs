@@ -22,6 +22,15 @@ pub struct ShowEpisode {
     pub audio: AudioStyle,
     /// Served as ISO-8859-1 instead of UTF-8.
     pub latin1: bool,
+    /// One season a year.
+    pub season: u32,
+    /// `full`, or `bonus` for every 25th episode.
+    pub episode_type: &'static str,
+    pub explicit: bool,
+    /// Even-numbered episodes link a WebVTT transcript.
+    pub has_transcript: bool,
+    /// Every fourth episode links a JSON chapters file.
+    pub has_chapters: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +95,11 @@ impl ShowEpisode {
             duration_secs: 1200 + rng.next() % 4800,
             audio,
             latin1,
+            season: (number - 1) / 52 + 1,
+            episode_type: if number % 25 == 0 { "bonus" } else { "full" },
+            explicit: number % 40 == 9,
+            has_transcript: number % 2 == 0,
+            has_chapters: number % 4 == 0,
         }
     }
 
