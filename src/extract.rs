@@ -24,8 +24,11 @@ pub struct FieldTrace {
     pub field: &'static str,
     /// Index into the field's rule list; `None` when no rule matched.
     pub rule: Option<usize>,
-    /// The value as it will be used, or a note on the default taken.
+    /// The value as it will be used, or the default taken.
     pub value: String,
+    /// What the page held before conversion: the producing rule's raw string, or, when no rule
+    /// produced a value, the first raw string that could not be used (an unparsable date, say).
+    pub raw: Option<String>,
 }
 
 /// Extracts one episode from a page.
@@ -43,11 +46,12 @@ pub fn extract_traced(
     let mut trace = Vec::new();
     let mut field =
         |name: &'static str, rules: &[Rule], convert: &dyn Fn(&Rule, String) -> Option<String>| {
-            let found = first_value(&doc, rules, convert);
+            let (found, raw) = first_value(&doc, rules, convert);
             trace.push(FieldTrace {
                 field: name,
                 rule: found.as_ref().map(|(i, _)| *i),
                 value: found.as_ref().map(|(_, v)| v.clone()).unwrap_or_default(),
+                raw,
             });
             found.map(|(_, v)| v)
         };
@@ -130,17 +134,28 @@ pub fn extract_traced(
 }
 
 /// The first non-empty, convertible value any rule yields, trying rules in order and each
-/// rule's matching elements in document order.
+/// rule's matching elements in document order; with the raw string it came from, or else the
+/// first raw string that did not convert.
 fn first_value(
     doc: &Html,
     rules: &[Rule],
     convert: &dyn Fn(&Rule, String) -> Option<String>,
-) -> Option<(usize, String)> {
-    rules.iter().enumerate().find_map(|(i, rule)| {
-        doc.select(&rule.css)
-            .find_map(|element| apply_rule(rule, element).and_then(|v| convert(rule, v)))
-            .map(|v| (i, v))
-    })
+) -> (Option<(usize, String)>, Option<String>) {
+    let mut rejected = None;
+    for (i, rule) in rules.iter().enumerate() {
+        for raw in doc
+            .select(&rule.css)
+            .filter_map(|element| apply_rule(rule, element))
+        {
+            match convert(rule, raw.clone()) {
+                Some(value) => return (Some((i, value)), Some(raw)),
+                None => {
+                    rejected.get_or_insert(raw);
+                }
+            }
+        }
+    }
+    (None, rejected)
 }
 
 /// The raw string a rule takes from one element, after its `json` and `regex` steps.
@@ -469,5 +484,20 @@ mod tests {
         assert_eq!(title.rule, Some(1));
         let image = trace.iter().find(|t| t.field == "image").unwrap();
         assert_eq!(image.rule, None);
+        assert_eq!(title.raw.as_deref(), Some("Episode 42: The & Answer"));
+    }
+
+    #[test]
+    fn trace_keeps_the_raw_value_that_could_not_be_used() {
+        let rules = recipe(
+            "title = { css = \"h1\" }\naudio = { css = \"a.download\", attr = \"href\" }\n\
+             published = { css = \"span.len\" }",
+        );
+        let (_, trace) = extract_traced(&page_url(), PAGE, &rules.episode);
+        let published = trace.iter().find(|t| t.field == "published").unwrap();
+        assert_eq!(
+            (published.rule, published.raw.as_deref()),
+            (None, Some("1 hr 3 min"))
+        );
     }
 }

@@ -84,19 +84,33 @@ fn rule_name(recipe: &Recipe, field: &FieldTrace) -> String {
 }
 
 fn warnings(recipe: &Recipe, trace: &[FieldTrace]) -> Vec<String> {
-    let missing = |name: &str| trace.iter().any(|f| f.field == name && f.rule.is_none());
+    let field = |name: &str| trace.iter().find(|f| f.field == name);
+    let missing = |name: &str| field(name).is_some_and(|f| f.rule.is_none());
+    let raw = |name: &str| field(name).and_then(|f| f.raw.clone());
     let mut warnings = Vec::new();
-    if missing("audio") {
-        warnings.push("no enclosure: podcast apps cannot play this episode".to_string());
+    match (missing("audio"), raw("audio")) {
+        (true, Some(raw)) => warnings.push(format!(
+            "the audio URL {raw:?} is not http(s): no enclosure"
+        )),
+        (true, None) => warnings.push("no enclosure: podcast apps cannot play this episode".into()),
+        (false, Some(raw)) if Url::parse(&raw).is_err() => warnings.push(format!(
+            "the audio URL {raw:?} is relative; it was resolved against the page, check the result"
+        )),
+        (false, _) => {}
     }
     if missing("published") {
-        warnings.push("no date: apps will sort this episode as the oldest".to_string());
+        match raw("published") {
+            Some(raw) => warnings.push(format!(
+                "the date {raw:?} cannot be parsed; add `format` to the rule"
+            )),
+            None => warnings.push("no date: apps will sort this episode as the oldest".into()),
+        }
     }
     if missing("duration") {
-        warnings.push("no duration: apps show no length until they download the file".to_string());
+        warnings.push("no duration: apps show no length until they download the file".into());
     }
     if missing("guid") && !recipe.episode.guid.is_empty() {
-        warnings.push("the guid rule matched nothing; the link is used, which changes if the site moves pages".to_string());
+        warnings.push("the guid rule matched nothing; the link is used, which changes if the site moves pages".into());
     }
     warnings
 }
