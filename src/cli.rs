@@ -14,11 +14,7 @@ pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_INTERRUPTED: u8 = 130;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "podfeed",
-    version,
-    about = "Turns a podcast's website into a complete podcast RSS feed"
-)]
+#[command(name = "podfeed", version, about = "Turns a podcast's website into a complete podcast RSS feed")]
 pub struct Cli {
     /// More log output (-v: each page, -vv: each request). RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]

@@ -10,8 +10,10 @@ use scraper::{Html, Selector};
 use tokio::task::JoinHandle;
 use url::Url;
 
-use crate::fetch::{Client, Fetched, RequestKind};
+use crate::fetch::{Client, Fetched, RequestKind, Validators};
+use crate::model::Page;
 use crate::recipe::{Crawl, Recipe};
+use crate::store::Store;
 
 /// Links found on one listing page, absolute, in document order, without repeats.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -43,16 +45,44 @@ pub struct CrawlPlan {
 pub fn spawn(
     client: Arc<Client>,
     recipe: Arc<Recipe>,
+    store: Store,
     plan: CrawlPlan,
 ) -> (mpsc::Receiver<Url>, JoinHandle<CrawlReport>) {
     let (sender, receiver) = mpsc::channel(256);
-    let handle = tokio::spawn(crawl(client, recipe, plan, sender));
+    let handle = tokio::spawn(crawl(client, recipe, store, plan, sender));
     (receiver, handle)
+}
+
+/// Fetches a listing page conditionally; on 304 its cached copy is read instead.
+async fn fetch_listing(client: &Client, store: &Store, url: &Url, report: &mut CrawlReport) -> Option<Page> {
+    let cached = store.listing(url.as_str()).unwrap_or_else(|e| {
+        tracing::warn!("{e}");
+        None
+    });
+    let validators =
+        cached.as_ref().map(|page| Validators { etag: page.etag.clone(), last_modified: page.last_modified.clone() });
+    let failure = match client.page(url, RequestKind::Listing, validators.as_ref()).await {
+        Ok(Fetched::Page(page)) => {
+            if let Err(e) = store.put_listing(&page) {
+                tracing::warn!("{e}");
+            }
+            return Some(page);
+        }
+        Ok(Fetched::NotModified) => match cached {
+            Some(page) => return Some(page),
+            None => "304 Not Modified to an unconditional request".to_string(),
+        },
+        Err(e) => e.to_string(),
+    };
+    tracing::warn!("listing page {url}: {failure}");
+    report.failures.push(format!("{url}: {failure}"));
+    None
 }
 
 async fn crawl(
     client: Arc<Client>,
     recipe: Arc<Recipe>,
+    store: Store,
     plan: CrawlPlan,
     mut out: mpsc::Sender<Url>,
 ) -> CrawlReport {
@@ -70,15 +100,7 @@ async fn crawl(
             break;
         }
         report.listing_pages += 1;
-        let page = match client.page(&url, RequestKind::Listing, None).await {
-            Ok(Fetched::Page(page)) => page,
-            Ok(Fetched::NotModified) => continue,
-            Err(e) => {
-                tracing::warn!("listing page {url}: {e}");
-                report.failures.push(format!("{url}: {e}"));
-                continue;
-            }
-        };
+        let Some(page) = fetch_listing(&client, &store, &url, &mut report).await else { continue };
         let recipe_for_parse = recipe.clone();
         let parsed = tokio::task::spawn_blocking(move || {
             let base = Url::parse(&page.final_url).unwrap_or(url);
@@ -116,11 +138,7 @@ pub fn listing_links(page_url: &Url, html: &str, crawl: &Crawl) -> ListingLinks 
     let doc = Html::parse_document(html);
     ListingLinks {
         episodes: links(&doc, &crawl.episodes, page_url, crawl),
-        follow: crawl
-            .follow
-            .as_ref()
-            .map(|s| links(&doc, s, page_url, crawl))
-            .unwrap_or_default(),
+        follow: crawl.follow.as_ref().map(|s| links(&doc, s, page_url, crawl)).unwrap_or_default(),
     }
 }
 
@@ -176,19 +194,10 @@ audio = { css = "a", attr = "href" }
         let base = Url::parse("https://example.org/archive/").unwrap();
         let links = listing_links(&base, html, &recipe.crawl);
         let strings = |v: &[Url]| v.iter().map(Url::to_string).collect::<Vec<_>>();
-        assert_eq!(
-            strings(&links.episodes),
-            [
-                "https://example.org/ep/1",
-                "https://example.org/archive/ep/2"
-            ]
-        );
+        assert_eq!(strings(&links.episodes), ["https://example.org/ep/1", "https://example.org/archive/ep/2"]);
         assert_eq!(
             strings(&links.follow),
-            [
-                "https://example.org/archive/?page=2",
-                "https://example.org/archive/?page=3"
-            ]
+            ["https://example.org/archive/?page=2", "https://example.org/archive/?page=3"]
         );
     }
 }

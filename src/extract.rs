@@ -44,17 +44,16 @@ pub fn extract_traced(
 ) -> (Result<Episode, NotAnEpisode>, Vec<FieldTrace>) {
     let doc = Html::parse_document(html);
     let mut trace = Vec::new();
-    let mut field =
-        |name: &'static str, rules: &[Rule], convert: &dyn Fn(&Rule, String) -> Option<String>| {
-            let (found, raw) = first_value(&doc, rules, convert);
-            trace.push(FieldTrace {
-                field: name,
-                rule: found.as_ref().map(|(i, _)| *i),
-                value: found.as_ref().map(|(_, v)| v.clone()).unwrap_or_default(),
-                raw,
-            });
-            found.map(|(_, v)| v)
-        };
+    let mut field = |name: &'static str, rules: &[Rule], convert: &dyn Fn(&Rule, String) -> Option<String>| {
+        let (found, raw) = first_value(&doc, rules, convert);
+        trace.push(FieldTrace {
+            field: name,
+            rule: found.as_ref().map(|(i, _)| *i),
+            value: found.as_ref().map(|(_, v)| v.clone()).unwrap_or_default(),
+            raw,
+        });
+        found.map(|(_, v)| v)
+    };
     let as_text = |_: &Rule, v: String| Some(v);
     let as_url = |_: &Rule, v: String| resolve(page_url, &v);
     let as_date = |rule: &Rule, v: String| {
@@ -66,13 +65,7 @@ pub fn extract_traced(
     };
     let as_seconds = |_: &Rule, v: String| parse::duration(&v).map(|s| s.to_string());
     let as_number = |_: &Rule, v: String| first_number(&v).map(|n| n.to_string());
-    let as_html = |rule: &Rule, v: String| {
-        Some(if rule.html {
-            sanitize_html(&v, page_url)
-        } else {
-            escape_text(&v)
-        })
-    };
+    let as_html = |rule: &Rule, v: String| Some(if rule.html { sanitize_html(&v, page_url) } else { escape_text(&v) });
 
     let title = field("title", &rules.title, &as_text);
     let audio = field("audio", &rules.audio, &as_url);
@@ -85,14 +78,8 @@ pub fn extract_traced(
     let image = field("image", &rules.image, &as_url);
     let number = field("episode", &rules.episode, &as_number);
     let season = field("season", &rules.season, &as_number);
-    let episode_type = field(
-        "episode_type",
-        &rules.episode_type,
-        &|_: &Rule, v: String| episode_type(&v),
-    );
-    let explicit = field("explicit", &rules.explicit, &|_: &Rule, v: String| {
-        explicit(&v).map(|b| b.to_string())
-    });
+    let episode_type = field("episode_type", &rules.episode_type, &|_: &Rule, v: String| episode_type(&v));
+    let explicit = field("explicit", &rules.explicit, &|_: &Rule, v: String| explicit(&v).map(|b| b.to_string()));
     let transcript = field("transcript", &rules.transcript, &as_url);
     let chapters = field("chapters", &rules.chapters, &as_url);
     // Show the defaults that applied, so `check` tells the whole story.
@@ -113,11 +100,7 @@ pub fn extract_traced(
             link,
             title,
             published: published.and_then(|d| parse::date(&d)),
-            enclosure: Enclosure {
-                url: audio,
-                length: None,
-                mime_type: None,
-            },
+            enclosure: Enclosure { url: audio, length: None, mime_type: None },
             duration: duration.and_then(|s| s.parse().ok()),
             description,
             content,
@@ -143,10 +126,7 @@ fn first_value(
 ) -> (Option<(usize, String)>, Option<String>) {
     let mut rejected = None;
     for (i, rule) in rules.iter().enumerate() {
-        for raw in doc
-            .select(&rule.css)
-            .filter_map(|element| apply_rule(rule, element))
-        {
+        for raw in doc.select(&rule.css).filter_map(|element| apply_rule(rule, element)) {
             match convert(rule, raw.clone()) {
                 Some(value) => return (Some((i, value)), Some(raw)),
                 None => {
@@ -172,11 +152,7 @@ pub fn apply_rule(rule: &Rule, element: ElementRef) -> Option<String> {
     let raw = match &rule.regex {
         Some(regex) => {
             let captures = regex.captures(&raw)?;
-            captures
-                .get(1)
-                .or_else(|| captures.get(0))?
-                .as_str()
-                .to_string()
+            captures.get(1).or_else(|| captures.get(0))?.as_str().to_string()
         }
         None => raw,
     };
@@ -190,9 +166,7 @@ fn json_at(text: &str, pointer: &str) -> Option<String> {
     match value.pointer(pointer)? {
         serde_json::Value::String(s) => Some(s.clone()),
         serde_json::Value::Null => None,
-        other @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_)) => {
-            Some(other.to_string())
-        }
+        other @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_)) => Some(other.to_string()),
         _ => None,
     }
 }
@@ -200,10 +174,7 @@ fn json_at(text: &str, pointer: &str) -> Option<String> {
 /// `full`, `trailer` or `bonus`, the values `itunes:episodeType` allows.
 fn episode_type(text: &str) -> Option<String> {
     let lower = text.trim().to_lowercase();
-    ["full", "trailer", "bonus"]
-        .into_iter()
-        .find(|t| lower == *t)
-        .map(str::to_string)
+    ["full", "trailer", "bonus"].into_iter().find(|t| lower == *t).map(str::to_string)
 }
 
 fn explicit(text: &str) -> Option<bool> {
@@ -220,18 +191,13 @@ fn collapse_whitespace(text: &str) -> String {
 
 fn first_number(text: &str) -> Option<u32> {
     let start = text.find(|c: char| c.is_ascii_digit())?;
-    let digits: String = text[start..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
+    let digits: String = text[start..].chars().take_while(char::is_ascii_digit).collect();
     digits.parse().ok()
 }
 
 /// Plain text made safe to place inside HTML.
 fn escape_text(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 /// Resolves a possibly relative URL against the page; only http(s) results are kept.
@@ -290,18 +256,15 @@ mod tests {
 
     #[test]
     fn text_rule_collapses_whitespace_and_decodes_entities() {
-        let ep = run("title = { css = \"h1\" }\naudio = { css = \"a.download\", attr = \"href\" }")
-            .unwrap();
+        let ep = run("title = { css = \"h1\" }\naudio = { css = \"a.download\", attr = \"href\" }").unwrap();
         assert_eq!(ep.title, "Episode 42: The & Answer");
         assert_eq!(ep.enclosure.url, "https://cdn.example.org/42.mp3");
     }
 
     #[test]
     fn attr_rule_resolves_relative_urls_and_defaults_link_and_guid() {
-        let ep = run(
-            "title = { css = \"h1\" }\naudio = { css = \"a.download\", attr = \"href\" }\n\
-             image = { css = \"meta[property='og:image']\", attr = \"content\" }",
-        )
+        let ep = run("title = { css = \"h1\" }\naudio = { css = \"a.download\", attr = \"href\" }\n\
+             image = { css = \"meta[property='og:image']\", attr = \"content\" }")
         .unwrap();
         assert_eq!(ep.image.as_deref(), Some("https://example.org/img/42.jpg"));
         assert_eq!(ep.link, "https://example.org/episodes/42?ref=home");
@@ -310,10 +273,8 @@ mod tests {
 
     #[test]
     fn canonical_link_becomes_guid() {
-        let ep = run(
-            "title = { css = \"h1\" }\naudio = { css = \"a.download\", attr = \"href\" }\n\
-             link = { css = \"link[rel=canonical]\", attr = \"href\" }",
-        )
+        let ep = run("title = { css = \"h1\" }\naudio = { css = \"a.download\", attr = \"href\" }\n\
+             link = { css = \"link[rel=canonical]\", attr = \"href\" }")
         .unwrap();
         assert_eq!(ep.link, "https://example.org/episodes/42");
         assert_eq!(ep.guid, "https://example.org/episodes/42");
@@ -357,63 +318,35 @@ mod tests {
     #[test]
     fn dates_from_attribute_text_and_format() {
         let rules = "title = { css = \"h1\" }\naudio = { css = \"a.download\", attr = \"href\" }\n";
-        let ep = run(&format!(
-            "{rules}published = {{ css = \"time\", attr = \"datetime\" }}"
-        ))
-        .unwrap();
-        assert_eq!(
-            ep.published.unwrap().to_rfc3339(),
-            "2019-08-16T13:30:00+00:00"
-        );
+        let ep = run(&format!("{rules}published = {{ css = \"time\", attr = \"datetime\" }}")).unwrap();
+        assert_eq!(ep.published.unwrap().to_rfc3339(), "2019-08-16T13:30:00+00:00");
         let ep = run(&format!("{rules}published = {{ css = \"time\" }}")).unwrap();
-        assert_eq!(
-            ep.published.unwrap().to_rfc3339(),
-            "2019-08-16T12:00:00+00:00"
-        );
-        let ep = run(&format!(
-            "{rules}published = {{ css = \"p.written\", regex = 'Published (.*)' }}"
-        ))
-        .unwrap();
-        assert_eq!(
-            ep.published.unwrap().to_rfc3339(),
-            "2020-03-05T12:00:00+00:00"
-        );
+        assert_eq!(ep.published.unwrap().to_rfc3339(), "2019-08-16T12:00:00+00:00");
+        let ep = run(&format!("{rules}published = {{ css = \"p.written\", regex = 'Published (.*)' }}")).unwrap();
+        assert_eq!(ep.published.unwrap().to_rfc3339(), "2020-03-05T12:00:00+00:00");
         let ep = run(&format!(
             "{rules}published = {{ css = \"time\", attr = \"datetime\", regex = '^(\\d+-\\d+-\\d+)', format = \"%Y-%m-%d\" }}"
         ))
         .unwrap();
-        assert_eq!(
-            ep.published.unwrap().to_rfc3339(),
-            "2019-08-16T12:00:00+00:00"
-        );
+        assert_eq!(ep.published.unwrap().to_rfc3339(), "2019-08-16T12:00:00+00:00");
     }
 
     #[test]
     fn unparsable_value_falls_through_to_next_rule() {
-        let ep = run(
-            "title = { css = \"h1\" }\naudio = { css = \"a.download\", attr = \"href\" }\n\
-             duration = [ { css = \"h1\" }, { css = \"span.len\" } ]",
-        )
+        let ep = run("title = { css = \"h1\" }\naudio = { css = \"a.download\", attr = \"href\" }\n\
+             duration = [ { css = \"h1\" }, { css = \"span.len\" } ]")
         .unwrap();
         assert_eq!(ep.duration, Some(3780));
     }
 
     #[test]
     fn html_rule_is_sanitized_with_absolute_urls() {
-        let ep = run(
-            "title = { css = \"h1\" }\naudio = { css = \"a.download\", attr = \"href\" }\n\
-             content = { css = \"#storytext\", html = true }",
-        )
+        let ep = run("title = { css = \"h1\" }\naudio = { css = \"a.download\", attr = \"href\" }\n\
+             content = { css = \"#storytext\", html = true }")
         .unwrap();
         let html = ep.content.unwrap();
-        assert!(
-            html.contains("href=\"https://example.org/links/1\""),
-            "{html}"
-        );
-        assert!(
-            html.contains("src=\"https://example.org/episodes/pic.png\""),
-            "{html}"
-        );
+        assert!(html.contains("href=\"https://example.org/links/1\""), "{html}");
+        assert!(html.contains("src=\"https://example.org/episodes/pic.png\""), "{html}");
         for banned in ["<script", "alert(2)", "onclick", "onerror", "javascript:"] {
             assert!(!html.contains(banned), "{banned} survived in {html}");
         }
@@ -442,14 +375,8 @@ mod tests {
         assert_eq!(ep.season, Some(3));
         assert_eq!(ep.episode_type.as_deref(), Some("trailer"));
         assert_eq!(ep.explicit, Some(true));
-        assert_eq!(
-            ep.transcript.as_deref(),
-            Some("https://example.org/episodes/t/42.vtt")
-        );
-        assert_eq!(
-            ep.chapters.as_deref(),
-            Some("https://example.org/c/42.json")
-        );
+        assert_eq!(ep.transcript.as_deref(), Some("https://example.org/episodes/t/42.vtt"));
+        assert_eq!(ep.chapters.as_deref(), Some("https://example.org/c/42.json"));
     }
 
     #[test]
@@ -462,8 +389,7 @@ mod tests {
 
     #[test]
     fn page_without_audio_is_not_an_episode() {
-        let e = run("title = { css = \"h1\" }\naudio = { css = \"a.podcast\", attr = \"href\" }")
-            .unwrap_err();
+        let e = run("title = { css = \"h1\" }\naudio = { css = \"a.podcast\", attr = \"href\" }").unwrap_err();
         assert_eq!(e, NotAnEpisode::NoAudio);
     }
 
@@ -476,9 +402,8 @@ mod tests {
 
     #[test]
     fn trace_names_the_rule_that_produced_each_field() {
-        let rules = recipe(
-            "title = [ { css = \"h2\" }, { css = \"h1\" } ]\naudio = { css = \"a.download\", attr = \"href\" }",
-        );
+        let rules =
+            recipe("title = [ { css = \"h2\" }, { css = \"h1\" } ]\naudio = { css = \"a.download\", attr = \"href\" }");
         let (_, trace) = extract_traced(&page_url(), PAGE, &rules.episode);
         let title = trace.iter().find(|t| t.field == "title").unwrap();
         assert_eq!(title.rule, Some(1));
@@ -495,9 +420,6 @@ mod tests {
         );
         let (_, trace) = extract_traced(&page_url(), PAGE, &rules.episode);
         let published = trace.iter().find(|t| t.field == "published").unwrap();
-        assert_eq!(
-            (published.rule, published.raw.as_deref()),
-            (None, Some("1 hr 3 min"))
-        );
+        assert_eq!((published.rule, published.raw.as_deref()), (None, Some("1 hr 3 min")));
     }
 }

@@ -3,9 +3,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use rss::extension::itunes::{
-    ITunesCategory, ITunesChannelExtension, ITunesItemExtension, ITunesOwner,
-};
+use rss::extension::itunes::{ITunesCategory, ITunesChannelExtension, ITunesItemExtension, ITunesOwner};
 use rss::extension::{Extension, ExtensionMap};
 
 use crate::model::Episode;
@@ -27,11 +25,7 @@ const MAX_DESCRIPTION_BYTES: usize = 4000;
 /// The feed's items: newest first, undated last, ties broken by guid so the order never
 /// wobbles between runs; the newest `max_items` when that is not 0.
 pub fn in_feed_order(mut episodes: Vec<Episode>, max_items: usize) -> Vec<Episode> {
-    episodes.sort_by(|a, b| {
-        b.published
-            .cmp(&a.published)
-            .then_with(|| a.guid.cmp(&b.guid))
-    });
+    episodes.sort_by(|a, b| b.published.cmp(&a.published).then_with(|| a.guid.cmp(&b.guid)));
     if max_items > 0 {
         episodes.truncate(max_items);
     }
@@ -60,23 +54,16 @@ pub fn render(channel: &Channel, episodes: &[Episode], last_build: DateTime<Utc>
         items: episodes.iter().map(|e| item(e, channel.explicit)).collect(),
         ..Default::default()
     };
-    let mut bytes = rss_channel
-        .pretty_write_to(Vec::new(), b' ', 2)
-        .expect("writing XML to a Vec cannot fail");
+    let mut bytes = rss_channel.pretty_write_to(Vec::new(), b' ', 2).expect("writing XML to a Vec cannot fail");
     bytes.push(b'\n');
     bytes
 }
 
 fn namespaces() -> BTreeMap<String, String> {
-    [
-        ("itunes", ITUNES_NS),
-        ("content", CONTENT_NS),
-        ("atom", ATOM_NS),
-        ("podcast", PODCAST_NS),
-    ]
-    .into_iter()
-    .map(|(prefix, uri)| (prefix.to_string(), uri.to_string()))
-    .collect()
+    [("itunes", ITUNES_NS), ("content", CONTENT_NS), ("atom", ATOM_NS), ("podcast", PODCAST_NS)]
+        .into_iter()
+        .map(|(prefix, uri)| (prefix.to_string(), uri.to_string()))
+        .collect()
 }
 
 fn itunes_channel(channel: &Channel) -> ITunesChannelExtension {
@@ -85,10 +72,10 @@ fn itunes_channel(channel: &Channel) -> ITunesChannelExtension {
         image: channel.image.clone(),
         explicit: Some(channel.explicit.to_string()),
         categories: itunes_categories(&channel.categories),
-        owner: channel.owner.as_ref().map(|owner| ITunesOwner {
-            name: owner.name.as_deref().map(xml_text),
-            email: owner.email.clone(),
-        }),
+        owner: channel
+            .owner
+            .as_ref()
+            .map(|owner| ITunesOwner { name: owner.name.as_deref().map(xml_text), email: owner.email.clone() }),
         summary: Some(xml_text(&channel.description)),
         r#type: Some(channel.show_type.as_str().to_string()),
         new_feed_url: channel.new_feed_url.clone(),
@@ -112,12 +99,7 @@ fn itunes_categories(paths: &[String]) -> Vec<ITunesCategory> {
         }
         categories.push(ITunesCategory {
             text: parent.clone(),
-            subcategory: child.clone().map(|text| {
-                Box::new(ITunesCategory {
-                    text,
-                    subcategory: None,
-                })
-            }),
+            subcategory: child.clone().map(|text| Box::new(ITunesCategory { text, subcategory: None })),
         });
     }
     categories
@@ -126,82 +108,43 @@ fn itunes_categories(paths: &[String]) -> Vec<ITunesCategory> {
 fn channel_extensions(channel: &Channel) -> ExtensionMap {
     let mut map = ExtensionMap::new();
     if let Some(self_url) = &channel.self_url {
-        let attrs = [
-            ("href", self_url.as_str()),
-            ("rel", "self"),
-            ("type", "application/rss+xml"),
-        ];
+        let attrs = [("href", self_url.as_str()), ("rel", "self"), ("type", "application/rss+xml")];
         add_extension(&mut map, "atom", "link", None, &attrs);
         let guid = podcast_guid(self_url).to_string();
         add_extension(&mut map, "podcast", "guid", Some(guid), &[]);
     }
     if let Some(locked) = channel.locked {
-        let owner = channel
-            .owner
-            .as_ref()
-            .and_then(|o| o.email.as_deref())
-            .unwrap_or_default();
+        let owner = channel.owner.as_ref().and_then(|o| o.email.as_deref()).unwrap_or_default();
         let value = if locked { "yes" } else { "no" };
-        add_extension(
-            &mut map,
-            "podcast",
-            "locked",
-            Some(value.into()),
-            &[("owner", owner)],
-        );
+        add_extension(&mut map, "podcast", "locked", Some(value.into()), &[("owner", owner)]);
     }
     map
 }
 
 /// `podcast:guid`: a UUIDv5 of the feed URL without its scheme and trailing slashes.
 pub fn podcast_guid(feed_url: &str) -> uuid::Uuid {
-    let without_scheme = feed_url
-        .split_once("://")
-        .map_or(feed_url, |(_, rest)| rest);
-    uuid::Uuid::new_v5(
-        &PODCAST_GUID_NAMESPACE,
-        without_scheme.trim_end_matches('/').as_bytes(),
-    )
+    let without_scheme = feed_url.split_once("://").map_or(feed_url, |(_, rest)| rest);
+    uuid::Uuid::new_v5(&PODCAST_GUID_NAMESPACE, without_scheme.trim_end_matches('/').as_bytes())
 }
 
-fn add_extension(
-    map: &mut ExtensionMap,
-    prefix: &str,
-    name: &str,
-    value: Option<String>,
-    attrs: &[(&str, &str)],
-) {
+fn add_extension(map: &mut ExtensionMap, prefix: &str, name: &str, value: Option<String>, attrs: &[(&str, &str)]) {
     let extension = Extension {
         name: format!("{prefix}:{name}"),
         value,
-        attrs: attrs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
+        attrs: attrs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         children: BTreeMap::new(),
     };
-    map.entry(prefix.to_string())
-        .or_default()
-        .entry(name.to_string())
-        .or_default()
-        .push(extension);
+    map.entry(prefix.to_string()).or_default().entry(name.to_string()).or_default().push(extension);
 }
 
 fn item(episode: &Episode, show_explicit: bool) -> rss::Item {
-    let permalink =
-        url::Url::parse(&episode.guid).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+    let permalink = url::Url::parse(&episode.guid).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
     rss::Item {
         title: Some(truncate_chars(&xml_text(&episode.title), MAX_TITLE_CHARS)),
         link: Some(episode.link.clone()),
-        guid: Some(rss::Guid {
-            value: episode.guid.clone(),
-            permalink,
-        }),
+        guid: Some(rss::Guid { value: episode.guid.clone(), permalink }),
         pub_date: episode.published.map(|d| d.to_rfc2822()),
-        description: episode
-            .description
-            .as_deref()
-            .map(|d| truncate_html(&xml_text(d), MAX_DESCRIPTION_BYTES)),
+        description: episode.description.as_deref().map(|d| truncate_html(&xml_text(d), MAX_DESCRIPTION_BYTES)),
         content: episode.content.as_deref().map(xml_text),
         enclosure: Some(rss::Enclosure {
             url: episode.enclosure.url.clone(),
@@ -229,22 +172,10 @@ fn item(episode: &Episode, show_explicit: bool) -> rss::Item {
 fn item_extensions(episode: &Episode) -> ExtensionMap {
     let mut map = ExtensionMap::new();
     if let Some(url) = &episode.transcript {
-        add_extension(
-            &mut map,
-            "podcast",
-            "transcript",
-            None,
-            &[("url", url), ("type", transcript_type(url))],
-        );
+        add_extension(&mut map, "podcast", "transcript", None, &[("url", url), ("type", transcript_type(url))]);
     }
     if let Some(url) = &episode.chapters {
-        add_extension(
-            &mut map,
-            "podcast",
-            "chapters",
-            None,
-            &[("url", url), ("type", "application/json+chapters")],
-        );
+        add_extension(&mut map, "podcast", "chapters", None, &[("url", url), ("type", "application/json+chapters")]);
     }
     map
 }
@@ -260,15 +191,9 @@ fn transcript_type(url: &str) -> &'static str {
 }
 
 fn extension_of(url: &str) -> String {
-    let path = url
-        .split(['?', '#'])
-        .next()
-        .unwrap_or_default()
-        .to_ascii_lowercase();
+    let path = url.split(['?', '#']).next().unwrap_or_default().to_ascii_lowercase();
     let file = path.rsplit('/').next().unwrap_or_default();
-    file.rsplit_once('.')
-        .map(|(_, e)| e.to_string())
-        .unwrap_or_default()
+    file.rsplit_once('.').map(|(_, e)| e.to_string()).unwrap_or_default()
 }
 
 /// At most `max` characters, cut on a character boundary.
@@ -287,10 +212,7 @@ fn truncate_html(html: &str, max: usize) -> String {
     }
     let mut budget = max;
     loop {
-        let cut = (0..=budget)
-            .rev()
-            .find(|&i| html.is_char_boundary(i))
-            .unwrap_or(0);
+        let cut = (0..=budget).rev().find(|&i| html.is_char_boundary(i)).unwrap_or(0);
         let repaired = ammonia::clean(html[..cut].trim_end());
         if repaired.len() <= max {
             return repaired;
@@ -302,21 +224,12 @@ fn truncate_html(html: &str, max: usize) -> String {
 
 /// `H:MM:SS`, the form every podcast app reads.
 pub fn format_duration(seconds: u64) -> String {
-    format!(
-        "{}:{:02}:{:02}",
-        seconds / 3600,
-        seconds / 60 % 60,
-        seconds % 60
-    )
+    format!("{}:{:02}:{:02}", seconds / 3600, seconds / 60 % 60, seconds % 60)
 }
 
 /// The media type an enclosure URL's extension suggests, when the server did not say.
 pub fn mime_from_extension(url: &str) -> &'static str {
-    let path = url
-        .split(['?', '#'])
-        .next()
-        .unwrap_or_default()
-        .to_ascii_lowercase();
+    let path = url.split(['?', '#']).next().unwrap_or_default().to_ascii_lowercase();
     let extension = path.rsplit_once('.').map(|(_, e)| e).unwrap_or_default();
     match extension {
         "m4a" => "audio/x-m4a",
@@ -395,29 +308,13 @@ mod tests {
         let episodes = in_feed_order(vec![episode(1, 1), episode(2, 2)], 0);
         let bytes = render(&channel(), &episodes, Utc::now());
         let feed = parsed(&bytes);
-        let titles: Vec<_> = feed
-            .items
-            .iter()
-            .map(|i| i.title.clone().unwrap())
-            .collect();
-        assert_eq!(
-            titles,
-            [
-                "Episode 2 <\"quoted\"> & more",
-                "Episode 1 <\"quoted\"> & more"
-            ]
-        );
+        let titles: Vec<_> = feed.items.iter().map(|i| i.title.clone().unwrap()).collect();
+        assert_eq!(titles, ["Episode 2 <\"quoted\"> & more", "Episode 1 <\"quoted\"> & more"]);
         let item = &feed.items[0];
-        assert_eq!(
-            item.pub_date.as_deref(),
-            Some("Tue, 2 Jan 2024 12:00:00 +0000")
-        );
+        assert_eq!(item.pub_date.as_deref(), Some("Tue, 2 Jan 2024 12:00:00 +0000"));
         assert!(item.guid.as_ref().unwrap().permalink);
         let enclosure = item.enclosure.as_ref().unwrap();
-        assert_eq!(
-            (enclosure.length.as_str(), enclosure.mime_type.as_str()),
-            ("1234", "audio/x-m4a")
-        );
+        assert_eq!((enclosure.length.as_str(), enclosure.mime_type.as_str()), ("1234", "audio/x-m4a"));
         let itunes = item.itunes_ext.as_ref().unwrap();
         assert_eq!(itunes.duration.as_deref(), Some("1:02:05"));
         assert_eq!(itunes.episode.as_deref(), Some("2"));
@@ -427,52 +324,29 @@ mod tests {
 
     #[test]
     fn channel_metadata_and_namespaces() {
-        let bytes = render(
-            &channel(),
-            &[episode(1, 1)],
-            Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).unwrap(),
-        );
+        let bytes = render(&channel(), &[episode(1, 1)], Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).unwrap());
         let text = String::from_utf8(bytes.clone()).unwrap();
-        for declaration in [
-            "xmlns:itunes=",
-            "xmlns:content=",
-            "xmlns:atom=",
-            "xmlns:podcast=",
-        ] {
+        for declaration in ["xmlns:itunes=", "xmlns:content=", "xmlns:atom=", "xmlns:podcast="] {
             assert!(text.contains(declaration), "{declaration} missing");
         }
-        assert!(text.contains(r#"<atom:link href="https://feeds.example.org/show.xml" rel="self" type="application/rss+xml">"#));
+        assert!(text.contains(
+            r#"<atom:link href="https://feeds.example.org/show.xml" rel="self" type="application/rss+xml">"#
+        ));
         let feed = parsed(&bytes);
         assert_eq!(feed.title, "Show & Tell");
-        assert_eq!(
-            feed.last_build_date.as_deref(),
-            Some("Wed, 1 May 2024 00:00:00 +0000")
-        );
+        assert_eq!(feed.last_build_date.as_deref(), Some("Wed, 1 May 2024 00:00:00 +0000"));
         let itunes = feed.itunes_ext.unwrap();
         assert_eq!(itunes.categories[0].text, "Business");
-        assert_eq!(
-            itunes.categories[0].subcategory.as_ref().unwrap().text,
-            "Investing"
-        );
-        assert_eq!(
-            itunes.categories.len(),
-            2,
-            "a bare parent and repeats add nothing"
-        );
-        assert_eq!(
-            itunes.owner.unwrap().email.as_deref(),
-            Some("pod@example.org")
-        );
+        assert_eq!(itunes.categories[0].subcategory.as_ref().unwrap().text, "Investing");
+        assert_eq!(itunes.categories.len(), 2, "a bare parent and repeats add nothing");
+        assert_eq!(itunes.owner.unwrap().email.as_deref(), Some("pod@example.org"));
         assert_eq!(itunes.explicit.as_deref(), Some("false"));
     }
 
     #[test]
     fn max_items_keeps_the_newest() {
         let kept = in_feed_order(vec![episode(1, 1), episode(3, 3), episode(2, 2)], 2);
-        assert_eq!(
-            kept.iter().map(|e| e.episode.unwrap()).collect::<Vec<_>>(),
-            [3, 2]
-        );
+        assert_eq!(kept.iter().map(|e| e.episode.unwrap()).collect::<Vec<_>>(), [3, 2]);
     }
 
     #[test]
@@ -486,14 +360,8 @@ mod tests {
     #[test]
     fn podcast_guid_follows_the_spec_example() {
         let expected = "9b024349-ccf0-5f69-a609-6b82873eab3c";
-        assert_eq!(
-            podcast_guid("https://podnews.net/rss").to_string(),
-            expected
-        );
-        assert_eq!(
-            podcast_guid("http://podnews.net/rss/").to_string(),
-            expected
-        );
+        assert_eq!(podcast_guid("https://podnews.net/rss").to_string(), expected);
+        assert_eq!(podcast_guid("http://podnews.net/rss/").to_string(), expected);
         assert_eq!(podcast_guid("podnews.net/rss").to_string(), expected);
     }
 
@@ -507,13 +375,8 @@ mod tests {
         let text = String::from_utf8(render(&show, &[], Utc::now())).unwrap();
         assert!(text.contains("<itunes:type>serial</itunes:type>"), "{text}");
         assert!(text.contains("<copyright>© 2024 Example Radio</copyright>"));
-        assert!(text.contains(
-            "<itunes:new-feed-url>https://feeds.example.org/new.xml</itunes:new-feed-url>"
-        ));
-        assert!(
-            text.contains(r#"<podcast:locked owner="pod@example.org">yes</podcast:locked>"#),
-            "{text}"
-        );
+        assert!(text.contains("<itunes:new-feed-url>https://feeds.example.org/new.xml</itunes:new-feed-url>"));
+        assert!(text.contains(r#"<podcast:locked owner="pod@example.org">yes</podcast:locked>"#), "{text}");
         let guid = podcast_guid("https://feeds.example.org/show.xml");
         assert!(text.contains(&format!("<podcast:guid>{guid}</podcast:guid>")));
     }
@@ -528,9 +391,8 @@ mod tests {
         let bytes = render(&channel(), &[ep], Utc::now());
         let text = String::from_utf8(bytes.clone()).unwrap();
         assert!(
-            text.contains(
-                r#"<podcast:transcript url="https://example.org/t/1.vtt" type="text/vtt"#
-            ) || text.contains(r#"type="text/vtt" url="https://example.org/t/1.vtt""#),
+            text.contains(r#"<podcast:transcript url="https://example.org/t/1.vtt" type="text/vtt"#)
+                || text.contains(r#"type="text/vtt" url="https://example.org/t/1.vtt""#),
             "{text}"
         );
         assert!(text.contains(r#"application/json+chapters"#));
@@ -538,11 +400,7 @@ mod tests {
         let itunes = item.itunes_ext.as_ref().unwrap();
         assert_eq!(itunes.season.as_deref(), Some("2"));
         assert_eq!(itunes.episode_type.as_deref(), Some("bonus"));
-        assert_eq!(
-            itunes.explicit.as_deref(),
-            Some("false"),
-            "inherits the show's explicit"
-        );
+        assert_eq!(itunes.explicit.as_deref(), Some("false"), "inherits the show's explicit");
     }
 
     #[test]
@@ -553,20 +411,13 @@ mod tests {
         let item = &parsed(&render(&channel(), &[ep.clone()], Utc::now())).items[0];
         assert_eq!(item.title.as_ref().unwrap().chars().count(), 255);
         let description = item.description.as_ref().unwrap();
-        assert!(
-            description.len() <= 4000 && description.len() > 3990,
-            "{}",
-            description.len()
-        );
+        assert!(description.len() <= 4000 && description.len() > 3990, "{}", description.len());
         // HTML cut inside a tag or an entity is repaired, not left broken.
         ep.description = Some(format!("<p>{}</p><p>b &amp; c</p>", "x".repeat(3990)));
         let item = &parsed(&render(&channel(), &[ep], Utc::now())).items[0];
         let description = item.description.as_ref().unwrap();
         assert!(description.len() <= 4000, "{}", description.len());
-        assert!(
-            description.starts_with("<p>xxx") && description.ends_with("</p>"),
-            "{description}"
-        );
+        assert!(description.starts_with("<p>xxx") && description.ends_with("</p>"), "{description}");
     }
 
     #[test]
@@ -577,25 +428,16 @@ mod tests {
     #[test]
     fn rendering_is_deterministic() {
         let at = Utc::now();
-        assert_eq!(
-            render(&channel(), &[episode(1, 1)], at),
-            render(&channel(), &[episode(1, 1)], at)
-        );
+        assert_eq!(render(&channel(), &[episode(1, 1)], at), render(&channel(), &[episode(1, 1)], at));
     }
 
     #[test]
     fn mime_types_by_extension() {
         assert_eq!(mime_from_extension("https://x/a.MP3"), "audio/mpeg");
-        assert_eq!(
-            mime_from_extension("https://x/a.m4a?token=1"),
-            "audio/x-m4a"
-        );
+        assert_eq!(mime_from_extension("https://x/a.m4a?token=1"), "audio/x-m4a");
         assert_eq!(mime_from_extension("https://x/a.mp4"), "video/mp4");
         assert_eq!(mime_from_extension("https://x/a.ogg"), "audio/ogg");
         assert_eq!(mime_from_extension("https://x/stream"), "audio/mpeg");
-        assert_eq!(
-            mime_from_extension("https://x.example.org/stream"),
-            "audio/mpeg"
-        );
+        assert_eq!(mime_from_extension("https://x.example.org/stream"), "audio/mpeg");
     }
 }

@@ -59,14 +59,7 @@ impl Stats {
         self.counter(kind).load(Ordering::Relaxed)
     }
     pub fn total_requests(&self) -> u64 {
-        [
-            RequestKind::Listing,
-            RequestKind::Episode,
-            RequestKind::Probe,
-        ]
-        .iter()
-        .map(|k| self.requests(*k))
-        .sum()
+        [RequestKind::Listing, RequestKind::Episode, RequestKind::Probe].iter().map(|k| self.requests(*k)).sum()
     }
     pub fn bytes(&self) -> u64 {
         self.bytes.load(Ordering::Relaxed)
@@ -176,24 +169,13 @@ impl Client {
     /// Learns an enclosure's size and type without downloading it: HEAD (following redirects),
     /// else a one-byte ranged GET and its `Content-Range`.
     pub async fn probe(&self, url: &Url) -> Result<Probe, FetchError> {
-        let head = self
-            .send(url, RequestKind::Probe, || self.http.head(url.clone()))
-            .await;
+        let head = self.send(url, RequestKind::Probe, || self.http.head(url.clone())).await;
         if let Ok((response, _permit)) = &head {
-            if let Some(length) =
-                header_str(response.headers(), header::CONTENT_LENGTH).and_then(|v| v.parse().ok())
-            {
-                return Ok(Probe {
-                    length: Some(length),
-                    mime_type: mime_of(response.headers()),
-                });
+            if let Some(length) = header_str(response.headers(), header::CONTENT_LENGTH).and_then(|v| v.parse().ok()) {
+                return Ok(Probe { length: Some(length), mime_type: mime_of(response.headers()) });
             }
         }
-        let ranged = || {
-            self.http
-                .get(url.clone())
-                .header(header::RANGE, "bytes=0-0")
-        };
+        let ranged = || self.http.get(url.clone()).header(header::RANGE, "bytes=0-0");
         let (response, _permit) = self.send(url, RequestKind::Probe, ranged).await?;
         let headers = response.headers();
         let length = match response.status() {
@@ -202,10 +184,7 @@ impl Client {
             }
             _ => header_str(headers, header::CONTENT_LENGTH).and_then(|v| v.parse().ok()),
         };
-        let probe = Probe {
-            length: Some(length.ok_or(FetchError::NoLength)?),
-            mime_type: mime_of(headers),
-        };
+        let probe = Probe { length: Some(length.ok_or(FetchError::NoLength)?), mime_type: mime_of(headers) };
         // Dropping the response closes the stream; at most the one requested byte is read.
         self.stats.bytes.fetch_add(1, Ordering::Relaxed);
         Ok(probe)
@@ -227,16 +206,11 @@ impl Client {
                 Ok(response) if is_retryable(response.status()) && attempt < self.retries => {
                     retry_after(response.headers()).unwrap_or_else(|| backoff(attempt))
                 }
-                Ok(response)
-                    if response.status().is_success()
-                        || response.status() == StatusCode::NOT_MODIFIED =>
-                {
+                Ok(response) if response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED => {
                     return Ok((response, permits));
                 }
                 Ok(response) => return Err(FetchError::Status(response.status().as_u16())),
-                Err(e) if (e.is_connect() || e.is_timeout()) && attempt < self.retries => {
-                    backoff(attempt)
-                }
+                Err(e) if (e.is_connect() || e.is_timeout()) && attempt < self.retries => backoff(attempt),
                 Err(e) => return Err(FetchError::Network(error_chain(&e))),
             };
             drop(permits);
@@ -250,35 +224,18 @@ impl Client {
     }
 
     async fn permits(&self, url: &Url) -> Permits {
-        let global = self
-            .in_flight
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("semaphore is never closed");
+        let global = self.in_flight.clone().acquire_owned().await.expect("semaphore is never closed");
         let host = self.hosts.acquire(url.host_str().unwrap_or_default()).await;
-        Permits {
-            _global: global,
-            _host: host,
-        }
+        Permits { _global: global, _host: host }
     }
 
     async fn read_capped(&self, mut response: Response) -> Result<Vec<u8>, FetchError> {
-        if response
-            .content_length()
-            .is_some_and(|n| n > self.max_page_bytes)
-        {
+        if response.content_length().is_some_and(|n| n > self.max_page_bytes) {
             return Err(FetchError::TooLarge(self.max_page_bytes));
         }
         let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| FetchError::Network(error_chain(&e)))?
-        {
-            self.stats
-                .bytes
-                .fetch_add(chunk.len() as u64, Ordering::Relaxed);
+        while let Some(chunk) = response.chunk().await.map_err(|e| FetchError::Network(error_chain(&e)))? {
+            self.stats.bytes.fetch_add(chunk.len() as u64, Ordering::Relaxed);
             if body.len() as u64 + chunk.len() as u64 > self.max_page_bytes {
                 return Err(FetchError::TooLarge(self.max_page_bytes));
             }
@@ -302,27 +259,15 @@ struct HostLimits {
 
 impl HostLimits {
     fn new(per_host: usize) -> HostLimits {
-        HostLimits {
-            per_host,
-            hosts: Mutex::new(HashMap::new()),
-        }
+        HostLimits { per_host, hosts: Mutex::new(HashMap::new()) }
     }
 
     async fn acquire(&self, host: &str) -> OwnedSemaphorePermit {
         let semaphore = {
-            let mut hosts = self
-                .hosts
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            hosts
-                .entry(host.to_ascii_lowercase())
-                .or_insert_with(|| Arc::new(Semaphore::new(self.per_host)))
-                .clone()
+            let mut hosts = self.hosts.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            hosts.entry(host.to_ascii_lowercase()).or_insert_with(|| Arc::new(Semaphore::new(self.per_host))).clone()
         };
-        semaphore
-            .acquire_owned()
-            .await
-            .expect("semaphore is never closed")
+        semaphore.acquire_owned().await.expect("semaphore is never closed")
     }
 }
 
@@ -343,11 +288,7 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
         return Some(Duration::from_secs(seconds));
     }
     let when = chrono::DateTime::parse_from_rfc2822(value.trim()).ok()?;
-    Some(
-        (when.with_timezone(&Utc) - Utc::now())
-            .to_std()
-            .unwrap_or(Duration::ZERO),
-    )
+    Some((when.with_timezone(&Utc) - Utc::now()).to_std().unwrap_or(Duration::ZERO))
 }
 
 fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
@@ -366,12 +307,7 @@ fn total_of_content_range(value: &str) -> Option<u64> {
 }
 
 fn is_html_type(content_type: &str) -> bool {
-    let mime = content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
+    let mime = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
     mime.is_empty() || mime.contains("html") || mime.ends_with("/xml") || mime.starts_with("text/")
 }
 
@@ -391,11 +327,7 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 pub fn decode_html(body: &[u8], content_type: Option<&str>) -> String {
     let encoding = Encoding::for_bom(body)
         .map(|(encoding, _)| encoding)
-        .or_else(|| {
-            content_type
-                .and_then(charset_param)
-                .and_then(|c| Encoding::for_label(c.as_bytes()))
-        })
+        .or_else(|| content_type.and_then(charset_param).and_then(|c| Encoding::for_label(c.as_bytes())))
         .or_else(|| meta_charset(&body[..body.len().min(1024)]))
         .unwrap_or(encoding_rs::UTF_8);
     let (text, _, _) = encoding.decode(body);
@@ -405,9 +337,7 @@ pub fn decode_html(body: &[u8], content_type: Option<&str>) -> String {
 fn charset_param(content_type: &str) -> Option<String> {
     content_type.split(';').skip(1).find_map(|param| {
         let (name, value) = param.split_once('=')?;
-        name.trim()
-            .eq_ignore_ascii_case("charset")
-            .then(|| value.trim().trim_matches(['"', '\'']).to_string())
+        name.trim().eq_ignore_ascii_case("charset").then(|| value.trim().trim_matches(['"', '\'']).to_string())
     })
 }
 
@@ -425,13 +355,11 @@ fn meta_charset(head: &[u8]) -> Option<&'static Encoding> {
                 .unwrap_or(value.len());
             if let Some(encoding) = Encoding::for_label(value[..end].as_bytes()) {
                 // A page that says UTF-16 in ASCII-compatible bytes is not UTF-16 (HTML spec).
-                return Some(
-                    if encoding == encoding_rs::UTF_16LE || encoding == encoding_rs::UTF_16BE {
-                        encoding_rs::UTF_8
-                    } else {
-                        encoding
-                    },
-                );
+                return Some(if encoding == encoding_rs::UTF_16LE || encoding == encoding_rs::UTF_16BE {
+                    encoding_rs::UTF_8
+                } else {
+                    encoding
+                });
             }
         }
     }
@@ -446,14 +374,8 @@ mod tests {
 
     #[test]
     fn charset_from_content_type_header() {
-        assert_eq!(
-            decode_html(CAFE_LATIN1, Some("text/html; charset=ISO-8859-1")),
-            "<p>Café crème</p>"
-        );
-        assert_eq!(
-            decode_html(CAFE_LATIN1, Some("text/html;charset=\"iso-8859-1\"")),
-            "<p>Café crème</p>"
-        );
+        assert_eq!(decode_html(CAFE_LATIN1, Some("text/html; charset=ISO-8859-1")), "<p>Café crème</p>");
+        assert_eq!(decode_html(CAFE_LATIN1, Some("text/html;charset=\"iso-8859-1\"")), "<p>Café crème</p>");
     }
 
     #[test]
@@ -461,9 +383,7 @@ mod tests {
         let mut page = b"<html><head><meta charset=\"windows-1252\"></head>".to_vec();
         page.extend_from_slice(CAFE_LATIN1);
         assert!(decode_html(&page, Some("text/html")).ends_with("<p>Café crème</p>"));
-        let mut page =
-            b"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=ISO-8859-1\">"
-                .to_vec();
+        let mut page = b"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=ISO-8859-1\">".to_vec();
         page.extend_from_slice(CAFE_LATIN1);
         assert!(decode_html(&page, None).ends_with("<p>Café crème</p>"));
     }
@@ -479,14 +399,8 @@ mod tests {
 
     #[test]
     fn utf8_default_and_invalid_bytes_do_not_fail() {
-        assert_eq!(
-            decode_html("<p>Ünïcødé</p>".as_bytes(), None),
-            "<p>Ünïcødé</p>"
-        );
-        assert_eq!(
-            decode_html(b"<p>\xff</p>", Some("text/html; charset=utf-8")),
-            "<p>\u{fffd}</p>"
-        );
+        assert_eq!(decode_html("<p>Ünïcødé</p>".as_bytes(), None), "<p>Ünïcødé</p>");
+        assert_eq!(decode_html(b"<p>\xff</p>", Some("text/html; charset=utf-8")), "<p>\u{fffd}</p>");
     }
 
     #[test]
@@ -494,10 +408,7 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(header::RETRY_AFTER, "7".parse().unwrap());
         assert_eq!(retry_after(&headers), Some(Duration::from_secs(7)));
-        headers.insert(
-            header::RETRY_AFTER,
-            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
-        );
+        headers.insert(header::RETRY_AFTER, "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap());
         assert_eq!(retry_after(&headers), Some(Duration::ZERO));
     }
 

@@ -25,9 +25,7 @@ fn main() -> ExitCode {
 }
 
 fn try_main(cli: Cli) -> anyhow::Result<u8> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let quiet = cli.quiet;
     runtime.block_on(async move {
         match cli.command {
@@ -42,19 +40,14 @@ fn try_main(cli: Cli) -> anyhow::Result<u8> {
 }
 
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
-    error.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
-    })
+    error
+        .chain()
+        .any(|cause| cause.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
 }
 
 /// The one place errors become exit codes.
 fn exit_code_of(error: &anyhow::Error) -> u8 {
-    if error
-        .chain()
-        .any(|cause| cause.is::<RecipeError>() || cause.is::<commands::UsageError>())
-    {
+    if error.chain().any(|cause| cause.is::<RecipeError>() || cause.is::<commands::UsageError>()) {
         cli::EXIT_USAGE
     } else {
         cli::EXIT_FAILED

@@ -20,9 +20,7 @@ pub fn date_with_format(text: &str, format: &str) -> Option<DateTime<Utc>> {
     if let Ok(dt) = NaiveDateTime::parse_from_str(text, format) {
         return Some(Utc.from_utc_datetime(&dt));
     }
-    NaiveDate::parse_from_str(text, format)
-        .ok()
-        .map(at_fixed_time)
+    NaiveDate::parse_from_str(text, format).ok().map(at_fixed_time)
 }
 
 /// Parses RFC 3339, RFC 2822, ISO 8601 dates and date-times, and written dates such as
@@ -42,21 +40,12 @@ pub fn date(text: &str) -> Option<DateTime<Utc>> {
 }
 
 fn iso_without_offset(text: &str) -> Option<DateTime<Utc>> {
-    for format in [
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M",
-        "%Y-%m-%d %H:%M",
-    ] {
+    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"] {
         if let Ok(dt) = NaiveDateTime::parse_from_str(text, format) {
             return Some(Utc.from_utc_datetime(&dt));
         }
     }
-    for format in [
-        "%Y-%m-%d %H:%M:%S%z",
-        "%Y-%m-%dT%H:%M:%S%z",
-        "%Y-%m-%dT%H:%M%:z",
-    ] {
+    for format in ["%Y-%m-%d %H:%M:%S%z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%:z"] {
         if let Ok(dt) = DateTime::<FixedOffset>::parse_from_str(text, format) {
             return Some(dt.with_timezone(&Utc));
         }
@@ -77,12 +66,8 @@ fn written_date(text: &str) -> Option<DateTime<Utc>> {
         .collect();
     let month_at = words.iter().position(|w| month_number(w).is_some())?;
     let month = month_number(words[month_at])?;
-    let numbers: Vec<u32> = words
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| *i != month_at)
-        .filter_map(|(_, w)| day_or_year(w))
-        .collect();
+    let numbers: Vec<u32> =
+        words.iter().enumerate().filter(|(i, _)| *i != month_at).filter_map(|(_, w)| day_or_year(w)).collect();
     let (day, year) = match numbers.as_slice() {
         [a, b, ..] if *b >= 1000 => (*a, *b),
         [a, b, ..] if *a >= 1000 => (*b, *a),
@@ -93,14 +78,8 @@ fn written_date(text: &str) -> Option<DateTime<Utc>> {
 
 /// "16", "16th", "1st", "2024"; anything else is not part of a date.
 fn day_or_year(word: &str) -> Option<u32> {
-    let (digits, suffix) = word.split_at(
-        word.find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(word.len()),
-    );
-    let ordinal = matches!(
-        suffix.to_ascii_lowercase().as_str(),
-        "" | "st" | "nd" | "rd" | "th"
-    );
+    let (digits, suffix) = word.split_at(word.find(|c: char| !c.is_ascii_digit()).unwrap_or(word.len()));
+    let ordinal = matches!(suffix.to_ascii_lowercase().as_str(), "" | "st" | "nd" | "rd" | "th");
     if digits.is_empty() || !ordinal {
         return None;
     }
@@ -127,10 +106,7 @@ fn month_number(word: &str) -> Option<u32> {
     if word.len() < 3 || word.bytes().any(|b| !b.is_ascii_alphabetic()) {
         return None;
     }
-    MONTHS
-        .iter()
-        .position(|m| m.starts_with(&word))
-        .map(|i| i as u32 + 1)
+    MONTHS.iter().position(|m| m.starts_with(&word)).map(|i| i as u32 + 1)
 }
 
 fn at_fixed_time(date: NaiveDate) -> DateTime<Utc> {
@@ -150,25 +126,16 @@ pub fn duration(text: &str) -> Option<u64> {
     if let Ok(seconds) = text.parse::<f64>() {
         return (seconds.is_finite() && seconds >= 0.0).then_some(seconds.round() as u64);
     }
-    clock(text)
-        .or_else(|| iso8601_duration(text))
-        .or_else(|| spelled_duration(text))
+    clock(text).or_else(|| iso8601_duration(text)).or_else(|| spelled_duration(text))
 }
 
 /// "MM:SS" or "H:MM:SS".
 fn clock(text: &str) -> Option<u64> {
     let parts: Vec<&str> = text.split(':').collect();
-    if !(2..=3).contains(&parts.len())
-        || parts
-            .iter()
-            .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
-    {
+    if !(2..=3).contains(&parts.len()) || parts.iter().any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit())) {
         return None;
     }
-    let numbers: Vec<u64> = parts
-        .iter()
-        .map(|p| p.parse().ok())
-        .collect::<Option<_>>()?;
+    let numbers: Vec<u64> = parts.iter().map(|p| p.parse().ok()).collect::<Option<_>>()?;
     if numbers[1..].iter().any(|n| *n >= 60) {
         return None;
     }
@@ -254,29 +221,15 @@ mod tests {
     use super::*;
 
     fn utc(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text)
-            .unwrap()
-            .with_timezone(&Utc)
+        DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
     }
 
     #[test]
     fn dates_with_time_and_offset() {
-        assert_eq!(
-            date("2019-08-16T09:30:00-04:00"),
-            Some(utc("2019-08-16T13:30:00Z"))
-        );
-        assert_eq!(
-            date("Fri, 16 Aug 2019 09:30:00 -0400"),
-            Some(utc("2019-08-16T13:30:00Z"))
-        );
-        assert_eq!(
-            date("Fri, 16 Aug 2019 13:30:00 GMT"),
-            Some(utc("2019-08-16T13:30:00Z"))
-        );
-        assert_eq!(
-            date("2019-08-16T13:30:00"),
-            Some(utc("2019-08-16T13:30:00Z"))
-        );
+        assert_eq!(date("2019-08-16T09:30:00-04:00"), Some(utc("2019-08-16T13:30:00Z")));
+        assert_eq!(date("Fri, 16 Aug 2019 09:30:00 -0400"), Some(utc("2019-08-16T13:30:00Z")));
+        assert_eq!(date("Fri, 16 Aug 2019 13:30:00 GMT"), Some(utc("2019-08-16T13:30:00Z")));
+        assert_eq!(date("2019-08-16T13:30:00"), Some(utc("2019-08-16T13:30:00Z")));
         assert_eq!(date("2019-08-16 13:30"), Some(utc("2019-08-16T13:30:00Z")));
     }
 
@@ -311,28 +264,15 @@ mod tests {
 
     #[test]
     fn not_dates() {
-        for text in [
-            "",
-            "yesterday",
-            "Episode 12",
-            "2017",
-            "Sept. 31, 2024",
-            "Maybe 5, 2020",
-        ] {
+        for text in ["", "yesterday", "Episode 12", "2017", "Sept. 31, 2024", "Maybe 5, 2020"] {
             assert_eq!(date(text), None, "{text}");
         }
     }
 
     #[test]
     fn explicit_formats() {
-        assert_eq!(
-            date_with_format("16/08/2017", "%d/%m/%Y"),
-            Some(utc("2017-08-16T12:00:00Z"))
-        );
-        assert_eq!(
-            date_with_format("16.08.2017 21:05", "%d.%m.%Y %H:%M"),
-            Some(utc("2017-08-16T21:05:00Z"))
-        );
+        assert_eq!(date_with_format("16/08/2017", "%d/%m/%Y"), Some(utc("2017-08-16T12:00:00Z")));
+        assert_eq!(date_with_format("16.08.2017 21:05", "%d.%m.%Y %H:%M"), Some(utc("2017-08-16T21:05:00Z")));
         assert_eq!(date_with_format("2017-08-16", "%d/%m/%Y"), None);
     }
 
@@ -361,17 +301,7 @@ mod tests {
 
     #[test]
     fn not_durations() {
-        for text in [
-            "",
-            "soon",
-            "1:75",
-            "PT",
-            "P",
-            "12 parsecs",
-            "min",
-            "1 2 min",
-            "-5",
-        ] {
+        for text in ["", "soon", "1:75", "PT", "P", "12 parsecs", "min", "1 2 min", "-5"] {
             assert_eq!(duration(text), None, "{text}");
         }
     }

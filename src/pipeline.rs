@@ -77,40 +77,20 @@ enum ProbePolicy {
 
 /// Where one episode page comes from.
 enum Source {
-    Network {
-        url: Url,
-        validators: Option<Validators>,
-    },
+    Network { url: Url, validators: Option<Validators> },
     Cache(Page),
 }
 
 /// What processing one page produced.
 enum PageResult {
     Episode(Box<Episode>, Option<Page>),
-    NotAnEpisode {
-        page: Option<Page>,
-        reason: NotAnEpisode,
-    },
-    Failed {
-        url: String,
-        reason: String,
-    },
+    NotAnEpisode { page: Option<Page>, reason: NotAnEpisode },
+    Failed { url: String, reason: String },
 }
 
 impl<'a> Run<'a> {
-    pub fn new(
-        recipe: Arc<Recipe>,
-        store: &'a Store,
-        client: Arc<Client>,
-        options: RunOptions,
-    ) -> Run<'a> {
-        Run {
-            recipe,
-            store,
-            client,
-            options,
-            probes: Mutex::default(),
-        }
+    pub fn new(recipe: Arc<Recipe>, store: &'a Store, client: Arc<Client>, options: RunOptions) -> Run<'a> {
+        Run { recipe, store, client, options, probes: Mutex::default() }
     }
 
     /// `podfeed build`.
@@ -135,34 +115,22 @@ impl<'a> Run<'a> {
                 (stream::iter(pages).boxed(), None)
             }
             Mode::Incremental | Mode::Full => {
-                let plan = CrawlPlan {
-                    known,
-                    incremental: mode == Mode::Incremental,
-                };
-                let (urls, handle) = crawl::spawn(self.client.clone(), self.recipe.clone(), plan);
+                let incremental = mode == Mode::Incremental;
+                let recent = if incremental { self.recent_episode_pages()? } else { Vec::new() };
+                let plan = CrawlPlan { known, incremental };
+                let (urls, handle) = crawl::spawn(self.client.clone(), self.recipe.clone(), self.store.clone(), plan);
                 let store = self.store;
-                let full = mode == Mode::Full;
-                let sources = urls.map(move |url| {
-                    let validators = if full {
-                        cached_validators(store, &url)
-                    } else {
-                        None
-                    };
+                let crawled = urls.map(move |url| {
+                    let validators = if incremental { None } else { cached_validators(store, &url) };
                     Source::Network { url, validators }
                 });
-                (sources.boxed(), Some(handle))
+                (stream::iter(recent).chain(crawled).boxed(), Some(handle))
             }
         };
 
         // Fetch, parse and probe concurrently; store each result as it arrives.
-        let policy = if mode == Mode::Reextract {
-            ProbePolicy::CacheOnly
-        } else {
-            ProbePolicy::CacheFirst
-        };
-        let mut outcomes = sources
-            .map(|source| self.process(source, policy))
-            .buffer_unordered(concurrency * 2);
+        let policy = if mode == Mode::Reextract { ProbePolicy::CacheOnly } else { ProbePolicy::CacheFirst };
+        let mut outcomes = sources.map(|source| self.process(source, policy)).buffer_unordered(concurrency * 2);
         while let Some(outcome) = outcomes.next().await {
             self.record(outcome, &mut summary)?;
         }
@@ -177,21 +145,27 @@ impl<'a> Run<'a> {
         self.finish(summary, started)
     }
 
+    /// Pages of episodes inside the re-check window, to fetch again conditionally.
+    fn recent_episode_pages(&self) -> Result<Vec<Source>, StoreError> {
+        let days = self.recipe.crawl.recheck_days;
+        if days == 0 {
+            return Ok(Vec::new());
+        }
+        let since = Utc::now() - chrono::Duration::days(i64::from(days));
+        let recent = self.store.episodes()?.into_iter().filter(|e| e.published.is_some_and(|d| d >= since));
+        Ok(recent
+            .filter_map(|e| Url::parse(&e.page_url).ok())
+            .map(|url| Source::Network { validators: cached_validators(self.store, &url), url })
+            .collect())
+    }
+
     /// `podfeed refresh URL...`: fetch exactly these pages and their enclosures again.
     pub async fn refresh(&self, urls: Vec<Url>) -> Result<RunSummary, PipelineError> {
         let started = Instant::now();
         let mut summary = RunSummary::default();
         self.options.progress.set_length(urls.len() as u64);
         let mut outcomes = stream::iter(urls)
-            .map(|url| {
-                self.process(
-                    Source::Network {
-                        url,
-                        validators: None,
-                    },
-                    ProbePolicy::Fresh,
-                )
-            })
+            .map(|url| self.process(Source::Network { url, validators: None }, ProbePolicy::Fresh))
             .buffer_unordered(self.recipe.http.concurrency);
         while let Some(outcome) = outcomes.next().await {
             self.record(outcome, &mut summary)?;
@@ -204,28 +178,21 @@ impl<'a> Run<'a> {
     async fn process(&self, source: Source, probes: ProbePolicy) -> PageResult {
         let page = match source {
             Source::Cache(page) => page,
-            Source::Network { url, validators } => match self
-                .client
-                .page(&url, RequestKind::Episode, validators.as_ref())
-                .await
-            {
-                Ok(Fetched::Page(page)) => page,
-                Ok(Fetched::NotModified) => match self.store.page(url.as_str()) {
-                    Ok(Some(page)) => page,
-                    _ => {
-                        return PageResult::Failed {
-                            url: url.to_string(),
-                            reason: "304 Not Modified but not cached".into(),
+            Source::Network { url, validators } => {
+                match self.client.page(&url, RequestKind::Episode, validators.as_ref()).await {
+                    Ok(Fetched::Page(page)) => page,
+                    Ok(Fetched::NotModified) => match self.store.page(url.as_str()) {
+                        Ok(Some(page)) => page,
+                        _ => {
+                            return PageResult::Failed {
+                                url: url.to_string(),
+                                reason: "304 Not Modified but not cached".into(),
+                            }
                         }
-                    }
-                },
-                Err(e) => {
-                    return PageResult::Failed {
-                        url: url.to_string(),
-                        reason: e.to_string(),
-                    }
+                    },
+                    Err(e) => return PageResult::Failed { url: url.to_string(), reason: e.to_string() },
                 }
-            },
+            }
         };
         let recipe = self.recipe.clone();
         let url = page.url.clone();
@@ -236,22 +203,14 @@ impl<'a> Run<'a> {
         .await
         {
             Ok(result) => result,
-            Err(e) => {
-                return PageResult::Failed {
-                    url,
-                    reason: format!("extraction failed: {e}"),
-                }
-            }
+            Err(e) => return PageResult::Failed { url, reason: format!("extraction failed: {e}") },
         };
         match extracted {
             Ok(mut episode) => {
                 self.fill_enclosure(&mut episode, probes).await;
                 PageResult::Episode(Box::new(episode), Some(page))
             }
-            Err(reason) => PageResult::NotAnEpisode {
-                page: Some(page),
-                reason,
-            },
+            Err(reason) => PageResult::NotAnEpisode { page: Some(page), reason },
         }
     }
 
@@ -262,9 +221,7 @@ impl<'a> Run<'a> {
             let mut probes = self.probes.lock().unwrap_or_else(|p| p.into_inner());
             probes.entry(url.clone()).or_default().clone()
         };
-        let probe = cell
-            .get_or_init(|| self.probe(&url, &episode.page_url, policy))
-            .await;
+        let probe = cell.get_or_init(|| self.probe(&url, &episode.page_url, policy)).await;
         if let Some(probe) = probe {
             episode.enclosure.length = probe.length;
             episode.enclosure.mime_type = probe.mime_type.clone();
@@ -312,9 +269,7 @@ impl<'a> Run<'a> {
             PageResult::NotAnEpisode { page, reason } => {
                 if let Some(page) = page {
                     tracing::info!("{}: skipped: {reason}", page.url);
-                    summary
-                        .problems
-                        .push(format!("{}: skipped: {reason}", page.url));
+                    summary.problems.push(format!("{}: skipped: {reason}", page.url));
                     self.store.put_page(&page)?;
                     self.store.page_is_not_an_episode(&page.url)?;
                 }
@@ -331,29 +286,16 @@ impl<'a> Run<'a> {
     }
 
     /// Renders the feed from everything stored, publishes it, and completes the summary.
-    fn finish(
-        &self,
-        mut summary: RunSummary,
-        started: Instant,
-    ) -> Result<RunSummary, PipelineError> {
+    fn finish(&self, mut summary: RunSummary, started: Instant) -> Result<RunSummary, PipelineError> {
         self.options.progress.finish_and_clear();
         let episodes = feed::in_feed_order(self.store.episodes()?, self.recipe.feed.max_items);
         let last_build = self.last_build_date(&episodes)?;
         let bytes = feed::render(&self.recipe.feed, &episodes, last_build);
-        summary.feed_changed =
-            publish::write_atomic(&self.options.out, &bytes)? == Outcome::Written;
+        summary.feed_changed = publish::write_atomic(&self.options.out, &bytes)? == Outcome::Written;
         if self.recipe.output.html {
-            let feed_name = self
-                .options
-                .out
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or("feed.xml");
+            let feed_name = self.options.out.file_name().and_then(|n| n.to_str()).unwrap_or("feed.xml");
             let html = publish::render_index(&self.recipe.feed, feed_name, &episodes)?;
-            publish::write_atomic(
-                &self.options.out.with_file_name("index.html"),
-                html.as_bytes(),
-            )?;
+            publish::write_atomic(&self.options.out.with_file_name("index.html"), html.as_bytes())?;
         }
         self.store.flush()?;
         summary.items = episodes.len() as u64;
@@ -372,10 +314,7 @@ impl<'a> Run<'a> {
         match self.store.feed_state()? {
             Some(state) if state.items_hash == items_hash => Ok(state.last_build),
             _ => {
-                let state = FeedState {
-                    items_hash,
-                    last_build: Utc::now(),
-                };
+                let state = FeedState { items_hash, last_build: Utc::now() };
                 self.store.put_feed_state(&state)?;
                 Ok(state.last_build)
             }
@@ -393,8 +332,5 @@ fn extract_page(page: &Page, recipe: &Recipe) -> Result<Episode, NotAnEpisode> {
 
 fn cached_validators(store: &Store, url: &Url) -> Option<Validators> {
     let page = store.page(url.as_str()).ok()??;
-    Some(Validators {
-        etag: page.etag,
-        last_modified: page.last_modified,
-    })
+    Some(Validators { etag: page.etag, last_modified: page.last_modified })
 }

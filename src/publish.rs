@@ -29,10 +29,7 @@ pub enum Outcome {
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so a
 /// reader (or a crash) sees the old file or the new one, never half of one.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<Outcome, PublishError> {
-    let err = |source| PublishError {
-        path: path.to_path_buf(),
-        source,
-    };
+    let err = |source| PublishError { path: path.to_path_buf(), source };
     if std::fs::read(path).is_ok_and(|old| old == bytes) {
         return Ok(Outcome::Unchanged);
     }
@@ -41,19 +38,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<Outcome, PublishError> 
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir).map_err(err)?;
-    let mut file = tempfile::Builder::new()
-        .prefix(".podfeed-")
-        .tempfile_in(dir)
-        .map_err(err)?;
+    let mut file = tempfile::Builder::new().prefix(".podfeed-").tempfile_in(dir).map_err(err)?;
     file.write_all(bytes).map_err(err)?;
     file.as_file().sync_all().map_err(err)?;
     // Temporary files are private (0600); a published feed must be readable by the web server.
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        file.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))
-            .map_err(err)?;
+        file.as_file().set_permissions(std::fs::Permissions::from_mode(0o644)).map_err(err)?;
     }
     file.persist(path).map_err(|e| err(e.error))?;
     Ok(Outcome::Written)
@@ -72,11 +64,7 @@ struct IndexEpisode<'a> {
 
 /// The HTML page written beside the feed: the show and its episodes with players.
 /// `episodes` must already be in feed order.
-pub fn render_index(
-    channel: &Channel,
-    feed_file_name: &str,
-    episodes: &[Episode],
-) -> Result<String, minijinja::Error> {
+pub fn render_index(channel: &Channel, feed_file_name: &str, episodes: &[Episode]) -> Result<String, minijinja::Error> {
     let mut env = minijinja::Environment::new();
     env.add_template("index.html", INDEX_TEMPLATE)?;
     let episodes: Vec<IndexEpisode> = episodes
@@ -91,10 +79,10 @@ pub fn render_index(
             description: e.description.as_deref(),
         })
         .collect();
-    let podcast_url = channel.self_url.as_deref().map(|u| {
-        u.replacen("https://", "podcast://", 1)
-            .replacen("http://", "podcast://", 1)
-    });
+    let podcast_url = channel
+        .self_url
+        .as_deref()
+        .map(|u| u.replacen("https://", "podcast://", 1).replacen("http://", "podcast://", 1));
     env.get_template("index.html")?.render(minijinja::context! {
         title => &channel.title,
         description => &channel.description,
@@ -119,10 +107,7 @@ mod tests {
         let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
         std::thread::sleep(std::time::Duration::from_millis(20));
         assert_eq!(write_atomic(&path, b"one").unwrap(), Outcome::Unchanged);
-        assert_eq!(
-            std::fs::metadata(&path).unwrap().modified().unwrap(),
-            modified
-        );
+        assert_eq!(std::fs::metadata(&path).unwrap().modified().unwrap(), modified);
         assert_eq!(write_atomic(&path, b"two").unwrap(), Outcome::Written);
         assert_eq!(std::fs::read(&path).unwrap(), b"two");
         let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().collect();
@@ -136,9 +121,6 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("feed.xml");
         write_atomic(&path, b"x").unwrap();
-        assert_eq!(
-            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-            0o644
-        );
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o644);
     }
 }

@@ -21,11 +21,8 @@ pub struct RecipeError {
 }
 
 /// The default `User-Agent`: names podfeed and its version so site owners know who is calling.
-pub const DEFAULT_USER_AGENT: &str = concat!(
-    "podfeed/",
-    env!("CARGO_PKG_VERSION"),
-    " (+https://github.com/podfeed/podfeed)"
-);
+pub const DEFAULT_USER_AGENT: &str =
+    concat!("podfeed/", env!("CARGO_PKG_VERSION"), " (+https://github.com/podfeed/podfeed)");
 
 // ---------------------------------------------------------------------------------------------
 // The file as written
@@ -128,10 +125,7 @@ impl Output {
 
 impl Default for Output {
     fn default() -> Self {
-        Output {
-            path: Output::default_path(),
-            html: false,
-        }
+        Output { path: Output::default_path(), html: false }
     }
 }
 
@@ -144,10 +138,16 @@ struct CrawlFile {
     #[serde(default = "default_max_pages")]
     max_pages: usize,
     scope: Option<Vec<String>>,
+    #[serde(default = "default_recheck_days")]
+    recheck_days: u32,
 }
 
 fn default_max_pages() -> usize {
     2000
+}
+
+fn default_recheck_days() -> u32 {
+    7
 }
 
 /// `[http]`.
@@ -254,12 +254,10 @@ impl<'de> Deserialize<'de> for RulesFile {
                 f.write_str("a rule such as { css = \"h1\" } or a list of rules")
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RulesFile, A::Error> {
-                RuleFile::deserialize(de::value::MapAccessDeserializer::new(map))
-                    .map(|r| RulesFile(vec![r]))
+                RuleFile::deserialize(de::value::MapAccessDeserializer::new(map)).map(|r| RulesFile(vec![r]))
             }
             fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<RulesFile, A::Error> {
-                Vec::<RuleFile>::deserialize(de::value::SeqAccessDeserializer::new(seq))
-                    .map(RulesFile)
+                Vec::<RuleFile>::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(RulesFile)
             }
         }
         deserializer.deserialize_any(RulesVisitor)
@@ -290,18 +288,20 @@ pub struct Crawl {
     pub episodes: Selector,
     /// Links on listing pages to more listing pages.
     pub follow: Option<Selector>,
+    /// Listing pages read at most, so endless pagination ends.
     pub max_pages: usize,
     /// Hosts that may be fetched.
     pub scope: Vec<String>,
+    /// Episodes published in the last this many days are fetched again (conditionally) on every
+    /// incremental run, because sites fix recent episodes; 0 turns that off.
+    pub recheck_days: u32,
 }
 
 impl Crawl {
     /// Whether a URL is http(s) on a host the recipe allows.
     pub fn in_scope(&self, url: &Url) -> bool {
         matches!(url.scheme(), "http" | "https")
-            && url
-                .host_str()
-                .is_some_and(|host| self.scope.iter().any(|s| s.eq_ignore_ascii_case(host)))
+            && url.host_str().is_some_and(|host| self.scope.iter().any(|s| s.eq_ignore_ascii_case(host)))
     }
 }
 
@@ -382,26 +382,13 @@ impl Recipe {
 
     /// Validates recipe text; `path` names it in errors and gives the recipe its name.
     pub fn parse(text: &str, path: &Path) -> Result<Recipe, RecipeError> {
-        let err = |key: &str, reason: String| RecipeError {
-            file: path.to_path_buf(),
-            key: key.to_string(),
-            reason,
-        };
-        let deserializer =
-            toml::Deserializer::parse(text).map_err(|e| err("(file)", toml_reason(&e, text)))?;
+        let err = |key: &str, reason: String| RecipeError { file: path.to_path_buf(), key: key.to_string(), reason };
+        let deserializer = toml::Deserializer::parse(text).map_err(|e| err("(file)", toml_reason(&e, text)))?;
         let file: RecipeFile = serde_path_to_error::deserialize(deserializer).map_err(|e| {
             let key = e.path().to_string();
-            err(
-                if key == "." { "(file)" } else { &key },
-                toml_reason(e.inner(), text),
-            )
+            err(if key == "." { "(file)" } else { &key }, toml_reason(e.inner(), text))
         })?;
-        let name = path
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .filter(|s| !s.is_empty())
-            .unwrap_or("recipe")
-            .to_string();
+        let name = path.file_stem().and_then(|s| s.to_str()).filter(|s| !s.is_empty()).unwrap_or("recipe").to_string();
         compile(file, name, path).map_err(|(key, reason)| err(&key, reason))
     }
 }
@@ -409,10 +396,7 @@ impl Recipe {
 fn toml_reason(e: &toml::de::Error, text: &str) -> String {
     let message = e.message().trim();
     match e.span() {
-        Some(span) => format!(
-            "{message} (line {})",
-            text[..span.start.min(text.len())].matches('\n').count() + 1
-        ),
+        Some(span) => format!("{message} (line {})", text[..span.start.min(text.len())].matches('\n').count() + 1),
         None => message.to_string(),
     }
 }
@@ -431,18 +415,8 @@ fn compile(file: RecipeFile, name: String, path: &Path) -> Result<Recipe, Invali
             url_key(key, value)?;
         }
     }
-    if file.feed.locked == Some(true)
-        && file
-            .feed
-            .owner
-            .as_ref()
-            .and_then(|o| o.email.as_ref())
-            .is_none()
-    {
-        return Err(invalid(
-            "feed.locked",
-            "podcast:locked needs `owner.email` to name who may unlock it".into(),
-        ));
+    if file.feed.locked == Some(true) && file.feed.owner.as_ref().and_then(|o| o.email.as_ref()).is_none() {
+        return Err(invalid("feed.locked", "podcast:locked needs `owner.email` to name who may unlock it".into()));
     }
     if file.feed.title.trim().is_empty() {
         return Err(invalid("feed.title", "must not be empty".into()));
@@ -469,12 +443,7 @@ fn compile(file: RecipeFile, name: String, path: &Path) -> Result<Recipe, Invali
 }
 
 fn url_key(key: &str, value: &str) -> Result<Url, Invalid> {
-    let url = Url::parse(value).map_err(|e| {
-        (
-            key.to_string(),
-            format!("{value:?} is not an absolute URL: {e}"),
-        )
-    })?;
+    let url = Url::parse(value).map_err(|e| (key.to_string(), format!("{value:?} is not an absolute URL: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err((key.to_string(), format!("{value:?} is not an http(s) URL")));
     }
@@ -492,10 +461,7 @@ fn compile_crawl(crawl: CrawlFile) -> Result<Crawl, Invalid> {
         .map(|(i, u)| url_key(&format!("crawl.start[{i}]"), u))
         .collect::<Result<Vec<_>, _>>()?;
     let scope = crawl.scope.unwrap_or_else(|| {
-        let mut hosts: Vec<String> = start
-            .iter()
-            .filter_map(|u| u.host_str().map(str::to_string))
-            .collect();
+        let mut hosts: Vec<String> = start.iter().filter_map(|u| u.host_str().map(str::to_string)).collect();
         hosts.dedup();
         hosts
     });
@@ -505,29 +471,19 @@ fn compile_crawl(crawl: CrawlFile) -> Result<Crawl, Invalid> {
     Ok(Crawl {
         start,
         episodes: selector("crawl.episodes", &crawl.episodes)?,
-        follow: crawl
-            .follow
-            .as_deref()
-            .map(|css| selector("crawl.follow", css))
-            .transpose()?,
+        follow: crawl.follow.as_deref().map(|css| selector("crawl.follow", css)).transpose()?,
         max_pages: crawl.max_pages,
         scope,
+        recheck_days: crawl.recheck_days,
     })
 }
 
 fn selector(key: &str, css: &str) -> Result<Selector, Invalid> {
-    Selector::parse(css).map_err(|e| {
-        (
-            key.to_string(),
-            format!("invalid CSS selector {css:?}: {e}"),
-        )
-    })
+    Selector::parse(css).map_err(|e| (key.to_string(), format!("invalid CSS selector {css:?}: {e}")))
 }
 
 fn compile_episode_rules(rules: EpisodeRulesFile) -> Result<EpisodeRules, Invalid> {
-    let field = |name: &str, rules: Option<RulesFile>| {
-        compile_rules(name, rules.map(|r| r.0).unwrap_or_default())
-    };
+    let field = |name: &str, rules: Option<RulesFile>| compile_rules(name, rules.map(|r| r.0).unwrap_or_default());
     Ok(EpisodeRules {
         title: compile_required("title", rules.title)?,
         audio: compile_required("audio", rules.audio)?,
@@ -560,11 +516,7 @@ fn compile_rules(name: &str, rules: Vec<RuleFile>) -> Result<Vec<Rule>, Invalid>
         .into_iter()
         .enumerate()
         .map(|(i, rule)| {
-            let key = if single {
-                format!("episode.{name}")
-            } else {
-                format!("episode.{name}[{i}]")
-            };
+            let key = if single { format!("episode.{name}") } else { format!("episode.{name}[{i}]") };
             compile_rule(&key, rule)
         })
         .collect()
@@ -572,27 +524,18 @@ fn compile_rules(name: &str, rules: Vec<RuleFile>) -> Result<Vec<Rule>, Invalid>
 
 fn compile_rule(key: &str, rule: RuleFile) -> Result<Rule, Invalid> {
     let regex = match &rule.regex {
-        Some(pattern) => Some(Regex::new(pattern).map_err(|e| {
-            (
-                format!("{key}.regex"),
-                format!("invalid regex {pattern:?}: {e}"),
-            )
-        })?),
+        Some(pattern) => {
+            Some(Regex::new(pattern).map_err(|e| (format!("{key}.regex"), format!("invalid regex {pattern:?}: {e}")))?)
+        }
         None => None,
     };
     if let Some(pointer) = &rule.json {
         if !pointer.is_empty() && !pointer.starts_with('/') {
-            return Err((
-                format!("{key}.json"),
-                format!("{pointer:?} is not a JSON pointer (it must start with '/')"),
-            ));
+            return Err((format!("{key}.json"), format!("{pointer:?} is not a JSON pointer (it must start with '/')")));
         }
     }
     if rule.html && rule.attr.is_some() {
-        return Err((
-            format!("{key}.html"),
-            "`html = true` and `attr` exclude each other".into(),
-        ));
+        return Err((format!("{key}.html"), "`html = true` and `attr` exclude each other".into()));
     }
     Ok(Rule {
         css: selector(&format!("{key}.css"), &rule.css)?,
@@ -647,10 +590,7 @@ audio = [ { css = "div.player", attr = "data-audio", json = "/audioUrl" }, { css
 
     #[test]
     fn unknown_key_names_file_key_and_field() {
-        let e = error(&MINIMAL.replace(
-            "title = { css = \"h1\" }",
-            "title = { css = \"h1\", atr = \"x\" }",
-        ));
+        let e = error(&MINIMAL.replace("title = { css = \"h1\" }", "title = { css = \"h1\", atr = \"x\" }"));
         assert_eq!(e.file, PathBuf::from("show.toml"));
         assert_eq!(e.key, "episode.title.atr");
         assert!(e.reason.contains("unknown field `atr`"), "{}", e.reason);
@@ -668,11 +608,7 @@ audio = [ { css = "div.player", attr = "data-audio", json = "/audioUrl" }, { css
     fn missing_required_key() {
         let e = error(&MINIMAL.replace("description = \"About\"\n", ""));
         assert_eq!(e.key, "feed");
-        assert!(
-            e.reason.contains("missing field `description`"),
-            "{}",
-            e.reason
-        );
+        assert!(e.reason.contains("missing field `description`"), "{}", e.reason);
     }
 
     #[test]
@@ -691,10 +627,7 @@ audio = [ { css = "div.player", attr = "data-audio", json = "/audioUrl" }, { css
 
     #[test]
     fn invalid_regex() {
-        let e = error(&MINIMAL.replace(
-            "title = { css = \"h1\" }",
-            "title = { css = \"h1\", regex = \"(\" }",
-        ));
+        let e = error(&MINIMAL.replace("title = { css = \"h1\" }", "title = { css = \"h1\", regex = \"(\" }"));
         assert_eq!(e.key, "episode.title.regex");
     }
 
@@ -707,27 +640,15 @@ audio = [ { css = "div.player", attr = "data-audio", json = "/audioUrl" }, { css
     #[test]
     fn error_display_names_file_key_and_reason() {
         let e = error(&MINIMAL.replace("a.episode", "a["));
-        assert!(
-            e.to_string()
-                .starts_with("show.toml: crawl.episodes: invalid CSS selector"),
-            "{e}"
-        );
+        assert!(e.to_string().starts_with("show.toml: crawl.episodes: invalid CSS selector"), "{e}");
     }
 
     #[test]
     fn scope_limits_hosts_and_schemes() {
         let recipe = parse(MINIMAL).unwrap();
-        assert!(recipe
-            .crawl
-            .in_scope(&Url::parse("https://example.org/x").unwrap()));
-        assert!(recipe
-            .crawl
-            .in_scope(&Url::parse("http://EXAMPLE.org:8080/x").unwrap()));
-        assert!(!recipe
-            .crawl
-            .in_scope(&Url::parse("https://evil.example.com/x").unwrap()));
-        assert!(!recipe
-            .crawl
-            .in_scope(&Url::parse("ftp://example.org/x").unwrap()));
+        assert!(recipe.crawl.in_scope(&Url::parse("https://example.org/x").unwrap()));
+        assert!(recipe.crawl.in_scope(&Url::parse("http://EXAMPLE.org:8080/x").unwrap()));
+        assert!(!recipe.crawl.in_scope(&Url::parse("https://evil.example.com/x").unwrap()));
+        assert!(!recipe.crawl.in_scope(&Url::parse("ftp://example.org/x").unwrap()));
     }
 }

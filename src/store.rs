@@ -4,7 +4,8 @@
 //! - `meta`: `schema` → version (u32, big endian); `feed_state` → JSON [`FeedState`]
 //! - `episodes`: guid → JSON [`Episode`]
 //! - `page_guid`: episode page URL → guid
-//! - `pages`: page URL → header length (u32 BE), JSON [`PageHeader`], deflated HTML
+//! - `pages`: episode page URL → header length (u32 BE), JSON [`PageHeader`], deflated HTML
+//! - `listings`: listing page URL → the same encoding as `pages`
 //! - `probes`: enclosure URL → JSON [`Probe`]
 //! - `failures`: page URL → JSON [`Failure`]
 
@@ -32,11 +33,7 @@ pub enum StoreError {
     #[error("cache {dir}: {source}")]
     Sled { dir: PathBuf, source: sled::Error },
     #[error("cache {dir}: damaged value under {key}: {reason}")]
-    Corrupt {
-        dir: PathBuf,
-        key: String,
-        reason: String,
-    },
+    Corrupt { dir: PathBuf, key: String, reason: String },
 }
 
 /// What storing an episode changed.
@@ -72,6 +69,11 @@ struct PageHeader {
     fetched_at: DateTime<Utc>,
 }
 
+/// sled's page cache; sled's default (1 GB) would let memory grow with the archive.
+const CACHE_CAPACITY: u64 = 16 * 1024 * 1024;
+
+/// A handle on the cache; clones share one database.
+#[derive(Clone)]
 pub struct Store {
     dir: PathBuf,
     db: sled::Db,
@@ -79,6 +81,7 @@ pub struct Store {
     episodes: sled::Tree,
     page_guid: sled::Tree,
     pages: sled::Tree,
+    listings: sled::Tree,
     probes: sled::Tree,
     failures: sled::Tree,
 }
@@ -86,30 +89,21 @@ pub struct Store {
 impl Store {
     /// Opens (or creates) the cache in `dir`. Fails fast if another process has it open.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        let db = sled::Config::new()
-            .path(dir)
-            .use_compression(false)
-            .open()
-            .map_err(|e| match e {
-                // sled wraps the failed file lock in an `Other` error; its text is the only marker.
-                sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
-                    StoreError::Locked(dir.to_path_buf())
-                }
-                other => StoreError::Sled {
-                    dir: dir.to_path_buf(),
-                    source: other,
-                },
-            })?;
-        let sled_err = |source| StoreError::Sled {
-            dir: dir.to_path_buf(),
-            source,
-        };
+        let db = sled::Config::new().path(dir).cache_capacity(CACHE_CAPACITY).open().map_err(|e| match e {
+            // sled wraps the failed file lock in an `Other` error; its text is the only marker.
+            sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
+                StoreError::Locked(dir.to_path_buf())
+            }
+            other => StoreError::Sled { dir: dir.to_path_buf(), source: other },
+        })?;
+        let sled_err = |source| StoreError::Sled { dir: dir.to_path_buf(), source };
         let tree = |name: &str| db.open_tree(name).map_err(sled_err);
         let store = Store {
             meta: tree("meta")?,
             episodes: tree("episodes")?,
             page_guid: tree("page_guid")?,
             pages: tree("pages")?,
+            listings: tree("listings")?,
             probes: tree("probes")?,
             failures: tree("failures")?,
             dir: dir.to_path_buf(),
@@ -122,25 +116,14 @@ impl Store {
     fn check_schema(&self) -> Result<(), StoreError> {
         match self.meta.get("schema").map_err(|e| self.sled(e))? {
             None if self.pages.is_empty() && self.episodes.is_empty() => {
-                self.meta
-                    .insert("schema", &SCHEMA_VERSION.to_be_bytes())
-                    .map_err(|e| self.sled(e))?;
+                self.meta.insert("schema", &SCHEMA_VERSION.to_be_bytes()).map_err(|e| self.sled(e))?;
                 Ok(())
             }
-            None => Err(StoreError::Schema {
-                dir: self.dir.clone(),
-                found: "none".into(),
-            }),
+            None => Err(StoreError::Schema { dir: self.dir.clone(), found: "none".into() }),
             Some(bytes) => match <[u8; 4]>::try_from(bytes.as_ref()).map(u32::from_be_bytes) {
                 Ok(SCHEMA_VERSION) => Ok(()),
-                Ok(other) => Err(StoreError::Schema {
-                    dir: self.dir.clone(),
-                    found: other.to_string(),
-                }),
-                Err(_) => Err(StoreError::Schema {
-                    dir: self.dir.clone(),
-                    found: "unreadable".into(),
-                }),
+                Ok(other) => Err(StoreError::Schema { dir: self.dir.clone(), found: other.to_string() }),
+                Err(_) => Err(StoreError::Schema { dir: self.dir.clone(), found: "unreadable".into() }),
             },
         }
     }
@@ -156,10 +139,7 @@ impl Store {
         self.pages
             .iter()
             .keys()
-            .map(|key| {
-                key.map(|k| String::from_utf8_lossy(&k).into_owned())
-                    .map_err(|e| self.sled(e))
-            })
+            .map(|key| key.map(|k| String::from_utf8_lossy(&k).into_owned()).map_err(|e| self.sled(e)))
             .collect()
     }
 
@@ -179,47 +159,32 @@ impl Store {
     }
 
     pub fn put_page(&self, page: &Page) -> Result<(), StoreError> {
-        let header = serde_json::to_vec(&PageHeader {
-            final_url: page.final_url.clone(),
-            etag: page.etag.clone(),
-            last_modified: page.last_modified.clone(),
-            fetched_at: page.fetched_at,
-        })
-        .expect("page header serializes");
-        let mut value = Vec::with_capacity(page.html.len() / 4);
-        value.extend_from_slice(&(header.len() as u32).to_be_bytes());
-        value.extend_from_slice(&header);
-        let mut encoder = DeflateEncoder::new(value, flate2::Compression::fast());
-        encoder
-            .write_all(page.html.as_bytes())
-            .expect("writing to a Vec cannot fail");
-        let value = encoder.finish().expect("writing to a Vec cannot fail");
-        self.pages
-            .insert(page.url.as_str(), value)
-            .map_err(|e| self.sled(e))?;
+        self.pages.insert(page.url.as_str(), encode_page(page)).map_err(|e| self.sled(e))?;
         self.clear_failure(&page.url)
     }
 
+    /// A listing page as last fetched, for a conditional GET and for its links after a 304.
+    pub fn listing(&self, url: &str) -> Result<Option<Page>, StoreError> {
+        match self.listings.get(url).map_err(|e| self.sled(e))? {
+            Some(bytes) => self.decode_page(url, &bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    pub fn put_listing(&self, page: &Page) -> Result<(), StoreError> {
+        self.listings.insert(page.url.as_str(), encode_page(page)).map_err(|e| self.sled(e))?;
+        Ok(())
+    }
+
     fn decode_page(&self, url: &str, bytes: &[u8]) -> Result<Page, StoreError> {
-        let corrupt = |reason: String| StoreError::Corrupt {
-            dir: self.dir.clone(),
-            key: format!("pages/{url}"),
-            reason,
-        };
-        let header_len = bytes
-            .get(..4)
-            .and_then(|b| <[u8; 4]>::try_from(b).ok())
-            .map(u32::from_be_bytes);
+        let corrupt =
+            |reason: String| StoreError::Corrupt { dir: self.dir.clone(), key: format!("pages/{url}"), reason };
+        let header_len = bytes.get(..4).and_then(|b| <[u8; 4]>::try_from(b).ok()).map(u32::from_be_bytes);
         let header_len = header_len.ok_or_else(|| corrupt("too short".into()))? as usize;
-        let header_bytes = bytes
-            .get(4..4 + header_len)
-            .ok_or_else(|| corrupt("header cut short".into()))?;
-        let header: PageHeader =
-            serde_json::from_slice(header_bytes).map_err(|e| corrupt(e.to_string()))?;
+        let header_bytes = bytes.get(4..4 + header_len).ok_or_else(|| corrupt("header cut short".into()))?;
+        let header: PageHeader = serde_json::from_slice(header_bytes).map_err(|e| corrupt(e.to_string()))?;
         let mut html = String::new();
-        DeflateDecoder::new(&bytes[4 + header_len..])
-            .read_to_string(&mut html)
-            .map_err(|e| corrupt(e.to_string()))?;
+        DeflateDecoder::new(&bytes[4 + header_len..]).read_to_string(&mut html).map_err(|e| corrupt(e.to_string()))?;
         Ok(Page {
             url: url.to_string(),
             final_url: header.final_url,
@@ -237,10 +202,7 @@ impl Store {
             .iter()
             .map(|entry| {
                 let (key, value) = entry.map_err(|e| self.sled(e))?;
-                self.decode(
-                    &format!("episodes/{}", String::from_utf8_lossy(&key)),
-                    &value,
-                )
+                self.decode(&format!("episodes/{}", String::from_utf8_lossy(&key)), &value)
             })
             .collect()
     }
@@ -267,12 +229,8 @@ impl Store {
             Some(previous) if *previous == episode => return Ok(Change::Unchanged),
             Some(_) => Change::Updated,
         };
-        self.episodes
-            .insert(episode.guid.as_str(), to_json(&episode))
-            .map_err(|e| self.sled(e))?;
-        self.page_guid
-            .insert(episode.page_url.as_str(), episode.guid.as_str())
-            .map_err(|e| self.sled(e))?;
+        self.episodes.insert(episode.guid.as_str(), to_json(&episode)).map_err(|e| self.sled(e))?;
+        self.page_guid.insert(episode.page_url.as_str(), episode.guid.as_str()).map_err(|e| self.sled(e))?;
         Ok(change)
     }
 
@@ -281,35 +239,22 @@ impl Store {
         self.forget_page_episode(page_url, None)
     }
 
-    fn forget_page_episode(
-        &self,
-        page_url: &str,
-        keep_guid: Option<&str>,
-    ) -> Result<(), StoreError> {
+    fn forget_page_episode(&self, page_url: &str, keep_guid: Option<&str>) -> Result<(), StoreError> {
         let Some(old_guid) = self.guid_of_page(page_url)? else {
             return Ok(());
         };
         if Some(old_guid.as_str()) == keep_guid {
             return Ok(());
         }
-        if self
-            .episode(&old_guid)?
-            .is_some_and(|old| old.page_url == page_url)
-        {
-            self.episodes
-                .remove(old_guid.as_str())
-                .map_err(|e| self.sled(e))?;
+        if self.episode(&old_guid)?.is_some_and(|old| old.page_url == page_url) {
+            self.episodes.remove(old_guid.as_str()).map_err(|e| self.sled(e))?;
         }
         self.page_guid.remove(page_url).map_err(|e| self.sled(e))?;
         Ok(())
     }
 
     pub fn guid_of_page(&self, page_url: &str) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .page_guid
-            .get(page_url)
-            .map_err(|e| self.sled(e))?
-            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+        Ok(self.page_guid.get(page_url).map_err(|e| self.sled(e))?.map(|v| String::from_utf8_lossy(&v).into_owned()))
     }
 
     // --- probes, failures, feed state ---------------------------------------------------------
@@ -319,21 +264,13 @@ impl Store {
     }
 
     pub fn put_probe(&self, enclosure_url: &str, probe: &Probe) -> Result<(), StoreError> {
-        self.probes
-            .insert(enclosure_url, to_json(probe))
-            .map_err(|e| self.sled(e))?;
+        self.probes.insert(enclosure_url, to_json(probe)).map_err(|e| self.sled(e))?;
         Ok(())
     }
 
     pub fn record_failure(&self, url: &str, reason: &str) -> Result<(), StoreError> {
-        let failure = Failure {
-            url: url.to_string(),
-            reason: reason.to_string(),
-            at: Utc::now(),
-        };
-        self.failures
-            .insert(url, to_json(&failure))
-            .map_err(|e| self.sled(e))?;
+        let failure = Failure { url: url.to_string(), reason: reason.to_string(), at: Utc::now() };
+        self.failures.insert(url, to_json(&failure)).map_err(|e| self.sled(e))?;
         Ok(())
     }
 
@@ -358,9 +295,7 @@ impl Store {
     }
 
     pub fn put_feed_state(&self, state: &FeedState) -> Result<(), StoreError> {
-        self.meta
-            .insert("feed_state", to_json(state))
-            .map_err(|e| self.sled(e))?;
+        self.meta.insert("feed_state", to_json(state)).map_err(|e| self.sled(e))?;
         Ok(())
     }
 
@@ -393,11 +328,25 @@ impl Store {
     }
 
     fn sled(&self, source: sled::Error) -> StoreError {
-        StoreError::Sled {
-            dir: self.dir.clone(),
-            source,
-        }
+        StoreError::Sled { dir: self.dir.clone(), source }
     }
+}
+
+/// Header length (u32 BE), JSON header, deflated HTML.
+fn encode_page(page: &Page) -> Vec<u8> {
+    let header = serde_json::to_vec(&PageHeader {
+        final_url: page.final_url.clone(),
+        etag: page.etag.clone(),
+        last_modified: page.last_modified.clone(),
+        fetched_at: page.fetched_at,
+    })
+    .expect("page header serializes");
+    let mut value = Vec::with_capacity(page.html.len() / 4);
+    value.extend_from_slice(&(header.len() as u32).to_be_bytes());
+    value.extend_from_slice(&header);
+    let mut encoder = DeflateEncoder::new(value, flate2::Compression::fast());
+    encoder.write_all(page.html.as_bytes()).expect("writing to a Vec cannot fail");
+    encoder.finish().expect("writing to a Vec cannot fail")
 }
 
 fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
@@ -416,11 +365,7 @@ mod tests {
             link: page.into(),
             title: title.into(),
             published: None,
-            enclosure: Enclosure {
-                url: format!("{page}.mp3"),
-                length: None,
-                mime_type: None,
-            },
+            enclosure: Enclosure { url: format!("{page}.mp3"), length: None, mime_type: None },
             duration: None,
             description: None,
             content: None,
@@ -450,40 +395,17 @@ mod tests {
         store.put_page(&page).unwrap();
         assert_eq!(store.page("http://a/1").unwrap(), Some(page));
         let stored = store.pages.get("http://a/1").unwrap().unwrap();
-        assert!(
-            stored.len() < html.len() / 10,
-            "stored {} bytes for {}",
-            stored.len(),
-            html.len()
-        );
-        assert_eq!(
-            store.known_pages().unwrap(),
-            HashSet::from(["http://a/1".to_string()])
-        );
+        assert!(stored.len() < html.len() / 10, "stored {} bytes for {}", stored.len(), html.len());
+        assert_eq!(store.known_pages().unwrap(), HashSet::from(["http://a/1".to_string()]));
     }
 
     #[test]
     fn episode_changes_and_duplicates() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        assert_eq!(
-            store
-                .put_episode(&episode("g1", "http://a/1", "One"))
-                .unwrap(),
-            Change::New
-        );
-        assert_eq!(
-            store
-                .put_episode(&episode("g1", "http://a/1", "One"))
-                .unwrap(),
-            Change::Unchanged
-        );
-        assert_eq!(
-            store
-                .put_episode(&episode("g1", "http://a/1", "One!"))
-                .unwrap(),
-            Change::Updated
-        );
+        assert_eq!(store.put_episode(&episode("g1", "http://a/1", "One")).unwrap(), Change::New);
+        assert_eq!(store.put_episode(&episode("g1", "http://a/1", "One")).unwrap(), Change::Unchanged);
+        assert_eq!(store.put_episode(&episode("g1", "http://a/1", "One!")).unwrap(), Change::Updated);
         // The same guid from a second URL is the same episode.
         let mut twin = episode("g1", "http://a/1?ref=x", "One!");
         twin.link = "http://a/1".into();
@@ -496,18 +418,9 @@ mod tests {
     fn a_page_whose_guid_changes_leaves_no_ghost() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        store
-            .put_episode(&episode("old", "http://a/1", "One"))
-            .unwrap();
-        store
-            .put_episode(&episode("new", "http://a/1", "One"))
-            .unwrap();
-        let guids: Vec<String> = store
-            .episodes()
-            .unwrap()
-            .into_iter()
-            .map(|e| e.guid)
-            .collect();
+        store.put_episode(&episode("old", "http://a/1", "One")).unwrap();
+        store.put_episode(&episode("new", "http://a/1", "One")).unwrap();
+        let guids: Vec<String> = store.episodes().unwrap().into_iter().map(|e| e.guid).collect();
         assert_eq!(guids, vec!["new".to_string()]);
         store.page_is_not_an_episode("http://a/1").unwrap();
         assert!(store.episodes().unwrap().is_empty());
@@ -521,9 +434,7 @@ mod tests {
             store.meta.insert("schema", &99u32.to_be_bytes()).unwrap();
             store.flush().unwrap();
         }
-        let err = Store::open(dir.path())
-            .err()
-            .expect("schema 99 must be refused");
+        let err = Store::open(dir.path()).err().expect("schema 99 must be refused");
         assert!(err.to_string().contains("schema version 99"), "{err}");
     }
 

@@ -7,11 +7,7 @@ use std::process::{Command, Output};
 use common::{parse_feed, Fixture};
 
 fn podfeed(dir: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_podfeed"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("podfeed runs")
+    Command::new(env!("CARGO_BIN_EXE_podfeed")).args(args).current_dir(dir).output().expect("podfeed runs")
 }
 
 fn stderr(output: &Output) -> String {
@@ -40,57 +36,29 @@ fn invalid_recipes_exit_2_naming_file_key_and_reason() {
     let dir = tempfile::tempdir().unwrap();
     let cases = [
         (
-            VALID.replace(
-                "episodes = \"a.ep\"",
-                "episodes = \"a.ep\"\nepisode = \"x\"",
-            ),
+            VALID.replace("episodes = \"a.ep\"", "episodes = \"a.ep\"\nepisode = \"x\""),
             "crawl.episode",
             "unknown field",
         ),
+        (VALID.replace("a.download", "a..download"), "episode.audio.css", "invalid CSS selector"),
         (
-            VALID.replace("a.download", "a..download"),
-            "episode.audio.css",
-            "invalid CSS selector",
-        ),
-        (
-            VALID.replace(
-                "title = { css = \"h1\" }",
-                "title = { css = \"h1\", regex = \"(\" }",
-            ),
+            VALID.replace("title = { css = \"h1\" }", "title = { css = \"h1\", regex = \"(\" }"),
             "episode.title.regex",
             "invalid regex",
         ),
-        (
-            VALID.replace("description = \"D\"\n", ""),
-            "feed",
-            "missing field `description`",
-        ),
-        (
-            VALID.replace("[http]", "") + "[http]\nretries = \"often\"\n",
-            "http.retries",
-            "invalid type",
-        ),
-        (
-            VALID.replace("title = \"T\"", "title = \"T"),
-            "(file)",
-            "line 3",
-        ),
+        (VALID.replace("description = \"D\"\n", ""), "feed", "missing field `description`"),
+        (VALID.replace("[http]", "") + "[http]\nretries = \"often\"\n", "http.retries", "invalid type"),
+        (VALID.replace("title = \"T\"", "title = \"T"), "(file)", "line 3"),
     ];
     for (text, key, reason) in cases {
         std::fs::write(dir.path().join("bad.toml"), &text).unwrap();
         let out = podfeed(dir.path(), &["build", "--recipe", "bad.toml"]);
         assert_eq!(out.status.code(), Some(2), "{key}: {}", stderr(&out));
         let message = stderr(&out);
-        assert!(
-            message.contains(&format!("bad.toml: {key}: ")),
-            "{key} not named in: {message}"
-        );
+        assert!(message.contains(&format!("bad.toml: {key}: ")), "{key} not named in: {message}");
         assert!(message.contains(reason), "{reason} not in: {message}");
     }
-    assert!(
-        !dir.path().join("public").exists(),
-        "nothing is published from a bad recipe"
-    );
+    assert!(!dir.path().join("public").exists(), "nothing is published from a bad recipe");
 }
 
 #[test]
@@ -98,33 +66,21 @@ fn a_missing_recipe_and_bad_arguments_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let out = podfeed(dir.path(), &["build", "--recipe", "nope.toml"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("nope.toml: (file): cannot read"),
-        "{}",
-        stderr(&out)
-    );
+    assert!(stderr(&out).contains("nope.toml: (file): cannot read"), "{}", stderr(&out));
     let out = podfeed(dir.path(), &["build"]);
     assert_eq!(out.status.code(), Some(2), "clap usage error");
     std::fs::write(dir.path().join("ok.toml"), VALID).unwrap();
     let out = podfeed(dir.path(), &["refresh", "--recipe", "ok.toml", "not a url"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("\"not a url\" is not an http(s) URL"),
-        "{}",
-        stderr(&out)
-    );
+    assert!(stderr(&out).contains("\"not a url\" is not an http(s) URL"), "{}", stderr(&out));
 }
 
 #[test]
 fn demo_publishes_the_whole_archive() {
     let dir = tempfile::tempdir().unwrap();
-    let out = podfeed(
-        dir.path(),
-        &["demo", "--out", "site", "--latency-ms", "0", "--json"],
-    );
+    let out = podfeed(dir.path(), &["demo", "--out", "site", "--latency-ms", "0", "--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let summary: serde_json::Value =
-        serde_json::from_str(&stdout(&out)).expect("--json prints one JSON object");
+    let summary: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("--json prints one JSON object");
     let items = summary["items"].as_u64().unwrap();
     assert!(items >= 1000, "{items} items");
     assert_eq!(summary["failed"], 0);
@@ -132,11 +88,7 @@ fn demo_publishes_the_whole_archive() {
     assert_eq!(feed.entries.len() as u64, items);
     let index = std::fs::read_to_string(dir.path().join("site/index.html")).unwrap();
     assert_eq!(index.matches("<audio ").count() as u64, items);
-    assert!(
-        stderr(&out).contains("site/feed.xml"),
-        "says where the feed is: {}",
-        stderr(&out)
-    );
+    assert!(stderr(&out).contains("site/feed.xml"), "says where the feed is: {}", stderr(&out));
 }
 
 /// `build`, `list`, `check` and `refresh` by hand against a demo site, with the default cache.
@@ -146,85 +98,41 @@ async fn build_list_check_refresh_from_the_command_line() {
     let dir = fx.dir.path().to_path_buf();
     let run = |args: Vec<String>| {
         let dir = dir.clone();
-        tokio::task::spawn_blocking(move || {
-            podfeed(&dir, &args.iter().map(String::as_str).collect::<Vec<_>>())
-        })
+        tokio::task::spawn_blocking(move || podfeed(&dir, &args.iter().map(String::as_str).collect::<Vec<_>>()))
     };
     let args = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
 
-    let out = run(args(&["build", "--recipe", "demo.toml", "--json"]))
-        .await
-        .unwrap();
+    let out = run(args(&["build", "--recipe", "demo.toml", "--json"])).await.unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let summary: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(summary["new"], 99, "100 pages, one a text post");
-    assert!(
-        dir.join("cache/demo").is_dir(),
-        "default cache is cache/<recipe name>/"
-    );
-    assert!(
-        dir.join("public/feed.xml").is_file(),
-        "default output is the recipe's output.path"
-    );
+    assert!(dir.join("cache/demo").is_dir(), "default cache is cache/<recipe name>/");
+    assert!(dir.join("public/feed.xml").is_file(), "default output is the recipe's output.path");
 
-    let out = run(args(&["list", "--recipe", "demo.toml", "--json"]))
-        .await
-        .unwrap();
+    let out = run(args(&["list", "--recipe", "demo.toml", "--json"])).await.unwrap();
     let listed: Vec<serde_json::Value> = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(listed.len(), 99);
     assert_eq!(listed[0]["title"], fx.site.episodes()[0].title);
 
     let url = fx.site.episode_url(25);
-    let out = run(args(&["check", "--recipe", "demo.toml", &url]))
-        .await
-        .unwrap();
+    let out = run(args(&["check", "--recipe", "demo.toml", &url])).await.unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
-    assert!(
-        text.contains("audio        episode.audio[1]"),
-        "download-link fallback named:\n{text}"
-    );
+    assert!(text.contains("audio        episode.audio[1]"), "download-link fallback named:\n{text}");
     assert!(text.contains("published    episode.published[0]"), "{text}");
-    assert!(
-        text.contains(&format!("→ a feed item with guid {url}")),
-        "{text}"
-    );
-    let out = run(args(&[
-        "check",
-        "--recipe",
-        "demo.toml",
-        &fx.site.episode_url(97),
-    ]))
-    .await
-    .unwrap();
+    assert!(text.contains(&format!("→ a feed item with guid {url}")), "{text}");
+    let out = run(args(&["check", "--recipe", "demo.toml", &fx.site.episode_url(97)])).await.unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout(&out).contains("not a feed item: no audio URL found"));
     assert!(stdout(&out).contains("warning: no enclosure"));
 
     fx.site.retitle(30, "Renamed on the site");
     fx.site.reset_stats();
-    let out = run(args(&[
-        "refresh",
-        "--recipe",
-        "demo.toml",
-        "--json",
-        &fx.site.episode_url(30),
-    ]))
-    .await
-    .unwrap();
+    let out = run(args(&["refresh", "--recipe", "demo.toml", "--json", &fx.site.episode_url(30)])).await.unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let summary: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
-    assert_eq!(
-        (
-            summary["updated"].as_u64(),
-            summary["feed_changed"].as_bool()
-        ),
-        (Some(1), Some(true))
-    );
+    assert_eq!((summary["updated"].as_u64(), summary["feed_changed"].as_bool()), (Some(1), Some(true)));
     assert_eq!(fx.site.stats().episode, 1);
     let feed = parse_feed(&std::fs::read(dir.join("public/feed.xml")).unwrap());
-    assert!(feed
-        .entries
-        .iter()
-        .any(|e| e.title.as_ref().unwrap().content == "Renamed on the site"));
+    assert!(feed.entries.iter().any(|e| e.title.as_ref().unwrap().content == "Renamed on the site"));
 }

@@ -32,12 +32,7 @@ fn demo_feed() -> &'static Judged {
             let mut file = tempfile::NamedTempFile::new().expect("temp file");
             std::io::Write::write_all(&mut file, &feed).expect("feed copied");
             Judged {
-                expected: fx
-                    .site
-                    .episodes()
-                    .into_iter()
-                    .filter(ShowEpisode::has_audio)
-                    .collect(),
+                expected: fx.site.episodes().into_iter().filter(ShowEpisode::has_audio).collect(),
                 base_url: fx.site.base_url(),
                 path: file.into_temp_path(),
                 feed,
@@ -65,9 +60,7 @@ fn badpod_flags_no_value() {
         .collect();
     assert!(flagged.is_empty(), "badpod flagged values: {flagged:#?}");
     assert!(
-        !channel.itunes_image.is_empty()
-            && !channel.itunes_category.is_empty()
-            && !channel.itunes_explicit.is_empty()
+        !channel.itunes_image.is_empty() && !channel.itunes_category.is_empty() && !channel.itunes_explicit.is_empty()
     );
     assert!(!channel.podcast_guid.is_empty(), "podcast:guid");
 }
@@ -78,10 +71,7 @@ fn feed_rs_reads_every_item() {
     let feed = feed_rs::parser::parse(&judged.feed[..]).expect("feed-rs parses the feed");
     assert_eq!(feed.entries.len(), judged.expected.len());
     for (entry, want) in feed.entries.iter().zip(&judged.expected) {
-        assert_eq!(
-            entry.id,
-            format!("{}/episodes/{}", judged.base_url, want.number)
-        );
+        assert_eq!(entry.id, format!("{}/episodes/{}", judged.base_url, want.number));
         assert_eq!(entry.title.as_ref().unwrap().content, want.title);
         let media = &entry.media[0].content[0];
         assert_eq!(media.size, Some(want.audio_bytes()));
@@ -93,35 +83,14 @@ fn required_tags_unique_guids_and_enclosures_newest_first() {
     let judged = demo_feed();
     let channel = rss::Channel::read_from(&judged.feed[..]).unwrap();
     let itunes = channel.itunes_ext.as_ref().unwrap();
-    assert!(
-        channel.language.is_some() && channel.image.is_some() && channel.last_build_date.is_some()
-    );
+    assert!(channel.language.is_some() && channel.image.is_some() && channel.last_build_date.is_some());
     assert!(itunes.image.is_some() && !itunes.categories.is_empty() && itunes.explicit.is_some());
-    assert!(itunes
-        .owner
-        .as_ref()
-        .and_then(|o| o.email.as_ref())
-        .is_some());
+    assert!(itunes.owner.as_ref().and_then(|o| o.email.as_ref()).is_some());
     assert_eq!(itunes.r#type.as_deref(), Some("episodic"));
-    assert_eq!(
-        channel.items.len(),
-        judged.expected.len(),
-        "one item per episode with audio on the site"
-    );
-    let guids: HashSet<_> = channel
-        .items
-        .iter()
-        .map(|i| i.guid.as_ref().unwrap().value.clone())
-        .collect();
-    let enclosures: HashSet<_> = channel
-        .items
-        .iter()
-        .map(|i| i.enclosure.as_ref().unwrap().url.clone())
-        .collect();
-    assert_eq!(
-        (guids.len(), enclosures.len()),
-        (channel.items.len(), channel.items.len())
-    );
+    assert_eq!(channel.items.len(), judged.expected.len(), "one item per episode with audio on the site");
+    let guids: HashSet<_> = channel.items.iter().map(|i| i.guid.as_ref().unwrap().value.clone()).collect();
+    let enclosures: HashSet<_> = channel.items.iter().map(|i| i.enclosure.as_ref().unwrap().url.clone()).collect();
+    assert_eq!((guids.len(), enclosures.len()), (channel.items.len(), channel.items.len()));
     let dates: Vec<_> = channel
         .items
         .iter()
@@ -153,19 +122,12 @@ fn feedparser_and_podcastparser_accept_the_feed() {
         .arg(judged.expected.len().to_string())
         .output()
         .expect("python3 runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(
         out.status.success(),
         "Python judges failed (install them with `pip install -r tests/judges/requirements.txt`):\n{text}"
     );
-    assert!(
-        text.contains("not bozo") && text.contains("podcastparser:"),
-        "{text}"
-    );
+    assert!(text.contains("not bozo") && text.contains("podcastparser:"), "{text}");
 }
 
 #[test]
@@ -182,21 +144,9 @@ fn podcast_partytime_accepts_the_feed_where_node_is_available() {
         .env("NODE_PATH", "tests/judges/node_modules")
         .output()
         .expect("node runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success(),
-        "partytime failed (install it with `npm install --prefix tests/judges`):\n{text}"
-    );
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "partytime failed (install it with `npm install --prefix tests/judges`):\n{text}");
     let transcripts = judged.expected.iter().filter(|e| e.has_transcript).count();
     let chapters = judged.expected.iter().filter(|e| e.has_chapters).count();
-    assert!(
-        text.contains(&format!(
-            "\"transcripts\":{transcripts},\"chapters\":{chapters}"
-        )),
-        "{text}"
-    );
+    assert!(text.contains(&format!("\"transcripts\":{transcripts},\"chapters\":{chapters}")), "{text}");
 }

@@ -11,10 +11,7 @@ use podfeed::pipeline::Mode;
 const EPISODES: u32 = 120;
 
 fn with_audio(site: &podfeed::demo::DemoSite) -> Vec<ShowEpisode> {
-    site.episodes()
-        .into_iter()
-        .filter(ShowEpisode::has_audio)
-        .collect()
+    site.episodes().into_iter().filter(ShowEpisode::has_audio).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -33,11 +30,7 @@ async fn cold_build_publishes_every_episode_field_by_field() {
     for ((want, entry), item) in expected.iter().zip(&feed.entries).zip(&rss.items) {
         let n = want.number;
         let page = format!("{base}/episodes/{n}");
-        assert_eq!(
-            entry.title.as_ref().unwrap().content,
-            want.title,
-            "title of {n}"
-        );
+        assert_eq!(entry.title.as_ref().unwrap().content, want.title, "title of {n}");
         assert_eq!(entry.id, page, "guid of {n}");
         assert_eq!(entry.links[0].href, page, "link of {n}");
         assert_eq!(entry.published, Some(want.published), "pubDate of {n}");
@@ -46,15 +39,8 @@ async fn cold_build_publishes_every_episode_field_by_field() {
             AudioStyle::PlayerJson => format!("{base}{}", want.audio_path()),
             _ => format!("{base}/media/{n}.mp3"),
         };
-        assert_eq!(
-            enclosure.url, audio,
-            "enclosure of {n} stays the URL the page gave"
-        );
-        assert_eq!(
-            enclosure.length,
-            want.audio_bytes().to_string(),
-            "enclosure length of {n}"
-        );
+        assert_eq!(enclosure.url, audio, "enclosure of {n} stays the URL the page gave");
+        assert_eq!(enclosure.length, want.audio_bytes().to_string(), "enclosure length of {n}");
         assert_eq!(enclosure.mime_type, "audio/mpeg");
         let itunes = item.itunes_ext.as_ref().unwrap();
         let d = want.expected_duration();
@@ -64,16 +50,10 @@ async fn cold_build_publishes_every_episode_field_by_field() {
             "duration of {n} ({})",
             want.duration_text()
         );
-        assert_eq!(
-            itunes.image.as_deref(),
-            Some(format!("{base}/images/{n}.jpg").as_str())
-        );
+        assert_eq!(itunes.image.as_deref(), Some(format!("{base}/images/{n}.jpg").as_str()));
         assert_eq!(itunes.episode, Some(n.to_string()), "episode number of {n}");
         let content = item.content.as_deref().unwrap();
-        assert!(
-            content.contains(&format!("href=\"{base}/episodes/")),
-            "relative links made absolute in {n}"
-        );
+        assert!(content.contains(&format!("href=\"{base}/episodes/")), "relative links made absolute in {n}");
         for banned in ["<script", "onclick", "onmouseover", "notesLoaded"] {
             assert!(!content.contains(banned), "{banned} left in content of {n}");
         }
@@ -106,23 +86,10 @@ async fn the_same_episode_under_two_urls_appears_once() {
 async fn pages_without_audio_are_skipped_not_published() {
     let fx = Fixture::new(EPISODES, false).await;
     let summary = fx.build(Mode::Incremental).await;
-    let text_posts: Vec<u32> = fx
-        .site
-        .episodes()
-        .iter()
-        .filter(|e| !e.has_audio())
-        .map(|e| e.number)
-        .collect();
+    let text_posts: Vec<u32> = fx.site.episodes().iter().filter(|e| !e.has_audio()).map(|e| e.number).collect();
     assert_eq!(text_posts, [97]);
     assert_eq!(summary.skipped, 1);
-    assert!(
-        summary
-            .problems
-            .iter()
-            .any(|p| p.contains("/episodes/97: skipped")),
-        "{:?}",
-        summary.problems
-    );
+    assert!(summary.problems.iter().any(|p| p.contains("/episodes/97: skipped")), "{:?}", summary.problems);
     let feed = String::from_utf8(fx.feed_bytes()).unwrap();
     assert!(!feed.contains("/episodes/97<"));
 }
@@ -134,20 +101,10 @@ async fn latin1_page_and_special_characters_survive() {
     let feed = parse_feed(&fx.feed_bytes());
     let title = |n: u32| {
         let id = format!("{}/episodes/{n}", fx.site.base_url());
-        feed.entries
-            .iter()
-            .find(|e| e.id == id)
-            .unwrap()
-            .title
-            .clone()
-            .unwrap()
-            .content
+        feed.entries.iter().find(|e| e.id == id).unwrap().title.clone().unwrap().content
     };
     assert_eq!(title(11), "Épisode spécial : café crème à Zürich nº 11");
-    assert_eq!(
-        title(57),
-        "Café, Straße & naïve résumés — Ünïcødé night ☕ 57"
-    );
+    assert_eq!(title(57), "Café, Straße & naïve résumés — Ünïcødé night ☕ 57");
     assert_eq!(title(13), "Q&A: <Tags>, \"Quotes\" & 'Apostrophes' 13");
 }
 
@@ -160,10 +117,7 @@ async fn enclosures_are_probed_without_downloading_audio() {
     let head_refused = with_audio.iter().filter(|e| e.number % 10 == 7).count() as u64;
     assert_eq!(stats.audio_full, 0, "no audio file is downloaded");
     assert_eq!(stats.audio_head, with_audio.len() as u64);
-    assert_eq!(
-        stats.audio_range, head_refused,
-        "one ranged GET where HEAD is refused"
-    );
+    assert_eq!(stats.audio_range, head_refused, "one ranged GET where HEAD is refused");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -171,32 +125,17 @@ async fn warm_rebuild_fetches_no_episode_page_and_leaves_the_feed_untouched() {
     let fx = Fixture::new(EPISODES, false).await;
     fx.build(Mode::Incremental).await;
     let before = fx.feed_bytes();
-    let modified = std::fs::metadata(fx.feed_path())
-        .unwrap()
-        .modified()
-        .unwrap();
+    let modified = std::fs::metadata(fx.feed_path()).unwrap().modified().unwrap();
     fx.site.reset_stats();
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
 
     let summary = fx.build(Mode::Incremental).await;
     let stats = fx.site.stats();
-    assert_eq!(stats.episode, 0);
-    assert!(
-        stats.total() <= 3,
-        "warm run made {} requests: {stats:?}",
-        stats.total()
-    );
+    assert_eq!((stats.listing, stats.total()), (1, 1), "one conditional GET of listing page 1: {stats:?}");
     assert_eq!(summary.requests, stats.total());
     assert!(!summary.feed_changed);
     assert_eq!(fx.feed_bytes(), before);
-    assert_eq!(
-        std::fs::metadata(fx.feed_path())
-            .unwrap()
-            .modified()
-            .unwrap(),
-        modified,
-        "file not rewritten"
-    );
+    assert_eq!(std::fs::metadata(fx.feed_path()).unwrap().modified().unwrap(), modified, "file not rewritten");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -239,13 +178,7 @@ async fn refresh_changes_exactly_that_episode_with_one_page_request() {
         .filter(|(b, a)| b.title != a.title || b.id != a.id)
         .map(|(_, a)| (a.id.clone(), a.title.clone().unwrap().content))
         .collect();
-    assert_eq!(
-        changed,
-        [(
-            fx.site.episode_url(42),
-            "Episode 42, with the typo fixed".to_string()
-        )]
-    );
+    assert_eq!(changed, [(fx.site.episode_url(42), "Episode 42, with the typo fixed".to_string())]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -263,10 +196,7 @@ async fn reextract_rebuilds_from_cache_with_no_requests() {
     assert_eq!(summary.requests, 0);
     let feed = parse_feed(&fx.feed_bytes());
     let first = &fx.site.episodes()[0];
-    assert_eq!(
-        feed.entries[0].title.clone().unwrap().content,
-        first.title.trim_start_matches("The ")
-    );
+    assert_eq!(feed.entries[0].title.clone().unwrap().content, first.title.trim_start_matches("The "));
     // Titles the new regex does not match leave those pages without a title: skipped.
     assert_eq!(summary.items + summary.skipped, u64::from(EPISODES));
 }
@@ -294,20 +224,32 @@ async fn fault_mode_still_publishes_every_reachable_episode() {
     assert_eq!(feed.entries.len(), expected.len());
     let ids: HashSet<_> = feed.entries.iter().map(|e| e.id.clone()).collect();
     for episode in &expected {
-        assert!(
-            ids.contains(&fx.site.episode_url(episode.number)),
-            "episode {} missing",
-            episode.number
-        );
+        assert!(ids.contains(&fx.site.episode_url(episode.number)), "episode {} missing", episode.number);
     }
     // Only the dead link fails; 503s, 429s with Retry-After and slow pages all come through.
     assert_eq!(summary.failed, 1, "{:?}", summary.problems);
-    assert!(
-        summary
-            .problems
-            .iter()
-            .any(|p| p.contains("/episodes/0: HTTP 404")),
-        "{:?}",
-        summary.problems
-    );
+    assert!(summary.problems.iter().any(|p| p.contains("/episodes/0: HTTP 404")), "{:?}", summary.problems);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recent_episodes_are_rechecked_conditionally_every_run() {
+    let fx = Fixture::new(EPISODES, false).await;
+    // A window wide enough to hold the whole demo archive.
+    fx.write_recipe(&fx.recipe_text.replace("recheck_days = 0", "recheck_days = 100000"));
+    fx.build(Mode::Incremental).await;
+    let before = fx.feed_bytes();
+    fx.site.reset_stats();
+
+    let summary = fx.build(Mode::Incremental).await;
+    let stats = fx.site.stats();
+    let episodes = with_audio(&fx.site).len() as u64;
+    assert_eq!((stats.listing, stats.episode, stats.total()), (1, episodes, episodes + 1), "{stats:?}");
+    assert_eq!(summary.unchanged, episodes);
+    assert_eq!(fx.feed_bytes(), before, "304s change nothing");
+
+    fx.site.retitle(7, "Fixed a week later");
+    let summary = fx.build(Mode::Incremental).await;
+    assert_eq!(summary.updated, 1);
+    let feed = parse_feed(&fx.feed_bytes());
+    assert!(feed.entries.iter().any(|e| e.title.as_ref().unwrap().content == "Fixed a week later"));
 }

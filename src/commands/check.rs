@@ -25,19 +25,11 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
         writeln!(out, "{} redirected to {base}", page.url)?;
     }
     let parse_recipe = recipe.clone();
-    let (episode, trace) = tokio::task::spawn_blocking(move || {
-        extract::extract_traced(&base, &page.html, &parse_recipe.episode)
-    })
-    .await?;
+    let (episode, trace) =
+        tokio::task::spawn_blocking(move || extract::extract_traced(&base, &page.html, &parse_recipe.episode)).await?;
 
     for field in &trace {
-        writeln!(
-            out,
-            "{:<12} {:<22} {}",
-            field.field,
-            rule_name(&recipe, field),
-            shorten(&field.value, 100)
-        )?;
+        writeln!(out, "{:<12} {:<22} {}", field.field, rule_name(&recipe, field), shorten(&field.value, 100))?;
     }
     let mut warnings = warnings(&recipe, &trace);
     let code = match &episode {
@@ -89,20 +81,15 @@ fn warnings(recipe: &Recipe, trace: &[FieldTrace]) -> Vec<String> {
     let raw = |name: &str| field(name).and_then(|f| f.raw.clone());
     let mut warnings = Vec::new();
     match (missing("audio"), raw("audio")) {
-        (true, Some(raw)) => warnings.push(format!(
-            "the audio URL {raw:?} is not http(s): no enclosure"
-        )),
+        (true, Some(raw)) => warnings.push(format!("the audio URL {raw:?} is not http(s): no enclosure")),
         (true, None) => warnings.push("no enclosure: podcast apps cannot play this episode".into()),
-        (false, Some(raw)) if Url::parse(&raw).is_err() => warnings.push(format!(
-            "the audio URL {raw:?} is relative; it was resolved against the page, check the result"
-        )),
+        (false, Some(raw)) if Url::parse(&raw).is_err() => warnings
+            .push(format!("the audio URL {raw:?} is relative; it was resolved against the page, check the result")),
         (false, _) => {}
     }
     if missing("published") {
         match raw("published") {
-            Some(raw) => warnings.push(format!(
-                "the date {raw:?} cannot be parsed; add `format` to the rule"
-            )),
+            Some(raw) => warnings.push(format!("the date {raw:?} cannot be parsed; add `format` to the rule")),
             None => warnings.push("no date: apps will sort this episode as the oldest".into()),
         }
     }

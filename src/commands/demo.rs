@@ -27,19 +27,12 @@ pub async fn run(args: DemoArgs, quiet: bool) -> anyhow::Result<u8> {
     let out = args.out.join("feed.xml");
     let session = Session::with_store(recipe, open_store(cache.path())?, Some(out.clone()))?;
     if !quiet {
-        eprintln!(
-            "podfeed: demo site with {} episodes at {}/archive",
-            site.latest(),
-            site.base_url()
-        );
+        eprintln!("podfeed: demo site with {} episodes at {}/archive", site.latest(), site.base_url());
     }
     let summary = session.run(quiet).build(Mode::Incremental).await?;
     let code = report(&summary, &out, args.json, quiet)?;
     if !quiet {
-        eprintln!(
-            "podfeed: the demo feed is {}",
-            std::fs::canonicalize(&out).unwrap_or(out).display()
-        );
+        eprintln!("podfeed: the demo feed is {}", std::fs::canonicalize(&out).unwrap_or(out).display());
     }
     Ok(code)
 }
@@ -47,11 +40,7 @@ pub async fn run(args: DemoArgs, quiet: bool) -> anyhow::Result<u8> {
 /// Serves the demo site until Ctrl-C.
 pub async fn run_site(args: DemoSiteArgs) -> anyhow::Result<u8> {
     let site = DemoSite::start(config(&args.site), args.port).await?;
-    eprintln!(
-        "podfeed: demo site with {} episodes at {}/archive; Ctrl-C stops it",
-        site.latest(),
-        site.base_url()
-    );
+    eprintln!("podfeed: demo site with {} episodes at {}/archive; Ctrl-C stops it", site.latest(), site.base_url());
     tokio::signal::ctrl_c().await?;
     Ok(EXIT_OK)
 }

@@ -18,13 +18,7 @@ pub fn run(args: ListArgs) -> anyhow::Result<u8> {
             writeln!(out, "{}", serde_json::to_string_pretty(&failures)?)?;
         } else {
             for f in failures {
-                writeln!(
-                    out,
-                    "{}  {}  {}",
-                    f.at.format("%Y-%m-%d %H:%M"),
-                    f.url,
-                    f.reason
-                )?;
+                writeln!(out, "{}  {}  {}", f.at.format("%Y-%m-%d %H:%M"), f.url, f.reason)?;
             }
         }
         return Ok(EXIT_OK);
@@ -35,9 +29,7 @@ pub fn run(args: ListArgs) -> anyhow::Result<u8> {
         return Ok(EXIT_OK);
     }
     for e in &episodes {
-        let date = e
-            .published
-            .map_or("----------".into(), |d| d.format("%Y-%m-%d").to_string());
+        let date = e.published.map_or("----------".into(), |d| d.format("%Y-%m-%d").to_string());
         let length = e.duration.map_or("-".into(), format_duration);
         writeln!(out, "{date}  {length:>8}  {}  <{}>", e.title, e.guid)?;
     }

@@ -35,23 +35,16 @@ pub fn init_logging(verbose: u8, quiet: bool) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("podfeed={default},warn")));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .init();
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
 }
 
 /// The cache folder: `--cache`, else `cache/<recipe name>/` under the working directory.
 pub fn cache_dir(args: &CacheArgs, recipe: &Recipe) -> PathBuf {
-    args.cache
-        .clone()
-        .unwrap_or_else(|| Path::new("cache").join(&recipe.name))
+    args.cache.clone().unwrap_or_else(|| Path::new("cache").join(&recipe.name))
 }
 
 pub fn open_store(dir: &Path) -> anyhow::Result<Store> {
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create cache folder {}", dir.display()))?;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create cache folder {}", dir.display()))?;
     Ok(Store::open(dir)?)
 }
 
@@ -61,9 +54,8 @@ pub fn progress_bar(quiet: bool) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(0);
-    let style =
-        ProgressStyle::with_template("{spinner} {pos}/{len} episode pages {wide_bar} {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar());
+    let style = ProgressStyle::with_template("{spinner} {pos}/{len} episode pages {wide_bar} {eta}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
     bar.set_style(style);
     bar
 }
@@ -86,32 +78,15 @@ impl Session {
         Session::with_store(recipe, store, args.out.clone())
     }
 
-    pub fn with_store(
-        recipe: Recipe,
-        store: Store,
-        out: Option<PathBuf>,
-    ) -> anyhow::Result<Session> {
+    pub fn with_store(recipe: Recipe, store: Store, out: Option<PathBuf>) -> anyhow::Result<Session> {
         let client = Arc::new(Client::new(&recipe.http)?);
         let out = out.unwrap_or_else(|| recipe.output.path.clone());
-        Ok(Session {
-            recipe: Arc::new(recipe),
-            store,
-            client,
-            out,
-        })
+        Ok(Session { recipe: Arc::new(recipe), store, client, out })
     }
 
     pub fn run(&self, quiet: bool) -> Run<'_> {
-        let options = RunOptions {
-            out: self.out.clone(),
-            progress: progress_bar(quiet),
-        };
-        Run::new(
-            self.recipe.clone(),
-            &self.store,
-            self.client.clone(),
-            options,
-        )
+        let options = RunOptions { out: self.out.clone(), progress: progress_bar(quiet) };
+        Run::new(self.recipe.clone(), &self.store, self.client.clone(), options)
     }
 
     /// Runs `work`, but on Ctrl-C flushes the cache and stops with exit code 130.
@@ -136,11 +111,7 @@ pub fn report(summary: &RunSummary, out: &Path, json: bool, quiet: bool) -> anyh
         println!("{}", serde_json::to_string(summary)?);
     }
     if !quiet {
-        let feed = if summary.feed_changed {
-            "written to"
-        } else {
-            "unchanged at"
-        };
+        let feed = if summary.feed_changed { "written to" } else { "unchanged at" };
         eprintln!(
             "podfeed: {} items ({} new, {} updated, {} unchanged, {} skipped, {} failed); {} requests, {:.1} MB in {:.1} s; feed {feed} {}",
             summary.items,

@@ -42,11 +42,7 @@ pub struct DemoConfig {
 
 impl Default for DemoConfig {
     fn default() -> Self {
-        DemoConfig {
-            episodes: 1200,
-            latency: Duration::from_millis(20),
-            faults: false,
-        }
+        DemoConfig { episodes: 1200, latency: Duration::from_millis(20), faults: false }
     }
 }
 
@@ -67,13 +63,7 @@ pub struct SiteStats {
 
 impl SiteStats {
     pub fn total(&self) -> u64 {
-        self.listing
-            + self.episode
-            + self.audio_head
-            + self.audio_range
-            + self.audio_full
-            + self.redirects
-            + self.other
+        self.listing + self.episode + self.audio_head + self.audio_range + self.audio_full + self.redirects + self.other
     }
 }
 
@@ -105,12 +95,7 @@ impl SiteState {
             return None;
         }
         let mut episode = ShowEpisode::new(number);
-        if let Some(title) = self
-            .retitled
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&number)
-        {
+        if let Some(title) = self.retitled.read().unwrap_or_else(|p| p.into_inner()).get(&number) {
             episode.title = title.clone();
         }
         Some(episode)
@@ -146,11 +131,7 @@ impl DemoSite {
                 tracing::error!("demo site stopped: {e}");
             }
         });
-        Ok(DemoSite {
-            addr,
-            state,
-            _shutdown: shutdown,
-        })
+        Ok(DemoSite { addr, state, _shutdown: shutdown })
     }
 
     /// `http://127.0.0.1:PORT`
@@ -180,19 +161,12 @@ impl DemoSite {
 
     /// Changes an episode's title, as a site fixing a typo would.
     pub fn retitle(&self, number: u32, title: &str) {
-        self.state
-            .retitled
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(number, title.to_string());
+        self.state.retitled.write().unwrap_or_else(|p| p.into_inner()).insert(number, title.to_string());
     }
 
     /// The episodes as the site currently has them, newest first.
     pub fn episodes(&self) -> Vec<ShowEpisode> {
-        (1..=self.latest())
-            .rev()
-            .filter_map(|n| self.state.episode(n))
-            .collect()
+        (1..=self.latest()).rev().filter_map(|n| self.state.episode(n)).collect()
     }
 
     pub fn stats(&self) -> SiteStats {
@@ -212,15 +186,7 @@ impl DemoSite {
 
     pub fn reset_stats(&self) {
         let c = &self.state.counters;
-        for counter in [
-            &c.listing,
-            &c.episode,
-            &c.audio_head,
-            &c.audio_range,
-            &c.audio_full,
-            &c.redirects,
-            &c.other,
-        ] {
+        for counter in [&c.listing, &c.episode, &c.audio_head, &c.audio_range, &c.audio_full, &c.redirects, &c.other] {
             counter.store(0, Ordering::Relaxed);
         }
         c.max_in_flight.store(0, Ordering::Relaxed);
@@ -230,10 +196,7 @@ impl DemoSite {
 fn router(state: Arc<SiteState>) -> Router {
     Router::new()
         .route("/", get(home))
-        .route(
-            "/archive",
-            get(|s: State<Arc<SiteState>>| listing(s, Path(1))),
-        )
+        .route("/archive", get(|s: State<Arc<SiteState>>, h: HeaderMap| listing(s, Path(1), h)))
         .route("/archive/page/{page}", get(listing))
         .route("/episodes/{number}", get(episode))
         .route("/media/{file}", get(media_redirect))
@@ -266,28 +229,13 @@ fn injected_fault(state: &SiteState, path: &str) -> Option<Response> {
         return None;
     }
     let number: Option<u32> = path.strip_prefix("/episodes/").and_then(|n| n.parse().ok());
-    let first_time = || {
-        state
-            .failed_once
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(path.to_string())
-    };
+    let first_time = || state.failed_once.lock().unwrap_or_else(|p| p.into_inner()).insert(path.to_string());
     match number {
-        Some(n) if n % 37 == 1 && first_time() => {
-            Some(StatusCode::SERVICE_UNAVAILABLE.into_response())
+        Some(n) if n % 37 == 1 && first_time() => Some(StatusCode::SERVICE_UNAVAILABLE.into_response()),
+        Some(n) if n % 37 == 2 && first_time() => {
+            Some((StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "1")], "slow down").into_response())
         }
-        Some(n) if n % 37 == 2 && first_time() => Some(
-            (
-                StatusCode::TOO_MANY_REQUESTS,
-                [(header::RETRY_AFTER, "1")],
-                "slow down",
-            )
-                .into_response(),
-        ),
-        None if path == "/archive/page/3" && first_time() => {
-            Some(StatusCode::SERVICE_UNAVAILABLE.into_response())
-        }
+        None if path == "/archive/page/3" && first_time() => Some(StatusCode::SERVICE_UNAVAILABLE.into_response()),
         _ => None,
     }
 }
@@ -297,20 +245,26 @@ async fn home(State(state): State<Arc<SiteState>>) -> Response {
     html(pages::home_page(state.latest.load(Ordering::Relaxed)))
 }
 
-async fn listing(State(state): State<Arc<SiteState>>, Path(page): Path<u32>) -> Response {
+async fn listing(State(state): State<Arc<SiteState>>, Path(page): Path<u32>, headers: HeaderMap) -> Response {
     state.counters.listing.fetch_add(1, Ordering::Relaxed);
     let latest = state.latest.load(Ordering::Relaxed);
     if page == 0 || page > latest.div_ceil(show::PAGE_SIZE).max(1) {
         return StatusCode::NOT_FOUND.into_response();
     }
-    html(pages::listing_page(page, latest, state.config.faults))
+    let body = pages::listing_page(page, latest, state.config.faults);
+    with_etag(&headers, "text/html; charset=utf-8", Bytes::from(body))
 }
 
-async fn episode(
-    State(state): State<Arc<SiteState>>,
-    Path(number): Path<String>,
-    headers: HeaderMap,
-) -> Response {
+/// Answers with an ETag, or 304 when the client already has this body.
+fn with_etag(request: &HeaderMap, content_type: &'static str, body: Bytes) -> Response {
+    let etag = format!("\"{:016x}\"", fingerprint(&body));
+    if request.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
+    }
+    ([(header::CONTENT_TYPE, content_type.to_string()), (header::ETAG, etag)], body).into_response()
+}
+
+async fn episode(State(state): State<Arc<SiteState>>, Path(number): Path<String>, headers: HeaderMap) -> Response {
     state.counters.episode.fetch_add(1, Ordering::Relaxed);
     let Some(episode) = number.parse().ok().and_then(|n| state.episode(n)) else {
         return StatusCode::NOT_FOUND.into_response();
@@ -319,31 +273,12 @@ async fn episode(
         tokio::time::sleep(Duration::from_millis(1500)).await;
     }
     let page = pages::episode_page(&episode, state.latest.load(Ordering::Relaxed));
-    let etag = format!("\"{:016x}\"", fingerprint(page.as_bytes()));
-    if headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        == Some(etag.as_str())
-    {
-        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
-    }
-    let (content_type, body) = if episode.latin1 {
+    if episode.latin1 {
         let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(&page);
-        (
-            "text/html; charset=ISO-8859-1",
-            Bytes::from(bytes.into_owned()),
-        )
+        with_etag(&headers, "text/html; charset=ISO-8859-1", Bytes::from(bytes.into_owned()))
     } else {
-        ("text/html; charset=utf-8", Bytes::from(page))
-    };
-    (
-        [
-            (header::CONTENT_TYPE, content_type.to_string()),
-            (header::ETAG, etag),
-        ],
-        body,
-    )
-        .into_response()
+        with_etag(&headers, "text/html; charset=utf-8", Bytes::from(page))
+    }
 }
 
 /// `/media/N.mp3` redirects to the CDN, as podcast hosts' tracking prefixes do.
@@ -362,18 +297,13 @@ async fn audio(
 ) -> Response {
     let counters = &state.counters;
     let number: Option<u32> = file.strip_suffix(".mp3").and_then(|n| n.parse().ok());
-    let Some(episode) = number
-        .and_then(|n| state.episode(n))
-        .filter(|e| e.has_audio())
-    else {
+    let Some(episode) = number.and_then(|n| state.episode(n)).filter(|e| e.has_audio()) else {
         counters.other.fetch_add(1, Ordering::Relaxed);
         return StatusCode::NOT_FOUND.into_response();
     };
     let size = episode.audio_bytes();
-    let audio_headers = [
-        (header::CONTENT_TYPE, "audio/mpeg".to_string()),
-        (header::ACCEPT_RANGES, "bytes".to_string()),
-    ];
+    let audio_headers =
+        [(header::CONTENT_TYPE, "audio/mpeg".to_string()), (header::ACCEPT_RANGES, "bytes".to_string())];
     if method == Method::HEAD {
         counters.audio_head.fetch_add(1, Ordering::Relaxed);
         if episode.number % 10 == 7 {
@@ -384,45 +314,23 @@ async fn audio(
     if headers.get(header::RANGE).and_then(|v| v.to_str().ok()) == Some("bytes=0-0") {
         counters.audio_range.fetch_add(1, Ordering::Relaxed);
         let range = [(header::CONTENT_RANGE, format!("bytes 0-0/{size}"))];
-        return (
-            StatusCode::PARTIAL_CONTENT,
-            audio_headers,
-            range,
-            Bytes::from_static(b"\xff"),
-        )
-            .into_response();
+        return (StatusCode::PARTIAL_CONTENT, audio_headers, range, Bytes::from_static(b"\xff")).into_response();
     }
     counters.audio_full.fetch_add(1, Ordering::Relaxed);
     let chunk = Bytes::from(vec![0u8; 64 * 1024]);
     let chunks = size.div_ceil(chunk.len() as u64);
     let last = (size - (chunks - 1) * chunk.len() as u64) as usize;
     let body = futures::stream::iter((0..chunks).map(move |i| {
-        Ok::<_, std::convert::Infallible>(if i + 1 == chunks {
-            chunk.slice(..last)
-        } else {
-            chunk.clone()
-        })
+        Ok::<_, std::convert::Infallible>(if i + 1 == chunks { chunk.slice(..last) } else { chunk.clone() })
     }));
-    (
-        audio_headers,
-        [(header::CONTENT_LENGTH, size.to_string())],
-        Body::from_stream(body),
-    )
-        .into_response()
+    (audio_headers, [(header::CONTENT_LENGTH, size.to_string())], Body::from_stream(body)).into_response()
 }
 
 async fn transcript(State(state): State<Arc<SiteState>>, Path(file): Path<String>) -> Response {
     state.counters.other.fetch_add(1, Ordering::Relaxed);
     let number = file.strip_suffix(".vtt").and_then(|n| n.parse().ok());
-    match number
-        .and_then(|n| state.episode(n))
-        .filter(|e| e.has_transcript)
-    {
-        Some(episode) => (
-            [(header::CONTENT_TYPE, "text/vtt")],
-            pages::transcript_file(&episode),
-        )
-            .into_response(),
+    match number.and_then(|n| state.episode(n)).filter(|e| e.has_transcript) {
+        Some(episode) => ([(header::CONTENT_TYPE, "text/vtt")], pages::transcript_file(&episode)).into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }
@@ -430,15 +338,10 @@ async fn transcript(State(state): State<Arc<SiteState>>, Path(file): Path<String
 async fn chapters(State(state): State<Arc<SiteState>>, Path(file): Path<String>) -> Response {
     state.counters.other.fetch_add(1, Ordering::Relaxed);
     let number = file.strip_suffix(".json").and_then(|n| n.parse().ok());
-    match number
-        .and_then(|n| state.episode(n))
-        .filter(|e| e.has_chapters)
-    {
-        Some(episode) => (
-            [(header::CONTENT_TYPE, "application/json+chapters")],
-            pages::chapters_file(&episode),
-        )
-            .into_response(),
+    match number.and_then(|n| state.episode(n)).filter(|e| e.has_chapters) {
+        Some(episode) => {
+            ([(header::CONTENT_TYPE, "application/json+chapters")], pages::chapters_file(&episode)).into_response()
+        }
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }

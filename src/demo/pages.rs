@@ -9,11 +9,7 @@ use super::show::{AudioStyle, DateStyle, ShowEpisode, SplitMix, PAGE_SIZE, SHOW_
 pub fn episode_page(episode: &ShowEpisode, latest: u32) -> String {
     let n = episode.number;
     let title = esc(&episode.title);
-    let charset = if episode.latin1 {
-        "iso-8859-1"
-    } else {
-        "utf-8"
-    };
+    let charset = if episode.latin1 { "iso-8859-1" } else { "utf-8" };
     let mut html = String::with_capacity(80_000);
     let _ = write!(
         html,
@@ -59,16 +55,8 @@ pub fn episode_page(episode: &ShowEpisode, latest: u32) -> String {
         extras = extras(episode),
         season = episode.season,
         episode_type = episode.episode_type,
-        type_label = if episode.episode_type == "bonus" {
-            "Bonus episode"
-        } else {
-            "Full episode"
-        },
-        rating = if episode.explicit {
-            "Explicit"
-        } else {
-            "Clean"
-        },
+        type_label = if episode.episode_type == "bonus" { "Bonus episode" } else { "Full episode" },
+        rating = if episode.explicit { "Explicit" } else { "Clean" },
         notes = show_notes(n),
         transcript = transcript(n),
         related = related(n, latest),
@@ -132,11 +120,7 @@ pub fn home_page(latest: u32) -> String {
 fn pagination(page: u32, pages: u32) -> String {
     let mut nav = String::from(r#"<nav class="pagination" aria-label="Archive pages">"#);
     if page > 1 {
-        let _ = write!(
-            nav,
-            r#"<a rel="prev" href="{}">Newer</a>"#,
-            listing_path(page - 1)
-        );
+        let _ = write!(nav, r#"<a rel="prev" href="{}">Newer</a>"#, listing_path(page - 1));
     }
     for p in page.saturating_sub(3).max(1)..=(page + 3).min(pages) {
         if p == page {
@@ -146,11 +130,7 @@ fn pagination(page: u32, pages: u32) -> String {
         }
     }
     if page < pages {
-        let _ = write!(
-            nav,
-            r#"<a rel="next" href="{}">Older</a>"#,
-            listing_path(page + 1)
-        );
+        let _ = write!(nav, r#"<a rel="next" href="{}">Older</a>"#, listing_path(page + 1));
     }
     nav.push_str("</nav>");
     nav
@@ -168,38 +148,28 @@ fn date_block(episode: &ShowEpisode) -> String {
     let published = episode.published;
     match episode.date_style {
         DateStyle::TimeElement => {
-            let local = published
-                .with_timezone(&chrono::FixedOffset::west_opt(4 * 3600).expect("valid offset"));
+            let local = published.with_timezone(&chrono::FixedOffset::west_opt(4 * 3600).expect("valid offset"));
             format!(
                 r#"<div class="dateblock"><time datetime="{}">{}</time></div>"#,
                 local.format("%Y-%m-%dT%H:%M:%S%:z"),
                 local.format("%B %-d, %Y")
             )
         }
-        DateStyle::Written => format!(
-            r#"<p class="byline">Aired <span class="date">{}</span></p>"#,
-            published.format("%B %-d, %Y")
-        ),
-        DateStyle::ApStyle => format!(
-            r#"<p class="byline">Aired <span class="date">{}</span></p>"#,
-            ap_date(published)
-        ),
+        DateStyle::Written => {
+            format!(r#"<p class="byline">Aired <span class="date">{}</span></p>"#, published.format("%B %-d, %Y"))
+        }
+        DateStyle::ApStyle => {
+            format!(r#"<p class="byline">Aired <span class="date">{}</span></p>"#, ap_date(published))
+        }
     }
 }
 
 /// AP style: "Jan. 5, 2024", "Sept. 9, 2024", "March 5, 2024".
 fn ap_date(date: chrono::DateTime<chrono::Utc>) -> String {
     use chrono::Datelike;
-    const AP: [&str; 12] = [
-        "Jan.", "Feb.", "March", "April", "May", "June", "July", "Aug.", "Sept.", "Oct.", "Nov.",
-        "Dec.",
-    ];
-    format!(
-        "{} {}, {}",
-        AP[date.month0() as usize],
-        date.day(),
-        date.year()
-    )
+    const AP: [&str; 12] =
+        ["Jan.", "Feb.", "March", "April", "May", "June", "July", "Aug.", "Sept.", "Oct.", "Nov.", "Dec."];
+    format!("{} {}, {}", AP[date.month0() as usize], date.day(), date.year())
 }
 
 fn audio_block(episode: &ShowEpisode) -> String {
@@ -223,16 +193,11 @@ fn extras(episode: &ShowEpisode) -> String {
     let n = episode.number;
     let mut links = String::from(r#"<ul class="extras">"#);
     if episode.has_transcript {
-        let _ = write!(
-            links,
-            r#"<li><a class="transcript-file" href="/transcripts/{n}.vtt">Transcript (WebVTT)</a></li>"#
-        );
+        let _ =
+            write!(links, r#"<li><a class="transcript-file" href="/transcripts/{n}.vtt">Transcript (WebVTT)</a></li>"#);
     }
     if episode.has_chapters {
-        let _ = write!(
-            links,
-            r#"<li><a class="chapters-file" href="/chapters/{n}.json">Chapters</a></li>"#
-        );
+        let _ = write!(links, r#"<li><a class="chapters-file" href="/chapters/{n}.json">Chapters</a></li>"#);
     }
     links.push_str("</ul>");
     links
@@ -240,10 +205,7 @@ fn extras(episode: &ShowEpisode) -> String {
 
 /// A WebVTT transcript file.
 pub fn transcript_file(episode: &ShowEpisode) -> String {
-    format!(
-        "WEBVTT\n\n00:00:00.000 --> 00:00:05.000\nWelcome to {SHOW_TITLE}, episode {}.\n",
-        episode.number
-    )
+    format!("WEBVTT\n\n00:00:00.000 --> 00:00:05.000\nWelcome to {SHOW_TITLE}, episode {}.\n", episode.number)
 }
 
 /// A Podcasting 2.0 JSON chapters file.
@@ -309,10 +271,7 @@ fn transcript(n: u32) -> String {
 }
 
 fn paragraph(rng: &mut SplitMix, sentences: usize) -> String {
-    (0..sentences)
-        .map(|_| sentence(rng, 14))
-        .collect::<Vec<_>>()
-        .join(" ")
+    (0..sentences).map(|_| sentence(rng, 14)).collect::<Vec<_>>().join(" ")
 }
 
 fn related(n: u32, latest: u32) -> String {
@@ -320,11 +279,7 @@ fn related(n: u32, latest: u32) -> String {
     let mut rng = SplitMix(u64::from(n) ^ 0xABCD);
     for _ in 0..24 {
         let other = (rng.next() % u64::from(latest.max(1))) as u32 + 1;
-        let _ = write!(
-            html,
-            r#"<li><a href="/episodes/{other}">{}</a></li>"#,
-            esc(&ShowEpisode::new(other).title)
-        );
+        let _ = write!(html, r#"<li><a href="/episodes/{other}">{}</a></li>"#, esc(&ShowEpisode::new(other).title));
     }
     html.push_str("</ul></aside>");
     html
@@ -334,21 +289,12 @@ fn related(n: u32, latest: u32) -> String {
 fn site_nav(latest: u32) -> String {
     let mut nav = String::with_capacity(24_000);
     nav.push_str(r#"<header class="site"><a class="logo" href="/">The Long Signal</a><nav class="menu"><ul>"#);
-    for section in [
-        "News", "Culture", "Music", "Podcasts", "Business", "Science", "Politics", "Health",
-        "Books", "Tech",
-    ] {
-        let _ = write!(
-            nav,
-            r#"<li><a href="/sections/{}">{section}</a><ul>"#,
-            section.to_lowercase()
-        );
+    for section in
+        ["News", "Culture", "Music", "Podcasts", "Business", "Science", "Politics", "Health", "Books", "Tech"]
+    {
+        let _ = write!(nav, r#"<li><a href="/sections/{}">{section}</a><ul>"#, section.to_lowercase());
         for sub in 1..=4 {
-            let _ = write!(
-                nav,
-                r#"<li><a href="/sections/{}/{sub}">{section} {sub}</a></li>"#,
-                section.to_lowercase()
-            );
+            let _ = write!(nav, r#"<li><a href="/sections/{}/{sub}">{section} {sub}</a></li>"#, section.to_lowercase());
         }
         nav.push_str("</ul></li>");
     }
@@ -379,10 +325,7 @@ fn analytics_script(seed: u32) -> String {
 
 /// HTML text escaping for the demo's own pages.
 pub fn esc(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 const STYLE: &str = r#"<style>

@@ -77,10 +77,7 @@ impl ShowEpisode {
         } else {
             AudioStyle::PlayerJson
         };
-        let published = Utc
-            .with_ymd_and_hms(2003, 1, 6, 13, 0, 0)
-            .single()
-            .expect("valid date")
+        let published = Utc.with_ymd_and_hms(2003, 1, 6, 13, 0, 0).single().expect("valid date")
             + Duration::days(7 * i64::from(number));
         // Written dates carry no time of day; podfeed pins those to 12:00 UTC.
         let published = match date_style {

@@ -23,19 +23,12 @@ pub struct Fixture {
 
 impl Fixture {
     pub async fn new(episodes: u32, faults: bool) -> Fixture {
-        let config = DemoConfig {
-            episodes,
-            latency: Duration::ZERO,
-            faults,
-        };
+        let config = DemoConfig { episodes, latency: Duration::ZERO, faults };
         let site = DemoSite::start(config, 0).await.expect("demo site starts");
-        let recipe_text = site.recipe_text();
+        // No re-check window: the demo's dates are fixed, and request counts must not depend on today.
+        let recipe_text = site.recipe_text().replace("max_pages = 500", "max_pages = 500\nrecheck_days = 0");
         let dir = tempfile::tempdir().expect("temp dir");
-        let fixture = Fixture {
-            site,
-            dir,
-            recipe_text,
-        };
+        let fixture = Fixture { site, dir, recipe_text };
         fixture.write_recipe(&fixture.recipe_text.clone());
         fixture
     }
@@ -67,15 +60,9 @@ impl Fixture {
     }
 
     pub async fn refresh(&self, urls: &[String]) -> RunSummary {
-        let urls = urls
-            .iter()
-            .map(|u| url::Url::parse(u).expect("test URL"))
-            .collect();
+        let urls = urls.iter().map(|u| url::Url::parse(u).expect("test URL")).collect();
         let store = self.open_store();
-        self.run(&store)
-            .refresh(urls)
-            .await
-            .expect("refresh succeeds")
+        self.run(&store).refresh(urls).await.expect("refresh succeeds")
     }
 
     pub fn open_store(&self) -> Store {
@@ -85,15 +72,7 @@ impl Fixture {
     fn run<'s>(&self, store: &'s Store) -> Run<'s> {
         let recipe = Arc::new(Recipe::load(&self.recipe_path()).expect("valid recipe"));
         let client = Arc::new(Client::new(&recipe.http).expect("client"));
-        Run::new(
-            recipe,
-            store,
-            client,
-            RunOptions {
-                out: self.feed_path(),
-                progress: ProgressBar::hidden(),
-            },
-        )
+        Run::new(recipe, store, client, RunOptions { out: self.feed_path(), progress: ProgressBar::hidden() })
     }
 }
 
