@@ -40,6 +40,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// Run the built-in demo site on 127.0.0.1 until Ctrl-C.
     DemoSite(DemoSiteArgs),
+    /// Measure cold, warm, incremental and re-extract builds against the demo site.
+    Bench(BenchArgs),
 }
 
 /// Options of every command that reads the cache or writes the feed.
@@ -61,8 +63,19 @@ pub struct CacheArgs {
 
 #[derive(Debug, Args)]
 pub struct BuildArgs {
-    #[command(flatten)]
-    pub cache: CacheArgs,
+    /// Recipes (TOML files, or folders of them); several run in one process sharing one HTTP
+    /// client and its per-host limits, each with its own cache and feed.
+    #[arg(long, short, required = true)]
+    pub recipe: Vec<PathBuf>,
+    /// Cache folder [default: cache/<recipe name>/]; only with a single recipe.
+    #[arg(long)]
+    pub cache: Option<PathBuf>,
+    /// The feed file to write [default: the recipe's output.path]; only with a single recipe.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print a JSON summary on stdout (one line per recipe).
+    #[arg(long)]
+    pub json: bool,
     /// Crawl every listing page and fetch every episode page again.
     #[arg(long, conflicts_with = "reextract")]
     pub full: bool,
@@ -133,4 +146,20 @@ pub struct DemoSiteArgs {
     /// Port on 127.0.0.1.
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Episodes in the demo archive.
+    #[arg(long, default_value_t = 1200)]
+    pub episodes: u32,
+    /// Delay before every response, in milliseconds.
+    #[arg(long, default_value_t = 40)]
+    pub latency_ms: u64,
+    /// Pages in flight.
+    #[arg(long, default_value_t = 32)]
+    pub concurrency: u16,
+    /// Run the site in fault mode.
+    #[arg(long)]
+    pub faults: bool,
 }

@@ -8,8 +8,10 @@ use std::time::Duration;
 
 use chrono::Utc;
 use encoding_rs::Encoding;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use reqwest::header::{self, HeaderMap};
 use reqwest::{RequestBuilder, Response, StatusCode};
+use std::num::NonZeroU32;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use url::Url;
 
@@ -111,7 +113,7 @@ impl Client {
         Ok(Client {
             http,
             in_flight: Arc::new(Semaphore::new(config.concurrency)),
-            hosts: HostLimits::new(config.per_host()),
+            hosts: HostLimits::new(config.per_host(), config.rate_limit),
             retries: config.retries,
             max_page_bytes: config.max_page_bytes,
             stats: Stats::default(),
@@ -224,8 +226,10 @@ impl Client {
     }
 
     async fn permits(&self, url: &Url) -> Permits {
+        let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+        self.hosts.until_ready(&host).await;
         let global = self.in_flight.clone().acquire_owned().await.expect("semaphore is never closed");
-        let host = self.hosts.acquire(url.host_str().unwrap_or_default()).await;
+        let host = self.hosts.acquire(&host).await;
         Permits { _global: global, _host: host }
     }
 
@@ -251,21 +255,31 @@ struct Permits {
     _host: OwnedSemaphorePermit,
 }
 
-/// One semaphore per host, so one slow host cannot be flooded and others keep flowing.
+/// One semaphore per host, so one slow host cannot be flooded and others keep flowing, and
+/// optionally a requests-per-second quota per host.
 struct HostLimits {
     per_host: usize,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+    rate: Option<DefaultKeyedRateLimiter<String>>,
 }
 
 impl HostLimits {
-    fn new(per_host: usize) -> HostLimits {
-        HostLimits { per_host, hosts: Mutex::new(HashMap::new()) }
+    fn new(per_host: usize, rate_limit: u32) -> HostLimits {
+        let rate = NonZeroU32::new(rate_limit).map(|rps| RateLimiter::keyed(Quota::per_second(rps)));
+        HostLimits { per_host, hosts: Mutex::new(HashMap::new()), rate }
+    }
+
+    /// Waits for the host's rate quota (holding no slot meanwhile).
+    async fn until_ready(&self, host: &str) {
+        if let Some(rate) = &self.rate {
+            rate.until_key_ready(&host.to_string()).await;
+        }
     }
 
     async fn acquire(&self, host: &str) -> OwnedSemaphorePermit {
         let semaphore = {
             let mut hosts = self.hosts.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            hosts.entry(host.to_ascii_lowercase()).or_insert_with(|| Arc::new(Semaphore::new(self.per_host))).clone()
+            hosts.entry(host.to_string()).or_insert_with(|| Arc::new(Semaphore::new(self.per_host))).clone()
         };
         semaphore.acquire_owned().await.expect("semaphore is never closed")
     }

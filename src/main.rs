@@ -35,6 +35,7 @@ fn try_main(cli: Cli) -> anyhow::Result<u8> {
             Command::List(args) => commands::list::run(args),
             Command::Demo(args) => commands::demo::run(args, quiet).await,
             Command::DemoSite(args) => commands::demo::run_site(args).await,
+            Command::Bench(args) => commands::bench::run(args).await,
         }
     })
 }

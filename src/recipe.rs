@@ -167,6 +167,9 @@ pub struct Http {
     pub retries: u32,
     #[serde(default = "Http::default_user_agent")]
     pub user_agent: String,
+    /// Requests per second to one host at most; 0 means no rate limit (only `per_host`).
+    #[serde(default)]
+    pub rate_limit: u32,
     /// Pages larger than this are refused, so one bad URL cannot exhaust memory.
     #[serde(default = "Http::default_max_page_bytes")]
     pub max_page_bytes: u64,
@@ -193,6 +196,25 @@ impl Http {
     pub fn per_host(&self) -> usize {
         self.per_host.unwrap_or(self.concurrency)
     }
+
+    /// One client's settings for several recipes run together: the largest concurrency, timeout,
+    /// retries and page cap; the most polite per-host and rate limits; the first user agent.
+    pub fn shared<'a>(configs: impl IntoIterator<Item = &'a Http>) -> Http {
+        let mut configs = configs.into_iter();
+        let Some(first) = configs.next() else { return Http::default() };
+        configs.fold(first.clone(), |mut shared, next| {
+            shared.per_host = Some(shared.per_host().min(next.per_host()));
+            shared.concurrency = shared.concurrency.max(next.concurrency);
+            shared.timeout_secs = shared.timeout_secs.max(next.timeout_secs);
+            shared.retries = shared.retries.max(next.retries);
+            shared.max_page_bytes = shared.max_page_bytes.max(next.max_page_bytes);
+            shared.rate_limit = match (shared.rate_limit, next.rate_limit) {
+                (0, r) | (r, 0) => r,
+                (a, b) => a.min(b),
+            };
+            shared
+        })
+    }
 }
 
 impl Default for Http {
@@ -203,6 +225,7 @@ impl Default for Http {
             timeout_secs: Http::default_timeout(),
             retries: Http::default_retries(),
             user_agent: Http::default_user_agent(),
+            rate_limit: 0,
             max_page_bytes: Http::default_max_page_bytes(),
         }
     }
@@ -641,6 +664,14 @@ audio = [ { css = "div.player", attr = "data-audio", json = "/audioUrl" }, { css
     fn error_display_names_file_key_and_reason() {
         let e = error(&MINIMAL.replace("a.episode", "a["));
         assert!(e.to_string().starts_with("show.toml: crawl.episodes: invalid CSS selector"), "{e}");
+    }
+
+    #[test]
+    fn shared_http_settings_are_the_politest_limits() {
+        let a = Http { concurrency: 32, per_host: Some(8), rate_limit: 0, ..Http::default() };
+        let b = Http { concurrency: 64, per_host: None, rate_limit: 5, retries: 5, ..Http::default() };
+        let shared = Http::shared([&a, &b]);
+        assert_eq!((shared.concurrency, shared.per_host(), shared.rate_limit, shared.retries), (64, 8, 5, 5));
     }
 
     #[test]

@@ -136,3 +136,36 @@ async fn build_list_check_refresh_from_the_command_line() {
     let feed = parse_feed(&std::fs::read(dir.join("public/feed.xml")).unwrap());
     assert!(feed.entries.iter().any(|e| e.title.as_ref().unwrap().content == "Renamed on the site"));
 }
+
+/// Two recipes in one run share one client: never more than `per_host` requests in flight to
+/// the one host both use, as the site itself measures.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recipe_set_shares_one_per_host_limit() {
+    let config =
+        podfeed::demo::DemoConfig { episodes: 60, latency: std::time::Duration::from_millis(5), faults: false };
+    let fx = Fixture::start(config).await;
+    let dir = fx.dir.path().to_path_buf();
+    std::fs::create_dir(dir.join("recipes")).unwrap();
+    for name in ["a", "b"] {
+        let text = fx
+            .recipe_text
+            .replace("concurrency = 32", "concurrency = 32\nper_host = 4")
+            .replace("public/feed.xml", &format!("public/{name}.xml"));
+        std::fs::write(dir.join(format!("recipes/{name}.toml")), text).unwrap();
+    }
+    let out =
+        tokio::task::spawn_blocking(move || podfeed(&dir, &["build", "--recipe", "recipes", "--json"])).await.unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let summaries: Vec<serde_json::Value> =
+        stdout(&out).lines().map(|line| serde_json::from_str(line).expect("one JSON object per recipe")).collect();
+    assert_eq!(summaries.len(), 2);
+    assert!(summaries.iter().all(|s| s["new"] == 60));
+    let stats = fx.site.stats();
+    assert!(stats.max_in_flight >= 2, "the runs overlapped: {stats:?}");
+    assert!(stats.max_in_flight <= 4, "{} requests in flight to one host, per_host is 4", stats.max_in_flight);
+    for name in ["a", "b"] {
+        let feed = parse_feed(&std::fs::read(fx.dir.path().join(format!("public/{name}.xml"))).unwrap());
+        assert_eq!(feed.entries.len(), 60);
+        assert!(fx.dir.path().join(format!("cache/{name}")).is_dir());
+    }
+}

@@ -7,7 +7,11 @@ use podfeed::demo::{DemoConfig, DemoSite};
 use podfeed::pipeline::Mode;
 use podfeed::recipe::Recipe;
 
-use super::{open_store, report, Session};
+use std::sync::Arc;
+
+use podfeed::fetch::Client;
+
+use super::{report, Session};
 use crate::cli::{DemoArgs, DemoSiteArgs, DemoSiteOptions, EXIT_OK};
 
 fn config(options: &DemoSiteOptions) -> DemoConfig {
@@ -25,7 +29,8 @@ pub async fn run(args: DemoArgs, quiet: bool) -> anyhow::Result<u8> {
     // The site gets a new port every time, so its URLs are new too: start from an empty cache.
     let cache = tempfile::tempdir()?;
     let out = args.out.join("feed.xml");
-    let session = Session::with_store(recipe, open_store(cache.path())?, Some(out.clone()))?;
+    let client = Arc::new(Client::new(&recipe.http)?);
+    let session = Session::new(recipe, Some(cache.path()), Some(out.clone()), client)?;
     if !quiet {
         eprintln!("podfeed: demo site with {} episodes at {}/archive", site.latest(), site.base_url());
     }

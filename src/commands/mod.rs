@@ -1,6 +1,7 @@
 //! One file per subcommand, and what they share: opening the recipe, the cache and the client,
 //! progress, and reporting a run.
 
+pub mod bench;
 pub mod build;
 pub mod check;
 pub mod demo;
@@ -39,8 +40,8 @@ pub fn init_logging(verbose: u8, quiet: bool) {
 }
 
 /// The cache folder: `--cache`, else `cache/<recipe name>/` under the working directory.
-pub fn cache_dir(args: &CacheArgs, recipe: &Recipe) -> PathBuf {
-    args.cache.clone().unwrap_or_else(|| Path::new("cache").join(&recipe.name))
+pub fn cache_dir(cache: Option<&Path>, recipe: &Recipe) -> PathBuf {
+    cache.map(Path::to_path_buf).unwrap_or_else(|| Path::new("cache").join(&recipe.name))
 }
 
 pub fn open_store(dir: &Path) -> anyhow::Result<Store> {
@@ -69,17 +70,20 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn open(args: &CacheArgs, concurrency: Option<u16>) -> anyhow::Result<Session> {
-        let mut recipe = Recipe::load(&args.recipe)?;
-        if let Some(n) = concurrency {
-            recipe.http.concurrency = usize::from(n);
-        }
-        let store = open_store(&cache_dir(args, &recipe))?;
-        Session::with_store(recipe, store, args.out.clone())
+    pub fn open(args: &CacheArgs) -> anyhow::Result<Session> {
+        let recipe = Recipe::load(&args.recipe)?;
+        let client = Arc::new(Client::new(&recipe.http)?);
+        Session::new(recipe, args.cache.as_deref(), args.out.clone(), client)
     }
 
-    pub fn with_store(recipe: Recipe, store: Store, out: Option<PathBuf>) -> anyhow::Result<Session> {
-        let client = Arc::new(Client::new(&recipe.http)?);
+    /// A session on `recipe` with its cache (`cache` or the default) and its feed path.
+    pub fn new(
+        recipe: Recipe,
+        cache: Option<&Path>,
+        out: Option<PathBuf>,
+        client: Arc<Client>,
+    ) -> anyhow::Result<Session> {
+        let store = open_store(&cache_dir(cache, &recipe))?;
         let out = out.unwrap_or_else(|| recipe.output.path.clone());
         Ok(Session { recipe: Arc::new(recipe), store, client, out })
     }
@@ -88,19 +92,21 @@ impl Session {
         let options = RunOptions { out: self.out.clone(), progress: progress_bar(quiet) };
         Run::new(self.recipe.clone(), &self.store, self.client.clone(), options)
     }
+}
 
-    /// Runs `work`, but on Ctrl-C flushes the cache and stops with exit code 130.
-    pub async fn until_interrupted<F>(&self, work: F) -> anyhow::Result<Option<RunSummary>>
-    where
-        F: std::future::Future<Output = Result<RunSummary, podfeed::pipeline::PipelineError>>,
-    {
-        tokio::select! {
-            result = work => Ok(Some(result?)),
-            _ = tokio::signal::ctrl_c() => {
-                self.store.flush()?;
-                eprintln!("podfeed: interrupted; the cache is saved and the feed was not changed");
-                Ok(None)
+/// Runs `work`, but on Ctrl-C flushes every session's cache first and returns `None`.
+pub async fn until_interrupted<F, T>(sessions: &[Session], work: F) -> anyhow::Result<Option<T>>
+where
+    F: std::future::Future<Output = T>,
+{
+    tokio::select! {
+        result = work => Ok(Some(result)),
+        _ = tokio::signal::ctrl_c() => {
+            for session in sessions {
+                session.store.flush()?;
             }
+            eprintln!("podfeed: interrupted; the cache is saved and the feed was not changed");
+            Ok(None)
         }
     }
 }

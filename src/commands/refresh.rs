@@ -1,14 +1,14 @@
 //! `podfeed refresh URL...`
 
-use super::{parse_urls, report, Session};
+use super::{parse_urls, report, until_interrupted, Session};
 use crate::cli::{RefreshArgs, EXIT_INTERRUPTED};
 
 pub async fn run(args: RefreshArgs, quiet: bool) -> anyhow::Result<u8> {
     let urls = parse_urls(&args.urls)?;
-    let session = Session::open(&args.cache, None)?;
+    let session = Session::open(&args.cache)?;
     let run = session.run(quiet);
-    match session.until_interrupted(run.refresh(urls)).await? {
-        Some(summary) => report(&summary, &session.out, args.cache.json, quiet),
+    match until_interrupted(std::slice::from_ref(&session), run.refresh(urls)).await? {
+        Some(summary) => report(&summary?, &session.out, args.cache.json, quiet),
         None => Ok(EXIT_INTERRUPTED),
     }
 }

@@ -23,7 +23,10 @@ pub struct Fixture {
 
 impl Fixture {
     pub async fn new(episodes: u32, faults: bool) -> Fixture {
-        let config = DemoConfig { episodes, latency: Duration::ZERO, faults };
+        Fixture::start(DemoConfig { episodes, latency: Duration::ZERO, faults }).await
+    }
+
+    pub async fn start(config: DemoConfig) -> Fixture {
         let site = DemoSite::start(config, 0).await.expect("demo site starts");
         // No re-check window: the demo's dates are fixed, and request counts must not depend on today.
         let recipe_text = site.recipe_text().replace("max_pages = 500", "max_pages = 500\nrecheck_days = 0");

@@ -1,0 +1,130 @@
+//! `podfeed bench`: the benchmark harness. Starts the demo site in this process and runs
+//! `podfeed build` as a child for each scenario, measuring the child alone: wall time, CPU time
+//! (user + sys) and peak RSS from `wait4`, and requests by kind as the site counted them.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use podfeed::demo::{DemoConfig, DemoSite, SiteStats};
+
+use crate::cli::{BenchArgs, EXIT_OK};
+
+/// One measured run.
+struct Measured {
+    scenario: &'static str,
+    wall: Duration,
+    cpu: Duration,
+    peak_rss_kib: u64,
+    site: SiteStats,
+    items: u64,
+}
+
+pub async fn run(args: BenchArgs) -> anyhow::Result<u8> {
+    let config =
+        DemoConfig { episodes: args.episodes, latency: Duration::from_millis(args.latency_ms), faults: args.faults };
+    let site = DemoSite::start(config, 0).await?;
+    let dir = tempfile::tempdir()?;
+    let recipe = dir.path().join("demo.toml");
+    std::fs::write(&recipe, site.recipe_text())?;
+    let build = |extra: &[&str]| -> Vec<String> {
+        let mut args_out = vec!["build", "--recipe", "demo.toml", "--cache", "cache", "--out", "public/feed.xml"];
+        args_out.extend_from_slice(&["--json", "--quiet"]);
+        args_out.extend_from_slice(extra);
+        args_out.into_iter().map(String::from).collect()
+    };
+    let concurrency = args.concurrency.to_string();
+    let mut results = Vec::new();
+    for scenario in ["cold", "warm", "3 new episodes", "--reextract"] {
+        let mut extra = vec!["--concurrency", concurrency.as_str()];
+        match scenario {
+            "3 new episodes" => site.set_latest(site.latest() + 3),
+            "--reextract" => extra.push("--reextract"),
+            _ => {}
+        }
+        site.reset_stats();
+        let command = build(&extra);
+        let measured = tokio::task::spawn_blocking({
+            let dir = dir.path().to_path_buf();
+            move || measure(&dir, &command)
+        })
+        .await??;
+        results.push(Measured { scenario, site: site.stats(), ..measured });
+    }
+    print_report(&args, &results);
+    Ok(EXIT_OK)
+}
+
+/// Runs one `podfeed build` child and reads its resource use with `wait4`.
+fn measure(dir: &Path, args: &[String]) -> anyhow::Result<Measured> {
+    let exe: PathBuf = std::env::current_exe().context("cannot find the podfeed binary")?;
+    let started = Instant::now();
+    let child = Command::new(exe)
+        .args(args)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .context("cannot start podfeed build")?;
+    let pid = child.id() as libc::pid_t;
+    let stdout = child.stdout;
+    let output = std::thread::spawn(move || {
+        let mut text = String::new();
+        if let Some(mut out) = stdout {
+            let _ = std::io::Read::read_to_string(&mut out, &mut text);
+        }
+        text
+    });
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value; wait4 fills it for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `pid` is our child, not yet waited for; both out-pointers are valid.
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let wall = started.elapsed();
+    if waited != pid || !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
+        bail!("podfeed {} failed (status {status})", args.join(" "));
+    }
+    let summary: serde_json::Value =
+        serde_json::from_str(&output.join().unwrap_or_default()).context("podfeed build --json printed no summary")?;
+    let timeval = |t: libc::timeval| Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64);
+    Ok(Measured {
+        scenario: "",
+        wall,
+        cpu: timeval(usage.ru_utime) + timeval(usage.ru_stime),
+        peak_rss_kib: usage.ru_maxrss as u64,
+        site: SiteStats::default(),
+        items: summary["items"].as_u64().unwrap_or(0),
+    })
+}
+
+fn print_report(args: &BenchArgs, results: &[Measured]) {
+    println!(
+        "demo site: {} episodes, {} ms latency, faults {}; concurrency {}\n",
+        args.episodes,
+        args.latency_ms,
+        if args.faults { "on" } else { "off" },
+        args.concurrency
+    );
+    println!("| run | wall | CPU (user+sys) | peak RSS | requests (listing / episode / audio HEAD / range / redirect / other) | latency floor | items |");
+    println!("|---|---:|---:|---:|---|---:|---:|");
+    for m in results {
+        let s = &m.site;
+        let floor = s.total() as f64 * args.latency_ms as f64 / 1000.0 / args.concurrency as f64;
+        println!(
+            "| {} | {:.2} s | {:.2} s | {:.1} MiB | {} ({} / {} / {} / {} / {} / {}) | {:.2} s | {} |",
+            m.scenario,
+            m.wall.as_secs_f64(),
+            m.cpu.as_secs_f64(),
+            m.peak_rss_kib as f64 / 1024.0,
+            s.total(),
+            s.listing,
+            s.episode,
+            s.audio_head,
+            s.audio_range,
+            s.redirects,
+            s.other + s.audio_full,
+            floor,
+            m.items
+        );
+    }
+}
