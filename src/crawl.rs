@@ -5,15 +5,18 @@ use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 
 use futures::channel::mpsc;
-use futures::SinkExt;
+use futures::stream::FuturesOrdered;
+use futures::{SinkExt, StreamExt};
 use scraper::{Html, Selector};
 use tokio::task::JoinHandle;
 use url::Url;
 
 use crate::fetch::{Client, Fetched, RequestKind, Validators};
-use crate::model::Page;
 use crate::recipe::{Crawl, Recipe};
 use crate::store::Store;
+
+/// Listing pages read at once while every page is all new.
+const LISTING_LOOKAHEAD: usize = 8;
 
 /// Links found on one listing page, absolute, in document order, without repeats.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -53,30 +56,36 @@ pub fn spawn(
     (receiver, handle)
 }
 
-/// Fetches a listing page conditionally; on 304 its cached copy is read instead.
-async fn fetch_listing(client: &Client, store: &Store, url: &Url, report: &mut CrawlReport) -> Option<Page> {
+/// Fetches a listing page (conditionally; on 304 its cached copy is read) and reads its links
+/// off the reactor.
+async fn read_listing(
+    client: Arc<Client>,
+    store: Store,
+    recipe: Arc<Recipe>,
+    url: Url,
+) -> (Url, Result<ListingLinks, String>) {
     let cached = store.listing(url.as_str()).unwrap_or_else(|e| {
         tracing::warn!("{e}");
         None
     });
     let validators =
         cached.as_ref().map(|page| Validators { etag: page.etag.clone(), last_modified: page.last_modified.clone() });
-    let failure = match client.page(url, RequestKind::Listing, validators.as_ref()).await {
+    let page = match client.page(&url, RequestKind::Listing, validators.as_ref()).await {
         Ok(Fetched::Page(page)) => {
             if let Err(e) = store.put_listing(&page) {
                 tracing::warn!("{e}");
             }
-            return Some(page);
+            page
         }
         Ok(Fetched::NotModified) => match cached {
-            Some(page) => return Some(page),
-            None => "304 Not Modified to an unconditional request".to_string(),
+            Some(page) => page,
+            None => return (url, Err("304 Not Modified to an unconditional request".into())),
         },
-        Err(e) => e.to_string(),
+        Err(e) => return (url, Err(e.to_string())),
     };
-    tracing::warn!("listing page {url}: {failure}");
-    report.failures.push(format!("{url}: {failure}"));
-    None
+    let base = Url::parse(&page.final_url).unwrap_or_else(|_| url.clone());
+    let links = tokio::task::spawn_blocking(move || listing_links(&base, &page.html, &recipe.crawl)).await;
+    (url, links.map_err(|e| format!("reading links failed: {e}")))
 }
 
 async fn crawl(
@@ -90,25 +99,31 @@ async fn crawl(
     let mut queue: VecDeque<Url> = recipe.crawl.start.iter().cloned().collect();
     let mut queued: HashSet<String> = queue.iter().map(Url::to_string).collect();
     let mut sent: HashSet<String> = HashSet::new();
-    while let Some(url) = queue.pop_front() {
-        if report.listing_pages >= recipe.crawl.max_pages {
-            tracing::warn!(
-                max_pages = recipe.crawl.max_pages,
-                "stopped paging at crawl.max_pages; {} listing pages left",
-                queue.len() + 1
-            );
-            break;
+    let mut reading = FuturesOrdered::new();
+    let mut lookahead = 1;
+    loop {
+        // Keep `lookahead` listing pages on the way; results still come back in document order.
+        while reading.len() < lookahead {
+            let Some(url) = queue.pop_front() else { break };
+            if report.listing_pages >= recipe.crawl.max_pages {
+                tracing::warn!(max_pages = recipe.crawl.max_pages, "stopped paging at crawl.max_pages");
+                queue.clear();
+                break;
+            }
+            report.listing_pages += 1;
+            reading.push_back(read_listing(client.clone(), store.clone(), recipe.clone(), url));
         }
-        report.listing_pages += 1;
-        let Some(page) = fetch_listing(&client, &store, &url, &mut report).await else { continue };
-        let recipe_for_parse = recipe.clone();
-        let parsed = tokio::task::spawn_blocking(move || {
-            let base = Url::parse(&page.final_url).unwrap_or(url);
-            listing_links(&base, &page.html, &recipe_for_parse.crawl)
-        })
-        .await;
-        let Ok(links) = parsed else { continue };
+        let Some((url, links)) = reading.next().await else { break };
+        let links = match links {
+            Ok(links) => links,
+            Err(reason) => {
+                tracing::warn!("listing page {url}: {reason}");
+                report.failures.push(format!("{url}: {reason}"));
+                continue;
+            }
+        };
         let mut unknown = 0;
+        let linked = links.episodes.len();
         for episode in links.episodes {
             let key = episode.to_string();
             if !sent.insert(key.clone()) || (plan.incremental && plan.known.contains(&key)) {
@@ -123,12 +138,16 @@ async fn crawl(
             report.stopped_early = true;
             break;
         }
+        // A full run, or a page of nothing but new episodes (a first run), will read more pages:
+        // read ahead. Otherwise go one page at a time, so an incremental run stops without waste.
+        lookahead = if !plan.incremental || unknown == linked { LISTING_LOOKAHEAD } else { 1 };
         for next in links.follow {
             if queued.insert(next.to_string()) {
                 queue.push_back(next);
             }
         }
     }
+    tracing::info!(listing_pages = report.listing_pages, stopped_early = report.stopped_early, "crawl finished");
     report
 }
 

@@ -33,7 +33,7 @@ pub fn in_feed_order(mut episodes: Vec<Episode>, max_items: usize) -> Vec<Episod
 }
 
 /// Renders the feed from episodes already in feed order (see [`in_feed_order`]).
-pub fn render(channel: &Channel, episodes: &[Episode], last_build: DateTime<Utc>) -> Vec<u8> {
+pub fn render(channel: &Channel, episodes: Vec<Episode>, last_build: DateTime<Utc>) -> Vec<u8> {
     let rss_channel = rss::Channel {
         title: xml_text(&channel.title),
         link: channel.link.clone(),
@@ -51,7 +51,7 @@ pub fn render(channel: &Channel, episodes: &[Episode], last_build: DateTime<Utc>
         itunes_ext: Some(itunes_channel(channel)),
         extensions: channel_extensions(channel),
         namespaces: namespaces(),
-        items: episodes.iter().map(|e| item(e, channel.explicit)).collect(),
+        items: episodes.into_iter().map(|e| item(e, channel.explicit)).collect(),
         ..Default::default()
     };
     let mut bytes = rss_channel.pretty_write_to(Vec::new(), b' ', 2).expect("writing XML to a Vec cannot fail");
@@ -137,34 +137,33 @@ fn add_extension(map: &mut ExtensionMap, prefix: &str, name: &str, value: Option
     map.entry(prefix.to_string()).or_default().entry(name.to_string()).or_default().push(extension);
 }
 
-fn item(episode: &Episode, show_explicit: bool) -> rss::Item {
+fn item(episode: Episode, show_explicit: bool) -> rss::Item {
     let permalink = url::Url::parse(&episode.guid).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+    let extensions = item_extensions(&episode);
+    let mime_type =
+        episode.enclosure.mime_type.unwrap_or_else(|| mime_from_extension(&episode.enclosure.url).to_string());
     rss::Item {
         title: Some(truncate_chars(&xml_text(&episode.title), MAX_TITLE_CHARS)),
-        link: Some(episode.link.clone()),
-        guid: Some(rss::Guid { value: episode.guid.clone(), permalink }),
+        link: Some(episode.link),
+        guid: Some(rss::Guid { value: episode.guid, permalink }),
         pub_date: episode.published.map(|d| d.to_rfc2822()),
-        description: episode.description.as_deref().map(|d| truncate_html(&xml_text(d), MAX_DESCRIPTION_BYTES)),
-        content: episode.content.as_deref().map(xml_text),
+        description: episode.description.map(|d| truncate_html(&xml_text(&d), MAX_DESCRIPTION_BYTES)),
+        content: episode.content.map(|c| xml_text(&c)),
         enclosure: Some(rss::Enclosure {
-            url: episode.enclosure.url.clone(),
+            url: episode.enclosure.url,
             length: episode.enclosure.length.unwrap_or(0).to_string(),
-            mime_type: episode
-                .enclosure
-                .mime_type
-                .clone()
-                .unwrap_or_else(|| mime_from_extension(&episode.enclosure.url).to_string()),
+            mime_type,
         }),
         itunes_ext: Some(ITunesItemExtension {
             duration: episode.duration.map(format_duration),
             episode: episode.episode.map(|n| n.to_string()),
             season: episode.season.map(|n| n.to_string()),
-            episode_type: episode.episode_type.clone(),
+            episode_type: episode.episode_type,
             explicit: Some(episode.explicit.unwrap_or(show_explicit).to_string()),
-            image: episode.image.clone(),
+            image: episode.image,
             ..Default::default()
         }),
-        extensions: item_extensions(episode),
+        extensions,
         ..Default::default()
     }
 }
@@ -306,7 +305,7 @@ mod tests {
     #[test]
     fn items_newest_first_with_every_field() {
         let episodes = in_feed_order(vec![episode(1, 1), episode(2, 2)], 0);
-        let bytes = render(&channel(), &episodes, Utc::now());
+        let bytes = render(&channel(), episodes, Utc::now());
         let feed = parsed(&bytes);
         let titles: Vec<_> = feed.items.iter().map(|i| i.title.clone().unwrap()).collect();
         assert_eq!(titles, ["Episode 2 <\"quoted\"> & more", "Episode 1 <\"quoted\"> & more"]);
@@ -324,7 +323,7 @@ mod tests {
 
     #[test]
     fn channel_metadata_and_namespaces() {
-        let bytes = render(&channel(), &[episode(1, 1)], Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).unwrap());
+        let bytes = render(&channel(), vec![episode(1, 1)], Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).unwrap());
         let text = String::from_utf8(bytes.clone()).unwrap();
         for declaration in ["xmlns:itunes=", "xmlns:content=", "xmlns:atom=", "xmlns:podcast="] {
             assert!(text.contains(declaration), "{declaration} missing");
@@ -353,7 +352,7 @@ mod tests {
     fn non_url_guid_is_not_a_permalink() {
         let mut ep = episode(1, 1);
         ep.guid = "show-0001".into();
-        let feed = parsed(&render(&channel(), &[ep], Utc::now()));
+        let feed = parsed(&render(&channel(), vec![ep], Utc::now()));
         assert!(!feed.items[0].guid.as_ref().unwrap().permalink);
     }
 
@@ -372,7 +371,7 @@ mod tests {
         show.copyright = Some("© 2024 Example Radio".into());
         show.new_feed_url = Some("https://feeds.example.org/new.xml".into());
         show.locked = Some(true);
-        let text = String::from_utf8(render(&show, &[], Utc::now())).unwrap();
+        let text = String::from_utf8(render(&show, vec![], Utc::now())).unwrap();
         assert!(text.contains("<itunes:type>serial</itunes:type>"), "{text}");
         assert!(text.contains("<copyright>© 2024 Example Radio</copyright>"));
         assert!(text.contains("<itunes:new-feed-url>https://feeds.example.org/new.xml</itunes:new-feed-url>"));
@@ -388,7 +387,7 @@ mod tests {
         ep.episode_type = Some("bonus".into());
         ep.transcript = Some("https://example.org/t/1.vtt".into());
         ep.chapters = Some("https://example.org/c/1.json".into());
-        let bytes = render(&channel(), &[ep], Utc::now());
+        let bytes = render(&channel(), vec![ep], Utc::now());
         let text = String::from_utf8(bytes.clone()).unwrap();
         assert!(
             text.contains(r#"<podcast:transcript url="https://example.org/t/1.vtt" type="text/vtt"#)
@@ -408,13 +407,13 @@ mod tests {
         let mut ep = episode(1, 1);
         ep.title = "é".repeat(300);
         ep.description = Some(format!("a{}", "€".repeat(2000)));
-        let item = &parsed(&render(&channel(), &[ep.clone()], Utc::now())).items[0];
+        let item = &parsed(&render(&channel(), vec![ep.clone()], Utc::now())).items[0];
         assert_eq!(item.title.as_ref().unwrap().chars().count(), 255);
         let description = item.description.as_ref().unwrap();
         assert!(description.len() <= 4000 && description.len() > 3990, "{}", description.len());
         // HTML cut inside a tag or an entity is repaired, not left broken.
         ep.description = Some(format!("<p>{}</p><p>b &amp; c</p>", "x".repeat(3990)));
-        let item = &parsed(&render(&channel(), &[ep], Utc::now())).items[0];
+        let item = &parsed(&render(&channel(), vec![ep], Utc::now())).items[0];
         let description = item.description.as_ref().unwrap();
         assert!(description.len() <= 4000, "{}", description.len());
         assert!(description.starts_with("<p>xxx") && description.ends_with("</p>"), "{description}");
@@ -428,7 +427,7 @@ mod tests {
     #[test]
     fn rendering_is_deterministic() {
         let at = Utc::now();
-        assert_eq!(render(&channel(), &[episode(1, 1)], at), render(&channel(), &[episode(1, 1)], at));
+        assert_eq!(render(&channel(), vec![episode(1, 1)], at), render(&channel(), vec![episode(1, 1)], at));
     }
 
     #[test]

@@ -145,6 +145,7 @@ impl Client {
                 request
             })
             .await?;
+        let response = ok_status(response)?;
         if response.status() == StatusCode::NOT_MODIFIED {
             return Ok(Fetched::NotModified);
         }
@@ -171,14 +172,18 @@ impl Client {
     /// Learns an enclosure's size and type without downloading it: HEAD (following redirects),
     /// else a one-byte ranged GET and its `Content-Range`.
     pub async fn probe(&self, url: &Url) -> Result<Probe, FetchError> {
-        let head = self.send(url, RequestKind::Probe, || self.http.head(url.clone())).await;
-        if let Ok((response, _permit)) = &head {
-            if let Some(length) = header_str(response.headers(), header::CONTENT_LENGTH).and_then(|v| v.parse().ok()) {
-                return Ok(Probe { length: Some(length), mime_type: mime_of(response.headers()) });
+        let (head, permits) = self.send(url, RequestKind::Probe, || self.http.head(url.clone())).await?;
+        if head.status().is_success() {
+            if let Some(length) = header_str(head.headers(), header::CONTENT_LENGTH).and_then(|v| v.parse().ok()) {
+                return Ok(Probe { length: Some(length), mime_type: mime_of(head.headers()) });
             }
         }
-        let ranged = || self.http.get(url.clone()).header(header::RANGE, "bytes=0-0");
-        let (response, _permit) = self.send(url, RequestKind::Probe, ranged).await?;
+        // Ask where the redirects ended, not the first hop again.
+        let target = head.url().clone();
+        drop((head, permits));
+        let ranged = || self.http.get(target.clone()).header(header::RANGE, "bytes=0-0");
+        let (response, _permit) = self.send(&target, RequestKind::Probe, ranged).await?;
+        let response = ok_status(response)?;
         let headers = response.headers();
         let length = match response.status() {
             StatusCode::PARTIAL_CONTENT => {
@@ -192,8 +197,9 @@ impl Client {
         Ok(probe)
     }
 
-    /// Sends a request with retries. The per-host permit is held only while a request is on the
-    /// wire (and its body is read by the caller), never while waiting out a backoff.
+    /// Sends a request with retries, and answers with the final response whatever its status
+    /// (see [`ok_status`]). The per-host permit is held only while a request is on the wire (and
+    /// its body is read by the caller), never while waiting out a backoff.
     async fn send(
         &self,
         url: &Url,
@@ -208,10 +214,7 @@ impl Client {
                 Ok(response) if is_retryable(response.status()) && attempt < self.retries => {
                     retry_after(response.headers()).unwrap_or_else(|| backoff(attempt))
                 }
-                Ok(response) if response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED => {
-                    return Ok((response, permits));
-                }
-                Ok(response) => return Err(FetchError::Status(response.status().as_u16())),
+                Ok(response) => return Ok((response, permits)),
                 Err(e) if (e.is_connect() || e.is_timeout()) && attempt < self.retries => backoff(attempt),
                 Err(e) => return Err(FetchError::Network(error_chain(&e))),
             };
@@ -282,6 +285,16 @@ impl HostLimits {
             hosts.entry(host.to_string()).or_insert_with(|| Arc::new(Semaphore::new(self.per_host))).clone()
         };
         semaphore.acquire_owned().await.expect("semaphore is never closed")
+    }
+}
+
+/// The response, if its status is a success (or 304); else the status as an error.
+fn ok_status(response: Response) -> Result<Response, FetchError> {
+    let status = response.status();
+    if status.is_success() || status == StatusCode::NOT_MODIFIED {
+        Ok(response)
+    } else {
+        Err(FetchError::Status(status.as_u16()))
     }
 }
 

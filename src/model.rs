@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// One episode as extracted from its page, plus what the enclosure probe learned.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Episode {
     /// Stable identity: the recipe's `guid` rule, else the canonical link, else the page URL.
     pub guid: String,
@@ -44,7 +44,7 @@ pub struct Episode {
 }
 
 /// The audio file of an episode. `url` is always the one the page gave, never a redirect target.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Enclosure {
     pub url: String,
     #[serde(default)]

@@ -11,7 +11,7 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use futures::stream::{self, BoxStream, StreamExt};
 use indicatif::ProgressBar;
-use tokio::sync::OnceCell;
+use tokio::sync::{OnceCell, Semaphore};
 use url::Url;
 
 use crate::crawl::{self, CrawlPlan};
@@ -62,6 +62,8 @@ pub struct Run<'a> {
     options: RunOptions,
     /// One probe per enclosure URL per run, even when two pages of one episode race for it.
     probes: Mutex<HashMap<String, Arc<OnceCell<Option<Probe>>>>>,
+    /// Pages being parsed at once.
+    parse_slots: Semaphore,
 }
 
 /// Where an enclosure's size and type may come from.
@@ -90,7 +92,8 @@ enum PageResult {
 
 impl<'a> Run<'a> {
     pub fn new(recipe: Arc<Recipe>, store: &'a Store, client: Arc<Client>, options: RunOptions) -> Run<'a> {
-        Run { recipe, store, client, options, probes: Mutex::default() }
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Run { recipe, store, client, options, probes: Mutex::default(), parse_slots: Semaphore::new(cores) }
     }
 
     /// `podfeed build`.
@@ -129,8 +132,14 @@ impl<'a> Run<'a> {
         };
 
         // Fetch, parse and probe concurrently; store each result as it arrives.
-        let policy = if mode == Mode::Reextract { ProbePolicy::CacheOnly } else { ProbePolicy::CacheFirst };
-        let mut outcomes = sources.map(|source| self.process(source, policy)).buffer_unordered(concurrency * 2);
+        // Pages waiting out a backoff or a slow server must not stall the rest, so far more pages
+        // are in progress than requests are in flight. A re-extract waits on nothing but the
+        // parser: a few pages in progress keep the cores busy without holding the archive.
+        let (policy, in_progress) = match mode {
+            Mode::Reextract => (ProbePolicy::CacheOnly, self.parse_slots.available_permits() * 2),
+            _ => (ProbePolicy::CacheFirst, concurrency * 8),
+        };
+        let mut outcomes = sources.map(|source| self.process(source, policy)).buffer_unordered(in_progress);
         while let Some(outcome) = outcomes.next().await {
             self.record(outcome, &mut summary)?;
         }
@@ -194,14 +203,8 @@ impl<'a> Run<'a> {
                 }
             }
         };
-        let recipe = self.recipe.clone();
         let url = page.url.clone();
-        let (page, extracted) = match tokio::task::spawn_blocking(move || {
-            let extracted = extract_page(&page, &recipe);
-            (page, extracted)
-        })
-        .await
-        {
+        let (page, extracted) = match self.extract_off_reactor(page).await {
             Ok(result) => result,
             Err(e) => return PageResult::Failed { url, reason: format!("extraction failed: {e}") },
         };
@@ -212,6 +215,21 @@ impl<'a> Run<'a> {
             }
             Err(reason) => PageResult::NotAnEpisode { page: Some(page), reason },
         }
+    }
+
+    /// Parses on the blocking pool. Parsed documents are large, so no more of them are held at
+    /// once than there are cores.
+    async fn extract_off_reactor(
+        &self,
+        page: Page,
+    ) -> Result<(Page, Result<Episode, NotAnEpisode>), tokio::task::JoinError> {
+        let _slot = self.parse_slots.acquire().await.expect("semaphore is never closed");
+        let recipe = self.recipe.clone();
+        tokio::task::spawn_blocking(move || {
+            let extracted = extract_page(&page, &recipe);
+            (page, extracted)
+        })
+        .await
     }
 
     /// Size and type of the enclosure, from the probe cache or a HEAD/range request.
@@ -289,16 +307,16 @@ impl<'a> Run<'a> {
     fn finish(&self, mut summary: RunSummary, started: Instant) -> Result<RunSummary, PipelineError> {
         self.options.progress.finish_and_clear();
         let episodes = feed::in_feed_order(self.store.episodes()?, self.recipe.feed.max_items);
+        summary.items = episodes.len() as u64;
         let last_build = self.last_build_date(&episodes)?;
-        let bytes = feed::render(&self.recipe.feed, &episodes, last_build);
-        summary.feed_changed = publish::write_atomic(&self.options.out, &bytes)? == Outcome::Written;
         if self.recipe.output.html {
             let feed_name = self.options.out.file_name().and_then(|n| n.to_str()).unwrap_or("feed.xml");
             let html = publish::render_index(&self.recipe.feed, feed_name, &episodes)?;
             publish::write_atomic(&self.options.out.with_file_name("index.html"), html.as_bytes())?;
         }
+        let bytes = feed::render(&self.recipe.feed, episodes, last_build);
+        summary.feed_changed = publish::write_atomic(&self.options.out, &bytes)? == Outcome::Written;
         self.store.flush()?;
-        summary.items = episodes.len() as u64;
         summary.requests = self.client.stats().total_requests();
         summary.bytes = self.client.stats().bytes();
         summary.elapsed_ms = started.elapsed().as_millis() as u64;
@@ -309,7 +327,7 @@ impl<'a> Run<'a> {
     /// the feed file byte for byte the same.
     fn last_build_date(&self, episodes: &[Episode]) -> Result<DateTime<Utc>, StoreError> {
         let mut hasher = DefaultHasher::new();
-        feed::render(&self.recipe.feed, episodes, DateTime::UNIX_EPOCH).hash(&mut hasher);
+        (env!("CARGO_PKG_VERSION"), &self.recipe.feed, episodes).hash(&mut hasher);
         let items_hash = hasher.finish();
         match self.store.feed_state()? {
             Some(state) if state.items_hash == items_hash => Ok(state.last_build),

@@ -40,7 +40,7 @@ struct RecipeFile {
 }
 
 /// `[feed]`: the channel's metadata.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Hash, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Channel {
     /// The show's name.
@@ -80,7 +80,7 @@ pub struct Channel {
 }
 
 /// `[feed] type`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ShowType {
     #[default]
@@ -98,7 +98,7 @@ impl ShowType {
 }
 
 /// `[feed] owner`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Hash, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Owner {
     pub name: Option<String>,

@@ -70,7 +70,7 @@ struct PageHeader {
 }
 
 /// sled's page cache; sled's default (1 GB) would let memory grow with the archive.
-const CACHE_CAPACITY: u64 = 16 * 1024 * 1024;
+const CACHE_CAPACITY: u64 = 8 * 1024 * 1024;
 
 /// A handle on the cache; clones share one database.
 #[derive(Clone)]
