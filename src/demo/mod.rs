@@ -21,7 +21,7 @@ use axum::Router;
 use bytes::Bytes;
 use tokio::sync::oneshot;
 
-use show::ShowEpisode;
+use show::{Show, ShowEpisode};
 
 /// The annotated example recipe for the demo site; its URLs name port 8080 and are rewritten to
 /// wherever the site really runs.
@@ -82,6 +82,7 @@ struct Counters {
 
 struct SiteState {
     config: DemoConfig,
+    show: Show,
     latest: AtomicU32,
     retitled: RwLock<HashMap<u32, String>>,
     /// Paths that already had their one injected failure.
@@ -94,7 +95,7 @@ impl SiteState {
         if number == 0 || number > self.latest.load(Ordering::Relaxed) {
             return None;
         }
-        let mut episode = ShowEpisode::new(number);
+        let mut episode = self.show.episode(number);
         if let Some(title) = self.retitled.read().unwrap_or_else(|p| p.into_inner()).get(&number) {
             episode.title = title.clone();
         }
@@ -114,6 +115,7 @@ impl DemoSite {
     pub async fn start(config: DemoConfig, port: u16) -> std::io::Result<DemoSite> {
         let state = Arc::new(SiteState {
             latest: AtomicU32::new(config.episodes),
+            show: Show::new(config.episodes),
             config,
             retitled: RwLock::default(),
             failed_once: Mutex::default(),
@@ -146,7 +148,7 @@ impl DemoSite {
 
     /// The URL of episode `number`'s page.
     pub fn episode_url(&self, number: u32) -> String {
-        format!("{}{}", self.base_url(), ShowEpisode::new(number).path())
+        format!("{}{}", self.base_url(), self.state.show.episode(number).path())
     }
 
     /// The newest episode's number (also the number of episodes).

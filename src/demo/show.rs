@@ -8,12 +8,52 @@ pub const PAGE_SIZE: u32 = 20;
 
 pub const SHOW_TITLE: &str = "The Long Signal";
 
+/// The show as one site serves it. Dates count back from the episode that was newest when the
+/// site started, which went out on Monday 2026-01-05: weekly, or daily for archives of more
+/// than 1,500 episodes, so no archive reaches into the future.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Show {
+    newest_at_start: u32,
+}
+
+impl Show {
+    pub fn new(newest_at_start: u32) -> Show {
+        Show { newest_at_start }
+    }
+
+    pub fn episode(self, number: u32) -> ShowEpisode {
+        ShowEpisode::new(number, self)
+    }
+
+    fn published(self, number: u32) -> DateTime<Utc> {
+        let newest = Utc.with_ymd_and_hms(2026, 1, 5, 13, 0, 0).single().expect("valid date");
+        let cadence = if self.newest_at_start > 1500 { 1 } else { 7 };
+        newest - Duration::days(cadence * (i64::from(self.newest_at_start) - i64::from(number)))
+    }
+}
+
+/// An episode's title: mostly generated, some with non-ASCII or markup characters, and every
+/// hundredth (11 mod 100) in French for the ISO-8859-1 page.
+pub fn title(number: u32) -> String {
+    let mut rng = SplitMix(u64::from(number));
+    if number % 100 == 11 {
+        format!("Épisode spécial : café crème à Zürich nº {number}")
+    } else if number % 50 == 7 {
+        format!("Café, Straße & naïve résumés — Ünïcødé night ☕ {number}")
+    } else if number % 50 == 13 {
+        format!("Q&A: <Tags>, \"Quotes\" & 'Apostrophes' {number}")
+    } else {
+        format!("The {} {}", rng.pick(ADJECTIVES), rng.pick(NOUNS))
+    }
+}
+
 /// One episode as the site knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShowEpisode {
     pub number: u32,
     pub title: String,
-    /// When the episode went out (09:00 New York summer time, i.e. 13:00 UTC).
+    /// When the episode went out (09:00 New York summer time, i.e. 13:00 UTC); for written dates,
+    /// 12:00 UTC, the time podfeed gives dates without one.
     pub published: DateTime<Utc>,
     /// How the page writes the date: machine-readable `<time datetime>` or a human-written date.
     pub date_style: DateStyle,
@@ -53,18 +93,10 @@ pub enum AudioStyle {
 }
 
 impl ShowEpisode {
-    pub fn new(number: u32) -> ShowEpisode {
+    pub fn new(number: u32, show: Show) -> ShowEpisode {
         let mut rng = SplitMix(u64::from(number));
         let latin1 = number % 100 == 11;
-        let title = if latin1 {
-            format!("Épisode spécial : café crème à Zürich nº {number}")
-        } else if number % 50 == 7 {
-            format!("Café, Straße & naïve résumés — Ünïcødé night ☕ {number}")
-        } else if number % 50 == 13 {
-            format!("Q&A: <Tags>, \"Quotes\" & 'Apostrophes' {number}")
-        } else {
-            format!("The {} {}", rng.pick(ADJECTIVES), rng.pick(NOUNS))
-        };
+        let title = title(number);
         let date_style = match number % 10 {
             3 => DateStyle::Written,
             6 => DateStyle::ApStyle,
@@ -77,8 +109,7 @@ impl ShowEpisode {
         } else {
             AudioStyle::PlayerJson
         };
-        let published = Utc.with_ymd_and_hms(2003, 1, 6, 13, 0, 0).single().expect("valid date")
-            + Duration::days(7 * i64::from(number));
+        let published = show.published(number);
         // Written dates carry no time of day; podfeed pins those to 12:00 UTC.
         let published = match date_style {
             DateStyle::TimeElement => published,
