@@ -1,6 +1,7 @@
 //! Pure rendering: channel metadata + episodes → RSS 2.0 bytes with iTunes and Podcasting 2.0 tags.
 
 use std::collections::BTreeMap;
+use std::io::{self, Write};
 
 use chrono::{DateTime, Utc};
 use rss::extension::itunes::{ITunesCategory, ITunesChannelExtension, ITunesItemExtension, ITunesOwner};
@@ -22,19 +23,58 @@ const MAX_TITLE_CHARS: usize = 255;
 /// Apple's limit for an episode description.
 const MAX_DESCRIPTION_BYTES: usize = 4000;
 
-/// The feed's items: newest first, undated last, ties broken by guid so the order never
-/// wobbles between runs; the newest `max_items` when that is not 0.
-pub fn in_feed_order(mut episodes: Vec<Episode>, max_items: usize) -> Vec<Episode> {
-    episodes.sort_by(|a, b| b.published.cmp(&a.published).then_with(|| a.guid.cmp(&b.guid)));
-    if max_items > 0 {
-        episodes.truncate(max_items);
-    }
-    episodes
+/// Where an episode goes in the feed: newest first, undated last, ties broken by guid so the
+/// order never wobbles between runs.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FeedKey {
+    newest_first: std::cmp::Reverse<Option<DateTime<Utc>>>,
+    pub guid: String,
 }
 
-/// Renders the feed from episodes already in feed order (see [`in_feed_order`]).
+impl FeedKey {
+    pub fn of(episode: &Episode) -> FeedKey {
+        FeedKey { newest_first: std::cmp::Reverse(episode.published), guid: episode.guid.clone() }
+    }
+}
+
+/// Sorts keys into feed order and keeps the newest `max_items` (all when 0).
+pub fn in_feed_order(mut keys: Vec<FeedKey>, max_items: usize) -> Vec<FeedKey> {
+    keys.sort();
+    if max_items > 0 {
+        keys.truncate(max_items);
+    }
+    keys
+}
+
+/// Writes the feed, items in the order given (see [`in_feed_order`]). Items are rendered one at a
+/// time as the iterator yields them, so a large archive never sits in memory as one feed.
+pub fn write(
+    out: &mut impl Write,
+    channel: &Channel,
+    episodes: impl IntoIterator<Item = io::Result<Episode>>,
+    last_build: DateTime<Utc>,
+) -> io::Result<()> {
+    let frame = pretty(&rss_channel(channel, Vec::new(), last_build));
+    let (head, tail) = frame.split_at(frame.rfind(CHANNEL_END).expect("a channel ends with </channel>"));
+    out.write_all(head.as_bytes())?;
+    for episode in episodes {
+        out.write_all(item_xml(episode?, channel.explicit).as_bytes())?;
+    }
+    out.write_all(tail.as_bytes())
+}
+
+/// The whole feed in memory; for tests and small feeds.
 pub fn render(channel: &Channel, episodes: Vec<Episode>, last_build: DateTime<Utc>) -> Vec<u8> {
-    let rss_channel = rss::Channel {
+    let mut bytes = Vec::new();
+    write(&mut bytes, channel, episodes.into_iter().map(Ok), last_build).expect("writing to a Vec cannot fail");
+    bytes
+}
+
+/// How the channel's closing tag is indented in pretty output.
+const CHANNEL_END: &str = "\n  </channel>";
+
+fn rss_channel(channel: &Channel, items: Vec<rss::Item>, last_build: DateTime<Utc>) -> rss::Channel {
+    rss::Channel {
         title: xml_text(&channel.title),
         link: channel.link.clone(),
         description: xml_text(&channel.description),
@@ -51,12 +91,24 @@ pub fn render(channel: &Channel, episodes: Vec<Episode>, last_build: DateTime<Ut
         itunes_ext: Some(itunes_channel(channel)),
         extensions: channel_extensions(channel),
         namespaces: namespaces(),
-        items: episodes.into_iter().map(|e| item(e, channel.explicit)).collect(),
+        items,
         ..Default::default()
-    };
-    let mut bytes = rss_channel.pretty_write_to(Vec::new(), b' ', 2).expect("writing XML to a Vec cannot fail");
+    }
+}
+
+fn pretty(channel: &rss::Channel) -> String {
+    let mut bytes = channel.pretty_write_to(Vec::new(), b' ', 2).expect("writing XML to a Vec cannot fail");
     bytes.push(b'\n');
-    bytes
+    String::from_utf8(bytes).expect("the rss crate writes UTF-8")
+}
+
+/// One `<item>` exactly as it appears inside a pretty-printed channel. The rss crate writes
+/// items only as part of a channel, so the item is written in an otherwise empty one and cut out.
+fn item_xml(episode: Episode, show_explicit: bool) -> String {
+    let text = pretty(&rss::Channel { items: vec![item(episode, show_explicit)], ..Default::default() });
+    let start = text.find("\n    <item>").expect("the item is in the channel");
+    let end = text.rfind(CHANNEL_END).expect("a channel ends with </channel>");
+    text[start..end].to_string()
 }
 
 fn namespaces() -> BTreeMap<String, String> {
@@ -304,8 +356,7 @@ mod tests {
 
     #[test]
     fn items_newest_first_with_every_field() {
-        let episodes = in_feed_order(vec![episode(1, 1), episode(2, 2)], 0);
-        let bytes = render(&channel(), episodes, Utc::now());
+        let bytes = render(&channel(), vec![episode(2, 2), episode(1, 1)], Utc::now());
         let feed = parsed(&bytes);
         let titles: Vec<_> = feed.items.iter().map(|i| i.title.clone().unwrap()).collect();
         assert_eq!(titles, ["Episode 2 <\"quoted\"> & more", "Episode 1 <\"quoted\"> & more"]);
@@ -344,8 +395,13 @@ mod tests {
 
     #[test]
     fn max_items_keeps_the_newest() {
-        let kept = in_feed_order(vec![episode(1, 1), episode(3, 3), episode(2, 2)], 2);
-        assert_eq!(kept.iter().map(|e| e.episode.unwrap()).collect::<Vec<_>>(), [3, 2]);
+        let mut undated = episode(9, 9);
+        undated.published = None;
+        let keys = [episode(1, 1), undated, episode(3, 3), episode(2, 2)].iter().map(FeedKey::of).collect();
+        let guids: Vec<_> = in_feed_order(keys, 0).into_iter().map(|k| k.guid).collect();
+        assert_eq!(guids, ["3", "2", "1", "9"].map(|n| format!("https://example.org/ep/{n}")));
+        let keys = [episode(1, 1), episode(3, 3), episode(2, 2)].iter().map(FeedKey::of).collect();
+        assert_eq!(in_feed_order(keys, 2).len(), 2);
     }
 
     #[test]
@@ -422,6 +478,15 @@ mod tests {
     #[test]
     fn characters_xml_forbids_are_removed() {
         assert_eq!(xml_text(" a\u{0}b\u{1b}c\u{fffe}d\te "), "abcd\te");
+    }
+
+    #[test]
+    fn streamed_items_equal_the_rss_crate_writing_the_whole_channel() {
+        let episodes = vec![episode(2, 2), episode(1, 1)];
+        let at = Utc::now();
+        let items = episodes.iter().cloned().map(|e| item(e, false)).collect();
+        let whole = pretty(&rss_channel(&channel(), items, at));
+        assert_eq!(String::from_utf8(render(&channel(), episodes, at)).unwrap(), whole);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
+use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -16,7 +17,7 @@ use url::Url;
 
 use crate::crawl::{self, CrawlPlan};
 use crate::extract::{self, NotAnEpisode};
-use crate::feed;
+use crate::feed::{self, FeedKey};
 use crate::fetch::{Client, Fetched, RequestKind, Validators};
 use crate::model::{Episode, Page, Probe, RunSummary};
 use crate::publish::{self, Outcome, PublishError};
@@ -303,19 +304,28 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
-    /// Renders the feed from everything stored, publishes it, and completes the summary.
+    /// Renders the feed from everything stored, publishes it, and completes the summary. Episodes
+    /// are read from the cache one at a time for each pass, never all at once.
     fn finish(&self, mut summary: RunSummary, started: Instant) -> Result<RunSummary, PipelineError> {
         self.options.progress.finish_and_clear();
-        let episodes = feed::in_feed_order(self.store.episodes()?, self.recipe.feed.max_items);
-        summary.items = episodes.len() as u64;
-        let last_build = self.last_build_date(&episodes)?;
+        let keys = feed::in_feed_order(self.store.feed_keys()?, self.recipe.feed.max_items);
+        summary.items = keys.len() as u64;
+        let last_build = self.last_build_date(&keys)?;
         if self.recipe.output.html {
             let feed_name = self.options.out.file_name().and_then(|n| n.to_str()).unwrap_or("feed.xml");
-            let html = publish::render_index(&self.recipe.feed, feed_name, &episodes)?;
+            let mut failure = None;
+            let episodes = self.episodes_in(&keys).map_while(|e| e.map_err(|e| failure = Some(e)).ok());
+            let html = publish::render_index(&self.recipe.feed, feed_name, episodes)?;
+            if let Some(e) = failure {
+                return Err(e.into());
+            }
             publish::write_atomic(&self.options.out.with_file_name("index.html"), html.as_bytes())?;
         }
-        let bytes = feed::render(&self.recipe.feed, episodes, last_build);
-        summary.feed_changed = publish::write_atomic(&self.options.out, &bytes)? == Outcome::Written;
+        let write_feed = |mut out: &mut dyn io::Write| {
+            let episodes = self.episodes_in(&keys).map(|e| e.map_err(io::Error::other));
+            feed::write(&mut out, &self.recipe.feed, episodes, last_build)
+        };
+        summary.feed_changed = publish::write_atomic_with(&self.options.out, write_feed)? == Outcome::Written;
         self.store.flush()?;
         summary.requests = self.client.stats().total_requests();
         summary.bytes = self.client.stats().bytes();
@@ -323,11 +333,19 @@ impl<'a> Run<'a> {
         Ok(summary)
     }
 
+    /// The stored episodes behind `keys`, read as the iterator is driven.
+    fn episodes_in<'k>(&'k self, keys: &'k [FeedKey]) -> impl Iterator<Item = Result<Episode, StoreError>> + 'k {
+        keys.iter().filter_map(|key| self.store.episode(&key.guid).transpose())
+    }
+
     /// `lastBuildDate` moves only when the feed's content moves, so an unchanged site leaves
     /// the feed file byte for byte the same.
-    fn last_build_date(&self, episodes: &[Episode]) -> Result<DateTime<Utc>, StoreError> {
+    fn last_build_date(&self, keys: &[FeedKey]) -> Result<DateTime<Utc>, StoreError> {
         let mut hasher = DefaultHasher::new();
-        (env!("CARGO_PKG_VERSION"), &self.recipe.feed, episodes).hash(&mut hasher);
+        (env!("CARGO_PKG_VERSION"), &self.recipe.feed).hash(&mut hasher);
+        for episode in self.episodes_in(keys) {
+            episode?.hash(&mut hasher);
+        }
         let items_hash = hasher.finish();
         match self.store.feed_state()? {
             Some(state) if state.items_hash == items_hash => Ok(state.last_build),

@@ -1,7 +1,7 @@
 //! Publishing: atomic replacement of the feed (and its HTML page), leaving unchanged files alone
 //! so static servers keep their ETag and Last-Modified.
 
-use std::io::Write;
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -26,20 +26,33 @@ pub enum Outcome {
     Unchanged,
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so a
-/// reader (or a crash) sees the old file or the new one, never half of one.
+/// Writes `bytes` to `path` atomically; see [`write_atomic_with`].
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<Outcome, PublishError> {
+    write_atomic_with(path, |out| out.write_all(bytes))
+}
+
+/// Streams new content into a temporary file in `path`'s directory, then renames it over `path`,
+/// so a reader (or a crash) sees the old file or the new one, never half of one. When the new
+/// content is byte for byte the old, the temporary file is dropped and `path` is left untouched.
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<Outcome, PublishError> {
     let err = |source| PublishError { path: path.to_path_buf(), source };
-    if std::fs::read(path).is_ok_and(|old| old == bytes) {
-        return Ok(Outcome::Unchanged);
-    }
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir).map_err(err)?;
     let mut file = tempfile::Builder::new().prefix(".podfeed-").tempfile_in(dir).map_err(err)?;
-    file.write_all(bytes).map_err(err)?;
+    {
+        let mut out = BufWriter::new(file.as_file_mut());
+        write(&mut out).map_err(err)?;
+        out.flush().map_err(err)?;
+    }
+    if same_content(file.path(), path).map_err(err)? {
+        return Ok(Outcome::Unchanged);
+    }
     file.as_file().sync_all().map_err(err)?;
     // Temporary files are private (0600); a published feed must be readable by the web server.
     #[cfg(unix)]
@@ -51,32 +64,63 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<Outcome, PublishError> 
     Ok(Outcome::Written)
 }
 
+/// Whether two files hold the same bytes; a missing `old` file differs from anything.
+fn same_content(new: &Path, old: &Path) -> io::Result<bool> {
+    let old_file = match std::fs::File::open(old) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    let new_file = std::fs::File::open(new)?;
+    if old_file.metadata()?.len() != new_file.metadata()?.len() {
+        return Ok(false);
+    }
+    let (mut a, mut b) = (BufReader::new(new_file), BufReader::new(old_file));
+    loop {
+        let (chunk_a, chunk_b) = (a.fill_buf()?.to_vec(), b.fill_buf()?);
+        let n = chunk_a.len().min(chunk_b.len());
+        if n == 0 {
+            return Ok(chunk_a.len() == chunk_b.len());
+        }
+        if chunk_a[..n] != chunk_b[..n] {
+            return Ok(false);
+        }
+        a.consume(n);
+        b.consume(n);
+    }
+}
+
 #[derive(Serialize)]
-struct IndexEpisode<'a> {
-    title: &'a str,
-    link: &'a str,
-    audio: &'a str,
-    mime_type: &'a str,
+struct IndexEpisode {
+    title: String,
+    link: String,
+    audio: String,
+    mime_type: String,
     date: Option<String>,
     duration: Option<String>,
-    description: Option<&'a str>,
+    description: Option<String>,
 }
 
 /// The HTML page written beside the feed: the show and its episodes with players.
 /// `episodes` must already be in feed order.
-pub fn render_index(channel: &Channel, feed_file_name: &str, episodes: &[Episode]) -> Result<String, minijinja::Error> {
+pub fn render_index(
+    channel: &Channel,
+    feed_file_name: &str,
+    episodes: impl IntoIterator<Item = Episode>,
+) -> Result<String, minijinja::Error> {
     let mut env = minijinja::Environment::new();
     env.add_template("index.html", INDEX_TEMPLATE)?;
+    // Everything but the show notes: the page lists episodes, it does not repeat them.
     let episodes: Vec<IndexEpisode> = episodes
-        .iter()
+        .into_iter()
         .map(|e| IndexEpisode {
-            title: &e.title,
-            link: &e.link,
-            audio: &e.enclosure.url,
-            mime_type: e.enclosure.mime_type.as_deref().unwrap_or("audio/mpeg"),
+            mime_type: e.enclosure.mime_type.unwrap_or_else(|| "audio/mpeg".into()),
             date: e.published.map(|d| d.format("%B %-d, %Y").to_string()),
             duration: e.duration.map(format_duration),
-            description: e.description.as_deref(),
+            title: e.title,
+            link: e.link,
+            audio: e.enclosure.url,
+            description: e.description,
         })
         .collect();
     let podcast_url = channel

@@ -19,6 +19,7 @@ use flate2::write::DeflateEncoder;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::feed::FeedKey;
 use crate::model::{Episode, Page, Probe};
 
 /// Bumped whenever the key layout or a value encoding changes incompatibly.
@@ -203,6 +204,18 @@ impl Store {
             .map(|entry| {
                 let (key, value) = entry.map_err(|e| self.sled(e))?;
                 self.decode(&format!("episodes/{}", String::from_utf8_lossy(&key)), &value)
+            })
+            .collect()
+    }
+
+    /// Where each stored episode goes in the feed; reads one episode at a time.
+    pub fn feed_keys(&self) -> Result<Vec<FeedKey>, StoreError> {
+        self.episodes
+            .iter()
+            .map(|entry| {
+                let (key, value) = entry.map_err(|e| self.sled(e))?;
+                let episode: Episode = self.decode(&format!("episodes/{}", String::from_utf8_lossy(&key)), &value)?;
+                Ok(FeedKey::of(&episode))
             })
             .collect()
     }

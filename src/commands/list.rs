@@ -23,7 +23,8 @@ pub fn run(args: ListArgs) -> anyhow::Result<u8> {
         }
         return Ok(EXIT_OK);
     }
-    let episodes = feed::in_feed_order(store.episodes()?, 0);
+    let keys = feed::in_feed_order(store.feed_keys()?, 0);
+    let episodes = keys.iter().filter_map(|key| store.episode(&key.guid).transpose()).collect::<Result<Vec<_>, _>>()?;
     if args.cache.json {
         writeln!(out, "{}", serde_json::to_string_pretty(&episodes)?)?;
         return Ok(EXIT_OK);
