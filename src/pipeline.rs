@@ -86,9 +86,20 @@ enum Source {
 
 /// What processing one page produced.
 enum PageResult {
-    Episode(Box<Episode>, Option<Page>),
-    NotAnEpisode { page: Option<Page>, reason: NotAnEpisode },
-    Failed { url: String, reason: String },
+    /// `page` is `Some` when it was freshly downloaded and must be cached.
+    Episode {
+        episode: Box<Episode>,
+        page: Option<Page>,
+    },
+    NotAnEpisode {
+        url: String,
+        page: Option<Page>,
+        reason: NotAnEpisode,
+    },
+    Failed {
+        url: String,
+        reason: String,
+    },
 }
 
 impl<'a> Run<'a> {
@@ -186,13 +197,13 @@ impl<'a> Run<'a> {
 
     /// Fetches (or takes from the cache), extracts off the reactor, and probes one page.
     async fn process(&self, source: Source, probes: ProbePolicy) -> PageResult {
-        let page = match source {
-            Source::Cache(page) => page,
+        let (page, fresh) = match source {
+            Source::Cache(page) => (page, false),
             Source::Network { url, validators } => {
                 match self.client.page(&url, RequestKind::Episode, validators.as_ref()).await {
-                    Ok(Fetched::Page(page)) => page,
+                    Ok(Fetched::Page(page)) => (page, true),
                     Ok(Fetched::NotModified) => match self.store.page(url.as_str()) {
-                        Ok(Some(page)) => page,
+                        Ok(Some(page)) => (page, false),
                         _ => {
                             return PageResult::Failed {
                                 url: url.to_string(),
@@ -209,12 +220,13 @@ impl<'a> Run<'a> {
             Ok(result) => result,
             Err(e) => return PageResult::Failed { url, reason: format!("extraction failed: {e}") },
         };
+        let page = fresh.then_some(page);
         match extracted {
             Ok(mut episode) => {
                 self.fill_enclosure(&mut episode, probes).await;
-                PageResult::Episode(Box::new(episode), Some(page))
+                PageResult::Episode { episode: Box::new(episode), page }
             }
-            Err(reason) => PageResult::NotAnEpisode { page: Some(page), reason },
+            Err(reason) => PageResult::NotAnEpisode { url, page, reason },
         }
     }
 
@@ -275,7 +287,7 @@ impl<'a> Run<'a> {
     fn record(&self, outcome: PageResult, summary: &mut RunSummary) -> Result<(), StoreError> {
         self.options.progress.inc(1);
         match outcome {
-            PageResult::Episode(episode, page) => {
+            PageResult::Episode { episode, page } => {
                 if let Some(page) = page {
                     self.store.put_page(&page)?;
                 }
@@ -285,13 +297,13 @@ impl<'a> Run<'a> {
                     Change::Unchanged => summary.unchanged += 1,
                 }
             }
-            PageResult::NotAnEpisode { page, reason } => {
+            PageResult::NotAnEpisode { url, page, reason } => {
+                tracing::info!("{url}: skipped: {reason}");
+                summary.problems.push(format!("{url}: skipped: {reason}"));
                 if let Some(page) = page {
-                    tracing::info!("{}: skipped: {reason}", page.url);
-                    summary.problems.push(format!("{}: skipped: {reason}", page.url));
                     self.store.put_page(&page)?;
-                    self.store.page_is_not_an_episode(&page.url)?;
                 }
+                self.store.page_is_not_an_episode(&url)?;
                 summary.skipped += 1;
             }
             PageResult::Failed { url, reason } => {

@@ -4,9 +4,9 @@
 //! - `meta`: `schema` → version (u32, big endian); `feed_state` → JSON [`FeedState`]
 //! - `episodes`: guid → JSON [`Episode`]
 //! - `page_guid`: episode page URL → guid
-//! - `pages`: episode page URL → JSON [`PageHeader`]; the deflated HTML is a file under
-//!   `pages/` (see [`PageTrees`])
-//! - `listings`: listing pages, the same way, bodies under `listings/`
+//! - `pages`: episode page URL → JSON [`PageHeader`], which points at the deflated HTML in a
+//!   pack file under `packs/` (see [`PageTrees`])
+//! - `listings`: listing pages, the same way
 //!
 //! The sled database itself is the folder `db/` of the cache.
 //! - `probes`: enclosure URL → JSON [`Probe`]
@@ -15,6 +15,7 @@
 use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use flate2::read::DeflateDecoder;
@@ -67,6 +68,7 @@ pub struct FeedState {
 
 #[derive(Serialize, Deserialize)]
 struct PageHeader {
+    body: BodyRef,
     final_url: String,
     #[serde(default)]
     etag: Option<String>,
@@ -88,6 +90,7 @@ pub struct Store {
     page_guid: sled::Tree,
     pages: PageTrees,
     listings: PageTrees,
+    bodies: Arc<Packs>,
     probes: sled::Tree,
     failures: sled::Tree,
 }
@@ -105,13 +108,15 @@ impl Store {
             })?;
         let sled_err = |source| StoreError::Sled { dir: dir.to_path_buf(), source };
         let page_err = |e| page_error(dir, e);
+        let bodies = Arc::new(Packs::open(dir.join("packs")).map_err(|e| page_err(PageError::Io(e)))?);
         let tree = |name: &str| db.open_tree(name).map_err(sled_err);
         let store = Store {
             meta: tree("meta")?,
             episodes: tree("episodes")?,
             page_guid: tree("page_guid")?,
-            pages: PageTrees::open(&db, dir, "pages").map_err(page_err)?,
-            listings: PageTrees::open(&db, dir, "listings").map_err(page_err)?,
+            pages: PageTrees::open(&db, "pages", bodies.clone()).map_err(page_err)?,
+            listings: PageTrees::open(&db, "listings", bodies.clone()).map_err(page_err)?,
+            bodies,
             probes: tree("probes")?,
             failures: tree("failures")?,
             dir: dir.to_path_buf(),
@@ -302,8 +307,9 @@ impl Store {
         Ok(())
     }
 
-    /// Makes everything written so far durable.
+    /// Makes everything written so far durable: page bodies first, then what points at them.
     pub fn flush(&self) -> Result<(), StoreError> {
+        self.bodies.sync().map_err(|e| page_error(&self.dir, PageError::Io(e)))?;
         self.db.flush().map_err(|e| self.sled(e))?;
         Ok(())
     }
@@ -343,14 +349,14 @@ fn page_error(dir: &Path, error: PageError) -> StoreError {
     }
 }
 
-/// Pages: small JSON headers in a sled tree (which also say which pages are known) and deflated
-/// bodies in files. sled 0.34 keeps every value it has read or written in memory whatever its
-/// `cache_capacity` (measured: 180 MB for 10,000 pages), so bodies stay out of it and memory stays
-/// flat however long the archive.
+/// Pages: small JSON headers in a sled tree (which also say which pages are known), with the
+/// deflated bodies appended to pack files. sled 0.34 keeps every value it has read or written in
+/// memory whatever its `cache_capacity` (measured: 180 MB for 10,000 pages), and one file per page
+/// makes the file system the bottleneck; pack files keep memory flat and writes cheap.
 #[derive(Clone)]
 struct PageTrees {
     headers: sled::Tree,
-    bodies: PathBuf,
+    bodies: Arc<Packs>,
 }
 
 enum PageError {
@@ -360,27 +366,17 @@ enum PageError {
 }
 
 impl PageTrees {
-    fn open(db: &sled::Db, dir: &Path, name: &str) -> Result<PageTrees, PageError> {
-        let bodies = dir.join(name);
-        std::fs::create_dir_all(&bodies).map_err(PageError::Io)?;
+    fn open(db: &sled::Db, name: &str, bodies: Arc<Packs>) -> Result<PageTrees, PageError> {
         Ok(PageTrees { headers: db.open_tree(name).map_err(PageError::Sled)?, bodies })
-    }
-
-    /// `<dir>/<2 hex digits>/<UUIDv5 of the URL>.deflate`: stable, and never too many per folder.
-    fn body_path(&self, url: &str) -> PathBuf {
-        let id = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, url.as_bytes()).simple().to_string();
-        self.bodies.join(&id[..2]).join(format!("{id}.deflate"))
     }
 
     fn get(&self, url: &str) -> Result<Option<Page>, PageError> {
         let corrupt = |reason: String| PageError::Corrupt { key: format!("pages/{url}"), reason };
         let Some(header) = self.headers.get(url).map_err(PageError::Sled)? else { return Ok(None) };
         let header: PageHeader = serde_json::from_slice(&header).map_err(|e| corrupt(e.to_string()))?;
-        let body = std::fs::File::open(self.body_path(url)).map_err(|e| corrupt(format!("body: {e}")))?;
+        let body = self.bodies.read(&header.body).map_err(|e| corrupt(format!("body: {e}")))?;
         let mut html = String::new();
-        DeflateDecoder::new(std::io::BufReader::new(body))
-            .read_to_string(&mut html)
-            .map_err(|e| corrupt(e.to_string()))?;
+        DeflateDecoder::new(&body[..]).read_to_string(&mut html).map_err(|e| corrupt(e.to_string()))?;
         Ok(Some(Page {
             url: url.to_string(),
             final_url: header.final_url,
@@ -391,25 +387,82 @@ impl PageTrees {
         }))
     }
 
-    /// The body is renamed into place first: a header is only ever there with its body, and a
-    /// crash leaves at worst a body nobody points to, overwritten next time.
+    /// The body is appended first: a header only ever points at a body that was written whole.
     fn put(&self, page: &Page) -> Result<(), PageError> {
-        let path = self.body_path(&page.url);
-        let dir = path.parent().expect("a body path has a folder");
-        std::fs::create_dir_all(dir).map_err(PageError::Io)?;
-        let file = tempfile::NamedTempFile::new_in(dir).map_err(PageError::Io)?;
-        let mut encoder = DeflateEncoder::new(std::io::BufWriter::new(file), flate2::Compression::fast());
-        encoder.write_all(page.html.as_bytes()).map_err(PageError::Io)?;
-        let file = encoder.finish().and_then(|w| w.into_inner().map_err(|e| e.into_error())).map_err(PageError::Io)?;
-        file.persist(&path).map_err(|e| PageError::Io(e.error))?;
+        let mut encoder = DeflateEncoder::new(Vec::with_capacity(page.html.len() / 4), flate2::Compression::fast());
+        encoder.write_all(page.html.as_bytes()).expect("writing to a Vec cannot fail");
+        let body =
+            self.bodies.append(&encoder.finish().expect("writing to a Vec cannot fail")).map_err(PageError::Io)?;
         let header = PageHeader {
             final_url: page.final_url.clone(),
             etag: page.etag.clone(),
             last_modified: page.last_modified.clone(),
             fetched_at: page.fetched_at,
+            body,
         };
         self.headers.insert(page.url.as_str(), to_json(&header)).map_err(PageError::Sled)?;
         Ok(())
+    }
+}
+
+/// Where a body sits: pack file number, offset and length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct BodyRef {
+    pack: u32,
+    offset: u64,
+    len: u64,
+}
+
+/// Append-only pack files `packs/NNNNNN.pack`. A crash can leave a torn record at the end of the
+/// newest pack; no header points at it, and later records simply follow it.
+struct Packs {
+    dir: PathBuf,
+    current: Mutex<(u32, std::fs::File, u64)>,
+}
+
+/// A new pack is started past this size.
+const PACK_LIMIT: u64 = 64 * 1024 * 1024;
+
+impl Packs {
+    fn open(dir: PathBuf) -> std::io::Result<Packs> {
+        std::fs::create_dir_all(&dir)?;
+        let newest = std::fs::read_dir(&dir)?
+            .filter_map(|entry| entry.ok()?.file_name().to_str()?.strip_suffix(".pack")?.parse::<u32>().ok())
+            .max()
+            .unwrap_or(0);
+        let file = Packs::open_pack(&dir, newest)?;
+        let len = file.metadata()?.len();
+        Ok(Packs { dir, current: Mutex::new((newest, file, len)) })
+    }
+
+    fn open_pack(dir: &Path, number: u32) -> std::io::Result<std::fs::File> {
+        std::fs::OpenOptions::new().create(true).append(true).open(dir.join(format!("{number:06}.pack")))
+    }
+
+    fn append(&self, bytes: &[u8]) -> std::io::Result<BodyRef> {
+        let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
+        if current.2 > 0 && current.2 + bytes.len() as u64 > PACK_LIMIT {
+            let next = current.0 + 1;
+            *current = (next, Packs::open_pack(&self.dir, next)?, 0);
+        }
+        let (pack, file, len) = &mut *current;
+        file.write_all(bytes)?;
+        let body = BodyRef { pack: *pack, offset: *len, len: bytes.len() as u64 };
+        *len += bytes.len() as u64;
+        Ok(body)
+    }
+
+    fn read(&self, body: &BodyRef) -> std::io::Result<Vec<u8>> {
+        use std::io::{Seek, SeekFrom};
+        let mut file = std::fs::File::open(self.dir.join(format!("{:06}.pack", body.pack)))?;
+        file.seek(SeekFrom::Start(body.offset))?;
+        let mut bytes = vec![0; body.len as usize];
+        file.read_exact(&mut bytes)?;
+        Ok(bytes)
+    }
+
+    fn sync(&self) -> std::io::Result<()> {
+        self.current.lock().unwrap_or_else(|p| p.into_inner()).1.sync_data()
     }
 }
 
@@ -458,7 +511,7 @@ mod tests {
         };
         store.put_page(&page).unwrap();
         assert_eq!(store.page("http://a/1").unwrap(), Some(page));
-        let stored = std::fs::metadata(store.pages.body_path("http://a/1")).unwrap().len() as usize;
+        let stored = std::fs::metadata(dir.path().join("packs/000000.pack")).unwrap().len() as usize;
         assert!(stored < html.len() / 10, "stored {} bytes for {}", stored, html.len());
         assert_eq!(store.known_pages().unwrap(), HashSet::from(["http://a/1".to_string()]));
     }
