@@ -208,7 +208,7 @@ impl Client {
     ) -> Result<(Response, Permits), FetchError> {
         let mut attempt = 0;
         loop {
-            let permits = self.permits(url).await;
+            let permits = self.permits(url, kind).await;
             self.stats.counter(kind).fetch_add(1, Ordering::Relaxed);
             let wait = match build().send().await {
                 Ok(response) if is_retryable(response.status()) && attempt < self.retries => {
@@ -228,10 +228,16 @@ impl Client {
         }
     }
 
-    async fn permits(&self, url: &Url) -> Permits {
+    /// Slots for one request. Listing pages skip the global queue and wait only for their host:
+    /// they come first there, so discovering the archive is never starved by the episode pages
+    /// it feeds, while the per-host limit still holds for every request.
+    async fn permits(&self, url: &Url, kind: RequestKind) -> Permits {
         let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
         self.hosts.until_ready(&host).await;
-        let global = self.in_flight.clone().acquire_owned().await.expect("semaphore is never closed");
+        let global = match kind {
+            RequestKind::Listing => None,
+            _ => Some(self.in_flight.clone().acquire_owned().await.expect("semaphore is never closed")),
+        };
         let host = self.hosts.acquire(&host).await;
         Permits { _global: global, _host: host }
     }
@@ -254,7 +260,7 @@ impl Client {
 
 /// Held while a request is in flight.
 struct Permits {
-    _global: OwnedSemaphorePermit,
+    _global: Option<OwnedSemaphorePermit>,
     _host: OwnedSemaphorePermit,
 }
 
