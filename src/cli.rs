@@ -59,6 +59,9 @@ pub struct CacheArgs {
     /// Print a JSON summary (or listing) on stdout.
     #[arg(long)]
     pub json: bool,
+    /// If another podfeed run has the cache open, wait for it instead of failing.
+    #[arg(long)]
+    pub wait: bool,
 }
 
 #[derive(Debug, Args)]
@@ -76,12 +79,18 @@ pub struct BuildArgs {
     /// Print a JSON summary on stdout (one line per recipe).
     #[arg(long)]
     pub json: bool,
+    /// If another podfeed run has a cache open, wait for it instead of failing.
+    #[arg(long)]
+    pub wait: bool,
     /// Crawl every listing page and fetch every episode page again.
     #[arg(long, conflicts_with = "reextract")]
     pub full: bool,
     /// Extract every episode again from cached pages, with no network.
     #[arg(long)]
     pub reextract: bool,
+    /// Publish even a feed much shorter than the published one (see output.min_items_percent).
+    #[arg(long)]
+    pub force: bool,
     /// Pages in flight at once [default: the recipe's http.concurrency].
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     pub concurrency: Option<u16>,
@@ -94,6 +103,9 @@ pub struct RefreshArgs {
     /// Episode page URLs.
     #[arg(required = true)]
     pub urls: Vec<String>,
+    /// Publish even a feed much shorter than the published one.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

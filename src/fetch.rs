@@ -17,6 +17,7 @@ use url::Url;
 
 use crate::model::{Page, Probe};
 use crate::recipe::Http;
+use crate::robots::{Robots, RobotsTxt};
 
 /// The longest `Retry-After` we wait out; a server asking for more is treated as failing.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
@@ -37,6 +38,8 @@ pub enum FetchError {
     RetryTooLate(u64),
     #[error("no size in the HEAD or ranged GET answer")]
     NoLength,
+    #[error("disallowed by robots.txt")]
+    Disallowed,
 }
 
 /// What the requests were for; counted separately for run summaries and benchmarks.
@@ -45,6 +48,7 @@ pub enum RequestKind {
     Listing,
     Episode,
     Probe,
+    Robots,
 }
 
 /// Counts of requests made (every attempt) and body bytes read.
@@ -53,6 +57,7 @@ pub struct Stats {
     listing: AtomicU64,
     episode: AtomicU64,
     probe: AtomicU64,
+    robots: AtomicU64,
     bytes: AtomicU64,
 }
 
@@ -61,7 +66,10 @@ impl Stats {
         self.counter(kind).load(Ordering::Relaxed)
     }
     pub fn total_requests(&self) -> u64 {
-        [RequestKind::Listing, RequestKind::Episode, RequestKind::Probe].iter().map(|k| self.requests(*k)).sum()
+        [RequestKind::Listing, RequestKind::Episode, RequestKind::Probe, RequestKind::Robots]
+            .iter()
+            .map(|k| self.requests(*k))
+            .sum()
     }
     pub fn bytes(&self) -> u64 {
         self.bytes.load(Ordering::Relaxed)
@@ -71,6 +79,7 @@ impl Stats {
             RequestKind::Listing => &self.listing,
             RequestKind::Episode => &self.episode,
             RequestKind::Probe => &self.probe,
+            RequestKind::Robots => &self.robots,
         }
     }
 }
@@ -96,6 +105,7 @@ pub struct Client {
     hosts: HostLimits,
     retries: u32,
     max_page_bytes: u64,
+    robots: Option<Robots>,
     stats: Stats,
 }
 
@@ -116,6 +126,7 @@ impl Client {
             hosts: HostLimits::new(config.per_host(), config.rate_limit),
             retries: config.retries,
             max_page_bytes: config.max_page_bytes,
+            robots: config.respect_robots.then(|| Robots::new(&config.user_agent)),
             stats: Stats::default(),
         })
     }
@@ -131,6 +142,11 @@ impl Client {
         kind: RequestKind,
         validators: Option<&Validators>,
     ) -> Result<Fetched, FetchError> {
+        if let Some(robots) = &self.robots {
+            if !robots.allowed(url, |robots_url| self.robots_txt(robots_url)).await {
+                return Err(FetchError::Disallowed);
+            }
+        }
         let (response, _permit) = self
             .send(url, kind, || {
                 let mut request = self.http.get(url.clone());
@@ -167,6 +183,24 @@ impl Client {
             last_modified,
             fetched_at: Utc::now(),
         }))
+    }
+
+    async fn robots_txt(&self, url: Url) -> RobotsTxt {
+        let response = match self.send(&url, RequestKind::Robots, || self.http.get(url.clone())).await {
+            Ok((response, _permit)) => response,
+            Err(_) => return RobotsTxt::Unreachable,
+        };
+        let status = response.status();
+        if status.is_client_error() {
+            return RobotsTxt::Missing;
+        }
+        if !status.is_success() {
+            return RobotsTxt::Unreachable;
+        }
+        match self.read_capped(response).await {
+            Ok(bytes) => RobotsTxt::Found(bytes),
+            Err(_) => RobotsTxt::Unreachable,
+        }
     }
 
     /// Learns an enclosure's size and type without downloading it: HEAD (following redirects),

@@ -13,4 +13,5 @@ pub mod parse;
 pub mod pipeline;
 pub mod publish;
 pub mod recipe;
+pub mod robots;
 pub mod store;

@@ -18,7 +18,7 @@ use url::Url;
 use crate::crawl::{self, CrawlPlan};
 use crate::extract::{self, NotAnEpisode};
 use crate::feed::{self, FeedKey};
-use crate::fetch::{Client, Fetched, RequestKind, Validators};
+use crate::fetch::{Client, FetchError, Fetched, RequestKind, Validators};
 use crate::model::{Episode, Page, Probe, RunSummary};
 use crate::publish::{self, Outcome, PublishError};
 use crate::recipe::Recipe;
@@ -32,6 +32,16 @@ pub enum PipelineError {
     Publish(#[from] PublishError),
     #[error("HTML page template: {0}")]
     Template(#[from] minijinja::Error),
+    #[error(
+        "not published: {failed} of {attempted} pages failed, more than output.max_failures = {limit}%; \
+         the published feed is unchanged (see the warnings above, or `podfeed list --failed`)"
+    )]
+    TooManyFailures { failed: u64, attempted: u64, limit: u8 },
+    #[error(
+        "not published: the new feed would have {items} items, the published one has {published} \
+         (output.min_items_percent = {limit}%); check the recipe with `podfeed check`, or pass --force"
+    )]
+    Shrinking { items: u64, published: u64, limit: u8 },
 }
 
 /// How a build finds its episode pages.
@@ -53,6 +63,8 @@ pub struct RunOptions {
     pub out: PathBuf,
     /// A progress bar to advance, or a hidden one.
     pub progress: ProgressBar,
+    /// Publish even a feed much shorter than the one already published.
+    pub force: bool,
 }
 
 /// The shared pieces of one run.
@@ -91,10 +103,13 @@ enum PageResult {
         episode: Box<Episode>,
         page: Option<Page>,
     },
-    NotAnEpisode {
+    /// Not a feed item (no audio, say) or not to be fetched (robots.txt): reported, not failed.
+    /// `was_read` says the page itself was read, so an episode it used to give is gone.
+    Skipped {
         url: String,
         page: Option<Page>,
-        reason: NotAnEpisode,
+        was_read: bool,
+        reason: String,
     },
     Failed {
         url: String,
@@ -211,6 +226,10 @@ impl<'a> Run<'a> {
                             }
                         }
                     },
+                    Err(FetchError::Disallowed) => {
+                        let reason = FetchError::Disallowed.to_string();
+                        return PageResult::Skipped { url: url.to_string(), page: None, was_read: false, reason };
+                    }
                     Err(e) => return PageResult::Failed { url: url.to_string(), reason: e.to_string() },
                 }
             }
@@ -226,7 +245,7 @@ impl<'a> Run<'a> {
                 self.fill_enclosure(&mut episode, probes).await;
                 PageResult::Episode { episode: Box::new(episode), page }
             }
-            Err(reason) => PageResult::NotAnEpisode { url, page, reason },
+            Err(reason) => PageResult::Skipped { url, page, was_read: true, reason: reason.to_string() },
         }
     }
 
@@ -297,13 +316,15 @@ impl<'a> Run<'a> {
                     Change::Unchanged => summary.unchanged += 1,
                 }
             }
-            PageResult::NotAnEpisode { url, page, reason } => {
+            PageResult::Skipped { url, page, was_read, reason } => {
                 tracing::info!("{url}: skipped: {reason}");
                 summary.problems.push(format!("{url}: skipped: {reason}"));
                 if let Some(page) = page {
                     self.store.put_page(&page)?;
                 }
-                self.store.page_is_not_an_episode(&url)?;
+                if was_read {
+                    self.store.page_is_not_an_episode(&url)?;
+                }
                 summary.skipped += 1;
             }
             PageResult::Failed { url, reason } => {
@@ -317,11 +338,17 @@ impl<'a> Run<'a> {
     }
 
     /// Renders the feed from everything stored, publishes it, and completes the summary. Episodes
-    /// are read from the cache one at a time for each pass, never all at once.
+    /// are read from the cache one at a time for each pass, never all at once. What was learned
+    /// is saved even when the guards refuse to publish.
     fn finish(&self, mut summary: RunSummary, started: Instant) -> Result<RunSummary, PipelineError> {
         self.options.progress.finish_and_clear();
+        self.store.flush()?;
+        summary.requests = self.client.stats().total_requests();
+        summary.bytes = self.client.stats().bytes();
+        self.check_failures(&summary)?;
         let keys = feed::in_feed_order(self.store.feed_keys()?, self.recipe.feed.max_items);
         summary.items = keys.len() as u64;
+        self.check_shrinking(summary.items)?;
         let last_build = self.last_build_date(&keys)?;
         if self.recipe.output.html {
             let feed_name = self.options.out.file_name().and_then(|n| n.to_str()).unwrap_or("feed.xml");
@@ -339,10 +366,30 @@ impl<'a> Run<'a> {
         };
         summary.feed_changed = publish::write_atomic_with(&self.options.out, write_feed)? == Outcome::Written;
         self.store.flush()?;
-        summary.requests = self.client.stats().total_requests();
-        summary.bytes = self.client.stats().bytes();
         summary.elapsed_ms = started.elapsed().as_millis() as u64;
         Ok(summary)
+    }
+
+    /// A site that is down (or mostly failing) must not publish a feed built from stale leftovers
+    /// as if all were well.
+    fn check_failures(&self, summary: &RunSummary) -> Result<(), PipelineError> {
+        let attempted = summary.new + summary.updated + summary.unchanged + summary.skipped + summary.failed;
+        let limit = self.recipe.output.max_failures;
+        if summary.failed > 0 && summary.failed * 100 > attempted * u64::from(limit) {
+            return Err(PipelineError::TooManyFailures { failed: summary.failed, attempted, limit });
+        }
+        Ok(())
+    }
+
+    /// A feed that suddenly lost many items is more likely a broken recipe than a site that
+    /// deleted its archive; subscribers' apps would drop those episodes.
+    fn check_shrinking(&self, items: u64) -> Result<(), PipelineError> {
+        let published = publish::count_items(&self.options.out)?;
+        let limit = self.recipe.output.min_items_percent;
+        if !self.options.force && items * 100 < published * u64::from(limit) {
+            return Err(PipelineError::Shrinking { items, published, limit });
+        }
+        Ok(())
     }
 
     /// The stored episodes behind `keys`, read as the iterator is driven.

@@ -64,6 +64,21 @@ pub fn write_atomic_with(
     Ok(Outcome::Written)
 }
 
+/// How many items the feed at `path` has (0 when there is none yet).
+pub fn count_items(path: &Path) -> Result<u64, PublishError> {
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+        Err(source) => return Err(PublishError { path: path.to_path_buf(), source }),
+    };
+    let mut count = 0;
+    for line in BufReader::new(file).split(b'\n') {
+        let line = line.map_err(|source| PublishError { path: path.to_path_buf(), source })?;
+        count += line.windows(6).filter(|w| w == b"<item>").count() as u64;
+    }
+    Ok(count)
+}
+
 /// Whether two files hold the same bytes; a missing `old` file differs from anything.
 fn same_content(new: &Path, old: &Path) -> io::Result<bool> {
     let old_file = match std::fs::File::open(old) {

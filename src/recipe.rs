@@ -115,17 +115,36 @@ pub struct Output {
     /// Also write an `index.html` beside the feed.
     #[serde(default)]
     pub html: bool,
+    /// Don't publish when more than this percentage of the pages tried failed (a site that is
+    /// down); the run exits 1 and the published feed stays as it was.
+    #[serde(default = "Output::default_max_failures")]
+    pub max_failures: u8,
+    /// Don't publish a feed with fewer items than this percentage of the feed already
+    /// published (a broken recipe or a half-empty site), unless `--force`.
+    #[serde(default = "Output::default_min_items_percent")]
+    pub min_items_percent: u8,
 }
 
 impl Output {
     fn default_path() -> PathBuf {
         PathBuf::from("public/feed.xml")
     }
+    fn default_max_failures() -> u8 {
+        20
+    }
+    fn default_min_items_percent() -> u8 {
+        90
+    }
 }
 
 impl Default for Output {
     fn default() -> Self {
-        Output { path: Output::default_path(), html: false }
+        Output {
+            path: Output::default_path(),
+            html: false,
+            max_failures: Output::default_max_failures(),
+            min_items_percent: Output::default_min_items_percent(),
+        }
     }
 }
 
@@ -167,6 +186,9 @@ pub struct Http {
     pub retries: u32,
     #[serde(default = "Http::default_user_agent")]
     pub user_agent: String,
+    /// Ask each host's robots.txt before fetching its pages (enclosures are not pages).
+    #[serde(default = "Http::default_respect_robots")]
+    pub respect_robots: bool,
     /// Requests per second to one host at most; 0 means no rate limit (only `per_host`).
     #[serde(default)]
     pub rate_limit: u32,
@@ -188,6 +210,9 @@ impl Http {
     fn default_user_agent() -> String {
         DEFAULT_USER_AGENT.to_string()
     }
+    fn default_respect_robots() -> bool {
+        true
+    }
     fn default_max_page_bytes() -> u64 {
         5 * 1024 * 1024
     }
@@ -207,6 +232,7 @@ impl Http {
             shared.concurrency = shared.concurrency.max(next.concurrency);
             shared.timeout_secs = shared.timeout_secs.max(next.timeout_secs);
             shared.retries = shared.retries.max(next.retries);
+            shared.respect_robots |= next.respect_robots;
             shared.max_page_bytes = shared.max_page_bytes.max(next.max_page_bytes);
             shared.rate_limit = match (shared.rate_limit, next.rate_limit) {
                 (0, r) | (r, 0) => r,
@@ -226,6 +252,7 @@ impl Default for Http {
             retries: Http::default_retries(),
             user_agent: Http::default_user_agent(),
             rate_limit: 0,
+            respect_robots: true,
             max_page_bytes: Http::default_max_page_bytes(),
         }
     }
@@ -443,6 +470,13 @@ fn compile(file: RecipeFile, name: String, path: &Path) -> Result<Recipe, Invali
     }
     if file.feed.title.trim().is_empty() {
         return Err(invalid("feed.title", "must not be empty".into()));
+    }
+    for (key, percent) in
+        [("output.max_failures", file.output.max_failures), ("output.min_items_percent", file.output.min_items_percent)]
+    {
+        if percent > 100 {
+            return Err(invalid(key, format!("{percent} is not a percentage (0 to 100)")));
+        }
     }
     let http = file.http;
     if http.concurrency == 0 {

@@ -31,8 +31,8 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("cache {0} is in use by another podfeed run")]
-    Locked(PathBuf),
+    #[error("cache {} is in use by another podfeed run{}; try again later, or pass --wait", .dir.display(), .pid.map(|p| format!(" (pid {p})")).unwrap_or_default())]
+    Locked { dir: PathBuf, pid: Option<u32> },
     #[error("cache {dir} has schema version {found}, this podfeed reads version {SCHEMA_VERSION}; use a newer podfeed or another --cache")]
     Schema { dir: PathBuf, found: String },
     #[error("cache {dir}: {source}")]
@@ -77,6 +77,9 @@ struct PageHeader {
     fetched_at: DateTime<Utc>,
 }
 
+/// Names the process that has the cache open, for the message a second one gets.
+const PID_FILE: &str = "podfeed.pid";
+
 /// sled's page cache; sled's default (1 GB) would let memory grow with the archive.
 const CACHE_CAPACITY: u64 = 8 * 1024 * 1024;
 
@@ -101,11 +104,14 @@ impl Store {
         let db =
             sled::Config::new().path(dir.join("db")).cache_capacity(CACHE_CAPACITY).open().map_err(|e| match e {
                 // sled wraps the failed file lock in an `Other` error; its text is the only marker.
-                sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
-                    StoreError::Locked(dir.to_path_buf())
-                }
+                sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => StoreError::Locked {
+                    dir: dir.to_path_buf(),
+                    pid: std::fs::read_to_string(dir.join(PID_FILE)).ok().and_then(|p| p.trim().parse().ok()),
+                },
                 other => StoreError::Sled { dir: dir.to_path_buf(), source: other },
             })?;
+        // Only the process holding sled's lock gets here: tell a second one who holds it.
+        let _ = std::fs::write(dir.join(PID_FILE), std::process::id().to_string());
         let sled_err = |source| StoreError::Sled { dir: dir.to_path_buf(), source };
         let page_err = |e| page_error(dir, e);
         let bodies = Arc::new(Packs::open(dir.join("packs")).map_err(|e| page_err(PageError::Io(e)))?);
@@ -561,7 +567,7 @@ mod tests {
         let _first = Store::open(dir.path()).unwrap();
         // sled's lock is per process file handle; a second open in one process also conflicts.
         match Store::open(dir.path()) {
-            Err(StoreError::Locked(_)) => {}
+            Err(StoreError::Locked { pid, .. }) => assert_eq!(pid, Some(std::process::id())),
             Err(other) => panic!("expected Locked, got {other}"),
             Ok(_) => panic!("expected Locked, got an open store"),
         }

@@ -131,7 +131,11 @@ async fn warm_rebuild_fetches_no_episode_page_and_leaves_the_feed_untouched() {
 
     let summary = fx.build(Mode::Incremental).await;
     let stats = fx.site.stats();
-    assert_eq!((stats.listing, stats.total()), (1, 1), "one conditional GET of listing page 1: {stats:?}");
+    assert_eq!(
+        (stats.listing, stats.other, stats.total()),
+        (1, 1, 2),
+        "robots.txt and a conditional GET of listing page 1: {stats:?}"
+    );
     assert_eq!(summary.requests, stats.total());
     assert!(!summary.feed_changed);
     assert_eq!(fx.feed_bytes(), before);
@@ -226,9 +230,23 @@ async fn fault_mode_still_publishes_every_reachable_episode() {
     for episode in &expected {
         assert!(ids.contains(&fx.site.episode_url(episode.number)), "episode {} missing", episode.number);
     }
-    // Only the dead link fails; 503s, 429s with Retry-After and slow pages all come through.
-    assert_eq!(summary.failed, 1, "{:?}", summary.problems);
-    assert!(summary.problems.iter().any(|p| p.contains("/episodes/0: HTTP 404")), "{:?}", summary.problems);
+    // 503s, 429s with Retry-After and slow pages all come through; pages gone bad are reported
+    // one by one, and nothing robots.txt disallows or outside the scope is asked for.
+    let reported = |text: &str| summary.problems.iter().any(|p| p.contains(text));
+    for problem in [
+        "/episodes/0: HTTP 404",
+        "/bad/huge: page larger than 5242880 bytes",
+        "/bad/pdf: not an HTML page (Content-Type: application/pdf)",
+        "/bad/loop: error following redirect",
+        "/bad/empty: skipped: no title found",
+        "/bad/binary: skipped: no audio URL found",
+        "/drafts/1: skipped: disallowed by robots.txt",
+    ] {
+        assert!(reported(problem), "{problem} not in {:#?}", summary.problems);
+    }
+    assert_eq!((summary.failed, summary.skipped), (4, 4), "{:#?}", summary.problems);
+    assert_eq!(fx.site.stats().disallowed, 0, "robots.txt is obeyed");
+    assert!(!reported("elsewhere.example"), "out-of-scope links are not fetched");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -243,7 +261,7 @@ async fn recent_episodes_are_rechecked_conditionally_every_run() {
     let summary = fx.build(Mode::Incremental).await;
     let stats = fx.site.stats();
     let episodes = with_audio(&fx.site).len() as u64;
-    assert_eq!((stats.listing, stats.episode, stats.total()), (1, episodes, episodes + 1), "{stats:?}");
+    assert_eq!((stats.listing, stats.episode, stats.total()), (1, episodes, episodes + 2), "and robots.txt: {stats:?}");
     assert_eq!(summary.unchanged, episodes);
     assert_eq!(fx.feed_bytes(), before, "304s change nothing");
 

@@ -26,14 +26,14 @@ pub async fn run(args: BuildArgs, quiet: bool) -> anyhow::Result<u8> {
     let client = Arc::new(Client::new(&Http::shared(recipes.iter().map(|r| &r.http)))?);
     let sessions = recipes
         .into_iter()
-        .map(|recipe| Session::new(recipe, args.cache.as_deref(), args.out.clone(), client.clone()))
+        .map(|recipe| Session::new(recipe, args.cache.as_deref(), args.wait, args.out.clone(), client.clone()))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let mode = match (args.full, args.reextract) {
         (_, true) => Mode::Reextract,
         (true, false) => Mode::Full,
         (false, false) => Mode::Incremental,
     };
-    let runs: Vec<_> = sessions.iter().map(|s| s.run(quiet)).collect();
+    let runs: Vec<_> = sessions.iter().map(|s| s.run(quiet, args.force)).collect();
     let Some(results) = until_interrupted(&sessions, join_all(runs.iter().map(|run| run.build(mode)))).await? else {
         return Ok(EXIT_INTERRUPTED);
     };

@@ -30,11 +30,11 @@ pub async fn run(args: DemoArgs, quiet: bool) -> anyhow::Result<u8> {
     let cache = tempfile::tempdir()?;
     let out = args.out.join("feed.xml");
     let client = Arc::new(Client::new(&recipe.http)?);
-    let session = Session::new(recipe, Some(cache.path()), Some(out.clone()), client)?;
+    let session = Session::new(recipe, Some(cache.path()), false, Some(out.clone()), client)?;
     if !quiet {
         eprintln!("podfeed: demo site with {} episodes at {}/archive", site.latest(), site.base_url());
     }
-    let summary = session.run(quiet).build(Mode::Incremental).await?;
+    let summary = session.run(quiet, false).build(Mode::Incremental).await?;
     let code = report(&summary, &out, args.json, quiet)?;
     if !quiet {
         eprintln!("podfeed: the demo feed is {}", std::fs::canonicalize(&out).unwrap_or(out).display());

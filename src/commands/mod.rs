@@ -18,7 +18,7 @@ use podfeed::fetch::Client;
 use podfeed::model::RunSummary;
 use podfeed::pipeline::{Run, RunOptions};
 use podfeed::recipe::Recipe;
-use podfeed::store::Store;
+use podfeed::store::{Store, StoreError};
 
 use crate::cli::{self, CacheArgs};
 
@@ -44,9 +44,22 @@ pub fn cache_dir(cache: Option<&Path>, recipe: &Recipe) -> PathBuf {
     cache.map(Path::to_path_buf).unwrap_or_else(|| Path::new("cache").join(&recipe.name))
 }
 
-pub fn open_store(dir: &Path) -> anyhow::Result<Store> {
+/// Opens a cache; with `wait`, waits for another podfeed run that has it open to finish.
+pub fn open_store(dir: &Path, wait: bool) -> anyhow::Result<Store> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create cache folder {}", dir.display()))?;
-    Ok(Store::open(dir)?)
+    let mut told = false;
+    loop {
+        match Store::open(dir) {
+            Err(StoreError::Locked { pid, .. }) if wait => {
+                if !told {
+                    tracing::warn!("waiting for the podfeed run holding {} (pid {pid:?})", dir.display());
+                    told = true;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(250));
+            }
+            result => return Ok(result?),
+        }
+    }
 }
 
 /// A progress bar on an interactive stderr; a hidden one for cron, pipes and `--quiet`.
@@ -73,23 +86,24 @@ impl Session {
     pub fn open(args: &CacheArgs) -> anyhow::Result<Session> {
         let recipe = Recipe::load(&args.recipe)?;
         let client = Arc::new(Client::new(&recipe.http)?);
-        Session::new(recipe, args.cache.as_deref(), args.out.clone(), client)
+        Session::new(recipe, args.cache.as_deref(), args.wait, args.out.clone(), client)
     }
 
     /// A session on `recipe` with its cache (`cache` or the default) and its feed path.
     pub fn new(
         recipe: Recipe,
         cache: Option<&Path>,
+        wait: bool,
         out: Option<PathBuf>,
         client: Arc<Client>,
     ) -> anyhow::Result<Session> {
-        let store = open_store(&cache_dir(cache, &recipe))?;
+        let store = open_store(&cache_dir(cache, &recipe), wait)?;
         let out = out.unwrap_or_else(|| recipe.output.path.clone());
         Ok(Session { recipe: Arc::new(recipe), store, client, out })
     }
 
-    pub fn run(&self, quiet: bool) -> Run<'_> {
-        let options = RunOptions { out: self.out.clone(), progress: progress_bar(quiet) };
+    pub fn run(&self, quiet: bool, force: bool) -> Run<'_> {
+        let options = RunOptions { out: self.out.clone(), progress: progress_bar(quiet), force };
         Run::new(self.recipe.clone(), &self.store, self.client.clone(), options)
     }
 }

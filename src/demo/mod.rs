@@ -57,13 +57,22 @@ pub struct SiteStats {
     pub audio_full: u64,
     pub redirects: u64,
     pub other: u64,
+    /// Requests for paths robots.txt disallows.
+    pub disallowed: u64,
     /// The most requests that were in flight at once.
     pub max_in_flight: u32,
 }
 
 impl SiteStats {
     pub fn total(&self) -> u64 {
-        self.listing + self.episode + self.audio_head + self.audio_range + self.audio_full + self.redirects + self.other
+        self.listing
+            + self.episode
+            + self.audio_head
+            + self.audio_range
+            + self.audio_full
+            + self.redirects
+            + self.other
+            + self.disallowed
     }
 }
 
@@ -76,6 +85,7 @@ struct Counters {
     audio_full: AtomicU64,
     redirects: AtomicU64,
     other: AtomicU64,
+    disallowed: AtomicU64,
     in_flight: AtomicU32,
     max_in_flight: AtomicU32,
 }
@@ -107,7 +117,7 @@ impl SiteState {
 pub struct DemoSite {
     addr: SocketAddr,
     state: Arc<SiteState>,
-    _shutdown: oneshot::Sender<()>,
+    shutdown: Mutex<Option<oneshot::Sender<()>>>,
 }
 
 impl DemoSite {
@@ -133,7 +143,12 @@ impl DemoSite {
                 tracing::error!("demo site stopped: {e}");
             }
         });
-        Ok(DemoSite { addr, state, _shutdown: shutdown })
+        Ok(DemoSite { addr, state, shutdown: Mutex::new(Some(shutdown)) })
+    }
+
+    /// Takes the site down, as a server going away at night; later requests are refused.
+    pub fn stop(&self) {
+        self.shutdown.lock().unwrap_or_else(|p| p.into_inner()).take();
     }
 
     /// `http://127.0.0.1:PORT`
@@ -182,13 +197,23 @@ impl DemoSite {
             audio_full: get(&c.audio_full),
             redirects: get(&c.redirects),
             other: get(&c.other),
+            disallowed: get(&c.disallowed),
             max_in_flight: c.max_in_flight.load(Ordering::Relaxed),
         }
     }
 
     pub fn reset_stats(&self) {
         let c = &self.state.counters;
-        for counter in [&c.listing, &c.episode, &c.audio_head, &c.audio_range, &c.audio_full, &c.redirects, &c.other] {
+        for counter in [
+            &c.listing,
+            &c.episode,
+            &c.audio_head,
+            &c.audio_range,
+            &c.audio_full,
+            &c.redirects,
+            &c.other,
+            &c.disallowed,
+        ] {
             counter.store(0, Ordering::Relaxed);
         }
         c.max_in_flight.store(0, Ordering::Relaxed);
@@ -204,6 +229,10 @@ fn router(state: Arc<SiteState>) -> Router {
         .route("/media/{file}", get(media_redirect))
         .route("/cdn/{file}", get(audio))
         .route("/transcripts/{file}", get(transcript))
+        .route("/robots.txt", get(robots))
+        .route("/bad/loop", get(|| async { Redirect::to("/bad/loop") }))
+        .route("/bad/{kind}", get(bad))
+        .route("/drafts/{file}", get(draft))
         .route("/chapters/{file}", get(chapters))
         .fallback(|| async { StatusCode::NOT_FOUND })
         .layer(middleware::from_fn_with_state(state.clone(), network))
@@ -346,6 +375,25 @@ async fn chapters(State(state): State<Arc<SiteState>>, Path(file): Path<String>)
         }
         None => StatusCode::NOT_FOUND.into_response(),
     }
+}
+
+async fn robots(State(state): State<Arc<SiteState>>) -> Response {
+    state.counters.other.fetch_add(1, Ordering::Relaxed);
+    ([(header::CONTENT_TYPE, "text/plain")], "User-agent: *\nDisallow: /drafts/\n").into_response()
+}
+
+async fn bad(State(state): State<Arc<SiteState>>, Path(kind): Path<String>) -> Response {
+    state.counters.other.fetch_add(1, Ordering::Relaxed);
+    match pages::bad_page(&kind) {
+        Some((content_type, body)) => ([(header::CONTENT_TYPE, content_type)], body).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// Pages robots.txt disallows: a polite crawler never asks for them.
+async fn draft(State(state): State<Arc<SiteState>>) -> Response {
+    state.counters.disallowed.fetch_add(1, Ordering::Relaxed);
+    html("<h1 class=\"episode-title\">Draft</h1>".to_string())
 }
 
 fn html(page: String) -> Response {

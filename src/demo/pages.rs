@@ -65,9 +65,40 @@ pub fn episode_page(episode: &ShowEpisode, latest: u32) -> String {
     html
 }
 
+/// What fault mode links from listing page 2: every kind of page a real archive has gone bad in.
+pub const BAD_LINKS: [(&str, &str); 8] = [
+    ("/episodes/0", "A removed episode (404)"),
+    ("/bad/huge", "A 6 MB page"),
+    ("/bad/pdf", "A PDF, not a page"),
+    ("/bad/loop", "A redirect loop"),
+    ("/bad/empty", "An empty page"),
+    ("/bad/binary", "Invalid UTF-8"),
+    ("/drafts/1", "A draft robots.txt disallows"),
+    ("https://elsewhere.example/episodes/1", "Another host, outside the recipe's scope"),
+];
+
+/// A page that has gone bad, by the last part of its `/bad/` path.
+pub fn bad_page(kind: &str) -> Option<(&'static str, Vec<u8>)> {
+    let html = "text/html; charset=utf-8";
+    Some(match kind {
+        "huge" => (
+            html,
+            format!(
+                "<html><body><h1 class=\"episode-title\">Huge</h1>{}</body></html>",
+                "<p>filler</p>".repeat(450_000)
+            )
+            .into_bytes(),
+        ),
+        "pdf" => ("application/pdf", b"%PDF-1.4 not a web page".to_vec()),
+        "empty" => (html, Vec::new()),
+        "binary" => (html, b"<html><h1 class=\"episode-title\">Bin\xff\xfe\xc3</h1><p>\x00\x01</p>".to_vec()),
+        _ => return None,
+    })
+}
+
 /// Listing page `page` (1 = newest), with pagination and, on page 1, a featured box that links
 /// the newest episode a second time under another URL.
-pub fn listing_page(page: u32, latest: u32, dead_link: bool) -> String {
+pub fn listing_page(page: u32, latest: u32, faults: bool) -> String {
     let pages = latest.div_ceil(PAGE_SIZE).max(1);
     let mut cards = String::new();
     if page == 1 && latest > 0 {
@@ -89,8 +120,13 @@ pub fn listing_page(page: u32, latest: u32, dead_link: bool) -> String {
             teaser(n)
         );
     }
-    if dead_link && page == 2 {
-        cards.push_str(r#"<article class="episode-card"><h2 class="title"><a href="/episodes/0">A removed episode</a></h2></article>"#);
+    if faults && page == 2 {
+        for (href, text) in BAD_LINKS {
+            let _ = write!(
+                cards,
+                r#"<article class="episode-card"><h2 class="title"><a href="{href}">{text}</a></h2></article>"#
+            );
+        }
     }
     format!(
         r#"<!DOCTYPE html>

@@ -75,7 +75,12 @@ impl Fixture {
     fn run<'s>(&self, store: &'s Store) -> Run<'s> {
         let recipe = Arc::new(Recipe::load(&self.recipe_path()).expect("valid recipe"));
         let client = Arc::new(Client::new(&recipe.http).expect("client"));
-        Run::new(recipe, store, client, RunOptions { out: self.feed_path(), progress: ProgressBar::hidden() })
+        Run::new(
+            recipe,
+            store,
+            client,
+            RunOptions { out: self.feed_path(), progress: ProgressBar::hidden(), force: false },
+        )
     }
 }
 
