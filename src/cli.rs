@@ -19,7 +19,7 @@ pub struct Cli {
     /// More log output (-v: each page, -vv: each request). RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
-    /// Only errors on stderr; no progress bar, no summary.
+    /// No progress bar and no summary; warnings and errors still go to stderr.
     #[arg(short, long, global = true)]
     pub quiet: bool,
     #[command(subcommand)]

@@ -33,14 +33,26 @@ pub struct CrawlReport {
     pub failures: Vec<String>,
     /// Whether paging stopped early because a listing page had nothing new.
     pub stopped_early: bool,
+    /// Whether paging stopped at `max_pages` with listing pages left unread.
+    pub hit_max_pages: bool,
+}
+
+impl CrawlReport {
+    /// Every listing page was read: the archive as the site has it has been seen whole.
+    pub fn saw_whole_archive(&self) -> bool {
+        !self.stopped_early && !self.hit_max_pages && self.failures.is_empty()
+    }
 }
 
 /// Which episode URLs the crawl sends on.
 pub struct CrawlPlan {
     /// Page URLs already in the cache.
     pub known: HashSet<String>,
-    /// Skip known pages and stop paging at the first listing page with nothing unknown.
+    /// Skip known pages.
     pub incremental: bool,
+    /// Stop paging at the first listing page with nothing unknown. Only once a crawl has seen
+    /// the whole archive: a first run that was interrupted is finished by the next one.
+    pub stop_early: bool,
 }
 
 /// Starts the crawl on its own task. Episode URLs arrive on the returned stream while later
@@ -107,6 +119,7 @@ async fn crawl(
             let Some(url) = queue.pop_front() else { break };
             if report.listing_pages >= recipe.crawl.max_pages {
                 tracing::warn!(max_pages = recipe.crawl.max_pages, "stopped paging at crawl.max_pages");
+                report.hit_max_pages = true;
                 queue.clear();
                 break;
             }
@@ -134,7 +147,7 @@ async fn crawl(
                 return report; // the pipeline stopped listening
             }
         }
-        if plan.incremental && unknown == 0 {
+        if plan.stop_early && unknown == 0 {
             report.stopped_early = true;
             break;
         }

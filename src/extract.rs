@@ -422,4 +422,37 @@ mod tests {
         let published = trace.iter().find(|t| t.field == "published").unwrap();
         assert_eq!((published.rule, published.raw.as_deref()), (None, Some("1 hr 3 min")));
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(64))]
+
+            #[test]
+            fn any_page_extracts_or_says_why(html in "\\PC{0,300}", tag in "(h1|p|div|a|time|script)") {
+                let rules = recipe("title = { css = \"h1\" }\naudio = { css = \"a\", attr = \"href\" }");
+                let page = format!("<{tag}>{html}</{tag}><h1>{html}</h1><a href=\"{html}\">x</a>");
+                let _ = extract(&page_url(), &page, &rules.episode);
+            }
+
+            #[test]
+            fn sanitized_html_never_keeps_scripts_handlers_or_javascript(
+                text in "[a-zA-Z0-9 <>\"'=/:;&]{0,60}",
+                handler in "on[a-z]{3,10}",
+                scheme in "(javascript|JavaScript|jAvAsCrIpT|vbscript)",
+            ) {
+                let html = format!(
+                    "<p {handler}=\"x()\">{text}<script>{text}</script><a href=\"{scheme}:{text}\">l</a>\
+                     <img src=\"{scheme}:alert(1)\" {handler}='y'><style>{text}</style></p>"
+                );
+                let clean = sanitize_html(&html, &page_url()).to_lowercase();
+                prop_assert!(!clean.contains("<script"), "{}", clean);
+                prop_assert!(!clean.contains("<style"), "{}", clean);
+                prop_assert!(!clean.contains("javascript:") && !clean.contains("vbscript:"), "{}", clean);
+                prop_assert!(!clean.contains(&format!("{handler}=").to_lowercase()), "{}", clean);
+            }
+        }
+    }
 }

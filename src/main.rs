@@ -12,7 +12,7 @@ use podfeed::recipe::RecipeError;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    commands::init_logging(cli.verbose, cli.quiet);
+    commands::init_logging(cli.verbose);
     match try_main(cli) {
         Ok(code) => ExitCode::from(code),
         // `podfeed list | head` closing the pipe early is not an error.

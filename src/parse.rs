@@ -305,4 +305,38 @@ mod tests {
             assert_eq!(duration(text), None, "{text}");
         }
     }
+
+    mod properties {
+        use super::super::*;
+        use chrono::{Datelike, NaiveDate};
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn never_panics_on_any_text(text in "\\PC{0,40}") {
+                let _ = date(&text);
+                let _ = duration(&text);
+                let _ = date_with_format(&text, "%d/%m/%Y");
+            }
+
+            #[test]
+            fn durations_round_trip_in_every_form(seconds in 0u64..360_000) {
+                let clock = format!("{}:{:02}:{:02}", seconds / 3600, seconds / 60 % 60, seconds % 60);
+                prop_assert_eq!(duration(&clock), Some(seconds));
+                prop_assert_eq!(duration(&seconds.to_string()), Some(seconds));
+                prop_assert_eq!(duration(&format!("PT{}M{}S", seconds / 60, seconds % 60)), Some(seconds));
+                prop_assert_eq!(duration(&format!("{} min", seconds / 60)), Some(seconds / 60 * 60));
+            }
+
+            #[test]
+            fn written_and_iso_dates_give_that_day_at_noon(days in 0i64..73_000) {
+                let day = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap() + chrono::Duration::days(days);
+                let noon = Utc.from_utc_datetime(&day.and_time(DATE_ONLY_TIME));
+                prop_assert_eq!(date(&day.format("%B %-d, %Y").to_string()), Some(noon));
+                prop_assert_eq!(date(&day.format("%-d %b %Y").to_string()), Some(noon));
+                prop_assert_eq!(date(&day.format("%Y-%m-%d").to_string()), Some(noon));
+                prop_assert_eq!(date(&day.format("%Y-%m-%d").to_string()).map(|d| d.year()), Some(day.year()));
+            }
+        }
+    }
 }

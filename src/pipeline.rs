@@ -147,7 +147,7 @@ impl<'a> Run<'a> {
             Mode::Incremental | Mode::Full => {
                 let incremental = mode == Mode::Incremental;
                 let recent = if incremental { self.recent_episode_pages()? } else { Vec::new() };
-                let plan = CrawlPlan { known, incremental };
+                let plan = CrawlPlan { known, incremental, stop_early: incremental && self.store.archive_seen()? };
                 let (urls, handle) = crawl::spawn(self.client.clone(), self.recipe.clone(), self.store.clone(), plan);
                 let store = self.store;
                 let crawled = urls.map(move |url| {
@@ -174,6 +174,9 @@ impl<'a> Run<'a> {
 
         if let Some(handle) = crawl {
             if let Ok(report) = handle.await {
+                if report.saw_whole_archive() {
+                    self.store.set_archive_seen()?;
+                }
                 summary.failed += report.failures.len() as u64;
                 summary.problems.extend(report.failures);
             }
@@ -307,13 +310,15 @@ impl<'a> Run<'a> {
         self.options.progress.inc(1);
         match outcome {
             PageResult::Episode { episode, page } => {
-                if let Some(page) = page {
-                    self.store.put_page(&page)?;
-                }
+                // The episode before its page: a cached page means "known, not fetched again", so
+                // a crash between the two must not leave a page without its episode.
                 match self.store.put_episode(&episode)? {
                     Change::New => summary.new += 1,
                     Change::Updated => summary.updated += 1,
                     Change::Unchanged => summary.unchanged += 1,
+                }
+                if let Some(page) = page {
+                    self.store.put_page(&page)?;
                 }
             }
             PageResult::Skipped { url, page, was_read, reason } => {

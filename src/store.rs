@@ -1,7 +1,8 @@
 //! The cache: one sled database per recipe. Everything crosses this border as plain types.
 //!
 //! Trees and keys:
-//! - `meta`: `schema` → version (u32, big endian); `feed_state` → JSON [`FeedState`]
+//! - `meta`: `schema` → version (u32, big endian); `feed_state` → JSON [`FeedState`];
+//!   `archive_seen` → present once a crawl has read every listing page
 //! - `episodes`: guid → JSON [`Episode`]
 //! - `page_guid`: episode page URL → guid
 //! - `pages`: episode page URL → JSON [`PageHeader`], which points at the deflated HTML in a
@@ -302,6 +303,16 @@ impl Store {
                 self.decode("failures", &v)
             })
             .collect()
+    }
+
+    /// Whether some crawl has read every listing page (so later runs may stop paging early).
+    pub fn archive_seen(&self) -> Result<bool, StoreError> {
+        Ok(self.meta.contains_key("archive_seen").map_err(|e| self.sled(e))?)
+    }
+
+    pub fn set_archive_seen(&self) -> Result<(), StoreError> {
+        self.meta.insert("archive_seen", &[1u8]).map_err(|e| self.sled(e))?;
+        Ok(())
     }
 
     pub fn feed_state(&self) -> Result<Option<FeedState>, StoreError> {

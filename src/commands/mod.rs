@@ -27,12 +27,13 @@ use crate::cli::{self, CacheArgs};
 #[error("{0}")]
 pub struct UsageError(pub String);
 
-pub fn init_logging(verbose: u8, quiet: bool) {
-    let default = match (quiet, verbose) {
-        (true, _) => "error",
-        (false, 0) => "warn",
-        (false, 1) => "info",
-        (false, _) => "debug",
+/// Warnings by default (even with `--quiet`, which drops only the progress bar and the summary:
+/// a failed page is what cron should mail), more with `-v`; `RUST_LOG` overrides.
+pub fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("podfeed={default},warn")));

@@ -9,7 +9,7 @@ use indicatif::ProgressBar;
 use podfeed::demo::{DemoConfig, DemoSite};
 use podfeed::fetch::Client;
 use podfeed::model::RunSummary;
-use podfeed::pipeline::{Mode, Run, RunOptions};
+use podfeed::pipeline::{Mode, PipelineError, Run, RunOptions};
 use podfeed::recipe::Recipe;
 use podfeed::store::Store;
 use tempfile::TempDir;
@@ -58,8 +58,12 @@ impl Fixture {
 
     /// Runs a build in-process, the way `podfeed build` does; the cache is closed afterwards.
     pub async fn build(&self, mode: Mode) -> RunSummary {
+        self.try_build(mode).await.expect("build succeeds")
+    }
+
+    pub async fn try_build(&self, mode: Mode) -> Result<RunSummary, PipelineError> {
         let store = self.open_store();
-        self.run(&store).build(mode).await.expect("build succeeds")
+        self.run(&store).build(mode).await
     }
 
     pub async fn refresh(&self, urls: &[String]) -> RunSummary {

@@ -1,0 +1,157 @@
+//! Nightly runs with nobody watching: exit codes, guards, overlapping runs, crashes.
+
+mod common;
+
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{parse_feed, Fixture};
+use podfeed::demo::DemoConfig;
+use podfeed::pipeline::{Mode, PipelineError};
+
+fn podfeed(dir: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_podfeed")).args(args).current_dir(dir).output().expect("podfeed runs")
+}
+
+async fn podfeed_async(dir: &std::path::Path, args: &[&str]) -> Output {
+    let (dir, args): (_, Vec<String>) = (dir.to_path_buf(), args.iter().map(|s| s.to_string()).collect());
+    tokio::task::spawn_blocking(move || podfeed(&dir, &args.iter().map(String::as_str).collect::<Vec<_>>()))
+        .await
+        .unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_site_that_is_down_exits_1_and_leaves_the_feed_untouched() {
+    let fx = Fixture::new(40, false).await;
+    let out = podfeed_async(fx.dir.path(), &["build", "--recipe", "demo.toml", "--quiet"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let feed = fx.dir.path().join("public/feed.xml");
+    let (before, modified) = (std::fs::read(&feed).unwrap(), std::fs::metadata(&feed).unwrap().modified().unwrap());
+
+    fx.site.stop();
+    let out = podfeed_async(fx.dir.path(), &["build", "--recipe", "demo.toml", "--quiet"]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("not published: 1 of 1 pages failed"), "{}", stderr(&out));
+    assert_eq!(std::fs::read(&feed).unwrap(), before);
+    assert_eq!(std::fs::metadata(&feed).unwrap().modified().unwrap(), modified);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_feed_that_would_shrink_is_refused_unless_forced() {
+    let fx = Fixture::new(60, false).await;
+    fx.build(Mode::Incremental).await;
+    let before = fx.feed_bytes();
+    // A recipe edit that breaks the title rule for most pages.
+    fx.write_recipe(
+        &fx.recipe_text.replace(r#"css = "h1.episode-title" }"#, r#"css = "h1.episode-title", regex = '^Q&A(.*)' }"#),
+    );
+    match fx.try_build(Mode::Reextract).await {
+        Err(PipelineError::Shrinking { items, published: 60, limit: 90 }) => assert!(items < 10, "{items}"),
+        other => panic!("expected the shrink guard, got {other:?}"),
+    }
+    assert_eq!(fx.feed_bytes(), before, "nothing published");
+
+    let out =
+        podfeed_async(fx.dir.path(), &["build", "--recipe", "demo.toml", "--cache", "cache", "--reextract"]).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("pass --force"), "{}", stderr(&out));
+    let forced =
+        ["build", "--recipe", "demo.toml", "--cache", "cache", "--reextract", "--force", "--out", "public/feed.xml"];
+    let out = podfeed_async(fx.dir.path(), &forced).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(parse_feed(&fx.feed_bytes()).entries.len() < 10);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_few_failed_pages_publish_the_rest_and_are_listed() {
+    let fx = Fixture::new(60, true).await;
+    let out = podfeed_async(fx.dir.path(), &["build", "--recipe", "demo.toml", "--quiet"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("/episodes/0: HTTP 404"), "a warning per failed URL: {}", stderr(&out));
+    let out = podfeed_async(fx.dir.path(), &["list", "--recipe", "demo.toml", "--failed"]).await;
+    let listed = String::from_utf8_lossy(&out.stdout).into_owned();
+    for url in ["/episodes/0", "/bad/huge", "/bad/pdf", "/bad/loop"] {
+        assert!(listed.contains(&format!("{}{url}", fx.site.base_url())), "{url} not in:\n{listed}");
+    }
+    assert!(listed.contains("HTTP 404"), "says why: {listed}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_run_on_the_same_cache_is_refused_or_waits() {
+    let config = DemoConfig { episodes: 40, latency: Duration::from_millis(150), faults: false };
+    let fx = Fixture::start(config).await;
+    let slow = fx.recipe_text.replace("concurrency = 32", "concurrency = 2");
+    fx.write_recipe(&slow);
+    let mut first = Command::new(env!("CARGO_BIN_EXE_podfeed"))
+        .args(["build", "--recipe", "demo.toml", "--quiet"])
+        .current_dir(fx.dir.path())
+        .spawn()
+        .unwrap();
+    let pid_file = fx.dir.path().join("cache/demo/podfeed.pid");
+    let started = Instant::now();
+    while !pid_file.exists() {
+        assert!(started.elapsed() < Duration::from_secs(20), "the first run never opened its cache");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let refused_at = Instant::now();
+    let out = podfeed_async(fx.dir.path(), &["build", "--recipe", "demo.toml"]).await;
+    assert_eq!(out.status.code(), Some(1));
+    let message = stderr(&out);
+    assert!(message.contains(&format!("in use by another podfeed run (pid {})", first.id())), "{message}");
+    assert!(refused_at.elapsed() < Duration::from_secs(5), "fails within seconds");
+
+    let out = podfeed_async(fx.dir.path(), &["build", "--recipe", "demo.toml", "--wait", "--json"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(first.wait().unwrap().success());
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["items"], 40, "the waiting run saw the first run's work");
+}
+
+/// kill -9 at several points of a first run: every time the published feed is whole (old or
+/// new) and the cache opens; a last run finishes the work without duplicates.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_mid_run_leaves_a_whole_feed_and_a_usable_cache() {
+    let config = DemoConfig { episodes: 300, latency: Duration::from_millis(10), faults: false };
+    let fx = Fixture::start(config).await;
+    fx.write_recipe(&fx.recipe_text.replace("concurrency = 32", "concurrency = 4"));
+    for kill_after in [30, 150, 400, 700] {
+        fx.site.reset_stats();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_podfeed"))
+            .args(["build", "--recipe", "demo.toml", "--quiet"])
+            .current_dir(fx.dir.path())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        while fx.site.stats().total() < kill_after && child.try_wait().unwrap().is_none() {
+            assert!(started.elapsed() < Duration::from_secs(60));
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        let feed = fx.dir.path().join("public/feed.xml");
+        if feed.exists() {
+            parse_feed(&std::fs::read(&feed).unwrap()); // whole, or this panics
+        }
+    }
+    let out = podfeed_async(fx.dir.path(), &["build", "--recipe", "demo.toml", "--json"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let feed = parse_feed(&fx.feed_bytes());
+    let ids: std::collections::HashSet<_> = feed.entries.iter().map(|e| e.id.clone()).collect();
+    assert_eq!((feed.entries.len(), ids.len()), (297, 297), "every episode with audio, once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endless_pagination_stops_at_max_pages() {
+    let fx = Fixture::new(200, false).await;
+    fx.write_recipe(&fx.recipe_text.replace("max_pages = 500", "max_pages = 3"));
+    let summary = fx.build(Mode::Incremental).await;
+    assert_eq!(fx.site.stats().listing, 3);
+    let newest_60 = fx.site.episodes().into_iter().take(60).filter(|e| e.has_audio()).count();
+    assert_eq!(summary.items as usize, newest_60, "three pages of 20");
+}
