@@ -42,6 +42,27 @@ pub enum Command {
     DemoSite(DemoSiteArgs),
     /// Measure cold, warm, incremental and re-extract builds against the demo site.
     Bench(BenchArgs),
+    /// Serve an output folder over HTTP to preview the feed and its page.
+    Serve(ServeArgs),
+    /// Print a shell completion script.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The folder to serve (where feed.xml and index.html are).
+    #[arg(long, default_value = "public")]
+    pub dir: PathBuf,
+    #[arg(long, default_value_t = 8000)]
+    pub port: u16,
+    /// Address to listen on; 127.0.0.1 keeps it to this machine.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: std::net::IpAddr,
 }
 
 /// Options of every command that reads the cache or writes the feed.

@@ -14,4 +14,5 @@ pub mod pipeline;
 pub mod publish;
 pub mod recipe;
 pub mod robots;
+pub mod serve;
 pub mod store;

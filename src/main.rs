@@ -36,6 +36,9 @@ fn try_main(cli: Cli) -> anyhow::Result<u8> {
             Command::Demo(args) => commands::demo::run(args, quiet).await,
             Command::DemoSite(args) => commands::demo::run_site(args).await,
             Command::Bench(args) => commands::bench::run(args).await,
+            Command::Serve(args) => commands::serve::run(args).await,
+            Command::Completions { shell } => commands::serve::completions(shell),
+            Command::Man => commands::serve::man(),
         }
     })
 }

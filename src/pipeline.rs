@@ -357,9 +357,15 @@ impl<'a> Run<'a> {
         let last_build = self.last_build_date(&keys)?;
         if self.recipe.output.html {
             let feed_name = self.options.out.file_name().and_then(|n| n.to_str()).unwrap_or("feed.xml");
+            let template = match &self.recipe.output.template {
+                Some(path) => {
+                    std::fs::read_to_string(path).map_err(|source| PublishError { path: path.clone(), source })?
+                }
+                None => publish::INDEX_TEMPLATE.to_string(),
+            };
             let mut failure = None;
             let episodes = self.episodes_in(&keys).map_while(|e| e.map_err(|e| failure = Some(e)).ok());
-            let html = publish::render_index(&self.recipe.feed, feed_name, episodes)?;
+            let html = publish::render_index(&template, &self.recipe.feed, feed_name, episodes)?;
             if let Some(e) = failure {
                 return Err(e.into());
             }
@@ -370,6 +376,9 @@ impl<'a> Run<'a> {
             feed::write(&mut out, &self.recipe.feed, episodes, last_build)
         };
         summary.feed_changed = publish::write_atomic_with(&self.options.out, write_feed)? == Outcome::Written;
+        if self.recipe.output.gzip {
+            publish::write_gzip_beside(&self.options.out, summary.feed_changed)?;
+        }
         self.store.flush()?;
         summary.elapsed_ms = started.elapsed().as_millis() as u64;
         Ok(summary)

@@ -10,7 +10,8 @@ use crate::feed::format_duration;
 use crate::model::Episode;
 use crate::recipe::Channel;
 
-const INDEX_TEMPLATE: &str = include_str!("../templates/index.html");
+/// The built-in page template; `[output] template` names another.
+pub const INDEX_TEMPLATE: &str = include_str!("../templates/index.html");
 
 #[derive(Debug, thiserror::Error)]
 #[error("cannot write {}: {source}", path.display())]
@@ -62,6 +63,35 @@ pub fn write_atomic_with(
     }
     file.persist(path).map_err(|e| err(e.error))?;
     Ok(Outcome::Written)
+}
+
+/// A URL in the folder the feed is served from, as a link relative to the page beside the feed,
+/// so the page works wherever the folder is served (`podfeed serve`, a staging host).
+fn beside_feed(url: &str, self_url: Option<&str>) -> String {
+    let folder = self_url.and_then(|u| u.rsplit_once('/')).map(|(folder, _)| format!("{folder}/"));
+    match folder.and_then(|folder| url.strip_prefix(&folder).map(str::to_string)) {
+        Some(name) if !name.contains('/') && !name.is_empty() => name,
+        _ => url.to_string(),
+    }
+}
+
+/// Writes `feed.xml.gz` beside the feed for servers that serve it precompressed (nginx's
+/// gzip_static), when the feed changed or the file is missing.
+pub fn write_gzip_beside(feed: &Path, feed_changed: bool) -> Result<(), PublishError> {
+    let mut name = feed.as_os_str().to_owned();
+    name.push(".gz");
+    let gz = Path::new(&name);
+    if !feed_changed && gz.exists() {
+        return Ok(());
+    }
+    let err = |source| PublishError { path: feed.to_path_buf(), source };
+    let mut source = std::fs::File::open(feed).map_err(err)?;
+    write_atomic_with(gz, |out| {
+        let mut encoder = flate2::write::GzEncoder::new(out, flate2::Compression::best());
+        io::copy(&mut source, &mut encoder)?;
+        encoder.finish().map(|_| ())
+    })?;
+    Ok(())
 }
 
 /// How many items the feed at `path` has (0 when there is none yet).
@@ -119,12 +149,13 @@ struct IndexEpisode {
 /// The HTML page written beside the feed: the show and its episodes with players.
 /// `episodes` must already be in feed order.
 pub fn render_index(
+    template: &str,
     channel: &Channel,
     feed_file_name: &str,
     episodes: impl IntoIterator<Item = Episode>,
 ) -> Result<String, minijinja::Error> {
     let mut env = minijinja::Environment::new();
-    env.add_template("index.html", INDEX_TEMPLATE)?;
+    env.add_template("index.html", template)?;
     // Everything but the show notes: the page lists episodes, it does not repeat them.
     let episodes: Vec<IndexEpisode> = episodes
         .into_iter()
@@ -146,9 +177,9 @@ pub fn render_index(
         title => &channel.title,
         description => &channel.description,
         link => &channel.link,
-        image => &channel.image,
+        image => channel.image.as_deref().map(|image| beside_feed(image, channel.self_url.as_deref())),
         language => channel.language.as_deref().unwrap_or("en"),
-        feed => channel.self_url.as_deref().unwrap_or(feed_file_name),
+        feed => feed_file_name,
         podcast_url => podcast_url,
         episodes => episodes,
     })
@@ -171,6 +202,30 @@ mod tests {
         assert_eq!(std::fs::read(&path).unwrap(), b"two");
         let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temporary files are left behind");
+    }
+
+    #[test]
+    fn files_beside_the_feed_are_linked_relatively() {
+        let self_url = Some("https://feeds.example.org/shows/feed.xml");
+        assert_eq!(beside_feed("https://feeds.example.org/shows/cover.png", self_url), "cover.png");
+        assert_eq!(beside_feed("https://cdn.example.org/cover.png", self_url), "https://cdn.example.org/cover.png");
+        assert_eq!(
+            beside_feed("https://feeds.example.org/shows/art/c.png", self_url),
+            "https://feeds.example.org/shows/art/c.png"
+        );
+        assert_eq!(beside_feed("https://x.example/c.png", None), "https://x.example/c.png");
+    }
+
+    #[test]
+    fn gzip_beside_the_feed_follows_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let feed = dir.path().join("feed.xml");
+        write_atomic(&feed, b"<rss>one</rss>").unwrap();
+        write_gzip_beside(&feed, true).unwrap();
+        let gz = std::fs::read(dir.path().join("feed.xml.gz")).unwrap();
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gz[..]), &mut text).unwrap();
+        assert_eq!(text, "<rss>one</rss>");
     }
 
     #[cfg(unix)]

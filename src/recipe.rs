@@ -115,6 +115,11 @@ pub struct Output {
     /// Also write an `index.html` beside the feed.
     #[serde(default)]
     pub html: bool,
+    /// A minijinja template for that page instead of the built-in `templates/index.html`.
+    pub template: Option<PathBuf>,
+    /// Also write `feed.xml.gz` beside the feed, for servers that serve files precompressed.
+    #[serde(default)]
+    pub gzip: bool,
     /// Don't publish when more than this percentage of the pages tried failed (a site that is
     /// down); the run exits 1 and the published feed stays as it was.
     #[serde(default = "Output::default_max_failures")]
@@ -142,6 +147,8 @@ impl Default for Output {
         Output {
             path: Output::default_path(),
             html: false,
+            template: None,
+            gzip: false,
             max_failures: Output::default_max_failures(),
             min_items_percent: Output::default_min_items_percent(),
         }
@@ -478,6 +485,15 @@ fn compile(file: RecipeFile, name: String, path: &Path) -> Result<Recipe, Invali
             return Err(invalid(key, format!("{percent} is not a percentage (0 to 100)")));
         }
     }
+    let mut output = file.output;
+    if let Some(template) = &output.template {
+        // Relative to the recipe, so a recipe folder can carry its own template.
+        let template = path.parent().unwrap_or(Path::new("")).join(template);
+        if !template.is_file() {
+            return Err(invalid("output.template", format!("{} is not a file", template.display())));
+        }
+        output.template = Some(template);
+    }
     let http = file.http;
     if http.concurrency == 0 {
         return Err(invalid("http.concurrency", "must be at least 1".into()));
@@ -492,7 +508,7 @@ fn compile(file: RecipeFile, name: String, path: &Path) -> Result<Recipe, Invali
         name,
         path: path.to_path_buf(),
         feed: file.feed,
-        output: file.output,
+        output,
         crawl: compile_crawl(file.crawl)?,
         http,
         episode: compile_episode_rules(file.episode)?,

@@ -35,9 +35,11 @@ pub async fn run(args: DemoArgs, quiet: bool) -> anyhow::Result<u8> {
         eprintln!("podfeed: demo site with {} episodes at {}/archive", site.latest(), site.base_url());
     }
     let summary = session.run(quiet, false).build(Mode::Incremental).await?;
+    podfeed::publish::write_atomic(&args.out.join("cover.png"), &podfeed::demo::cover_png())?;
     let code = report(&summary, &out, args.json, quiet)?;
     if !quiet {
         eprintln!("podfeed: the demo feed is {}", std::fs::canonicalize(&out).unwrap_or(out).display());
+        eprintln!("podfeed: see it with `podfeed serve --dir {}` and http://localhost:8000/", args.out.display());
     }
     Ok(code)
 }

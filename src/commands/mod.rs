@@ -7,6 +7,7 @@ pub mod check;
 pub mod demo;
 pub mod list;
 pub mod refresh;
+pub mod serve;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
