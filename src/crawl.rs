@@ -53,6 +53,8 @@ pub struct CrawlPlan {
     /// Stop paging at the first listing page with nothing unknown. Only once a crawl has seen
     /// the whole archive: a first run that was interrupted is finished by the next one.
     pub stop_early: bool,
+    /// Advanced once per listing page read.
+    pub progress: indicatif::ProgressBar,
 }
 
 /// Starts the crawl on its own task. Episode URLs arrive on the returned stream while later
@@ -127,6 +129,7 @@ async fn crawl(
             reading.push_back(read_listing(client.clone(), store.clone(), recipe.clone(), url));
         }
         let Some((url, links)) = reading.next().await else { break };
+        plan.progress.inc(1);
         let links = match links {
             Ok(links) => links,
             Err(reason) => {

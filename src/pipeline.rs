@@ -61,8 +61,10 @@ pub enum Mode {
 pub struct RunOptions {
     /// Where the feed goes; `index.html` goes beside it when the recipe asks for one.
     pub out: PathBuf,
-    /// A progress bar to advance, or a hidden one.
+    /// Progress of episode pages (its length grows as the crawl finds them), or a hidden bar.
     pub progress: ProgressBar,
+    /// Progress of listing pages, or a hidden bar.
+    pub listing_progress: ProgressBar,
     /// Publish even a feed much shorter than the one already published.
     pub force: bool,
 }
@@ -129,7 +131,6 @@ impl<'a> Run<'a> {
         let mut summary = RunSummary::default();
         let known = self.store.known_pages()?;
         let concurrency = self.recipe.http.concurrency;
-        self.options.progress.set_length(known.len() as u64);
 
         // Sources: cached pages for a re-extract, otherwise the crawl's stream of episode URLs.
         let (sources, crawl): (BoxStream<Source>, _) = match mode {
@@ -142,15 +143,24 @@ impl<'a> Run<'a> {
                         None
                     }
                 });
+                self.options.progress.set_length(known.len() as u64);
                 (stream::iter(pages).boxed(), None)
             }
             Mode::Incremental | Mode::Full => {
                 let incremental = mode == Mode::Incremental;
                 let recent = if incremental { self.recent_episode_pages()? } else { Vec::new() };
-                let plan = CrawlPlan { known, incremental, stop_early: incremental && self.store.archive_seen()? };
+                let plan = CrawlPlan {
+                    known,
+                    incremental,
+                    stop_early: incremental && self.store.archive_seen()?,
+                    progress: self.options.listing_progress.clone(),
+                };
                 let (urls, handle) = crawl::spawn(self.client.clone(), self.recipe.clone(), self.store.clone(), plan);
-                let store = self.store;
+                let (store, progress) = (self.store, self.options.progress.clone());
+                progress.set_length(recent.len() as u64);
                 let crawled = urls.map(move |url| {
+                    // The archive's size is known only as it is crawled.
+                    progress.inc_length(1);
                     let validators = if incremental { None } else { cached_validators(store, &url) };
                     Source::Network { url, validators }
                 });
@@ -347,6 +357,7 @@ impl<'a> Run<'a> {
     /// is saved even when the guards refuse to publish.
     fn finish(&self, mut summary: RunSummary, started: Instant) -> Result<RunSummary, PipelineError> {
         self.options.progress.finish_and_clear();
+        self.options.listing_progress.finish_and_clear();
         self.store.flush()?;
         summary.requests = self.client.stats().total_requests();
         summary.bytes = self.client.stats().bytes();

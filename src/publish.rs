@@ -142,6 +142,7 @@ struct IndexEpisode {
     audio: String,
     mime_type: String,
     date: Option<String>,
+    iso_date: Option<String>,
     duration: Option<String>,
     description: Option<String>,
 }
@@ -162,6 +163,7 @@ pub fn render_index(
         .map(|e| IndexEpisode {
             mime_type: e.enclosure.mime_type.unwrap_or_else(|| "audio/mpeg".into()),
             date: e.published.map(|d| d.format("%B %-d, %Y").to_string()),
+            iso_date: e.published.map(|d| d.to_rfc3339()),
             duration: e.duration.map(format_duration),
             title: e.title,
             link: e.link,

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use podfeed::fetch::Client;
 use podfeed::model::RunSummary;
 use podfeed::pipeline::{Run, RunOptions};
@@ -64,16 +64,21 @@ pub fn open_store(dir: &Path, wait: bool) -> anyhow::Result<Store> {
     }
 }
 
-/// A progress bar on an interactive stderr; a hidden one for cron, pipes and `--quiet`.
-pub fn progress_bar(quiet: bool) -> ProgressBar {
+/// Progress bars for listing and episode pages on an interactive stderr; hidden ones for cron,
+/// pipes and `--quiet`.
+pub fn progress_bars(quiet: bool) -> (ProgressBar, ProgressBar) {
     if quiet || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
+        return (ProgressBar::hidden(), ProgressBar::hidden());
     }
-    let bar = ProgressBar::new(0);
-    let style = ProgressStyle::with_template("{spinner} {pos}/{len} episode pages {wide_bar} {eta}")
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
-    bar.set_style(style);
-    bar
+    let bars = MultiProgress::new();
+    let style =
+        |template: &str| ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar());
+    let listing = bars.add(ProgressBar::new_spinner());
+    listing.set_style(style("{spinner} {pos} listing pages"));
+    listing.enable_steady_tick(std::time::Duration::from_millis(120));
+    let episodes = bars.add(ProgressBar::new(0));
+    episodes.set_style(style("{spinner} {pos}/{len} episode pages {wide_bar} ETA {eta}"));
+    (listing, episodes)
 }
 
 /// Opens everything a feed-writing command needs.
@@ -105,7 +110,8 @@ impl Session {
     }
 
     pub fn run(&self, quiet: bool, force: bool) -> Run<'_> {
-        let options = RunOptions { out: self.out.clone(), progress: progress_bar(quiet), force };
+        let (listing_progress, progress) = progress_bars(quiet);
+        let options = RunOptions { out: self.out.clone(), progress, listing_progress, force };
         Run::new(self.recipe.clone(), &self.store, self.client.clone(), options)
     }
 }

@@ -83,7 +83,12 @@ impl Fixture {
             recipe,
             store,
             client,
-            RunOptions { out: self.feed_path(), progress: ProgressBar::hidden(), force: false },
+            RunOptions {
+                out: self.feed_path(),
+                progress: ProgressBar::hidden(),
+                listing_progress: ProgressBar::hidden(),
+                force: false,
+            },
         )
     }
 }
