@@ -2,21 +2,7 @@
 
 mod common;
 
-use std::process::{Command, Output};
-
-use common::{parse_feed, Fixture};
-
-fn podfeed(dir: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_podfeed")).args(args).current_dir(dir).output().expect("podfeed runs")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
+use common::{parse_feed, podfeed, podfeed_async, stderr, stdout, Fixture};
 
 const VALID: &str = r#"
 [feed]
@@ -96,39 +82,34 @@ fn demo_publishes_the_whole_archive() {
 async fn build_list_check_refresh_from_the_command_line() {
     let fx = Fixture::new(100, false).await;
     let dir = fx.dir.path().to_path_buf();
-    let run = |args: Vec<String>| {
-        let dir = dir.clone();
-        tokio::task::spawn_blocking(move || podfeed(&dir, &args.iter().map(String::as_str).collect::<Vec<_>>()))
-    };
-    let args = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
 
-    let out = run(args(&["build", "--recipe", "demo.toml", "--json"])).await.unwrap();
+    let out = podfeed_async(&dir, &["build", "--recipe", "demo.toml", "--json"]).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let summary: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(summary["new"], 99, "100 pages, one a text post");
     assert!(dir.join("cache/demo").is_dir(), "default cache is cache/<recipe name>/");
     assert!(dir.join("public/feed.xml").is_file(), "default output is the recipe's output.path");
 
-    let out = run(args(&["list", "--recipe", "demo.toml", "--json"])).await.unwrap();
+    let out = podfeed_async(&dir, &["list", "--recipe", "demo.toml", "--json"]).await;
     let listed: Vec<serde_json::Value> = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(listed.len(), 99);
     assert_eq!(listed[0]["title"], fx.site.episodes()[0].title);
 
     let url = fx.site.episode_url(25);
-    let out = run(args(&["check", "--recipe", "demo.toml", &url])).await.unwrap();
+    let out = podfeed_async(&dir, &["check", "--recipe", "demo.toml", &url]).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(text.contains("audio        episode.audio[1]"), "download-link fallback named:\n{text}");
     assert!(text.contains("published    episode.published[0]"), "{text}");
     assert!(text.contains(&format!("→ a feed item with guid {url}")), "{text}");
-    let out = run(args(&["check", "--recipe", "demo.toml", &fx.site.episode_url(97)])).await.unwrap();
+    let out = podfeed_async(&dir, &["check", "--recipe", "demo.toml", &fx.site.episode_url(97)]).await;
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout(&out).contains("not a feed item: no audio URL found"));
     assert!(stdout(&out).contains("warning: no enclosure"));
 
     fx.site.retitle(30, "Renamed on the site");
     fx.site.reset_stats();
-    let out = run(args(&["refresh", "--recipe", "demo.toml", "--json", &fx.site.episode_url(30)])).await.unwrap();
+    let out = podfeed_async(&dir, &["refresh", "--recipe", "demo.toml", "--json", &fx.site.episode_url(30)]).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let summary: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!((summary["updated"].as_u64(), summary["feed_changed"].as_bool()), (Some(1), Some(true)));
@@ -153,8 +134,7 @@ async fn a_recipe_set_shares_one_per_host_limit() {
             .replace("public/feed.xml", &format!("public/{name}.xml"));
         std::fs::write(dir.join(format!("recipes/{name}.toml")), text).unwrap();
     }
-    let out =
-        tokio::task::spawn_blocking(move || podfeed(&dir, &["build", "--recipe", "recipes", "--json"])).await.unwrap();
+    let out = podfeed_async(&dir, &["build", "--recipe", "recipes", "--json"]).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let summaries: Vec<serde_json::Value> =
         stdout(&out).lines().map(|line| serde_json::from_str(line).expect("one JSON object per recipe")).collect();

@@ -2,27 +2,12 @@
 
 mod common;
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{parse_feed, Fixture};
+use common::{parse_feed, podfeed_async, stderr, Fixture};
 use podfeed::demo::DemoConfig;
 use podfeed::pipeline::{Mode, PipelineError};
-
-fn podfeed(dir: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_podfeed")).args(args).current_dir(dir).output().expect("podfeed runs")
-}
-
-async fn podfeed_async(dir: &std::path::Path, args: &[&str]) -> Output {
-    let (dir, args): (_, Vec<String>) = (dir.to_path_buf(), args.iter().map(|s| s.to_string()).collect());
-    tokio::task::spawn_blocking(move || podfeed(&dir, &args.iter().map(String::as_str).collect::<Vec<_>>()))
-        .await
-        .unwrap()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_site_that_is_down_exits_1_and_leaves_the_feed_untouched() {

@@ -97,3 +97,28 @@ impl Fixture {
 pub fn parse_feed(bytes: &[u8]) -> feed_rs::model::Feed {
     feed_rs::parser::parse(bytes).expect("feed-rs parses the feed")
 }
+
+/// Runs the `podfeed` binary in `dir`, as a user or cron would.
+pub fn podfeed(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_podfeed"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("podfeed runs")
+}
+
+/// [`podfeed`] off the async runtime, so an in-process demo site keeps answering meanwhile.
+pub async fn podfeed_async(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let (dir, args): (_, Vec<String>) = (dir.to_path_buf(), args.iter().map(|s| s.to_string()).collect());
+    tokio::task::spawn_blocking(move || podfeed(&dir, &args.iter().map(String::as_str).collect::<Vec<_>>()))
+        .await
+        .expect("podfeed finished")
+}
+
+pub fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+pub fn stdout(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
