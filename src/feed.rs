@@ -35,6 +35,10 @@ impl FeedKey {
     pub fn of(episode: &Episode) -> FeedKey {
         FeedKey { newest_first: std::cmp::Reverse(episode.published), guid: episode.guid.clone() }
     }
+
+    pub fn published(&self) -> Option<DateTime<Utc>> {
+        self.newest_first.0
+    }
 }
 
 /// Sorts keys into feed order and keeps the newest `max_items` (all when 0).

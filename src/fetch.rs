@@ -420,7 +420,7 @@ fn meta_charset(head: &[u8]) -> Option<&'static Encoding> {
             let end = value
                 .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == ':'))
                 .unwrap_or(value.len());
-            if let Some(encoding) = Encoding::for_label(value[..end].as_bytes()) {
+            if let Some(encoding) = Encoding::for_label(&value.as_bytes()[..end]) {
                 // A page that says UTF-16 in ASCII-compatible bytes is not UTF-16 (HTML spec).
                 return Some(if encoding == encoding_rs::UTF_16LE || encoding == encoding_rs::UTF_16BE {
                     encoding_rs::UTF_8

@@ -201,11 +201,14 @@ impl<'a> Run<'a> {
             return Ok(Vec::new());
         }
         let since = Utc::now() - chrono::Duration::days(i64::from(days));
-        let recent = self.store.episodes()?.into_iter().filter(|e| e.published.is_some_and(|d| d >= since));
-        Ok(recent
-            .filter_map(|e| Url::parse(&e.page_url).ok())
-            .map(|url| Source::Network { validators: cached_validators(self.store, &url), url })
-            .collect())
+        let recent = self.store.feed_keys()?.into_iter().filter(|key| key.published().is_some_and(|d| d >= since));
+        let mut sources = Vec::new();
+        for key in recent {
+            if let Some(url) = self.store.episode(&key.guid)?.and_then(|e| Url::parse(&e.page_url).ok()) {
+                sources.push(Source::Network { validators: cached_validators(self.store, &url), url });
+            }
+        }
+        Ok(sources)
     }
 
     /// `podfeed refresh URL...`: fetch exactly these pages and their enclosures again.

@@ -200,16 +200,6 @@ impl Store {
 
     // --- episodes --------------------------------------------------------------------------
 
-    pub fn episodes(&self) -> Result<Vec<Episode>, StoreError> {
-        self.episodes
-            .iter()
-            .map(|entry| {
-                let (key, value) = entry.map_err(|e| self.sled(e))?;
-                self.decode(&format!("episodes/{}", String::from_utf8_lossy(&key)), &value)
-            })
-            .collect()
-    }
-
     /// Where each stored episode goes in the feed; reads one episode at a time.
     pub fn feed_keys(&self) -> Result<Vec<FeedKey>, StoreError> {
         self.episodes
@@ -307,7 +297,7 @@ impl Store {
 
     /// Whether some crawl has read every listing page (so later runs may stop paging early).
     pub fn archive_seen(&self) -> Result<bool, StoreError> {
-        Ok(self.meta.contains_key("archive_seen").map_err(|e| self.sled(e))?)
+        self.meta.contains_key("archive_seen").map_err(|e| self.sled(e))
     }
 
     pub fn set_archive_seen(&self) -> Result<(), StoreError> {
@@ -545,7 +535,7 @@ mod tests {
         twin.link = "http://a/1".into();
         twin.enclosure.url = "http://a/1.mp3".into();
         assert_eq!(store.put_episode(&twin).unwrap(), Change::Unchanged);
-        assert_eq!(store.episodes().unwrap().len(), 1);
+        assert_eq!(store.feed_keys().unwrap().len(), 1);
     }
 
     #[test]
@@ -554,10 +544,10 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         store.put_episode(&episode("old", "http://a/1", "One")).unwrap();
         store.put_episode(&episode("new", "http://a/1", "One")).unwrap();
-        let guids: Vec<String> = store.episodes().unwrap().into_iter().map(|e| e.guid).collect();
+        let guids: Vec<String> = store.feed_keys().unwrap().into_iter().map(|k| k.guid).collect();
         assert_eq!(guids, vec!["new".to_string()]);
         store.page_is_not_an_episode("http://a/1").unwrap();
-        assert!(store.episodes().unwrap().is_empty());
+        assert!(store.feed_keys().unwrap().is_empty());
     }
 
     #[test]

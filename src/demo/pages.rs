@@ -313,7 +313,7 @@ fn related(n: u32, latest: u32) -> String {
     let mut html = String::from(r#"<aside class="related"><h2>More episodes</h2><ul>"#);
     let mut rng = SplitMix(u64::from(n) ^ 0xABCD);
     for _ in 0..24 {
-        let other = (rng.next() % u64::from(latest.max(1))) as u32 + 1;
+        let other = (rng.next_u64() % u64::from(latest.max(1))) as u32 + 1;
         let _ = write!(html, r#"<li><a href="/episodes/{other}">{}</a></li>"#, esc(&title(other)));
     }
     html.push_str("</ul></aside>");
@@ -350,7 +350,7 @@ fn analytics_script(seed: u32) -> String {
     let mut rng = SplitMix(u64::from(seed) ^ 0x5EED);
     let mut config = String::with_capacity(9_000);
     for i in 0..160 {
-        let _ = write!(config, r#""k{i}":"{:016x}","#, rng.next());
+        let _ = write!(config, r#""k{i}":"{:016x}","#, rng.next_u64());
     }
     format!(
         "<script>window.siteConfig = {{{config}\"v\":1}};\n(function(){{var q=[];window.track=function(e){{q.push(e)}};}})();</script>"

@@ -120,7 +120,7 @@ impl ShowEpisode {
             title,
             published,
             date_style,
-            duration_secs: 1200 + rng.next() % 4800,
+            duration_secs: 1200 + rng.next_u64() % 4800,
             audio,
             latin1,
             season: (number - 1) / 52 + 1,
@@ -188,7 +188,7 @@ pub fn audio_bytes(duration_secs: u64) -> u64 {
 pub struct SplitMix(pub u64);
 
 impl SplitMix {
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -197,7 +197,7 @@ impl SplitMix {
     }
 
     pub fn pick<'a>(&mut self, words: &[&'a str]) -> &'a str {
-        words[(self.next() % words.len() as u64) as usize]
+        words[(self.next_u64() % words.len() as u64) as usize]
     }
 }
 
