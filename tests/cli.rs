@@ -88,6 +88,7 @@ async fn build_list_check_refresh_from_the_command_line() {
     let summary: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(summary["new"], 99, "100 pages, one a text post");
     assert!(dir.join("cache/demo").is_dir(), "default cache is cache/<recipe name>/");
+    assert!(!stderr(&out).contains("episode pages"), "no progress bar when stderr is not a terminal");
     assert!(dir.join("public/feed.xml").is_file(), "default output is the recipe's output.path");
 
     let out = podfeed_async(&dir, &["list", "--recipe", "demo.toml", "--json"]).await;
@@ -148,4 +149,31 @@ async fn a_recipe_set_shares_one_per_host_limit() {
         assert_eq!(feed.entries.len(), 60);
         assert!(fx.dir.path().join(format!("cache/{name}")).is_dir());
     }
+}
+
+#[test]
+fn completions_and_man_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = podfeed(dir.path(), &["completions", "bash"]);
+    assert!(stdout(&out).contains("_podfeed()") && stdout(&out).contains("refresh"), "{}", stdout(&out));
+    let out = podfeed(dir.path(), &["man"]);
+    assert!(stdout(&out).contains(".TH podfeed 1"), "{}", stdout(&out));
+}
+
+/// A recipe can bring its own page template; scraped text is still escaped in it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recipe_can_bring_its_own_page_template() {
+    let fx = Fixture::new(60, false).await;
+    std::fs::write(
+        fx.dir.path().join("mine.html"),
+        "<ul>{% for e in episodes %}<li>{{ e.title }}</li>{% endfor %}</ul>",
+    )
+    .unwrap();
+    fx.write_recipe(&fx.recipe_text.replace("[output]\n", "[output]\ntemplate = \"mine.html\"\n"));
+    let out = podfeed_async(fx.dir.path(), &["build", "--recipe", "demo.toml", "--quiet"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let page = std::fs::read_to_string(fx.dir.path().join("public/index.html")).unwrap();
+    assert!(page.starts_with("<ul><li>"), "{page}");
+    assert_eq!(page.matches("<li>").count(), 60);
+    assert!(page.contains("Q&amp;A: &lt;Tags&gt;, &quot;Quotes&quot;"), "escaped: {page}");
 }

@@ -246,6 +246,8 @@ async fn fault_mode_still_publishes_every_reachable_episode() {
     }
     assert_eq!((summary.failed, summary.skipped), (4, 4), "{:#?}", summary.problems);
     assert_eq!(fx.site.stats().disallowed, 0, "robots.txt is obeyed");
+    let waited = fx.site.stats().shortest_retry_wait_ms.expect("some page was answered 429 and retried");
+    assert!(waited >= 1000, "Retry-After: 1 was honored; the quickest retry came after {waited} ms");
     assert!(!reported("elsewhere.example"), "out-of-scope links are not fetched");
 }
 

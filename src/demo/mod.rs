@@ -59,6 +59,8 @@ pub struct SiteStats {
     pub other: u64,
     /// Requests for paths robots.txt disallows.
     pub disallowed: u64,
+    /// The shortest wait of a client between a 429 (`Retry-After: 1`) and its retry, if any.
+    pub shortest_retry_wait_ms: Option<u64>,
     /// The most requests that were in flight at once.
     pub max_in_flight: u32,
 }
@@ -97,6 +99,10 @@ struct SiteState {
     retitled: RwLock<HashMap<u32, String>>,
     /// Paths that already had their one injected failure.
     failed_once: Mutex<HashSet<String>>,
+    /// When each path was answered 429, to see how long its client waited before asking again.
+    throttled_at: Mutex<HashMap<String, std::time::Instant>>,
+    /// The shortest wait between a 429 and the retry of the same path, in milliseconds.
+    shortest_retry_wait_ms: AtomicU64,
     counters: Counters,
 }
 
@@ -129,6 +135,8 @@ impl DemoSite {
             config,
             retitled: RwLock::default(),
             failed_once: Mutex::default(),
+            throttled_at: Mutex::default(),
+            shortest_retry_wait_ms: AtomicU64::new(u64::MAX),
             counters: Counters::default(),
         });
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
@@ -198,6 +206,8 @@ impl DemoSite {
             redirects: get(&c.redirects),
             other: get(&c.other),
             disallowed: get(&c.disallowed),
+            shortest_retry_wait_ms: Some(self.state.shortest_retry_wait_ms.load(Ordering::Relaxed))
+                .filter(|ms| *ms != u64::MAX),
             max_in_flight: c.max_in_flight.load(Ordering::Relaxed),
         }
     }
@@ -264,7 +274,18 @@ fn injected_fault(state: &SiteState, path: &str) -> Option<Response> {
     match number {
         Some(n) if n % 37 == 1 && first_time() => Some(StatusCode::SERVICE_UNAVAILABLE.into_response()),
         Some(n) if n % 37 == 2 && first_time() => {
+            state
+                .throttled_at
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(path.to_string(), std::time::Instant::now());
             Some((StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "1")], "slow down").into_response())
+        }
+        Some(n) if n % 37 == 2 => {
+            if let Some(at) = state.throttled_at.lock().unwrap_or_else(|p| p.into_inner()).remove(path) {
+                state.shortest_retry_wait_ms.fetch_min(at.elapsed().as_millis() as u64, Ordering::Relaxed);
+            }
+            None
         }
         None if path == "/archive/page/3" && first_time() => Some(StatusCode::SERVICE_UNAVAILABLE.into_response()),
         _ => None,
