@@ -29,8 +29,8 @@ pub struct ListingLinks {
 #[derive(Debug, Default)]
 pub struct CrawlReport {
     pub listing_pages: usize,
-    /// `URL: reason` for listing pages that could not be read.
-    pub failures: Vec<String>,
+    /// Listing pages that could not be read, with the reason.
+    pub failures: Vec<(String, String)>,
     /// Whether paging stopped early because a listing page had nothing new.
     pub stopped_early: bool,
     /// Whether paging stopped at `max_pages` with listing pages left unread.
@@ -134,7 +134,7 @@ async fn crawl(
             Ok(links) => links,
             Err(reason) => {
                 tracing::warn!("listing page {url}: {reason}");
-                report.failures.push(format!("{url}: {reason}"));
+                report.failures.push((url.to_string(), reason));
                 continue;
             }
         };

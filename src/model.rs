@@ -84,6 +84,9 @@ pub struct RunSummary {
     pub unchanged: u64,
     /// Pages that could not be fetched; their previous data is kept.
     pub failed: u64,
+    /// Of those, pages that had failed on an earlier run too (they don't count toward
+    /// `output.max_failures`).
+    pub failed_again: u64,
     /// Pages that are not feed items (no audio URL).
     pub skipped: u64,
     /// Items in the written feed.

@@ -187,8 +187,9 @@ impl<'a> Run<'a> {
                 if report.saw_whole_archive() {
                     self.store.set_archive_seen()?;
                 }
-                summary.failed += report.failures.len() as u64;
-                summary.problems.extend(report.failures);
+                for (url, reason) in report.failures {
+                    self.record_failed(&url, &reason, &mut summary)?;
+                }
             }
         }
         self.finish(summary, started)
@@ -345,12 +346,18 @@ impl<'a> Run<'a> {
                 }
                 summary.skipped += 1;
             }
-            PageResult::Failed { url, reason } => {
-                tracing::warn!("{url}: {reason}");
-                self.store.record_failure(&url, &reason)?;
-                summary.problems.push(format!("{url}: {reason}"));
-                summary.failed += 1;
-            }
+            PageResult::Failed { url, reason } => self.record_failed(&url, &reason, summary)?,
+        }
+        Ok(())
+    }
+
+    /// A failed page: a warning naming it, kept for `list --failed`, tried again next run.
+    fn record_failed(&self, url: &str, reason: &str, summary: &mut RunSummary) -> Result<(), StoreError> {
+        tracing::warn!("{url}: {reason}");
+        summary.problems.push(format!("{url}: {reason}"));
+        summary.failed += 1;
+        if self.store.record_failure(url, reason)? {
+            summary.failed_again += 1;
         }
         Ok(())
     }
@@ -400,11 +407,14 @@ impl<'a> Run<'a> {
 
     /// A site that is down (or mostly failing) must not publish a feed built from stale leftovers
     /// as if all were well.
+    /// Pages that failed on earlier runs too (dead links) are reported but do not count: they
+    /// would otherwise fail every quiet night with few new episodes.
     fn check_failures(&self, summary: &RunSummary) -> Result<(), PipelineError> {
-        let attempted = summary.new + summary.updated + summary.unchanged + summary.skipped + summary.failed;
+        let all = summary.new + summary.updated + summary.unchanged + summary.skipped + summary.failed;
+        let (failed, attempted) = (summary.failed - summary.failed_again, all - summary.failed_again);
         let limit = self.recipe.output.max_failures;
-        if summary.failed > 0 && summary.failed * 100 > attempted * u64::from(limit) {
-            return Err(PipelineError::TooManyFailures { failed: summary.failed, attempted, limit });
+        if failed > 0 && failed * 100 > attempted * u64::from(limit) {
+            return Err(PipelineError::TooManyFailures { failed, attempted, limit });
         }
         Ok(())
     }

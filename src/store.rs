@@ -191,7 +191,8 @@ impl Store {
     }
 
     pub fn put_listing(&self, page: &Page) -> Result<(), StoreError> {
-        self.listings.put(page).map_err(|e| self.page_error(e))
+        self.listings.put(page).map_err(|e| self.page_error(e))?;
+        self.clear_failure(&page.url)
     }
 
     fn page_error(&self, error: PageError) -> StoreError {
@@ -273,10 +274,11 @@ impl Store {
         Ok(())
     }
 
-    pub fn record_failure(&self, url: &str, reason: &str) -> Result<(), StoreError> {
+    /// Records a failed page; says whether it had failed before too (a dead link, not news).
+    pub fn record_failure(&self, url: &str, reason: &str) -> Result<bool, StoreError> {
         let failure = Failure { url: url.to_string(), reason: reason.to_string(), at: Utc::now() };
-        self.failures.insert(url, to_json(&failure)).map_err(|e| self.sled(e))?;
-        Ok(())
+        let previous = self.failures.insert(url, to_json(&failure)).map_err(|e| self.sled(e))?;
+        Ok(previous.is_some())
     }
 
     fn clear_failure(&self, url: &str) -> Result<(), StoreError> {

@@ -63,6 +63,17 @@ async fn a_few_failed_pages_publish_the_rest_and_are_listed() {
         assert!(listed.contains(&format!("{}{url}", fx.site.base_url())), "{url} not in:\n{listed}");
     }
     assert!(listed.contains("HTTP 404"), "says why: {listed}");
+
+    // The next night: two new episodes and the same dead links, failing again. Those are
+    // reported, and retried, but a quiet night is not a site outage: it publishes.
+    fx.site.set_latest(62);
+    let out = podfeed_async(fx.dir.path(), &["build", "--recipe", "demo.toml", "--quiet", "--json"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (summary["new"].as_u64(), summary["failed"].as_u64(), summary["failed_again"].as_u64()),
+        (Some(2), Some(4), Some(4))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
