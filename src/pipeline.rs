@@ -22,7 +22,7 @@ use crate::fetch::{Client, FetchError, Fetched, RequestKind, Validators};
 use crate::model::{Episode, Page, Probe, RunSummary};
 use crate::publish::{self, Outcome, PublishError};
 use crate::recipe::Recipe;
-use crate::store::{Change, FeedState, Store, StoreError};
+use crate::store::{Change, FeedState, PackedPage, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
@@ -103,13 +103,13 @@ enum PageResult {
     /// `page` is `Some` when it was freshly downloaded and must be cached.
     Episode {
         episode: Box<Episode>,
-        page: Option<Page>,
+        page: Option<PackedPage>,
     },
     /// Not a feed item (no audio, say) or not to be fetched (robots.txt): reported, not failed.
     /// `was_read` says the page itself was read, so an episode it used to give is gone.
     Skipped {
         url: String,
-        page: Option<Page>,
+        page: Option<PackedPage>,
         was_read: bool,
         reason: String,
     },
@@ -252,11 +252,10 @@ impl<'a> Run<'a> {
             }
         };
         let url = page.url.clone();
-        let (page, extracted) = match self.extract_off_reactor(page).await {
+        let (page, extracted) = match self.extract_off_reactor(page, fresh).await {
             Ok(result) => result,
             Err(e) => return PageResult::Failed { url, reason: format!("extraction failed: {e}") },
         };
-        let page = fresh.then_some(page);
         match extracted {
             Ok(mut episode) => {
                 self.fill_enclosure(&mut episode, probes).await;
@@ -266,17 +265,19 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// Parses on the blocking pool. Parsed documents are large, so no more of them are held at
-    /// once than there are cores.
+    /// Parses (and, for a fresh page, deflates it for the cache) on the blocking pool, so the
+    /// task driving the stream only moves data. Parsed documents are large, so no more of them
+    /// are held at once than there are cores.
     async fn extract_off_reactor(
         &self,
         page: Page,
-    ) -> Result<(Page, Result<Episode, NotAnEpisode>), tokio::task::JoinError> {
+        fresh: bool,
+    ) -> Result<(Option<PackedPage>, Result<Episode, NotAnEpisode>), tokio::task::JoinError> {
         let _slot = self.parse_slots.acquire().await.expect("semaphore is never closed");
         let recipe = self.recipe.clone();
         tokio::task::spawn_blocking(move || {
             let extracted = extract_page(&page, &recipe);
-            (page, extracted)
+            (fresh.then(|| PackedPage::pack(&page)), extracted)
         })
         .await
     }

@@ -180,7 +180,8 @@ impl Store {
         })
     }
 
-    pub fn put_page(&self, page: &Page) -> Result<(), StoreError> {
+    /// Stores a page packed with [`PackedPage::pack`] (CPU work, best done off the reactor).
+    pub fn put_page(&self, page: &PackedPage) -> Result<(), StoreError> {
         self.pages.put(page).map_err(|e| self.page_error(e))?;
         self.clear_failure(&page.url)
     }
@@ -191,7 +192,7 @@ impl Store {
     }
 
     pub fn put_listing(&self, page: &Page) -> Result<(), StoreError> {
-        self.listings.put(page).map_err(|e| self.page_error(e))?;
+        self.listings.put(&PackedPage::pack(page)).map_err(|e| self.page_error(e))?;
         self.clear_failure(&page.url)
     }
 
@@ -397,11 +398,8 @@ impl PageTrees {
     }
 
     /// The body is appended first: a header only ever points at a body that was written whole.
-    fn put(&self, page: &Page) -> Result<(), PageError> {
-        let mut encoder = DeflateEncoder::new(Vec::with_capacity(page.html.len() / 4), flate2::Compression::fast());
-        encoder.write_all(page.html.as_bytes()).expect("writing to a Vec cannot fail");
-        let body =
-            self.bodies.append(&encoder.finish().expect("writing to a Vec cannot fail")).map_err(PageError::Io)?;
+    fn put(&self, page: &PackedPage) -> Result<(), PageError> {
+        let body = self.bodies.append(&page.body).map_err(PageError::Io)?;
         let header = PageHeader {
             final_url: page.final_url.clone(),
             etag: page.etag.clone(),
@@ -411,6 +409,35 @@ impl PageTrees {
         };
         self.headers.insert(page.url.as_str(), to_json(&header)).map_err(PageError::Sled)?;
         Ok(())
+    }
+}
+
+/// A page ready to be stored: its HTML deflated.
+pub struct PackedPage {
+    url: String,
+    final_url: String,
+    etag: Option<String>,
+    last_modified: Option<String>,
+    fetched_at: DateTime<Utc>,
+    body: Vec<u8>,
+}
+
+impl PackedPage {
+    pub fn pack(page: &Page) -> PackedPage {
+        let mut encoder = DeflateEncoder::new(Vec::with_capacity(page.html.len() / 4), flate2::Compression::fast());
+        encoder.write_all(page.html.as_bytes()).expect("writing to a Vec cannot fail");
+        PackedPage {
+            url: page.url.clone(),
+            final_url: page.final_url.clone(),
+            etag: page.etag.clone(),
+            last_modified: page.last_modified.clone(),
+            fetched_at: page.fetched_at,
+            body: encoder.finish().expect("writing to a Vec cannot fail"),
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
     }
 }
 
@@ -518,7 +545,7 @@ mod tests {
             last_modified: None,
             fetched_at: Utc::now(),
         };
-        store.put_page(&page).unwrap();
+        store.put_page(&PackedPage::pack(&page)).unwrap();
         assert_eq!(store.page("http://a/1").unwrap(), Some(page));
         let stored = std::fs::metadata(dir.path().join("packs/000000.pack")).unwrap().len() as usize;
         assert!(stored < html.len() / 10, "stored {} bytes for {}", stored, html.len());
