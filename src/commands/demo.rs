@@ -39,7 +39,7 @@ pub async fn run(args: DemoArgs, quiet: bool) -> anyhow::Result<u8> {
     let code = report(&summary, &out, args.json, quiet)?;
     if !quiet {
         eprintln!("podfeed: the demo feed is {}", std::fs::canonicalize(&out).unwrap_or(out).display());
-        eprintln!("podfeed: see it with `podfeed serve --dir {}` and http://localhost:8000/", args.out.display());
+        eprintln!("podfeed: see it with `podfeed serve --dir {}` and http://127.0.0.1:8000/", args.out.display());
     }
     Ok(code)
 }
