@@ -68,16 +68,13 @@ pub struct ServeArgs {
 /// Options of every command that reads the cache or writes the feed.
 #[derive(Debug, Args)]
 pub struct CacheArgs {
-    /// The recipe (TOML) describing the site.
-    #[arg(long, short)]
-    pub recipe: PathBuf,
-    /// Cache folder [default: cache/<recipe name>/].
+    /// Cache folder [default: cache/<recipe name>/]; only with a single recipe.
     #[arg(long)]
     pub cache: Option<PathBuf>,
-    /// The feed file to write [default: the recipe's output.path].
+    /// The feed file to write [default: the recipe's output.path]; only with a single recipe.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Print a JSON summary (or listing) on stdout.
+    /// Print JSON on stdout: a run summary (one line per recipe), or the listing.
     #[arg(long)]
     pub json: bool,
     /// If another podfeed run has the cache open, wait for it instead of failing.
@@ -91,18 +88,8 @@ pub struct BuildArgs {
     /// client and its per-host limits, each with its own cache and feed.
     #[arg(long, short, required = true)]
     pub recipe: Vec<PathBuf>,
-    /// Cache folder [default: cache/<recipe name>/]; only with a single recipe.
-    #[arg(long)]
-    pub cache: Option<PathBuf>,
-    /// The feed file to write [default: the recipe's output.path]; only with a single recipe.
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// Print a JSON summary on stdout (one line per recipe).
-    #[arg(long)]
-    pub json: bool,
-    /// If another podfeed run has a cache open, wait for it instead of failing.
-    #[arg(long)]
-    pub wait: bool,
+    #[command(flatten)]
+    pub cache: CacheArgs,
     /// Crawl every listing page and fetch every episode page again.
     #[arg(long, conflicts_with = "reextract")]
     pub full: bool,
@@ -119,6 +106,9 @@ pub struct BuildArgs {
 
 #[derive(Debug, Args)]
 pub struct RefreshArgs {
+    /// The recipe (TOML) describing the site.
+    #[arg(long, short)]
+    pub recipe: PathBuf,
     #[command(flatten)]
     pub cache: CacheArgs,
     /// Episode page URLs.
@@ -140,6 +130,9 @@ pub struct CheckArgs {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
+    /// The recipe (TOML) describing the site.
+    #[arg(long, short)]
+    pub recipe: PathBuf,
     #[command(flatten)]
     pub cache: CacheArgs,
     /// List pages that failed, why and when, instead of episodes.

@@ -14,7 +14,8 @@ use crate::cli::{BuildArgs, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK};
 
 pub async fn run(args: BuildArgs, quiet: bool) -> anyhow::Result<u8> {
     let paths = recipe_files(&args.recipe)?;
-    if paths.len() > 1 && (args.cache.is_some() || args.out.is_some()) {
+    let options = &args.cache;
+    if paths.len() > 1 && (options.cache.is_some() || options.out.is_some()) {
         return Err(UsageError("--cache and --out need a single recipe".into()).into());
     }
     let mut recipes = paths.iter().map(|p| Recipe::load(p)).collect::<Result<Vec<_>, _>>()?;
@@ -26,7 +27,7 @@ pub async fn run(args: BuildArgs, quiet: bool) -> anyhow::Result<u8> {
     let client = Arc::new(Client::new(&Http::shared(recipes.iter().map(|r| &r.http)))?);
     let sessions = recipes
         .into_iter()
-        .map(|recipe| Session::new(recipe, args.cache.as_deref(), args.wait, args.out.clone(), client.clone()))
+        .map(|recipe| Session::new(recipe, options, client.clone()))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let mode = match (args.full, args.reextract) {
         (_, true) => Mode::Reextract,
@@ -40,7 +41,7 @@ pub async fn run(args: BuildArgs, quiet: bool) -> anyhow::Result<u8> {
     let mut code = EXIT_OK;
     for (session, result) in sessions.iter().zip(results) {
         match result {
-            Ok(summary) => code = code.max(report(&summary, &session.out, args.json, quiet)?),
+            Ok(summary) => code = code.max(report(&summary, &session.out, options.json, quiet)?),
             Err(e) => {
                 eprintln!("podfeed: error: {}: {e:#}", session.recipe.path.display());
                 code = EXIT_FAILED;

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use podfeed::fetch::Client;
 
 use super::{report, Session};
-use crate::cli::{DemoArgs, DemoSiteArgs, DemoSiteOptions, EXIT_OK};
+use crate::cli::{CacheArgs, DemoArgs, DemoSiteArgs, DemoSiteOptions, EXIT_OK};
 
 fn config(options: &DemoSiteOptions) -> DemoConfig {
     DemoConfig {
@@ -30,7 +30,9 @@ pub async fn run(args: DemoArgs, quiet: bool) -> anyhow::Result<u8> {
     let cache = tempfile::tempdir()?;
     let out = args.out.join("feed.xml");
     let client = Arc::new(Client::new(&recipe.http)?);
-    let session = Session::new(recipe, Some(cache.path()), false, Some(out.clone()), client)?;
+    let options =
+        CacheArgs { cache: Some(cache.path().to_path_buf()), out: Some(out.clone()), json: args.json, wait: false };
+    let session = Session::new(recipe, &options, client)?;
     if !quiet {
         eprintln!("podfeed: demo site with {} episodes at {}/archive", site.latest(), site.base_url());
     }

@@ -10,7 +10,7 @@ use crate::cli::{ListArgs, EXIT_OK};
 
 pub fn run(args: ListArgs) -> anyhow::Result<u8> {
     let mut out = std::io::stdout().lock();
-    let recipe = Recipe::load(&args.cache.recipe)?;
+    let recipe = Recipe::load(&args.recipe)?;
     let store = open_store(&cache_dir(args.cache.cache.as_deref(), &recipe), args.cache.wait)?;
     if args.failed {
         let failures = store.failures()?;

@@ -90,22 +90,16 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn open(args: &CacheArgs) -> anyhow::Result<Session> {
-        let recipe = Recipe::load(&args.recipe)?;
+    pub fn open(recipe: &Path, options: &CacheArgs) -> anyhow::Result<Session> {
+        let recipe = Recipe::load(recipe)?;
         let client = Arc::new(Client::new(&recipe.http)?);
-        Session::new(recipe, args.cache.as_deref(), args.wait, args.out.clone(), client)
+        Session::new(recipe, options, client)
     }
 
-    /// A session on `recipe` with its cache (`cache` or the default) and its feed path.
-    pub fn new(
-        recipe: Recipe,
-        cache: Option<&Path>,
-        wait: bool,
-        out: Option<PathBuf>,
-        client: Arc<Client>,
-    ) -> anyhow::Result<Session> {
-        let store = open_store(&cache_dir(cache, &recipe), wait)?;
-        let out = out.unwrap_or_else(|| recipe.output.path.clone());
+    /// A session on `recipe` with its cache (`--cache` or the default) and its feed path.
+    pub fn new(recipe: Recipe, options: &CacheArgs, client: Arc<Client>) -> anyhow::Result<Session> {
+        let store = open_store(&cache_dir(options.cache.as_deref(), &recipe), options.wait)?;
+        let out = options.out.clone().unwrap_or_else(|| recipe.output.path.clone());
         Ok(Session { recipe: Arc::new(recipe), store, client, out })
     }
 
