@@ -87,7 +87,7 @@ pub fn write_gzip_beside(feed: &Path, feed_changed: bool) -> Result<(), PublishE
     let err = |source| PublishError { path: feed.to_path_buf(), source };
     let mut source = std::fs::File::open(feed).map_err(err)?;
     write_atomic_with(gz, |out| {
-        let mut encoder = flate2::write::GzEncoder::new(out, flate2::Compression::best());
+        let mut encoder = flate2::write::GzEncoder::new(out, flate2::Compression::default());
         io::copy(&mut source, &mut encoder)?;
         encoder.finish().map(|_| ())
     })?;
