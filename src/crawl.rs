@@ -15,6 +15,9 @@ use crate::fetch::{Client, Fetched, RequestKind, Validators};
 use crate::recipe::{Crawl, Recipe};
 use crate::store::Store;
 
+/// Episode URLs the crawl may find before the fetches take them.
+const URLS_AHEAD: usize = 100_000;
+
 /// Listing pages read at once while every page is all new.
 const LISTING_LOOKAHEAD: usize = 8;
 
@@ -65,7 +68,10 @@ pub fn spawn(
     store: Store,
     plan: CrawlPlan,
 ) -> (mpsc::Receiver<Url>, JoinHandle<CrawlReport>) {
-    let (sender, receiver) = mpsc::channel(256);
+    // Episode URLs are small; let the crawl run far ahead. A crawl blocked on a full channel
+    // stops reading its listing pages, and the fetches then starve waiting for it (measured:
+    // 20 s instead of 13.5 s for 10,000 episodes with a channel of 256).
+    let (sender, receiver) = mpsc::channel(URLS_AHEAD);
     let handle = tokio::spawn(crawl(client, recipe, store, plan, sender));
     (receiver, handle)
 }

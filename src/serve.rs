@@ -12,6 +12,7 @@ use axum::extract::Request;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use axum::serve::ListenerExt;
 use axum::Router;
 use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
@@ -28,7 +29,10 @@ pub fn router(dir: &Path) -> Router {
 
 /// Serves `dir` on `addr` until the process ends.
 pub async fn serve(dir: &Path, addr: SocketAddr) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let listener = tokio::net::TcpListener::bind(addr).await?.tap_io(|tcp| {
+        // Small responses (304s, HEADs) must not wait for the client's delayed ACK.
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, router(dir)).await
 }
 
