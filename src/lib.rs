@@ -1,7 +1,9 @@
 //! podfeed turns a podcast's website into a complete podcast RSS feed.
 //!
-//! The pipeline, one module per stage: [`recipe`] → [`crawl`] → [`fetch`] → [`extract`] →
-//! [`store`] → [`feed`] → [`publish`], wired together by [`pipeline`].
+//! The pipeline, one module per stage: [`recipe`] → [`crawl`] → [`fetch`] (asking [`robots`])
+//! → [`extract`] (with the [`parse`] helpers) → [`store`] → [`feed`] → [`publish`], wired
+//! together by [`pipeline`]; [`model`] holds the plain types that cross stages. Beside it:
+//! [`demo`], the built-in demo website, and [`serve`], the preview server.
 
 pub mod crawl;
 pub mod demo;
