@@ -169,12 +169,15 @@ impl<'a> Run<'a> {
         };
 
         // Fetch, parse and probe concurrently; store each result as it arrives.
-        // Pages waiting out a backoff or a slow server must not stall the rest, so far more pages
-        // are in progress than requests are in flight. A re-extract waits on nothing but the
-        // parser: a few pages in progress keep the cores busy without holding the archive.
+        // Far more pages are in progress than requests are in flight: pages waiting out a backoff
+        // or a slow server must not stall the rest, and page requests queue for their slots well
+        // ahead of the probes that follow them, so a slow page starts early instead of last
+        // (measured: 7.6 s → 6.6 s for 1,200 episodes in fault mode, at +17 MiB; it stays
+        // bounded, whatever the archive). A re-extract waits on nothing but the parser: a few
+        // pages in progress keep the cores busy without holding the archive.
         let (policy, in_progress) = match mode {
             Mode::Reextract => (ProbePolicy::CacheOnly, self.parse_slots.available_permits() * 2),
-            _ => (ProbePolicy::CacheFirst, concurrency * 8),
+            _ => (ProbePolicy::CacheFirst, concurrency * 32),
         };
         let mut outcomes = sources.map(|source| self.process(source, policy)).buffer_unordered(in_progress);
         while let Some(outcome) = outcomes.next().await {
