@@ -151,3 +151,25 @@ async fn endless_pagination_stops_at_max_pages() {
     let newest_60 = fx.site.episodes().into_iter().take(60).filter(|e| e.has_audio()).count();
     assert_eq!(summary.items as usize, newest_60, "three pages of 20");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn robots_txt_is_obeyed_unless_the_recipe_opts_out() {
+    let fx = Fixture::new(40, true).await;
+    let summary = fx.build(Mode::Incremental).await;
+    assert_eq!(fx.site.stats().disallowed, 0);
+    assert!(summary.problems.iter().any(|p| p.contains("/drafts/1: skipped: disallowed by robots.txt")));
+
+    let fx = Fixture::new(40, true).await;
+    fx.write_recipe(&fx.recipe_text.replace("[http]\n", "[http]\nrespect_robots = false\n"));
+    fx.build(Mode::Incremental).await;
+    assert_eq!(fx.site.stats().disallowed, 1, "the draft robots.txt disallows was fetched");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verbose_shows_more_of_the_log() {
+    let fx = Fixture::new(20, false).await;
+    let quiet = podfeed_async(fx.dir.path(), &["build", "--recipe", "demo.toml", "--quiet"]).await;
+    assert!(!stderr(&quiet).contains("crawl finished"), "{}", stderr(&quiet));
+    let verbose = podfeed_async(fx.dir.path(), &["-v", "build", "--recipe", "demo.toml", "--full"]).await;
+    assert!(stderr(&verbose).contains("crawl finished"), "{}", stderr(&verbose));
+}
