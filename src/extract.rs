@@ -139,7 +139,7 @@ fn first_value(
 }
 
 /// The raw string a rule takes from one element, after its `json` and `regex` steps.
-pub fn apply_rule(rule: &Rule, element: ElementRef) -> Option<String> {
+fn apply_rule(rule: &Rule, element: ElementRef) -> Option<String> {
     let raw = match (&rule.attr, rule.html) {
         (Some(attr), _) => element.value().attr(attr)?.to_string(),
         (None, true) => element.inner_html(),

@@ -136,6 +136,7 @@ async fn warm_rebuild_fetches_no_episode_page_and_leaves_the_feed_untouched() {
         (1, 1, 2),
         "robots.txt and a conditional GET of listing page 1: {stats:?}"
     );
+    assert_eq!(stats.not_modified, 1, "listing page 1 answered 304");
     assert_eq!(summary.requests, stats.total());
     assert!(!summary.feed_changed);
     assert_eq!(fx.feed_bytes(), before);
@@ -215,6 +216,7 @@ async fn full_rebuild_revalidates_every_page_conditionally() {
     let stats = fx.site.stats();
     assert_eq!(stats.listing, 6, "every listing page");
     assert_eq!(stats.episode, u64::from(EPISODES) + 1, "every episode page");
+    assert_eq!(stats.not_modified, u64::from(EPISODES) + 1 + 6, "all of them conditionally, all answered 304");
     assert_eq!(summary.new + summary.updated, 0);
     assert_eq!(fx.feed_bytes(), before);
 }

@@ -60,6 +60,8 @@ pub struct SiteStats {
     pub other: u64,
     /// Requests for paths robots.txt disallows.
     pub disallowed: u64,
+    /// Listing and episode requests answered 304 Not Modified (counted in those kinds too).
+    pub not_modified: u64,
     /// The shortest wait of a client between a 429 (`Retry-After: 1`) and its retry, if any.
     pub shortest_retry_wait_ms: Option<u64>,
     /// The most requests that were in flight at once.
@@ -89,6 +91,7 @@ struct Counters {
     redirects: AtomicU64,
     other: AtomicU64,
     disallowed: AtomicU64,
+    not_modified: AtomicU64,
     in_flight: AtomicU32,
     max_in_flight: AtomicU32,
 }
@@ -212,6 +215,7 @@ impl DemoSite {
             redirects: get(&c.redirects),
             other: get(&c.other),
             disallowed: get(&c.disallowed),
+            not_modified: get(&c.not_modified),
             shortest_retry_wait_ms: Some(self.state.shortest_retry_wait_ms.load(Ordering::Relaxed))
                 .filter(|ms| *ms != u64::MAX),
             max_in_flight: c.max_in_flight.load(Ordering::Relaxed),
@@ -310,13 +314,14 @@ async fn listing(State(state): State<Arc<SiteState>>, Path(page): Path<u32>, hea
         return StatusCode::NOT_FOUND.into_response();
     }
     let body = pages::listing_page(page, latest, state.config.faults);
-    with_etag(&headers, "text/html; charset=utf-8", Bytes::from(body))
+    with_etag(&state.counters, &headers, "text/html; charset=utf-8", Bytes::from(body))
 }
 
 /// Answers with an ETag, or 304 when the client already has this body.
-fn with_etag(request: &HeaderMap, content_type: &'static str, body: Bytes) -> Response {
+fn with_etag(counters: &Counters, request: &HeaderMap, content_type: &'static str, body: Bytes) -> Response {
     let etag = format!("\"{:016x}\"", fingerprint(&body));
     if request.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
+        counters.not_modified.fetch_add(1, Ordering::Relaxed);
         return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
     }
     ([(header::CONTENT_TYPE, content_type.to_string()), (header::ETAG, etag)], body).into_response()
@@ -333,9 +338,9 @@ async fn episode(State(state): State<Arc<SiteState>>, Path(number): Path<String>
     let page = pages::episode_page(&episode, state.latest.load(Ordering::Relaxed));
     if episode.latin1 {
         let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(&page);
-        with_etag(&headers, "text/html; charset=ISO-8859-1", Bytes::from(bytes.into_owned()))
+        with_etag(&state.counters, &headers, "text/html; charset=ISO-8859-1", Bytes::from(bytes.into_owned()))
     } else {
-        with_etag(&headers, "text/html; charset=utf-8", Bytes::from(page))
+        with_etag(&state.counters, &headers, "text/html; charset=utf-8", Bytes::from(page))
     }
 }
 

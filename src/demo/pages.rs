@@ -171,7 +171,7 @@ fn pagination(page: u32, pages: u32) -> String {
     nav
 }
 
-pub fn listing_path(page: u32) -> String {
+fn listing_path(page: u32) -> String {
     if page == 1 {
         "/archive".to_string()
     } else {
