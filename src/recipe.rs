@@ -21,8 +21,9 @@ pub struct RecipeError {
 }
 
 /// The default `User-Agent`: names podfeed and its version so site owners know who is calling.
-pub const DEFAULT_USER_AGENT: &str =
-    concat!("podfeed/", env!("CARGO_PKG_VERSION"), " (+https://github.com/podfeed/podfeed)");
+/// The project has no public home yet to link from here; a recipe can add a contact address
+/// with `user_agent = "podfeed/0.1 (+https://you.example/contact)"`.
+pub const DEFAULT_USER_AGENT: &str = concat!("podfeed/", env!("CARGO_PKG_VERSION"));
 
 // ---------------------------------------------------------------------------------------------
 // The file as written
