@@ -145,4 +145,11 @@ fn print_report(args: &BenchArgs, results: &[Measured]) {
             m.site_cpu.as_secs_f64()
         );
     }
+    if let Some(cold) = results.first() {
+        println!(
+            "\nIn the cold run the site delayed its answers by {:.2} ms on average ({} ms configured).",
+            cold.site.mean_delay.as_secs_f64() * 1000.0,
+            args.latency_ms
+        );
+    }
 }

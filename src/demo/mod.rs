@@ -2,6 +2,7 @@
 //! only. Real HTTP with latency, redirects, faults and realistic pages; `podfeed demo`, the tests
 //! and the benchmarks all run against it.
 
+mod latency;
 pub mod pages;
 pub mod show;
 
@@ -22,6 +23,7 @@ use axum::Router;
 use bytes::Bytes;
 use tokio::sync::oneshot;
 
+use latency::Latency;
 use show::{Show, ShowEpisode};
 
 /// The annotated example recipe for the demo site; its URLs name port 8080 and are rewritten to
@@ -66,6 +68,9 @@ pub struct SiteStats {
     pub shortest_retry_wait_ms: Option<u64>,
     /// The most requests that were in flight at once.
     pub max_in_flight: u32,
+    /// How long the site really delayed its answers, on average (the configured latency, plus
+    /// whatever its timer adds).
+    pub mean_delay: Duration,
 }
 
 impl SiteStats {
@@ -94,10 +99,13 @@ struct Counters {
     not_modified: AtomicU64,
     in_flight: AtomicU32,
     max_in_flight: AtomicU32,
+    delayed: AtomicU64,
+    delay_us: AtomicU64,
 }
 
 struct SiteState {
     config: DemoConfig,
+    latency: Latency,
     show: Show,
     latest: AtomicU32,
     retitled: RwLock<HashMap<u32, String>>,
@@ -135,6 +143,7 @@ impl DemoSite {
     pub async fn start(config: DemoConfig, port: u16) -> std::io::Result<DemoSite> {
         let state = Arc::new(SiteState {
             latest: AtomicU32::new(config.episodes),
+            latency: Latency::new(config.latency),
             show: Show::new(config.episodes),
             config,
             retitled: RwLock::default(),
@@ -219,6 +228,7 @@ impl DemoSite {
             shortest_retry_wait_ms: Some(self.state.shortest_retry_wait_ms.load(Ordering::Relaxed))
                 .filter(|ms| *ms != u64::MAX),
             max_in_flight: c.max_in_flight.load(Ordering::Relaxed),
+            mean_delay: Duration::from_micros(get(&c.delay_us) / get(&c.delayed).max(1)),
         }
     }
 
@@ -233,6 +243,9 @@ impl DemoSite {
             &c.redirects,
             &c.other,
             &c.disallowed,
+            &c.not_modified,
+            &c.delayed,
+            &c.delay_us,
         ] {
             counter.store(0, Ordering::Relaxed);
         }
@@ -264,7 +277,10 @@ async fn network(State(state): State<Arc<SiteState>>, request: Request, next: Ne
     let counters = &state.counters;
     let now = counters.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
     counters.max_in_flight.fetch_max(now, Ordering::SeqCst);
-    tokio::time::sleep(state.config.latency).await;
+    let arrived = std::time::Instant::now();
+    state.latency.wait().await;
+    counters.delay_us.fetch_add(arrived.elapsed().as_micros() as u64, Ordering::Relaxed);
+    counters.delayed.fetch_add(1, Ordering::Relaxed);
     let response = match injected_fault(&state, request.uri().path()) {
         Some(fault) => fault,
         None => next.run(request).await,
@@ -275,13 +291,14 @@ async fn network(State(state): State<Arc<SiteState>>, request: Request, next: Ne
 
 /// Fault mode: pages whose number is 1 mod 37 fail once with 503, 2 mod 37 once with 429 and
 /// `Retry-After: 1`, and listing page 3 fails once with 503. (Slow pages live in `episode`.)
+/// A failed attempt is counted as a request for the page it stands in for.
 fn injected_fault(state: &SiteState, path: &str) -> Option<Response> {
     if !state.config.faults {
         return None;
     }
     let number: Option<u32> = path.strip_prefix("/episodes/").and_then(|n| n.parse().ok());
     let first_time = || state.failed_once.lock().unwrap_or_else(|p| p.into_inner()).insert(path.to_string());
-    match number {
+    let fault = match number {
         Some(n) if n % 37 == 1 && first_time() => Some(StatusCode::SERVICE_UNAVAILABLE.into_response()),
         Some(n) if n % 37 == 2 && first_time() => {
             state
@@ -299,7 +316,20 @@ fn injected_fault(state: &SiteState, path: &str) -> Option<Response> {
         }
         None if path == "/archive/page/3" && first_time() => Some(StatusCode::SERVICE_UNAVAILABLE.into_response()),
         _ => None,
+    };
+    if fault.is_some() {
+        let counters = &state.counters;
+        let counter = if number.is_some() { &counters.episode } else { &counters.listing };
+        counter.fetch_add(1, Ordering::Relaxed);
     }
+    fault
+}
+
+/// How long fault mode's slow pages take to answer: forty round trips (1.6 s at 40 ms), as a
+/// server stuck on a cold cache might. Scaled with the latency so that the fault weighs the same
+/// share of a run on a fast network as on a slow one.
+fn slow_page_delay(latency: Duration) -> Duration {
+    (latency * 40).max(Duration::from_millis(250))
 }
 
 async fn home(State(state): State<Arc<SiteState>>) -> Response {
@@ -333,7 +363,7 @@ async fn episode(State(state): State<Arc<SiteState>>, Path(number): Path<String>
         return StatusCode::NOT_FOUND.into_response();
     };
     if state.config.faults && episode.number % 53 == 3 {
-        tokio::time::sleep(Duration::from_millis(1500)).await;
+        tokio::time::sleep(slow_page_delay(state.config.latency)).await;
     }
     let page = pages::episode_page(&episode, state.latest.load(Ordering::Relaxed));
     if episode.latin1 {
