@@ -2,6 +2,7 @@
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
+use std::future::Future;
 use std::hash::{Hash, Hasher};
 use std::io;
 use std::path::PathBuf;
@@ -13,6 +14,7 @@ use chrono::{DateTime, Utc};
 use futures::stream::{self, BoxStream, StreamExt};
 use indicatif::ProgressBar;
 use tokio::sync::{OnceCell, Semaphore};
+use tokio_util::task::AbortOnDropHandle;
 use url::Url;
 
 use crate::crawl::{self, CrawlPlan};
@@ -75,6 +77,17 @@ pub struct Run<'a> {
     store: &'a Store,
     client: Arc<Client>,
     options: RunOptions,
+    pages: Arc<PageWork>,
+}
+
+/// What processing a page needs. Each page is processed in a task of its own, so its requests,
+/// waits and parsing go on (on any core) while the run's own task stores results: with all
+/// pages inside one task, every slot waited whenever that task was busy storing, and each
+/// request held its slot 20 % longer than the site took to answer.
+struct PageWork {
+    recipe: Arc<Recipe>,
+    store: Store,
+    client: Arc<Client>,
     /// One probe per enclosure URL per run, even when two pages of one episode race for it.
     probes: Mutex<HashMap<String, Arc<OnceCell<Option<Probe>>>>>,
     /// Pages being parsed at once.
@@ -96,6 +109,15 @@ enum ProbePolicy {
 enum Source {
     Network { url: Url, validators: Option<Validators> },
     Cache(Page),
+}
+
+impl Source {
+    fn url(&self) -> String {
+        match self {
+            Source::Network { url, .. } => url.to_string(),
+            Source::Cache(page) => page.url.clone(),
+        }
+    }
 }
 
 /// What processing one page produced.
@@ -122,7 +144,28 @@ enum PageResult {
 impl<'a> Run<'a> {
     pub fn new(recipe: Arc<Recipe>, store: &'a Store, client: Arc<Client>, options: RunOptions) -> Run<'a> {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Run { recipe, store, client, options, probes: Mutex::default(), parse_slots: Semaphore::new(cores) }
+        let pages = Arc::new(PageWork {
+            recipe: recipe.clone(),
+            store: store.clone(),
+            client: client.clone(),
+            probes: Mutex::default(),
+            parse_slots: Semaphore::new(cores),
+        });
+        Run { recipe, store, client, options, pages }
+    }
+
+    /// Processes one page in a task of its own; the task is cancelled if the result is dropped.
+    fn spawn_process(&self, source: Source, policy: ProbePolicy) -> impl Future<Output = PageResult> + 'static {
+        let url = source.url();
+        let pages = self.pages.clone();
+        let task = AbortOnDropHandle::new(tokio::spawn(async move { pages.process(source, policy).await }));
+        async move {
+            match task.await {
+                Ok(result) => result,
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                Err(e) => PageResult::Failed { url, reason: e.to_string() },
+            }
+        }
     }
 
     /// `podfeed build`.
@@ -176,10 +219,10 @@ impl<'a> Run<'a> {
         // bounded, whatever the archive). A re-extract waits on nothing but the parser: a few
         // pages in progress keep the cores busy without holding the archive.
         let (policy, in_progress) = match mode {
-            Mode::Reextract => (ProbePolicy::CacheOnly, self.parse_slots.available_permits() * 2),
+            Mode::Reextract => (ProbePolicy::CacheOnly, self.pages.parse_slots.available_permits() * 2),
             _ => (ProbePolicy::CacheFirst, concurrency * 32),
         };
-        let mut outcomes = sources.map(|source| self.process(source, policy)).buffer_unordered(in_progress);
+        let mut outcomes = sources.map(|source| self.spawn_process(source, policy)).buffer_unordered(in_progress);
         while let Some(outcome) = outcomes.next().await {
             self.record(outcome, &mut summary)?;
         }
@@ -221,106 +264,13 @@ impl<'a> Run<'a> {
         let mut summary = RunSummary::default();
         self.options.progress.set_length(urls.len() as u64);
         let mut outcomes = stream::iter(urls)
-            .map(|url| self.process(Source::Network { url, validators: None }, ProbePolicy::Fresh))
+            .map(|url| self.spawn_process(Source::Network { url, validators: None }, ProbePolicy::Fresh))
             .buffer_unordered(self.recipe.http.concurrency);
         while let Some(outcome) = outcomes.next().await {
             self.record(outcome, &mut summary)?;
         }
         drop(outcomes);
         self.finish(summary, started)
-    }
-
-    /// Fetches (or takes from the cache), extracts off the reactor, and probes one page.
-    async fn process(&self, source: Source, probes: ProbePolicy) -> PageResult {
-        let (page, fresh) = match source {
-            Source::Cache(page) => (page, false),
-            Source::Network { url, validators } => {
-                match self.client.page(&url, RequestKind::Episode, validators.as_ref()).await {
-                    Ok(Fetched::Page(page)) => (page, true),
-                    Ok(Fetched::NotModified) => match self.store.page(url.as_str()) {
-                        Ok(Some(page)) => (page, false),
-                        _ => {
-                            return PageResult::Failed {
-                                url: url.to_string(),
-                                reason: "304 Not Modified but not cached".into(),
-                            }
-                        }
-                    },
-                    Err(FetchError::Disallowed) => {
-                        let reason = FetchError::Disallowed.to_string();
-                        return PageResult::Skipped { url: url.to_string(), page: None, was_read: false, reason };
-                    }
-                    Err(e) => return PageResult::Failed { url: url.to_string(), reason: e.to_string() },
-                }
-            }
-        };
-        let url = page.url.clone();
-        let (page, extracted) = match self.extract_off_reactor(page, fresh).await {
-            Ok(result) => result,
-            Err(e) => return PageResult::Failed { url, reason: format!("extraction failed: {e}") },
-        };
-        match extracted {
-            Ok(mut episode) => {
-                self.fill_enclosure(&mut episode, probes).await;
-                PageResult::Episode { episode: Box::new(episode), page }
-            }
-            Err(reason) => PageResult::Skipped { url, page, was_read: true, reason: reason.to_string() },
-        }
-    }
-
-    /// Parses (and, for a fresh page, deflates it for the cache) on the blocking pool, so the
-    /// task driving the stream only moves data. Parsed documents are large, so no more of them
-    /// are held at once than there are cores.
-    async fn extract_off_reactor(
-        &self,
-        page: Page,
-        fresh: bool,
-    ) -> Result<(Option<PackedPage>, Result<Episode, NotAnEpisode>), tokio::task::JoinError> {
-        let _slot = self.parse_slots.acquire().await.expect("semaphore is never closed");
-        let recipe = self.recipe.clone();
-        tokio::task::spawn_blocking(move || {
-            let extracted = extract_page(&page, &recipe);
-            (fresh.then(|| PackedPage::pack(&page)), extracted)
-        })
-        .await
-    }
-
-    /// Size and type of the enclosure, from the probe cache or a HEAD/range request.
-    async fn fill_enclosure(&self, episode: &mut Episode, policy: ProbePolicy) {
-        let url = episode.enclosure.url.clone();
-        let cell = {
-            let mut probes = self.probes.lock().unwrap_or_else(|p| p.into_inner());
-            probes.entry(url.clone()).or_default().clone()
-        };
-        let probe = cell.get_or_init(|| self.probe(&url, &episode.page_url, policy)).await;
-        if let Some(probe) = probe {
-            episode.enclosure.length = probe.length;
-            episode.enclosure.mime_type = probe.mime_type.clone();
-        }
-    }
-
-    async fn probe(&self, url: &str, page_url: &str, policy: ProbePolicy) -> Option<Probe> {
-        if policy != ProbePolicy::Fresh {
-            match self.store.probe(url) {
-                Ok(Some(probe)) => return Some(probe),
-                Ok(None) if policy == ProbePolicy::CacheOnly => return None,
-                Ok(None) => {}
-                Err(e) => tracing::warn!("{e}"),
-            }
-        }
-        let parsed = Url::parse(url).ok()?;
-        match self.client.probe(&parsed).await {
-            Ok(probe) => {
-                if let Err(e) = self.store.put_probe(url, &probe) {
-                    tracing::warn!("{e}");
-                }
-                Some(probe)
-            }
-            Err(e) => {
-                tracing::warn!("enclosure {url} of {page_url}: {e}");
-                None
-            }
-        }
     }
 
     /// Stores one outcome and counts it.
@@ -454,6 +404,101 @@ impl<'a> Run<'a> {
                 let state = FeedState { items_hash, last_build: Utc::now() };
                 self.store.put_feed_state(&state)?;
                 Ok(state.last_build)
+            }
+        }
+    }
+}
+
+impl PageWork {
+    /// Fetches (or takes from the cache), extracts off the reactor, and probes one page.
+    async fn process(&self, source: Source, probes: ProbePolicy) -> PageResult {
+        let (page, fresh) = match source {
+            Source::Cache(page) => (page, false),
+            Source::Network { url, validators } => {
+                match self.client.page(&url, RequestKind::Episode, validators.as_ref()).await {
+                    Ok(Fetched::Page(page)) => (page, true),
+                    Ok(Fetched::NotModified) => match self.store.page(url.as_str()) {
+                        Ok(Some(page)) => (page, false),
+                        _ => {
+                            return PageResult::Failed {
+                                url: url.to_string(),
+                                reason: "304 Not Modified but not cached".into(),
+                            }
+                        }
+                    },
+                    Err(FetchError::Disallowed) => {
+                        let reason = FetchError::Disallowed.to_string();
+                        return PageResult::Skipped { url: url.to_string(), page: None, was_read: false, reason };
+                    }
+                    Err(e) => return PageResult::Failed { url: url.to_string(), reason: e.to_string() },
+                }
+            }
+        };
+        let url = page.url.clone();
+        let (page, extracted) = match self.extract_off_reactor(page, fresh).await {
+            Ok(result) => result,
+            Err(e) => return PageResult::Failed { url, reason: format!("extraction failed: {e}") },
+        };
+        match extracted {
+            Ok(mut episode) => {
+                self.fill_enclosure(&mut episode, probes).await;
+                PageResult::Episode { episode: Box::new(episode), page }
+            }
+            Err(reason) => PageResult::Skipped { url, page, was_read: true, reason: reason.to_string() },
+        }
+    }
+
+    /// Parses (and, for a fresh page, deflates it for the cache) on the blocking pool, so the
+    /// task driving the stream only moves data. Parsed documents are large, so no more of them
+    /// are held at once than there are cores.
+    async fn extract_off_reactor(
+        &self,
+        page: Page,
+        fresh: bool,
+    ) -> Result<(Option<PackedPage>, Result<Episode, NotAnEpisode>), tokio::task::JoinError> {
+        let _slot = self.parse_slots.acquire().await.expect("semaphore is never closed");
+        let recipe = self.recipe.clone();
+        tokio::task::spawn_blocking(move || {
+            let extracted = extract_page(&page, &recipe);
+            (fresh.then(|| PackedPage::pack(&page)), extracted)
+        })
+        .await
+    }
+
+    /// Size and type of the enclosure, from the probe cache or a HEAD/range request.
+    async fn fill_enclosure(&self, episode: &mut Episode, policy: ProbePolicy) {
+        let url = episode.enclosure.url.clone();
+        let cell = {
+            let mut probes = self.probes.lock().unwrap_or_else(|p| p.into_inner());
+            probes.entry(url.clone()).or_default().clone()
+        };
+        let probe = cell.get_or_init(|| self.probe(&url, &episode.page_url, policy)).await;
+        if let Some(probe) = probe {
+            episode.enclosure.length = probe.length;
+            episode.enclosure.mime_type = probe.mime_type.clone();
+        }
+    }
+
+    async fn probe(&self, url: &str, page_url: &str, policy: ProbePolicy) -> Option<Probe> {
+        if policy != ProbePolicy::Fresh {
+            match self.store.probe(url) {
+                Ok(Some(probe)) => return Some(probe),
+                Ok(None) if policy == ProbePolicy::CacheOnly => return None,
+                Ok(None) => {}
+                Err(e) => tracing::warn!("{e}"),
+            }
+        }
+        let parsed = Url::parse(url).ok()?;
+        match self.client.probe(&parsed).await {
+            Ok(probe) => {
+                if let Err(e) = self.store.put_probe(url, &probe) {
+                    tracing::warn!("{e}");
+                }
+                Some(probe)
+            }
+            Err(e) => {
+                tracing::warn!("enclosure {url} of {page_url}: {e}");
+                None
             }
         }
     }
