@@ -1,11 +1,11 @@
-//! Listing-page discovery: walks the archive from `start` through `follow` links in document
-//! order and streams episode page URLs out as soon as each listing page is read.
+//! Listing-page discovery: walks the archive from `start` through `follow` links and streams
+//! episode page URLs out as soon as each listing page is read.
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 
 use futures::channel::mpsc;
-use futures::stream::FuturesOrdered;
+use futures::stream::FuturesUnordered;
 use futures::{SinkExt, StreamExt};
 use scraper::{Html, Selector};
 use tokio::task::JoinHandle;
@@ -119,11 +119,12 @@ async fn crawl(
     let mut queue: VecDeque<Url> = recipe.crawl.start.iter().cloned().collect();
     let mut queued: HashSet<String> = queue.iter().map(Url::to_string).collect();
     let mut sent: HashSet<String> = HashSet::new();
-    let mut reading = FuturesOrdered::new();
+    let mut reading = FuturesUnordered::new();
     let mut lookahead = 1;
     loop {
-        // Keep `lookahead` listing pages on the way; results still come back in document order.
-        while reading.len() < lookahead {
+        // Keep `lookahead` listing pages on the way, each used as soon as it arrives: a page
+        // being retried must not hold back the pages after it (nor the whole pipeline with them).
+        while reading.len() < lookahead && !report.stopped_early {
             let Some(url) = queue.pop_front() else { break };
             if report.listing_pages >= recipe.crawl.max_pages {
                 tracing::warn!(max_pages = recipe.crawl.max_pages, "stopped paging at crawl.max_pages");
@@ -132,7 +133,7 @@ async fn crawl(
                 break;
             }
             report.listing_pages += 1;
-            reading.push_back(read_listing(client.clone(), store.clone(), recipe.clone(), url));
+            reading.push(read_listing(client.clone(), store.clone(), recipe.clone(), url));
         }
         let Some((url, links)) = reading.next().await else { break };
         plan.progress.inc(1);
@@ -157,8 +158,9 @@ async fn crawl(
             }
         }
         if plan.stop_early && unknown == 0 {
+            // No more pages are asked for; those already on the way are still read.
             report.stopped_early = true;
-            break;
+            continue;
         }
         // A full run, or a page of nothing but new episodes (a first run), will read more pages:
         // read ahead. Otherwise go one page at a time, so an incremental run stops without waste.

@@ -32,8 +32,8 @@ pub enum PipelineError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Publish(#[from] PublishError),
-    #[error("HTML page template: {0}")]
-    Template(#[from] minijinja::Error),
+    #[error(transparent)]
+    Index(#[from] publish::IndexError),
     #[error(
         "not published: {failed} of {attempted} pages failed, more than output.max_failures = {limit}%; \
          the published feed is unchanged (see the warnings above, or `podfeed list --failed`)"
@@ -317,8 +317,9 @@ impl<'a> Run<'a> {
     }
 
     /// Renders the feed from everything stored, publishes it, and completes the summary. Episodes
-    /// are read from the cache one at a time for each pass, never all at once. What was learned
-    /// is saved even when the guards refuse to publish.
+    /// are read from the cache one at a time for each pass, never all at once; the HTML page is
+    /// rendered on a second thread meanwhile. What was learned is saved even when the guards
+    /// refuse to publish.
     fn finish(&self, mut summary: RunSummary, started: Instant) -> Result<RunSummary, PipelineError> {
         self.options.progress.finish_and_clear();
         self.options.listing_progress.finish_and_clear();
@@ -329,34 +330,61 @@ impl<'a> Run<'a> {
         let keys = feed::in_feed_order(self.store.feed_keys()?, self.recipe.feed.max_items);
         summary.items = keys.len() as u64;
         self.check_shrinking(summary.items)?;
-        let last_build = self.last_build_date(&keys)?;
-        if self.recipe.output.html {
-            let feed_name = self.options.out.file_name().and_then(|n| n.to_str()).unwrap_or("feed.xml");
-            let template = match &self.recipe.output.template {
-                Some(path) => {
-                    std::fs::read_to_string(path).map_err(|source| PublishError { path: path.clone(), source })?
-                }
-                None => publish::INDEX_TEMPLATE.to_string(),
-            };
-            let mut failure = None;
-            let episodes = self.episodes_in(&keys).map_while(|e| e.map_err(|e| failure = Some(e)).ok());
-            let html = publish::render_index(&template, &self.recipe.feed, feed_name, episodes)?;
-            if let Some(e) = failure {
-                return Err(e.into());
-            }
-            publish::write_atomic(&self.options.out.with_file_name("index.html"), html.as_bytes())?;
-        }
+        let (last_build, content_changed) = self.last_build_date(&keys)?;
+        let out = &self.options.out;
         let write_feed = |mut out: &mut dyn io::Write| {
             let episodes = self.episodes_in(&keys).map(|e| e.map_err(io::Error::other));
             feed::write(&mut out, &self.recipe.feed, episodes, last_build)
         };
-        summary.feed_changed = publish::write_atomic_with(&self.options.out, write_feed)? == Outcome::Written;
-        if self.recipe.output.gzip {
-            publish::write_gzip_beside(&self.options.out, summary.feed_changed)?;
+        // Compressing as the feed is written costs a second core nothing when the content has
+        // not changed, so it is done only when the feed is about to change.
+        let gzip_now = self.recipe.output.gzip && (content_changed || !publish::gzip_exists(out));
+        let (index, written) = std::thread::scope(|scope| {
+            let index = scope.spawn(|| self.write_index(&keys));
+            let written = if gzip_now {
+                publish::write_with_gzip(out, write_feed)
+            } else {
+                publish::write_atomic_with(out, write_feed)
+            };
+            (index.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), written)
+        });
+        index?;
+        summary.feed_changed = written? == Outcome::Written;
+        if self.recipe.output.gzip && !gzip_now {
+            // The published feed differed although its content had not changed (edited by hand).
+            publish::write_gzip_beside(out, summary.feed_changed)?;
         }
         self.store.flush()?;
         summary.elapsed_ms = started.elapsed().as_millis() as u64;
         Ok(summary)
+    }
+
+    /// `index.html` beside the feed, when the recipe asks for it.
+    fn write_index(&self, keys: &[FeedKey]) -> Result<(), PipelineError> {
+        if !self.recipe.output.html {
+            return Ok(());
+        }
+        let feed_name = self.options.out.file_name().and_then(|n| n.to_str()).unwrap_or("feed.xml");
+        let template = match &self.recipe.output.template {
+            Some(path) => {
+                std::fs::read_to_string(path).map_err(|source| PublishError { path: path.clone(), source })?
+            }
+            None => publish::INDEX_TEMPLATE.to_string(),
+        };
+        let guids: Vec<String> = keys.iter().map(|key| key.guid.clone()).collect();
+        let (store, failure) = (self.store.clone(), Arc::new(Mutex::new(None)));
+        let failed = failure.clone();
+        let episode_at = move |index: usize| match store.episode(guids.get(index)?) {
+            Ok(episode) => episode,
+            Err(e) => {
+                *failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                None
+            }
+        };
+        let path = self.options.out.with_file_name("index.html");
+        publish::write_index(&path, &template, &self.recipe.feed, feed_name, keys.len(), episode_at)?;
+        let failed = failure.lock().unwrap_or_else(|p| p.into_inner()).take();
+        failed.map_or(Ok(()), |e| Err(e.into()))
     }
 
     /// A site that is down (or mostly failing) must not publish a feed built from stale leftovers
@@ -390,8 +418,8 @@ impl<'a> Run<'a> {
     }
 
     /// `lastBuildDate` moves only when the feed's content moves, so an unchanged site leaves
-    /// the feed file byte for byte the same.
-    fn last_build_date(&self, keys: &[FeedKey]) -> Result<DateTime<Utc>, StoreError> {
+    /// the feed file byte for byte the same. Also says whether the content moved.
+    fn last_build_date(&self, keys: &[FeedKey]) -> Result<(DateTime<Utc>, bool), StoreError> {
         let mut hasher = DefaultHasher::new();
         (env!("CARGO_PKG_VERSION"), &self.recipe.feed).hash(&mut hasher);
         for episode in self.episodes_in(keys) {
@@ -399,11 +427,11 @@ impl<'a> Run<'a> {
         }
         let items_hash = hasher.finish();
         match self.store.feed_state()? {
-            Some(state) if state.items_hash == items_hash => Ok(state.last_build),
+            Some(state) if state.items_hash == items_hash => Ok((state.last_build, false)),
             _ => {
                 let state = FeedState { items_hash, last_build: Utc::now() };
                 self.store.put_feed_state(&state)?;
-                Ok(state.last_build)
+                Ok((state.last_build, true))
             }
         }
     }
