@@ -46,9 +46,11 @@ pub enum PipelineError {
     Shrinking { items: u64, published: u64, limit: u8 },
 }
 
-/// Pages fetched or parsed at once, per request slot: enough for the slots, the pages waiting
-/// out a `Retry-After` or a slow server, and the parsers.
-const PAGES_IN_HAND_PER_SLOT: usize = 4;
+/// Pages fetched or parsed at once, per request slot. Enough to keep page requests queued well
+/// ahead of the probes that follow them, so slow pages and pages told to retry later start early
+/// (1,200 episodes in fault mode: 7.3 s with 4 per slot, 6.3 s with 16, no better with 32), yet a
+/// bound on the page text held in memory while pages wait for a parser.
+const PAGES_IN_HAND_PER_SLOT: usize = 16;
 
 /// How a build finds its episode pages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -97,8 +99,8 @@ struct PageWork {
     /// Pages being parsed at once.
     parse_slots: Semaphore,
     /// Pages being fetched or parsed at once. Downloaded pages wait for a parse slot holding
-    /// their text; without a bound, all pages in progress could (1,024 × 56 KB at 10,000
-    /// episodes), and peak memory rose with the speed of the network.
+    /// their text; without a bound all pages in progress could, and peak memory rose with the
+    /// speed of the network (to 133 MB at 10,000 episodes, 10 ms).
     pages_in_hand: Semaphore,
 }
 
