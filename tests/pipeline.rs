@@ -275,3 +275,29 @@ async fn recent_episodes_are_rechecked_conditionally_every_run() {
     let feed = parse_feed(&fx.feed_bytes());
     assert!(feed.entries.iter().any(|e| e.title.as_ref().unwrap().content == "Fixed a week later"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gzip_and_page_follow_the_feed_even_when_it_was_edited_by_hand() {
+    let fx = Fixture::new(EPISODES, false).await;
+    fx.build(Mode::Incremental).await;
+    let gz_path = fx.feed_path().with_file_name("feed.xml.gz");
+    let built = fx.feed_bytes();
+    assert_eq!(gunzip(&gz_path), built, "compressed while the feed was written");
+    let page = std::fs::read_to_string(fx.feed_path().with_file_name("index.html")).unwrap();
+    assert_eq!(page.matches("<audio").count(), with_audio(&fx.site).len(), "one player per episode");
+
+    // Nothing new on the site, but the published files were damaged: both are put right.
+    std::fs::write(fx.feed_path(), b"<rss>edited</rss>").unwrap();
+    std::fs::write(&gz_path, b"not gzip").unwrap();
+    let summary = fx.build(Mode::Incremental).await;
+    assert!(summary.feed_changed);
+    assert_eq!(fx.feed_bytes(), built);
+    assert_eq!(gunzip(&gz_path), built);
+}
+
+fn gunzip(path: &std::path::Path) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    let gz = std::fs::read(path).unwrap();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut bytes).expect("a gzip file");
+    bytes
+}
