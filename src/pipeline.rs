@@ -347,8 +347,8 @@ impl<'a> Run<'a> {
             let episodes = self.episodes_in(&keys).map(|e| e.map_err(io::Error::other));
             feed::write(&mut out, &self.recipe.feed, episodes, last_build)
         };
-        // Compressing as the feed is written costs a second core nothing when the content has
-        // not changed, so it is done only when the feed is about to change.
+        // Compress while writing only a feed whose content changed: an unchanged one keeps its
+        // `feed.xml.gz`, unless the published file turns out to differ after all (edited by hand).
         let gzip_now = self.recipe.output.gzip && (content_changed || !publish::gzip_exists(out));
         let (index, written) = std::thread::scope(|scope| {
             let index = scope.spawn(|| self.write_index(&keys));

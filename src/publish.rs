@@ -369,10 +369,7 @@ mod tests {
         let feed = dir.path().join("feed.xml");
         write_atomic(&feed, b"<rss>one</rss>").unwrap();
         write_gzip_beside(&feed, true).unwrap();
-        let gz = std::fs::read(dir.path().join("feed.xml.gz")).unwrap();
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gz[..]), &mut text).unwrap();
-        assert_eq!(text, "<rss>one</rss>");
+        assert_eq!(gunzip(&dir.path().join("feed.xml.gz")), "<rss>one</rss>");
     }
 
     fn gunzip(path: &Path) -> String {

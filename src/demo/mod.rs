@@ -327,7 +327,8 @@ fn injected_fault(state: &SiteState, path: &str) -> Option<Response> {
 
 /// How long fault mode's slow pages take to answer: forty round trips (1.6 s at 40 ms), as a
 /// server stuck on a cold cache might. Scaled with the latency so that the fault weighs the same
-/// share of a run on a fast network as on a slow one.
+/// share of a run on a fast network as on a slow one; never under 250 ms, so that tests at zero
+/// latency meet slow pages too.
 fn slow_page_delay(latency: Duration) -> Duration {
     (latency * 40).max(Duration::from_millis(250))
 }
