@@ -1,0 +1,137 @@
+//! The end of a run: the guards, then the feed, its page and its gzip, checked and published.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::io;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+
+use super::{PipelineError, Run};
+use crate::feed::{self, FeedKey};
+use crate::model::{Episode, RunSummary};
+use crate::publish::{self, Outcome, PublishError};
+use crate::store::{FeedState, StoreError};
+
+impl Run<'_> {
+    /// Renders the feed from everything stored, publishes it, and completes the summary. Episodes
+    /// are read from the cache one at a time for each pass, never all at once; the HTML page is
+    /// rendered on a second thread meanwhile. What was learned is saved even when the guards
+    /// refuse to publish.
+    pub(super) fn finish(&self, mut summary: RunSummary, started: Instant) -> Result<RunSummary, PipelineError> {
+        self.options.progress.finish_and_clear();
+        self.options.listing_progress.finish_and_clear();
+        self.store.flush()?;
+        summary.requests = self.client.stats().total_requests();
+        summary.bytes = self.client.stats().bytes();
+        self.check_failures(&summary)?;
+        let keys = feed::in_feed_order(self.store.feed_keys()?, self.recipe.feed.max_items);
+        summary.items = keys.len() as u64;
+        self.check_shrinking(summary.items)?;
+        let (last_build, content_changed) = self.last_build_date(&keys)?;
+        let out = &self.options.out;
+        let write_feed = |mut out: &mut dyn io::Write| {
+            let episodes = self.episodes_in(&keys).map(|e| e.map_err(io::Error::other));
+            feed::write(&mut out, &self.recipe.feed, episodes, last_build)
+        };
+        // Compress while writing only a feed whose content changed: an unchanged one keeps its
+        // `feed.xml.gz`, unless the published file turns out to differ after all (edited by hand).
+        let gzip_now = self.recipe.output.gzip && (content_changed || !publish::gzip_exists(out));
+        let (index, written) = std::thread::scope(|scope| {
+            let index = scope.spawn(|| self.write_index(&keys));
+            let written = if gzip_now {
+                publish::write_with_gzip(out, write_feed)
+            } else {
+                publish::write_atomic_with(out, write_feed)
+            };
+            (index.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), written)
+        });
+        index?;
+        summary.feed_changed = written? == Outcome::Written;
+        if self.recipe.output.gzip && !gzip_now {
+            // The published feed differed although its content had not changed (edited by hand).
+            publish::write_gzip_beside(out, summary.feed_changed)?;
+        }
+        self.store.flush()?;
+        summary.elapsed_ms = started.elapsed().as_millis() as u64;
+        Ok(summary)
+    }
+
+    /// `index.html` beside the feed, when the recipe asks for it.
+    fn write_index(&self, keys: &[FeedKey]) -> Result<(), PipelineError> {
+        if !self.recipe.output.html {
+            return Ok(());
+        }
+        let feed_name = self.options.out.file_name().and_then(|n| n.to_str()).unwrap_or("feed.xml");
+        let template = match &self.recipe.output.template {
+            Some(path) => {
+                std::fs::read_to_string(path).map_err(|source| PublishError { path: path.clone(), source })?
+            }
+            None => publish::INDEX_TEMPLATE.to_string(),
+        };
+        let guids: Vec<String> = keys.iter().map(|key| key.guid.clone()).collect();
+        let (store, failure) = (self.store.clone(), Arc::new(Mutex::new(None)));
+        let failed = failure.clone();
+        let episode_at = move |index: usize| match store.episode(guids.get(index)?) {
+            Ok(episode) => episode,
+            Err(e) => {
+                *failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                None
+            }
+        };
+        let path = self.options.out.with_file_name("index.html");
+        publish::write_index(&path, &template, &self.recipe.feed, feed_name, keys.len(), episode_at)?;
+        let failed = failure.lock().unwrap_or_else(|p| p.into_inner()).take();
+        failed.map_or(Ok(()), |e| Err(e.into()))
+    }
+
+    /// A site that is down (or mostly failing) must not publish a feed built from stale leftovers
+    /// as if all were well.
+    /// Pages that failed on earlier runs too (dead links) are reported but do not count: they
+    /// would otherwise fail every quiet night with few new episodes.
+    fn check_failures(&self, summary: &RunSummary) -> Result<(), PipelineError> {
+        let all = summary.new + summary.updated + summary.unchanged + summary.skipped + summary.failed;
+        let (failed, attempted) = (summary.failed - summary.failed_again, all - summary.failed_again);
+        let limit = self.recipe.output.max_failures;
+        if failed > 0 && failed * 100 > attempted * u64::from(limit) {
+            return Err(PipelineError::TooManyFailures { failed, attempted, limit });
+        }
+        Ok(())
+    }
+
+    /// A feed that suddenly lost many items is more likely a broken recipe than a site that
+    /// deleted its archive; subscribers' apps would drop those episodes.
+    fn check_shrinking(&self, items: u64) -> Result<(), PipelineError> {
+        let published = publish::count_items(&self.options.out)?;
+        let limit = self.recipe.output.min_items_percent;
+        if !self.options.force && items * 100 < published * u64::from(limit) {
+            return Err(PipelineError::Shrinking { items, published, limit });
+        }
+        Ok(())
+    }
+
+    /// The stored episodes behind `keys`, read as the iterator is driven.
+    fn episodes_in<'k>(&'k self, keys: &'k [FeedKey]) -> impl Iterator<Item = Result<Episode, StoreError>> + 'k {
+        keys.iter().filter_map(|key| self.store.episode(&key.guid).transpose())
+    }
+
+    /// `lastBuildDate` moves only when the feed's content moves, so an unchanged site leaves
+    /// the feed file byte for byte the same. Also says whether the content moved.
+    fn last_build_date(&self, keys: &[FeedKey]) -> Result<(DateTime<Utc>, bool), StoreError> {
+        let mut hasher = DefaultHasher::new();
+        (env!("CARGO_PKG_VERSION"), &self.recipe.feed).hash(&mut hasher);
+        for episode in self.episodes_in(keys) {
+            episode?.hash(&mut hasher);
+        }
+        let items_hash = hasher.finish();
+        match self.store.feed_state()? {
+            Some(state) if state.items_hash == items_hash => Ok((state.last_build, false)),
+            _ => {
+                let state = FeedState { items_hash, last_build: Utc::now() };
+                self.store.put_feed_state(&state)?;
+                Ok((state.last_build, true))
+            }
+        }
+    }
+}
