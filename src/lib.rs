@@ -18,3 +18,4 @@ pub mod recipe;
 pub mod robots;
 pub mod serve;
 pub mod store;
+pub mod verify;

@@ -11,11 +11,12 @@ use chrono::{DateTime, Utc};
 use super::{PipelineError, Run};
 use crate::feed::{self, FeedKey};
 use crate::model::{Episode, RunSummary};
-use crate::publish::{self, Outcome, PublishError};
+use crate::publish::{self, Outcome, PublishError, Staged};
 use crate::store::{FeedState, StoreError};
+use crate::verify;
 
 impl Run<'_> {
-    /// Renders the feed from everything stored, publishes it, and completes the summary. Episodes
+    /// Renders the feed from everything stored, checks it, publishes it, and completes the summary. Episodes
     /// are read from the cache one at a time for each pass, never all at once; the HTML page is
     /// rendered on a second thread meanwhile. What was learned is saved even when the guards
     /// refuse to publish.
@@ -38,30 +39,37 @@ impl Run<'_> {
         // Compress while writing only a feed whose content changed: an unchanged one keeps its
         // `feed.xml.gz`, unless the published file turns out to differ after all (edited by hand).
         let gzip_now = self.recipe.output.gzip && (content_changed || !publish::gzip_exists(out));
-        let (index, written) = std::thread::scope(|scope| {
-            let index = scope.spawn(|| self.write_index(&keys));
-            let written = if gzip_now {
-                publish::write_with_gzip(out, write_feed)
+        let (index, staged) = std::thread::scope(|scope| {
+            let index = scope.spawn(|| self.stage_index(&keys));
+            let staged = if gzip_now {
+                publish::stage_with_gzip(out, write_feed).map(|(feed, gz)| (feed, Some(gz)))
             } else {
-                publish::write_atomic_with(out, write_feed)
+                publish::stage(out, write_feed).map(|feed| (feed, None))
             };
-            (index.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), written)
+            (index.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), staged)
         });
-        index?;
-        summary.feed_changed = written? == Outcome::Written;
-        if self.recipe.output.gzip && !gzip_now {
+        let (index, (feed, gz)) = (index?, staged?);
+        // The feed is read back before anything is published: the page and the gzip follow it.
+        verify::check_file(feed.new_version())?;
+        summary.feed_changed = feed.publish()? == Outcome::Written;
+        if let Some(gz) = gz {
+            gz.publish()?;
+        } else if self.recipe.output.gzip {
             // The published feed differed although its content had not changed (edited by hand).
             publish::write_gzip_beside(out, summary.feed_changed)?;
+        }
+        if let Some(index) = index {
+            index.publish()?;
         }
         self.store.flush()?;
         summary.elapsed_ms = started.elapsed().as_millis() as u64;
         Ok(summary)
     }
 
-    /// `index.html` beside the feed, when the recipe asks for it.
-    fn write_index(&self, keys: &[FeedKey]) -> Result<(), PipelineError> {
+    /// `index.html` beside the feed, when the recipe asks for it; published with the feed.
+    fn stage_index(&self, keys: &[FeedKey]) -> Result<Option<Staged>, PipelineError> {
         if !self.recipe.output.html {
-            return Ok(());
+            return Ok(None);
         }
         let feed_name = self.options.out.file_name().and_then(|n| n.to_str()).unwrap_or("feed.xml");
         let template = match &self.recipe.output.template {
@@ -81,9 +89,9 @@ impl Run<'_> {
             }
         };
         let path = self.options.out.with_file_name("index.html");
-        publish::write_index(&path, &template, &self.recipe.feed, feed_name, keys.len(), episode_at)?;
+        let staged = publish::stage_index(&path, &template, &self.recipe.feed, feed_name, keys.len(), episode_at)?;
         let failed = failure.lock().unwrap_or_else(|p| p.into_inner()).take();
-        failed.map_or(Ok(()), |e| Err(e.into()))
+        failed.map_or(Ok(Some(staged)), |e| Err(e.into()))
     }
 
     /// A site that is down (or mostly failing) must not publish a feed built from stale leftovers

@@ -30,6 +30,8 @@ pub enum PipelineError {
     Publish(#[from] PublishError),
     #[error(transparent)]
     Index(#[from] publish::IndexError),
+    #[error(transparent)]
+    InvalidFeed(#[from] crate::verify::CheckFileError),
     #[error(
         "not published: {failed} of {attempted} pages failed, more than output.max_failures = {limit}%; \
          the published feed is unchanged (see the warnings above, or `podfeed list --failed`)"
