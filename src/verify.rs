@@ -300,10 +300,8 @@ impl Checker {
             }
             (Ns::Rss, "url") if parent == Some((Ns::Rss, "image")) => self.url(&text, "<image><url>"),
             (Ns::Itunes, "new-feed-url") => self.url(&text, "<itunes:new-feed-url>"),
-            (Ns::Rss, "pubDate" | "lastBuildDate") => {
-                if chrono::DateTime::parse_from_rfc2822(&text).is_err() {
-                    self.violation(Rule::Rfc2822Date, format!("<{name}>{text}</{name}>"));
-                }
+            (Ns::Rss, "pubDate" | "lastBuildDate") if chrono::DateTime::parse_from_rfc2822(&text).is_err() => {
+                self.violation(Rule::Rfc2822Date, format!("<{name}>{text}</{name}>"))
             }
             (Ns::Itunes, "duration") if !is_clock(&text) => {
                 self.violation(Rule::Duration, format!("<itunes:duration>{text}</itunes:duration>"))

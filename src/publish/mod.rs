@@ -290,7 +290,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let feed = dir.path().join("feed.xml");
         let (staged, gz) = stage_with_gzip(&feed, |out| out.write_all(b"<rss>old</rss>")).unwrap();
-        (staged.publish().unwrap(), gz.publish().unwrap());
+        staged.publish().unwrap();
+        gz.publish().unwrap();
         let failed = stage_with_gzip(&feed, |out| {
             out.write_all(&vec![b'x'; 3 * GZIP_CHUNK])?;
             Err(io::Error::other("the store went away"))
