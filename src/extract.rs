@@ -1,10 +1,15 @@
-//! Pure extraction: (page URL, HTML, recipe rules) → an [`Episode`], or why the page is not one.
+//! Pure extraction: (page, recipe rules) → an [`Episode`], or why the page is not one. Every value
+//! goes through [`hygiene`] as it is read, so a rule whose value is junk (a forbidden character
+//! and nothing else, a URL that is not http(s), a date in the year 9999) falls through to the
+//! next rule, and the episode as a whole goes through it once more at the end.
 
+use chrono::{DateTime, Utc};
 use scraper::{ElementRef, Html};
 use url::Url;
 
-use crate::model::{Enclosure, Episode};
-use crate::parse;
+use crate::hygiene::{self, OutOfRange};
+use crate::model::{Enclosure, Episode, Page};
+use crate::parse::{self, NotADuration};
 use crate::recipe::{EpisodeRules, Rule};
 
 /// Why a page yields no feed item.
@@ -18,6 +23,28 @@ pub enum NotAnEpisode {
     BadUrl,
 }
 
+/// An episode, and the values its page gave that were out of range and dropped (each worth a
+/// warning naming the page).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Extracted {
+    pub episode: Episode,
+    pub dropped: Vec<Dropped>,
+}
+
+/// A field left empty because every value the page gave for it was out of range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dropped {
+    pub field: &'static str,
+    pub value: String,
+    pub reason: OutOfRange,
+}
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {:?} dropped: {}", self.field, shorten(&self.value, 60), self.reason)
+    }
+}
+
 /// Which rule produced a field, and the value it produced; for `podfeed check`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldTrace {
@@ -29,57 +56,74 @@ pub struct FieldTrace {
     /// What the page held before conversion: the producing rule's raw string, or, when no rule
     /// produced a value, the first raw string that could not be used (an unparsable date, say).
     pub raw: Option<String>,
+    /// Why that first unusable raw string was out of range, when it was a number or a date.
+    pub out_of_range: Option<OutOfRange>,
 }
 
+/// Why a raw string from the page is not a field's value.
+enum Reject {
+    /// Not of the field's kind (not a date, not a URL...): the next value is tried, silently.
+    Unusable,
+    /// Of the field's kind but out of range: tried past too, and reported if nothing else fits.
+    OutOfRange(OutOfRange),
+}
+
+type Converted = Result<String, Reject>;
+
 /// Extracts one episode from a page.
-pub fn extract(page_url: &Url, html: &str, rules: &EpisodeRules) -> Result<Episode, NotAnEpisode> {
-    extract_traced(page_url, html, rules).0
+pub fn extract(page: &Page, rules: &EpisodeRules) -> Result<Extracted, NotAnEpisode> {
+    extract_traced(page, rules).0
 }
 
 /// Extracts one episode and records, field by field, which rule produced what.
-pub fn extract_traced(
-    page_url: &Url,
-    html: &str,
-    rules: &EpisodeRules,
-) -> (Result<Episode, NotAnEpisode>, Vec<FieldTrace>) {
-    let doc = Html::parse_document(html);
+pub fn extract_traced(page: &Page, rules: &EpisodeRules) -> (Result<Extracted, NotAnEpisode>, Vec<FieldTrace>) {
+    // Relative links resolve against where redirects ended.
+    let Ok(base) = Url::parse(&page.final_url).or_else(|_| Url::parse(&page.url)) else {
+        return (Err(NotAnEpisode::BadUrl), Vec::new());
+    };
+    let base = &base;
+    let doc = Html::parse_document(&page.html);
     let mut trace = Vec::new();
-    let mut field = |name: &'static str, rules: &[Rule], convert: &dyn Fn(&Rule, String) -> Option<String>| {
-        let (found, raw) = first_value(&doc, rules, convert);
+    let mut field = |name: &'static str, rules: &[Rule], convert: &dyn Fn(&Rule, String) -> Converted| {
+        let found = first_value(&doc, rules, convert);
         trace.push(FieldTrace {
             field: name,
-            rule: found.as_ref().map(|(i, _)| *i),
-            value: found.as_ref().map(|(_, v)| v.clone()).unwrap_or_default(),
-            raw,
+            rule: found.value.as_ref().map(|(i, _)| *i),
+            value: found.value.as_ref().map(|(_, v)| v.clone()).unwrap_or_default(),
+            raw: found.raw,
+            out_of_range: found.out_of_range,
         });
-        found.map(|(_, v)| v)
+        found.value.map(|(_, v)| v)
     };
-    let as_text = |_: &Rule, v: String| Some(v);
-    let as_url = |_: &Rule, v: String| resolve(page_url, &v);
-    let as_date = |rule: &Rule, v: String| {
-        let date = match &rule.format {
-            Some(format) => parse::date_with_format(&v, format),
-            None => parse::date(&v),
-        };
-        date.map(|d| d.to_rfc3339())
+    let text = |max: usize| move |_: &Rule, v: String| hygiene::text(&v, max).ok_or(Reject::Unusable);
+    let as_url = |_: &Rule, v: String| resolve(base, &v).ok_or(Reject::Unusable);
+    let as_date = |rule: &Rule, v: String| date(rule, &v, page.fetched_at);
+    let as_seconds = |_: &Rule, v: String| seconds(&v);
+    let as_number = |_: &Rule, v: String| first_number(&v);
+    let as_html = |max: usize| {
+        move |rule: &Rule, v: String| {
+            let html = if rule.html { sanitize_html(&v, base) } else { escape_text(&v) };
+            hygiene::html(&html, max).ok_or(Reject::Unusable)
+        }
     };
-    let as_seconds = |_: &Rule, v: String| parse::duration(&v).map(|s| s.to_string());
-    let as_number = |_: &Rule, v: String| first_number(&v).map(|n| n.to_string());
-    let as_html = |rule: &Rule, v: String| Some(if rule.html { sanitize_html(&v, page_url) } else { escape_text(&v) });
 
-    let title = field("title", &rules.title, &as_text);
+    let title = field("title", &rules.title, &text(hygiene::MAX_TITLE_CHARS));
     let audio = field("audio", &rules.audio, &as_url);
-    let link = field("link", &rules.link, &as_url).unwrap_or_else(|| page_url.to_string());
-    let guid = field("guid", &rules.guid, &as_text).unwrap_or_else(|| link.clone());
+    let link = field("link", &rules.link, &as_url).unwrap_or_else(|| base_page_url(page, base));
+    let guid = field("guid", &rules.guid, &|_: &Rule, v: String| hygiene::guid(&v).ok_or(Reject::Unusable))
+        .unwrap_or_else(|| link.clone());
     let published = field("published", &rules.published, &as_date);
     let duration = field("duration", &rules.duration, &as_seconds);
-    let description = field("description", &rules.description, &as_html);
-    let content = field("content", &rules.content, &as_html);
+    let description = field("description", &rules.description, &as_html(hygiene::MAX_DESCRIPTION_BYTES));
+    let content = field("content", &rules.content, &as_html(hygiene::MAX_CONTENT_BYTES));
     let image = field("image", &rules.image, &as_url);
     let number = field("episode", &rules.episode, &as_number);
     let season = field("season", &rules.season, &as_number);
-    let episode_type = field("episode_type", &rules.episode_type, &|_: &Rule, v: String| episode_type(&v));
-    let explicit = field("explicit", &rules.explicit, &|_: &Rule, v: String| explicit(&v).map(|b| b.to_string()));
+    let episode_type =
+        field("episode_type", &rules.episode_type, &|_: &Rule, v: String| episode_type(&v).ok_or(Reject::Unusable));
+    let explicit = field("explicit", &rules.explicit, &|_: &Rule, v: String| {
+        explicit(&v).map(|b| b.to_string()).ok_or(Reject::Unusable)
+    });
     let transcript = field("transcript", &rules.transcript, &as_url);
     let chapters = field("chapters", &rules.chapters, &as_url);
     // Show the defaults that applied, so `check` tells the whole story.
@@ -90,52 +134,106 @@ pub fn extract_traced(
             _ => {}
         }
     }
+    let dropped = trace
+        .iter()
+        .filter(|t| t.rule.is_none())
+        .filter_map(|t| Some(Dropped { field: t.field, value: t.raw.clone()?, reason: t.out_of_range.clone()? }))
+        .collect();
 
-    let episode = match (title, audio) {
-        (None, _) => Err(NotAnEpisode::NoTitle),
-        (_, None) => Err(NotAnEpisode::NoAudio),
-        (Some(title), Some(audio)) => Ok(Episode {
-            guid,
-            page_url: page_url.to_string(),
-            link,
-            title,
-            published: published.and_then(|d| parse::date(&d)),
-            enclosure: Enclosure { url: audio, length: None, mime_type: None },
-            duration: duration.and_then(|s| s.parse().ok()),
-            description,
-            content,
-            image,
-            episode: number.and_then(|n| n.parse().ok()),
-            season: season.and_then(|n| n.parse().ok()),
-            episode_type,
-            explicit: explicit.map(|b| b == "true"),
-            transcript,
-            chapters,
-        }),
+    let (title, audio) = match (title, audio) {
+        (None, _) => return (Err(NotAnEpisode::NoTitle), trace),
+        (_, None) => return (Err(NotAnEpisode::NoAudio), trace),
+        (Some(title), Some(audio)) => (title, audio),
     };
-    (episode, trace)
+    let episode = Episode {
+        guid,
+        page_url: page.url.clone(),
+        link,
+        title,
+        published: published.and_then(|d| parse::date(&d)),
+        enclosure: Enclosure { url: audio, length: None, mime_type: None },
+        duration: duration.and_then(|s| s.parse().ok()),
+        description,
+        content,
+        image,
+        episode: number.and_then(|n| n.parse().ok()),
+        season: season.and_then(|n| n.parse().ok()),
+        episode_type,
+        explicit: explicit.map(|b| b == "true"),
+        transcript,
+        chapters,
+    };
+    let episode = hygiene::episode(episode).map_err(|unusable| match unusable {
+        hygiene::Unusable::NoTitle => NotAnEpisode::NoTitle,
+        hygiene::Unusable::NoAudio => NotAnEpisode::NoAudio,
+        hygiene::Unusable::NoGuid => NotAnEpisode::BadUrl,
+    });
+    (episode.map(|episode| Extracted { episode, dropped }), trace)
+}
+
+/// The page's own URL as an episode link: the URL asked for, in its clean form.
+fn base_page_url(page: &Page, base: &Url) -> String {
+    hygiene::url(&page.url).unwrap_or_else(|| base.to_string())
+}
+
+/// What [`first_value`] found for a field.
+struct Found {
+    /// The index of the rule that produced the value, and the value.
+    value: Option<(usize, String)>,
+    /// The raw string the value came from, or else the first one that could not be used.
+    raw: Option<String>,
+    /// Why that first unusable string was out of range, if it was.
+    out_of_range: Option<OutOfRange>,
 }
 
 /// The first non-empty, convertible value any rule yields, trying rules in order and each
-/// rule's matching elements in document order; with the raw string it came from, or else the
-/// first raw string that did not convert.
-fn first_value(
-    doc: &Html,
-    rules: &[Rule],
-    convert: &dyn Fn(&Rule, String) -> Option<String>,
-) -> (Option<(usize, String)>, Option<String>) {
-    let mut rejected = None;
+/// rule's matching elements in document order.
+fn first_value(doc: &Html, rules: &[Rule], convert: &dyn Fn(&Rule, String) -> Converted) -> Found {
+    let mut rejected: Option<(String, Option<OutOfRange>)> = None;
     for (i, rule) in rules.iter().enumerate() {
         for raw in doc.select(&rule.css).filter_map(|element| apply_rule(rule, element)) {
             match convert(rule, raw.clone()) {
-                Some(value) => return (Some((i, value)), Some(raw)),
-                None => {
-                    rejected.get_or_insert(raw);
+                Ok(value) => return Found { value: Some((i, value)), raw: Some(raw), out_of_range: None },
+                Err(reject) => {
+                    let out_of_range = match reject {
+                        Reject::OutOfRange(why) => Some(why),
+                        Reject::Unusable => None,
+                    };
+                    rejected.get_or_insert((raw, out_of_range));
                 }
             }
         }
     }
-    (None, rejected)
+    let (raw, out_of_range) = rejected.map_or((None, None), |(raw, why)| (Some(raw), why));
+    Found { value: None, raw, out_of_range }
+}
+
+/// A date as RFC 3339, if the text is one and it is in range for a page fetched at `fetched`.
+fn date(rule: &Rule, text: &str, fetched: DateTime<Utc>) -> Converted {
+    let date = match &rule.format {
+        Some(format) => parse::date_with_format(text, format),
+        None => parse::date(text),
+    };
+    let date = date.ok_or(Reject::Unusable)?;
+    hygiene::date(date, fetched).map(|d| d.to_rfc3339()).map_err(Reject::OutOfRange)
+}
+
+/// A duration in seconds, if the text is one an episode can have.
+fn seconds(text: &str) -> Converted {
+    let seconds = parse::duration(text).map_err(|e| match e {
+        NotADuration::Unreadable => Reject::Unusable,
+        NotADuration::Negative => Reject::OutOfRange(OutOfRange::Negative),
+        NotADuration::TooLarge => Reject::OutOfRange(OutOfRange::TooLarge),
+    })?;
+    hygiene::duration(seconds).map(|s| s.to_string()).map_err(Reject::OutOfRange)
+}
+
+/// The first run of digits in the text, if it fits an episode or season number.
+fn first_number(text: &str) -> Converted {
+    let start = text.find(|c: char| c.is_ascii_digit()).ok_or(Reject::Unusable)?;
+    let digits: String = text[start..].chars().take_while(char::is_ascii_digit).collect();
+    let number: u32 = digits.parse().map_err(|_| Reject::OutOfRange(OutOfRange::TooLarge))?;
+    Ok(number.to_string())
 }
 
 /// The raw string a rule takes from one element, after its `json` and `regex` steps.
@@ -189,10 +287,13 @@ fn collapse_whitespace(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn first_number(text: &str) -> Option<u32> {
-    let start = text.find(|c: char| c.is_ascii_digit())?;
-    let digits: String = text[start..].chars().take_while(char::is_ascii_digit).collect();
-    digits.parse().ok()
+/// At most `max` characters of `text`, on one line, with "…" when cut.
+pub fn shorten(text: &str, max: usize) -> String {
+    let flat = collapse_whitespace(text);
+    match flat.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &flat[..cut]),
+        None => flat,
+    }
 }
 
 /// Plain text made safe to place inside HTML.
@@ -202,8 +303,7 @@ fn escape_text(text: &str) -> String {
 
 /// Resolves a possibly relative URL against the page; only http(s) results are kept.
 pub fn resolve(base: &Url, href: &str) -> Option<String> {
-    let url = base.join(href.trim()).ok()?;
-    matches!(url.scheme(), "http" | "https").then(|| url.to_string())
+    hygiene::absolute(&base.join(href.trim()).ok()?)
 }
 
 /// Keeps only safe HTML: no scripts or styles, no event-handler attributes, no `javascript:`
@@ -250,8 +350,14 @@ mod tests {
         Url::parse("https://example.org/episodes/42?ref=home").unwrap()
     }
 
+    fn page(html: &str) -> Page {
+        let url = page_url().to_string();
+        let fetched_at = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 27, 12, 0, 0).unwrap();
+        Page { final_url: url.clone(), url, html: html.to_string(), etag: None, last_modified: None, fetched_at }
+    }
+
     fn run(episode_rules: &str) -> Result<Episode, NotAnEpisode> {
-        extract(&page_url(), PAGE, &recipe(episode_rules).episode)
+        extract(&page(PAGE), &recipe(episode_rules).episode).map(|e| e.episode)
     }
 
     #[test]
@@ -363,7 +469,7 @@ mod tests {
 
     #[test]
     fn season_type_explicit_transcript_and_chapters() {
-        let page = r#"<h1>Trailer</h1><a class="dl" href="/a.mp3">a</a><span class="s">Season 3</span>
+        let html = r#"<h1>Trailer</h1><a class="dl" href="/a.mp3">a</a><span class="s">Season 3</span>
             <span class="t">Trailer</span><span class="x">Explicit</span>
             <a class="tr" href="t/42.vtt">Transcript</a><a class="ch" href="/c/42.json">Chapters</a>"#;
         let rules = recipe(
@@ -371,12 +477,71 @@ mod tests {
              season = { css = \"span.s\" }\nepisode_type = { css = \"span.t\" }\nexplicit = { css = \"span.x\" }\n\
              transcript = { css = \"a.tr\", attr = \"href\" }\nchapters = { css = \"a.ch\", attr = \"href\" }",
         );
-        let ep = extract(&page_url(), page, &rules.episode).unwrap();
+        let ep = extract(&page(html), &rules.episode).unwrap().episode;
         assert_eq!(ep.season, Some(3));
         assert_eq!(ep.episode_type.as_deref(), Some("trailer"));
         assert_eq!(ep.explicit, Some(true));
         assert_eq!(ep.transcript.as_deref(), Some("https://example.org/episodes/t/42.vtt"));
         assert_eq!(ep.chapters.as_deref(), Some("https://example.org/c/42.json"));
+    }
+
+    /// A page built to break the feed: forbidden characters (raw, as references, and lone
+    /// surrogates) in every field, numbers and dates out of range.
+    const HOSTILE: &str = "<html><head><link rel=canonical href='/ep/&#1;7'>\
+        <meta name=description content='Notes &#1;&#x1F; &#xFFFE;here\u{1}'></head><body>\
+        <h1>Bad &#1;title&#xD800; &#x0;end\u{7}</h1><h2>&#1;&#2;</h2><b class=g>&#1;</b><b class=g>guid-&#1;7</b>\
+        <a class=dl href='https://cdn.example.org/&#1;a b.mp3'>a</a>\
+        <time class=d>9999-12-31</time><time class=d>1850-01-01</time>\
+        <span class=len>1000000000000000000:00:00</span><span class=len2>99999999999999999999</span>\
+        <span class=len3>-5</span><span class=len4>8 days</span>\
+        <p class=n>Episode 99999999999999999999</p><p class=s>Season 4294967296</p>\
+        <img class=i src='javascript:alert(1)'><img class=i src='data:image/png;base64,AAAA'></body></html>";
+
+    fn hostile(extra: &str) -> Extracted {
+        let rules = recipe(&format!(
+            "title = [ {{ css = \"h2\" }}, {{ css = \"h1\" }} ]\naudio = {{ css = \"a.dl\", attr = \"href\" }}\n\
+             link = {{ css = \"link[rel=canonical]\", attr = \"href\" }}\nguid = {{ css = \"b.g\" }}\n\
+             description = {{ css = \"meta[name=description]\", attr = \"content\" }}\n{extra}"
+        ));
+        extract(&page(HOSTILE), &rules.episode).unwrap()
+    }
+
+    #[test]
+    fn forbidden_characters_are_dropped_and_empty_values_fall_through() {
+        let ep = hostile("").episode;
+        assert_eq!(ep.title, "Bad title\u{fffd} \u{fffd}end", "the <h2> had nothing left; lone surrogates are U+FFFD");
+        assert_eq!(ep.guid, "guid-7", "the first guid was only a control character");
+        assert_eq!(ep.link, "https://example.org/ep/%017");
+        assert_eq!(ep.enclosure.url, "https://cdn.example.org/%01a%20b.mp3");
+        assert_eq!(ep.description.as_deref(), Some("Notes  here"));
+    }
+
+    #[test]
+    fn numbers_and_dates_out_of_range_are_dropped_and_reported() {
+        let extracted = hostile(
+            "published = { css = \"time.d\" }\nduration = [ { css = \"span.len\" }, { css = \"span.len2\" }, \
+             { css = \"span.len3\" }, { css = \"span.len4\" } ]\nepisode = { css = \"p.n\" }\nseason = { css = \"p.s\" }\n\
+             image = { css = \"img.i\", attr = \"src\" }",
+        );
+        let ep = &extracted.episode;
+        assert_eq!((ep.published, ep.duration, ep.episode, ep.season, &ep.image), (None, None, None, None, &None));
+        let dropped: Vec<String> = extracted.dropped.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            dropped,
+            [
+                "published \"9999-12-31\" dropped: more than 2 days in the future",
+                "duration \"1000000000000000000:00:00\" dropped: too large a number",
+                "episode \"Episode 99999999999999999999\" dropped: too large a number",
+                "season \"Season 4294967296\" dropped: too large a number",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_huge_title_is_cut_to_255_characters() {
+        let html = format!("<h1>{}</h1><a class=dl href=/a.mp3>a</a>", "é".repeat(300_000));
+        let rules = recipe("title = { css = \"h1\" }\naudio = { css = \"a.dl\", attr = \"href\" }");
+        assert_eq!(extract(&page(&html), &rules.episode).unwrap().episode.title.chars().count(), 255);
     }
 
     #[test]
@@ -404,7 +569,7 @@ mod tests {
     fn trace_names_the_rule_that_produced_each_field() {
         let rules =
             recipe("title = [ { css = \"h2\" }, { css = \"h1\" } ]\naudio = { css = \"a.download\", attr = \"href\" }");
-        let (_, trace) = extract_traced(&page_url(), PAGE, &rules.episode);
+        let (_, trace) = extract_traced(&page(PAGE), &rules.episode);
         let title = trace.iter().find(|t| t.field == "title").unwrap();
         assert_eq!(title.rule, Some(1));
         let image = trace.iter().find(|t| t.field == "image").unwrap();
@@ -418,7 +583,7 @@ mod tests {
             "title = { css = \"h1\" }\naudio = { css = \"a.download\", attr = \"href\" }\n\
              published = { css = \"span.len\" }",
         );
-        let (_, trace) = extract_traced(&page_url(), PAGE, &rules.episode);
+        let (_, trace) = extract_traced(&page(PAGE), &rules.episode);
         let published = trace.iter().find(|t| t.field == "published").unwrap();
         assert_eq!((published.rule, published.raw.as_deref()), (None, Some("1 hr 3 min")));
     }
@@ -433,8 +598,8 @@ mod tests {
             #[test]
             fn any_page_extracts_or_says_why(html in "\\PC{0,300}", tag in "(h1|p|div|a|time|script)") {
                 let rules = recipe("title = { css = \"h1\" }\naudio = { css = \"a\", attr = \"href\" }");
-                let page = format!("<{tag}>{html}</{tag}><h1>{html}</h1><a href=\"{html}\">x</a>");
-                let _ = extract(&page_url(), &page, &rules.episode);
+                let html_page = format!("<{tag}>{html}</{tag}><h1>{html}</h1><a href=\"{html}\">x</a>");
+                let _ = extract(&page(&html_page), &rules.episode);
             }
 
             #[test]

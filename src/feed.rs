@@ -1,4 +1,6 @@
 //! Pure rendering: channel metadata + episodes → RSS 2.0 bytes with iTunes and Podcasting 2.0 tags.
+//! Both are rendered as given: they passed [`crate::hygiene`] when the recipe was loaded and the
+//! episode extracted, and the bytes are checked again before they are published.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -17,11 +19,6 @@ pub const PODCAST_NS: &str = "https://podcastindex.org/namespace/1.0";
 
 /// The UUIDv5 namespace the Podcasting 2.0 spec fixes for `podcast:guid`.
 const PODCAST_GUID_NAMESPACE: uuid::Uuid = uuid::uuid!("ead4c236-bf58-58c6-a2c6-a6b28d128cb6");
-
-/// Apple shows at most this many characters of a title.
-const MAX_TITLE_CHARS: usize = 255;
-/// Apple's limit for an episode description.
-const MAX_DESCRIPTION_BYTES: usize = 4000;
 
 /// Where an episode goes in the feed: newest first, undated last, ties broken by guid so the
 /// order never wobbles between runs.
@@ -79,16 +76,16 @@ const CHANNEL_END: &str = "\n  </channel>";
 
 fn rss_channel(channel: &Channel, items: Vec<rss::Item>, last_build: DateTime<Utc>) -> rss::Channel {
     rss::Channel {
-        title: xml_text(&channel.title),
+        title: channel.title.clone(),
         link: channel.link.clone(),
-        description: xml_text(&channel.description),
+        description: channel.description.clone(),
         language: channel.language.clone(),
-        copyright: channel.copyright.as_deref().map(xml_text),
+        copyright: channel.copyright.clone(),
         last_build_date: Some(last_build.to_rfc2822()),
         generator: Some(concat!("podfeed ", env!("CARGO_PKG_VERSION")).to_string()),
         image: channel.image.as_ref().map(|url| rss::Image {
             url: url.clone(),
-            title: xml_text(&channel.title),
+            title: channel.title.clone(),
             link: channel.link.clone(),
             ..Default::default()
         }),
@@ -124,15 +121,12 @@ fn namespaces() -> BTreeMap<String, String> {
 
 fn itunes_channel(channel: &Channel) -> ITunesChannelExtension {
     ITunesChannelExtension {
-        author: channel.author.as_deref().map(xml_text),
+        author: channel.author.clone(),
         image: channel.image.clone(),
         explicit: Some(channel.explicit.to_string()),
         categories: itunes_categories(&channel.categories),
-        owner: channel
-            .owner
-            .as_ref()
-            .map(|owner| ITunesOwner { name: owner.name.as_deref().map(xml_text), email: owner.email.clone() }),
-        summary: Some(xml_text(&channel.description)),
+        owner: channel.owner.as_ref().map(|owner| ITunesOwner { name: owner.name.clone(), email: owner.email.clone() }),
+        summary: Some(channel.description.clone()),
         r#type: Some(channel.show_type.as_str().to_string()),
         new_feed_url: channel.new_feed_url.clone(),
         ..Default::default()
@@ -199,12 +193,12 @@ fn item(episode: Episode, show_explicit: bool) -> rss::Item {
     let mime_type =
         episode.enclosure.mime_type.unwrap_or_else(|| mime_from_extension(&episode.enclosure.url).to_string());
     rss::Item {
-        title: Some(truncate_chars(&xml_text(&episode.title), MAX_TITLE_CHARS)),
+        title: Some(episode.title),
         link: Some(episode.link),
         guid: Some(rss::Guid { value: episode.guid, permalink }),
         pub_date: episode.published.map(|d| d.to_rfc2822()),
-        description: episode.description.map(|d| truncate_html(&xml_text(&d), MAX_DESCRIPTION_BYTES)),
-        content: episode.content.map(|c| xml_text(&c)),
+        description: episode.description,
+        content: episode.content,
         enclosure: Some(rss::Enclosure {
             url: episode.enclosure.url,
             length: episode.enclosure.length.unwrap_or(0).to_string(),
@@ -251,32 +245,6 @@ fn extension_of(url: &str) -> String {
     file.rsplit_once('.').map(|(_, e)| e.to_string()).unwrap_or_default()
 }
 
-/// At most `max` characters, cut on a character boundary.
-fn truncate_chars(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((cut, _)) => text[..cut].trim_end().to_string(),
-        None => text.to_string(),
-    }
-}
-
-/// HTML cut to at most `max` bytes on a character boundary; a tag or entity cut in half is
-/// repaired by sanitizing again.
-fn truncate_html(html: &str, max: usize) -> String {
-    if html.len() <= max {
-        return html.to_string();
-    }
-    let mut budget = max;
-    loop {
-        let cut = (0..=budget).rev().find(|&i| html.is_char_boundary(i)).unwrap_or(0);
-        let repaired = ammonia::clean(html[..cut].trim_end());
-        if repaired.len() <= max {
-            return repaired;
-        }
-        // Closing tags made it longer: cut that much earlier and repair again.
-        budget = budget.saturating_sub(repaired.len() - max);
-    }
-}
-
 /// `H:MM:SS`, the form every podcast app reads.
 pub fn format_duration(seconds: u64) -> String {
     format!("{}:{:02}:{:02}", seconds / 3600, seconds / 60 % 60, seconds % 60)
@@ -297,14 +265,6 @@ pub fn mime_from_extension(url: &str) -> &'static str {
         "webm" => "audio/webm",
         _ => "audio/mpeg",
     }
-}
-
-/// Text with the characters XML 1.0 forbids removed and surrounding whitespace trimmed.
-pub fn xml_text(text: &str) -> String {
-    text.trim()
-        .chars()
-        .filter(|&c| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..))
-        .collect()
 }
 
 #[cfg(test)]
@@ -334,7 +294,7 @@ mod tests {
             guid: format!("https://example.org/ep/{n}"),
             page_url: format!("https://example.org/ep/{n}"),
             link: format!("https://example.org/ep/{n}"),
-            title: format!("Episode {n} <\u{1}\"quoted\"> & more"),
+            title: format!("Episode {n} <\"quoted\"> & more"),
             published: Some(Utc.with_ymd_and_hms(2024, 1, day, 12, 0, 0).unwrap()),
             enclosure: Enclosure {
                 url: format!("https://cdn.example.org/{n}.m4a?x=1"),
@@ -460,28 +420,6 @@ mod tests {
         assert_eq!(itunes.season.as_deref(), Some("2"));
         assert_eq!(itunes.episode_type.as_deref(), Some("bonus"));
         assert_eq!(itunes.explicit.as_deref(), Some("false"), "inherits the show's explicit");
-    }
-
-    #[test]
-    fn long_titles_and_descriptions_are_cut_on_character_boundaries() {
-        let mut ep = episode(1, 1);
-        ep.title = "é".repeat(300);
-        ep.description = Some(format!("a{}", "€".repeat(2000)));
-        let item = &parsed(&render(&channel(), vec![ep.clone()], Utc::now())).items[0];
-        assert_eq!(item.title.as_ref().unwrap().chars().count(), 255);
-        let description = item.description.as_ref().unwrap();
-        assert!(description.len() <= 4000 && description.len() > 3990, "{}", description.len());
-        // HTML cut inside a tag or an entity is repaired, not left broken.
-        ep.description = Some(format!("<p>{}</p><p>b &amp; c</p>", "x".repeat(3990)));
-        let item = &parsed(&render(&channel(), vec![ep], Utc::now())).items[0];
-        let description = item.description.as_ref().unwrap();
-        assert!(description.len() <= 4000, "{}", description.len());
-        assert!(description.starts_with("<p>xxx") && description.ends_with("</p>"), "{description}");
-    }
-
-    #[test]
-    fn characters_xml_forbids_are_removed() {
-        assert_eq!(xml_text(" a\u{0}b\u{1b}c\u{fffe}d\te "), "abcd\te");
     }
 
     #[test]

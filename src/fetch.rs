@@ -364,8 +364,7 @@ fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
 
 fn mime_of(headers: &HeaderMap) -> Option<String> {
     let value = header_str(headers, header::CONTENT_TYPE)?;
-    let mime = value.split(';').next()?.trim().to_ascii_lowercase();
-    (!mime.is_empty()).then_some(mime)
+    crate::hygiene::mime_type(value.split(';').next()?)
 }
 
 /// The total of `Content-Range: bytes 0-0/12345`.

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod extract;
 pub mod feed;
 pub mod fetch;
+pub mod hygiene;
 pub mod model;
 pub mod parse;
 pub mod pipeline;

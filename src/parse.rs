@@ -113,46 +113,84 @@ fn at_fixed_time(date: NaiveDate) -> DateTime<Utc> {
     Utc.from_utc_datetime(&date.and_time(DATE_ONLY_TIME))
 }
 
+/// Why a text is not a duration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotADuration {
+    /// Not written in any form a duration takes.
+    Unreadable,
+    /// A negative number of seconds.
+    Negative,
+    /// More seconds than a 64-bit number holds.
+    TooLarge,
+}
+
 /// Parses a duration into seconds: "3125", "52:05", "1:02:05", "PT52M", "PT1H3M5S",
-/// "52 min", "1 hr 3 min", "1h 3m 5s", "45 minutes".
-pub fn duration(text: &str) -> Option<u64> {
+/// "52 min", "1 hr 3 min", "1h 3m 5s", "45 minutes". Never overflows: numbers too large for
+/// seconds are [`NotADuration::TooLarge`].
+pub fn duration(text: &str) -> Result<u64, NotADuration> {
     let text = text.trim();
     if text.is_empty() {
-        return None;
+        return Err(NotADuration::Unreadable);
     }
-    if let Ok(seconds) = text.parse::<u64>() {
-        return Some(seconds);
+    if text.bytes().all(|b| b.is_ascii_digit()) {
+        return text.parse().map_err(|_| NotADuration::TooLarge);
     }
     if let Ok(seconds) = text.parse::<f64>() {
-        return (seconds.is_finite() && seconds >= 0.0).then_some(seconds.round() as u64);
+        return seconds_of(seconds);
     }
-    clock(text).or_else(|| iso8601_duration(text)).or_else(|| spelled_duration(text))
+    // Each form in turn, until one reads the text (or finds its number too large).
+    let mut result = clock(text);
+    for form in [iso8601_duration, spelled_duration] {
+        if result != Err(NotADuration::Unreadable) {
+            break;
+        }
+        result = form(text);
+    }
+    result
+}
+
+/// Whole seconds of a fractional number of them.
+fn seconds_of(seconds: f64) -> Result<u64, NotADuration> {
+    match seconds {
+        s if !s.is_finite() => Err(NotADuration::Unreadable),
+        s if s < 0.0 => Err(NotADuration::Negative),
+        // 2^64: every f64 below it rounds to a u64.
+        s if s.round() >= 18_446_744_073_709_551_616.0 => Err(NotADuration::TooLarge),
+        s => Ok(s.round() as u64),
+    }
+}
+
+/// Adds `count` units of `unit` seconds to `total`, refusing to overflow.
+fn add_units(total: u64, count: u64, unit: u64) -> Result<u64, NotADuration> {
+    count.checked_mul(unit).and_then(|s| total.checked_add(s)).ok_or(NotADuration::TooLarge)
 }
 
 /// "MM:SS" or "H:MM:SS".
-fn clock(text: &str) -> Option<u64> {
+fn clock(text: &str) -> Result<u64, NotADuration> {
     let parts: Vec<&str> = text.split(':').collect();
     if !(2..=3).contains(&parts.len()) || parts.iter().any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit())) {
-        return None;
+        return Err(NotADuration::Unreadable);
     }
-    let numbers: Vec<u64> = parts.iter().map(|p| p.parse().ok()).collect::<Option<_>>()?;
+    let numbers: Vec<u64> =
+        parts.iter().map(|p| p.parse().map_err(|_| NotADuration::TooLarge)).collect::<Result<_, _>>()?;
     if numbers[1..].iter().any(|n| *n >= 60) {
-        return None;
+        return Err(NotADuration::Unreadable);
     }
-    Some(numbers.iter().fold(0, |total, n| total * 60 + n))
+    numbers.iter().try_fold(0, |total: u64, n| add_units(0, total, 60).and_then(|t| add_units(t, *n, 1)))
 }
 
 /// "PT52M", "PT1H3M5S", "P1DT2H" (days are allowed; months and years are not durations of audio).
-fn iso8601_duration(text: &str) -> Option<u64> {
+fn iso8601_duration(text: &str) -> Result<u64, NotADuration> {
+    let unreadable = NotADuration::Unreadable;
     let upper = text.to_ascii_uppercase();
-    let rest = upper.strip_prefix('P')?;
+    let rest = upper.strip_prefix('P').ok_or(unreadable)?;
     let (days, time) = match rest.split_once('T') {
         Some((d, t)) => (d, t),
         None => (rest, ""),
     };
     let mut total = 0f64;
     if !days.is_empty() {
-        total += days.strip_suffix('D')?.parse::<f64>().ok()? * 86_400.0;
+        total += days.strip_suffix('D').ok_or(unreadable)?.parse::<f64>().map_err(|_| unreadable)? * 86_400.0;
     }
     let mut number = String::new();
     let mut saw_unit = !days.is_empty();
@@ -160,7 +198,7 @@ fn iso8601_duration(text: &str) -> Option<u64> {
         match c {
             '0'..='9' | '.' => number.push(c),
             'H' | 'M' | 'S' => {
-                let value: f64 = number.parse().ok()?;
+                let value: f64 = number.parse().map_err(|_| unreadable)?;
                 number.clear();
                 total += value
                     * match c {
@@ -170,14 +208,18 @@ fn iso8601_duration(text: &str) -> Option<u64> {
                     };
                 saw_unit = true;
             }
-            _ => return None,
+            _ => return Err(unreadable),
         }
     }
-    (saw_unit && number.is_empty()).then_some(total.round() as u64)
+    if !saw_unit || !number.is_empty() {
+        return Err(unreadable);
+    }
+    seconds_of(total)
 }
 
 /// "52 min", "1 hr 3 min", "1h 3m 5s", "1 hour, 3 minutes".
-fn spelled_duration(text: &str) -> Option<u64> {
+fn spelled_duration(text: &str) -> Result<u64, NotADuration> {
+    let unreadable = NotADuration::Unreadable;
     let lower = text.to_lowercase();
     let mut total = 0u64;
     let mut number: Option<u64> = None;
@@ -191,9 +233,9 @@ fn spelled_duration(text: &str) -> Option<u64> {
                 chars.next();
             }
             if number.is_some() {
-                return None;
+                return Err(unreadable);
             }
-            number = Some(digits.parse().ok()?);
+            number = Some(digits.parse().map_err(|_| NotADuration::TooLarge)?);
         } else if c.is_alphabetic() {
             let mut word = String::new();
             while let Some(&w) = chars.peek().filter(|w| w.is_alphabetic()) {
@@ -205,15 +247,19 @@ fn spelled_duration(text: &str) -> Option<u64> {
                 "m" | "min" | "mins" | "minute" | "minutes" => 60,
                 "s" | "sec" | "secs" | "second" | "seconds" => 1,
                 "and" => continue,
-                _ => return None,
+                _ => return Err(unreadable),
             };
-            total += number.take()? * unit;
+            total = add_units(total, number.take().ok_or(unreadable)?, unit)?;
             saw_unit = true;
         } else {
             chars.next();
         }
     }
-    (saw_unit && number.is_none()).then_some(total)
+    if saw_unit && number.is_none() {
+        Ok(total)
+    } else {
+        Err(unreadable)
+    }
 }
 
 #[cfg(test)]
@@ -295,15 +341,33 @@ mod tests {
             ("3125.4", 3125),
         ];
         for (text, seconds) in cases {
-            assert_eq!(duration(text), Some(seconds), "{text}");
+            assert_eq!(duration(text), Ok(seconds), "{text}");
         }
     }
 
     #[test]
     fn not_durations() {
-        for text in ["", "soon", "1:75", "PT", "P", "12 parsecs", "min", "1 2 min", "-5"] {
-            assert_eq!(duration(text), None, "{text}");
+        for text in ["", "soon", "1:75", "PT", "P", "12 parsecs", "min", "1 2 min", "inf", "NaN"] {
+            assert_eq!(duration(text), Err(NotADuration::Unreadable), "{text}");
         }
+    }
+
+    #[test]
+    fn durations_never_overflow() {
+        for text in [
+            "1000000000000000000:00:00",
+            "99999999999999999999",
+            "1e30",
+            "P99999999999999999999D",
+            "99999999999999999999 hours",
+            "5124095576040431 hours",
+            "18446744073709551615:00",
+        ] {
+            assert_eq!(duration(text), Err(NotADuration::TooLarge), "{text}");
+        }
+        assert_eq!(duration("-5"), Err(NotADuration::Negative));
+        assert_eq!(duration("-PT5M"), Err(NotADuration::Unreadable));
+        assert_eq!(duration("18446744073709551615"), Ok(u64::MAX));
     }
 
     mod properties {
@@ -322,10 +386,10 @@ mod tests {
             #[test]
             fn durations_round_trip_in_every_form(seconds in 0u64..360_000) {
                 let clock = format!("{}:{:02}:{:02}", seconds / 3600, seconds / 60 % 60, seconds % 60);
-                prop_assert_eq!(duration(&clock), Some(seconds));
-                prop_assert_eq!(duration(&seconds.to_string()), Some(seconds));
-                prop_assert_eq!(duration(&format!("PT{}M{}S", seconds / 60, seconds % 60)), Some(seconds));
-                prop_assert_eq!(duration(&format!("{} min", seconds / 60)), Some(seconds / 60 * 60));
+                prop_assert_eq!(duration(&clock), Ok(seconds));
+                prop_assert_eq!(duration(&seconds.to_string()), Ok(seconds));
+                prop_assert_eq!(duration(&format!("PT{}M{}S", seconds / 60, seconds % 60)), Ok(seconds));
+                prop_assert_eq!(duration(&format!("{} min", seconds / 60)), Ok(seconds / 60 * 60));
             }
 
             #[test]

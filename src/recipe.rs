@@ -10,6 +10,8 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use url::Url;
 
+use crate::hygiene;
+
 /// An invalid recipe: which file, which key, and why. Always exit code 2.
 #[derive(Debug, thiserror::Error)]
 #[error("{}: {key}: {reason}", file.display())]
@@ -463,21 +465,9 @@ type Invalid = (String, String);
 
 fn compile(file: RecipeFile, name: String, path: &Path) -> Result<Recipe, Invalid> {
     let invalid = |key: &str, reason: String| (key.to_string(), reason);
-    url_key("feed.link", &file.feed.link)?;
-    for (key, value) in [
-        ("feed.image", &file.feed.image),
-        ("feed.self_url", &file.feed.self_url),
-        ("feed.new_feed_url", &file.feed.new_feed_url),
-    ] {
-        if let Some(value) = value {
-            url_key(key, value)?;
-        }
-    }
-    if file.feed.locked == Some(true) && file.feed.owner.as_ref().and_then(|o| o.email.as_ref()).is_none() {
+    let feed = hygiene::channel(file.feed)?;
+    if feed.locked == Some(true) && feed.owner.as_ref().and_then(|o| o.email.as_ref()).is_none() {
         return Err(invalid("feed.locked", "podcast:locked needs `owner.email` to name who may unlock it".into()));
-    }
-    if file.feed.title.trim().is_empty() {
-        return Err(invalid("feed.title", "must not be empty".into()));
     }
     for (key, percent) in
         [("output.max_failures", file.output.max_failures), ("output.min_items_percent", file.output.min_items_percent)]
@@ -508,7 +498,7 @@ fn compile(file: RecipeFile, name: String, path: &Path) -> Result<Recipe, Invali
     Ok(Recipe {
         name,
         path: path.to_path_buf(),
-        feed: file.feed,
+        feed,
         output,
         crawl: compile_crawl(file.crawl)?,
         http,

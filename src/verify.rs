@@ -85,7 +85,10 @@ pub struct InvalidFeed {
 impl fmt::Display for InvalidFeed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "not published: the new feed breaks {} of the rules podcast apps rely on", self.count)?;
-        f.write_str(" (a bug in podfeed; please report it with `podfeed list --json` of the items named)")?;
+        f.write_str(
+            "; the published feed is unchanged. This is a bug in podfeed (or a cache an older podfeed \
+             wrote: `podfeed build --reextract` extracts every cached page again); please report it",
+        )?;
         for violation in &self.violations {
             write!(f, "\n  {violation}")?;
         }

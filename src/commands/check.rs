@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use podfeed::extract::{self, FieldTrace};
+use podfeed::extract::{self, shorten, FieldTrace};
 use podfeed::fetch::{Client, Fetched, RequestKind};
 use podfeed::recipe::Recipe;
 use url::Url;
@@ -20,13 +20,13 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
         Ok(Fetched::NotModified) => anyhow::bail!("{url}: unexpected 304 Not Modified"),
         Err(e) => anyhow::bail!("{url}: {e}"),
     };
-    let base = Url::parse(&page.final_url).unwrap_or(url);
-    if base.as_str() != page.url {
-        writeln!(out, "{} redirected to {base}", page.url)?;
+    if page.final_url != page.url {
+        writeln!(out, "{} redirected to {}", page.url, page.final_url)?;
     }
     let parse_recipe = recipe.clone();
-    let (episode, trace) =
-        tokio::task::spawn_blocking(move || extract::extract_traced(&base, &page.html, &parse_recipe.episode)).await?;
+    let (extracted, trace) =
+        tokio::task::spawn_blocking(move || extract::extract_traced(&page, &parse_recipe.episode)).await?;
+    let episode = extracted.map(|e| e.episode);
 
     for field in &trace {
         writeln!(out, "{:<12} {:<22} {}", field.field, rule_name(&recipe, field), shorten(&field.value, 100))?;
@@ -87,10 +87,17 @@ fn warnings(recipe: &Recipe, trace: &[FieldTrace]) -> Vec<String> {
             .push(format!("the audio URL {raw:?} is relative; it was resolved against the page, check the result")),
         (false, _) => {}
     }
+    for dropped in trace.iter().filter(|f| f.rule.is_none()) {
+        if let (Some(raw), Some(why)) = (&dropped.raw, &dropped.out_of_range) {
+            warnings.push(format!("the {} {:?} is {why}: dropped", dropped.field, shorten(raw, 60)));
+        }
+    }
     if missing("published") {
         match raw("published") {
-            Some(raw) => warnings.push(format!("the date {raw:?} cannot be parsed; add `format` to the rule")),
-            None => warnings.push("no date: apps will sort this episode as the oldest".into()),
+            Some(raw) if field("published").is_some_and(|f| f.out_of_range.is_none()) => {
+                warnings.push(format!("the date {raw:?} cannot be parsed; add `format` to the rule"))
+            }
+            _ => warnings.push("no date: apps will sort this episode as the oldest".into()),
         }
     }
     if missing("duration") {
@@ -100,12 +107,4 @@ fn warnings(recipe: &Recipe, trace: &[FieldTrace]) -> Vec<String> {
         warnings.push("the guid rule matched nothing; the link is used, which changes if the site moves pages".into());
     }
     warnings
-}
-
-fn shorten(text: &str, max: usize) -> String {
-    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    match flat.char_indices().nth(max) {
-        Some((cut, _)) => format!("{}…", &flat[..cut]),
-        None => flat,
-    }
 }

@@ -163,9 +163,9 @@ impl PageWork {
 }
 
 fn extract_page(page: &Page, recipe: &Recipe) -> Result<Episode, NotAnEpisode> {
-    let base = Url::parse(&page.final_url).or_else(|_| Url::parse(&page.url));
-    let base = base.map_err(|_| NotAnEpisode::BadUrl)?;
-    let mut episode = extract::extract(&base, &page.html, &recipe.episode)?;
-    episode.page_url = page.url.clone();
-    Ok(episode)
+    let extracted = extract::extract(page, &recipe.episode)?;
+    for dropped in &extracted.dropped {
+        tracing::warn!("{}: {dropped}", page.url);
+    }
+    Ok(extracted.episode)
 }
