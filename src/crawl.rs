@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 use url::Url;
 
 use crate::fetch::{Client, Fetched, RequestKind, Validators};
+use crate::html::{self, Budget, TooComplex};
 use crate::recipe::{Crawl, Recipe};
 use crate::store::Store;
 
@@ -20,6 +21,12 @@ const URLS_AHEAD: usize = 100_000;
 
 /// Listing pages read at once while every page is all new.
 const LISTING_LOOKAHEAD: usize = 8;
+
+/// Episode links read from one listing page at most: real archives list tens per page; a page
+/// with hundreds of thousands is a trap, and its links would fill memory and the night.
+pub const MAX_EPISODE_LINKS: usize = 10_000;
+/// Links to more listing pages read from one listing page at most.
+pub const MAX_FOLLOW_LINKS: usize = 1_000;
 
 /// Links found on one listing page, absolute, in document order, without repeats.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -105,7 +112,12 @@ async fn read_listing(
     };
     let base = Url::parse(&page.final_url).unwrap_or_else(|_| url.clone());
     let links = tokio::task::spawn_blocking(move || listing_links(&base, &page.html, &recipe.crawl)).await;
-    (url, links.map_err(|e| format!("reading links failed: {e}")))
+    let links = match links {
+        Ok(Ok(links)) => Ok(links),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(e) => Err(format!("reading links failed: {e}")),
+    };
+    (url, links)
 }
 
 async fn crawl(
@@ -166,6 +178,11 @@ async fn crawl(
         // read ahead. Otherwise go one page at a time, so an incremental run stops without waste.
         lookahead = if !plan.incremental || unknown == linked { LISTING_LOOKAHEAD } else { 1 };
         for next in links.follow {
+            // More pages queued than can ever be read would only hold memory.
+            if queue.len() >= recipe.crawl.max_pages {
+                report.hit_max_pages = true;
+                break;
+            }
             if queued.insert(next.to_string()) {
                 queue.push_back(next);
             }
@@ -175,34 +192,40 @@ async fn crawl(
     report
 }
 
-/// Reads the episode and follow links of one listing page. Links leave out other hosts than
-/// the recipe's scope, non-http(s) schemes and fragments.
-pub fn listing_links(page_url: &Url, html: &str, crawl: &Crawl) -> ListingLinks {
-    let doc = Html::parse_document(html);
-    ListingLinks {
-        episodes: links(&doc, &crawl.episodes, page_url, crawl),
-        follow: crawl.follow.as_ref().map(|s| links(&doc, s, page_url, crawl)).unwrap_or_default(),
-    }
+/// Reads the episode and follow links of one listing page, at most [`MAX_EPISODE_LINKS`] and
+/// [`MAX_FOLLOW_LINKS`]. Links leave out other hosts than the recipe's scope and non-http(s)
+/// schemes, and are in their canonical form ([`Crawl::canonical`]).
+pub fn listing_links(page_url: &Url, html: &str, crawl: &Crawl) -> Result<ListingLinks, TooComplex> {
+    let doc = html::parse(html, &Budget::start())?;
+    let episodes = links(&doc, &crawl.episodes, page_url, crawl, MAX_EPISODE_LINKS);
+    let follow = crawl.follow.as_ref().map(|s| links(&doc, s, page_url, crawl, MAX_FOLLOW_LINKS)).unwrap_or_default();
+    Ok(ListingLinks { episodes, follow })
 }
 
-fn links(doc: &Html, selector: &Selector, base: &Url, crawl: &Crawl) -> Vec<Url> {
+fn links(doc: &Html, selector: &Selector, base: &Url, crawl: &Crawl, max: usize) -> Vec<Url> {
     let mut seen = HashSet::new();
-    doc.select(selector)
-        .filter_map(|a| a.value().attr("href"))
-        .filter_map(|href| base.join(href.trim()).ok())
-        .map(|mut url| {
-            url.set_fragment(None);
-            url
-        })
-        .filter(|url| {
-            let allowed = crawl.in_scope(url);
-            if !allowed {
-                tracing::debug!(%url, "outside the recipe's scope; not fetched");
-            }
-            allowed
-        })
-        .filter(|url| seen.insert(url.to_string()))
-        .collect()
+    let mut links = Vec::new();
+    let mut more = 0usize;
+    for href in doc.select(selector).filter_map(|a| a.value().attr("href")) {
+        let Some(url) = base.join(href.trim()).ok().map(|url| crawl.canonical(url)) else { continue };
+        if !crawl.in_scope(&url) {
+            tracing::debug!(%url, "outside the recipe's scope; not fetched");
+            continue;
+        }
+        if seen.contains(url.as_str()) {
+            continue;
+        }
+        if links.len() == max {
+            more += 1;
+            continue;
+        }
+        seen.insert(url.to_string());
+        links.push(url);
+    }
+    if more > 0 {
+        tracing::warn!("listing page {base}: {more} more links than the {max} read from one page were left out");
+    }
+    links
 }
 
 #[cfg(test)]
@@ -235,7 +258,7 @@ audio = { css = "a", attr = "href" }
             <article><a class="ep" href="ep/2">Two</a></article>
             <article><a class="ep" href="mailto:x@example.org">mail</a><a class="ep">no href</a></article>"##;
         let base = Url::parse("https://example.org/archive/").unwrap();
-        let links = listing_links(&base, html, &recipe.crawl);
+        let links = listing_links(&base, html, &recipe.crawl).unwrap();
         let strings = |v: &[Url]| v.iter().map(Url::to_string).collect::<Vec<_>>();
         assert_eq!(strings(&links.episodes), ["https://example.org/ep/1", "https://example.org/archive/ep/2"]);
         assert_eq!(

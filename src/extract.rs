@@ -5,8 +5,10 @@
 
 use chrono::{DateTime, Utc};
 use scraper::{ElementRef, Html};
+
 use url::Url;
 
+use crate::html::{self, Budget, TooComplex};
 use crate::hygiene::{self, OutOfRange};
 use crate::model::{Enclosure, Episode, Page};
 use crate::parse::{self, NotADuration};
@@ -21,6 +23,9 @@ pub enum NotAnEpisode {
     NoTitle,
     #[error("the page URL is not a valid URL")]
     BadUrl,
+    /// Not a skipped page but a failed one: it is tried again on the next run.
+    #[error(transparent)]
+    TooComplex(#[from] TooComplex),
 }
 
 /// An episode, and the values its page gave that were out of range and dropped (each worth a
@@ -82,9 +87,19 @@ pub fn extract_traced(page: &Page, rules: &EpisodeRules) -> (Result<Extracted, N
         return (Err(NotAnEpisode::BadUrl), Vec::new());
     };
     let base = &base;
-    let doc = Html::parse_document(&page.html);
+    let budget = Budget::start();
+    let doc = match html::parse(&page.html, &budget) {
+        Ok(doc) => doc,
+        Err(e) => return (Err(e.into()), Vec::new()),
+    };
     let mut trace = Vec::new();
+    let mut over_budget = None;
     let mut field = |name: &'static str, rules: &[Rule], convert: &dyn Fn(&Rule, String) -> Converted| {
+        // A field's rules on a page that has had its CPU time are not tried.
+        if let Err(e) = budget.check() {
+            over_budget.get_or_insert(e);
+            return None;
+        }
         let found = first_value(&doc, rules, convert);
         trace.push(FieldTrace {
             field: name,
@@ -133,6 +148,9 @@ pub fn extract_traced(page: &Page, rules: &EpisodeRules) -> (Result<Extracted, N
             "guid" => entry.value = guid.clone(),
             _ => {}
         }
+    }
+    if let Some(e) = over_budget {
+        return (Err(e.into()), trace);
     }
     let dropped = trace
         .iter()
@@ -240,7 +258,7 @@ fn first_number(text: &str) -> Converted {
 fn apply_rule(rule: &Rule, element: ElementRef) -> Option<String> {
     let raw = match (&rule.attr, rule.html) {
         (Some(attr), _) => element.value().attr(attr)?.to_string(),
-        (None, true) => element.inner_html(),
+        (None, true) => cut_html(element.inner_html()),
         (None, false) => collapse_whitespace(&element.text().collect::<String>()),
     };
     let raw = match &rule.json {
@@ -256,6 +274,18 @@ fn apply_rule(rule: &Rule, element: ElementRef) -> Option<String> {
     };
     let trimmed = raw.trim();
     (!trimmed.is_empty()).then(|| trimmed.to_string())
+}
+
+/// Raw HTML sanitized at most: more than any field keeps, and a bound on the sanitizer's work
+/// (it parses the HTML again).
+const MAX_RAW_HTML_BYTES: usize = 4 * hygiene::MAX_CONTENT_BYTES;
+
+fn cut_html(mut html: String) -> String {
+    if html.len() > MAX_RAW_HTML_BYTES {
+        let cut = (0..=MAX_RAW_HTML_BYTES).rev().find(|&i| html.is_char_boundary(i)).unwrap_or(0);
+        html.truncate(cut);
+    }
+    html
 }
 
 /// The value at a JSON pointer, as a string; numbers and booleans become their JSON text.

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod extract;
 pub mod feed;
 pub mod fetch;
+pub mod html;
 pub mod hygiene;
 pub mod model;
 pub mod parse;

@@ -169,6 +169,8 @@ struct CrawlFile {
     scope: Option<Vec<String>>,
     #[serde(default = "default_recheck_days")]
     recheck_days: u32,
+    #[serde(default)]
+    ignore_params: Vec<String>,
 }
 
 fn default_max_pages() -> usize {
@@ -355,9 +357,41 @@ pub struct Crawl {
     /// Episodes published in the last this many days are fetched again (conditionally) on every
     /// incremental run, because sites fix recent episodes; 0 turns that off.
     pub recheck_days: u32,
+    /// Query parameters that never make a page different, besides the tracking ones every
+    /// site has ([`TRACKING_PARAMS`]).
+    pub ignore_params: Vec<String>,
 }
 
+/// Query parameters that only track where a visitor came from: a link with them is the same
+/// page as without. Names ending in `*` are prefixes.
+pub const TRACKING_PARAMS: [&str; 9] =
+    ["utm_*", "fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "ref"];
+
 impl Crawl {
+    /// The form of a page URL that names the page: without a fragment, and without tracking
+    /// parameters or the recipe's `ignore_params` (the rest of the query is kept as written).
+    /// Two links to one page are one URL, fetched once and cached once.
+    pub fn canonical(&self, mut url: Url) -> Url {
+        url.set_fragment(None);
+        let Some(query) = url.query() else { return url };
+        let ignored = |pair: &&str| {
+            let name = pair.split('=').next().unwrap_or_default().to_ascii_lowercase();
+            let matches = |pattern: &str| match pattern.strip_suffix('*') {
+                Some(prefix) => name.starts_with(prefix),
+                None => name == pattern,
+            };
+            TRACKING_PARAMS.iter().any(|p| matches(p))
+                || self.ignore_params.iter().any(|p| matches(&p.to_ascii_lowercase()))
+        };
+        if !query.split('&').any(|pair| ignored(&pair)) {
+            return url;
+        }
+        let kept: Vec<&str> = query.split('&').filter(|pair| !pair.is_empty() && !ignored(pair)).collect();
+        let kept = kept.join("&");
+        url.set_query((!kept.is_empty()).then_some(kept.as_str()));
+        url
+    }
+
     /// Whether a URL is http(s) on a host the recipe allows.
     pub fn in_scope(&self, url: &Url) -> bool {
         matches!(url.scheme(), "http" | "https")
@@ -539,6 +573,7 @@ fn compile_crawl(crawl: CrawlFile) -> Result<Crawl, Invalid> {
         max_pages: crawl.max_pages,
         scope,
         recheck_days: crawl.recheck_days,
+        ignore_params: crawl.ignore_params,
     })
 }
 
@@ -713,6 +748,23 @@ audio = [ { css = "div.player", attr = "data-audio", json = "/audioUrl" }, { css
         let b = Http { concurrency: 64, per_host: None, rate_limit: 5, retries: 5, ..Http::default() };
         let shared = Http::shared([&a, &b]);
         assert_eq!((shared.concurrency, shared.per_host(), shared.rate_limit, shared.retries), (64, 8, 5, 5));
+    }
+
+    #[test]
+    fn tracking_and_ignored_parameters_do_not_make_another_page() {
+        let recipe =
+            parse(&MINIMAL.replace("episodes = \"a.episode\"", "episodes = \"a.episode\"\nignore_params = [\"src\"]"))
+                .unwrap();
+        let canonical = |url: &str| recipe.crawl.canonical(Url::parse(url).unwrap()).to_string();
+        assert_eq!(canonical("https://example.org/ep/1?utm_source=x&utm_medium=y#top"), "https://example.org/ep/1");
+        assert_eq!(
+            canonical("https://example.org/ep/1?fbclid=1&gclid=2&ref=home&SRC=feed"),
+            "https://example.org/ep/1"
+        );
+        assert_eq!(canonical("https://example.org/ep?id=1&ref=home&x=a%20b"), "https://example.org/ep?id=1&x=a%20b");
+        assert_eq!(canonical("https://example.org/ep?id=1&x=a+b"), "https://example.org/ep?id=1&x=a+b", "untouched");
+        assert_eq!(canonical("https://example.org/ep?x=1"), "https://example.org/ep?x=1");
+        assert_eq!(canonical("https://example.org/ep?referrer=1"), "https://example.org/ep?referrer=1");
     }
 
     #[test]

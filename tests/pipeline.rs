@@ -75,7 +75,7 @@ async fn feed_is_newest_first_with_unique_guids() {
 async fn the_same_episode_under_two_urls_appears_once() {
     let fx = Fixture::new(EPISODES, false).await;
     fx.build(Mode::Incremental).await;
-    // Listing page 1 links the newest episode twice: /episodes/120 and /episodes/120?ref=featured.
+    // Listing page 1 links the newest episode twice: /episodes/120 and /episodes/120?from=featured.
     assert_eq!(fx.site.stats().episode, u64::from(EPISODES) + 1);
     let feed = parse_feed(&fx.feed_bytes());
     let newest = format!("{}/episodes/{EPISODES}", fx.site.base_url());

@@ -104,7 +104,7 @@ pub fn listing_page(page: u32, latest: u32, faults: bool) -> String {
     if page == 1 && latest > 0 {
         let _ = write!(
             cards,
-            r#"<article class="featured"><h2 class="title"><a href="/episodes/{latest}?ref=featured">Listen now: {}</a></h2></article>"#,
+            r#"<article class="featured"><h2 class="title"><a href="/episodes/{latest}?from=featured">Listen now: {}</a></h2></article>"#,
             esc(&title(latest))
         );
     }

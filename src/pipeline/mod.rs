@@ -229,6 +229,8 @@ impl<'a> Run<'a> {
         let started = Instant::now();
         let mut summary = RunSummary::default();
         self.options.progress.set_length(urls.len() as u64);
+        // Under the name the crawl gives the page, so the cached copy is the one refreshed.
+        let urls: Vec<Url> = urls.into_iter().map(|url| self.recipe.crawl.canonical(url)).collect();
         let mut outcomes = stream::iter(urls)
             .map(|url| self.spawn_process(Source::Network { url, validators: None }, ProbePolicy::Fresh))
             .buffer_unordered(self.recipe.http.concurrency);

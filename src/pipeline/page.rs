@@ -19,6 +19,11 @@ use crate::store::{PackedPage, Store};
 /// bound on the page text held in memory while pages wait for a parser.
 const PAGES_IN_HAND_PER_SLOT: usize = 16;
 
+/// Page text held at once while pages wait for a parser, in KiB. Ordinary pages (50–100 KB) never
+/// come near it (512 of them are 40 MB); pages of several megabytes wait their turn instead of
+/// filling memory.
+const TEXT_IN_HAND_KIB: u32 = 96 * 1024;
+
 /// What processing a page needs. Each page is processed in a task of its own, so its requests,
 /// waits and parsing go on (on any core) while the run's own task stores results: with all
 /// pages inside one task, every slot waited whenever that task was busy storing, and each
@@ -35,6 +40,8 @@ pub(super) struct PageWork {
     /// their text; without a bound all pages in progress could, and peak memory rose with the
     /// speed of the network (to 133 MB at 10,000 episodes, 10 ms).
     pages_in_hand: Semaphore,
+    /// The same bound by size: KiB of page text held.
+    text_in_hand: Semaphore,
 }
 
 /// Where an enclosure's size and type may come from.
@@ -58,6 +65,7 @@ impl PageWork {
             client,
             probes: Mutex::default(),
             parse_slots: Semaphore::new(cores),
+            text_in_hand: Semaphore::new(TEXT_IN_HAND_KIB as usize),
         }
     }
 
@@ -69,40 +77,46 @@ impl PageWork {
     /// Fetches (or takes from the cache), extracts off the reactor, and probes one page.
     pub(super) async fn process(&self, source: Source, probes: ProbePolicy) -> PageResult {
         let in_hand = self.pages_in_hand.acquire().await.expect("semaphore is never closed");
-        let (page, fresh) = match source {
-            Source::Cache(page) => (page, false),
-            Source::Network { url, validators } => {
-                match self.client.page(&url, RequestKind::Episode, validators.as_ref()).await {
-                    Ok(Fetched::Page(page)) => (page, true),
-                    Ok(Fetched::NotModified) => match self.store.page(url.as_str()) {
-                        Ok(Some(page)) => (page, false),
-                        _ => {
-                            return PageResult::Failed {
-                                url: url.to_string(),
-                                reason: "304 Not Modified but not cached".into(),
-                            }
-                        }
-                    },
-                    Err(FetchError::Disallowed) => {
-                        let reason = FetchError::Disallowed.to_string();
-                        return PageResult::Skipped { url: url.to_string(), page: None, was_read: false, reason };
-                    }
-                    Err(e) => return PageResult::Failed { url: url.to_string(), reason: e.to_string() },
-                }
-            }
+        let (page, fresh) = match self.obtain(source).await {
+            Ok(obtained) => obtained,
+            Err(result) => return result,
         };
+        let kib = u32::try_from(page.html.len().div_ceil(1024)).unwrap_or(u32::MAX).min(TEXT_IN_HAND_KIB);
+        let text = self.text_in_hand.acquire_many(kib).await.expect("semaphore is never closed");
         let url = page.url.clone();
         let (page, extracted) = match self.extract_off_reactor(page, fresh).await {
             Ok(result) => result,
             Err(e) => return PageResult::Failed { url, reason: format!("extraction failed: {e}") },
         };
-        drop(in_hand);
+        drop((in_hand, text));
         match extracted {
             Ok(mut episode) => {
                 self.fill_enclosure(&mut episode, probes).await;
                 PageResult::Episode { episode: Box::new(episode), page }
             }
+            Err(e @ NotAnEpisode::TooComplex(_)) => PageResult::Failed { url, reason: e.to_string() },
             Err(reason) => PageResult::Skipped { url, page, was_read: true, reason: reason.to_string() },
+        }
+    }
+
+    /// The page, and whether it was freshly downloaded; or what became of it if there is none.
+    async fn obtain(&self, source: Source) -> Result<(Page, bool), PageResult> {
+        let (url, validators) = match source {
+            Source::Cache(page) => return Ok((page, false)),
+            Source::Network { url, validators } => (url, validators),
+        };
+        let failed = |reason: String| PageResult::Failed { url: url.to_string(), reason };
+        match self.client.page(&url, RequestKind::Episode, validators.as_ref()).await {
+            Ok(Fetched::Page(page)) => Ok((page, true)),
+            Ok(Fetched::NotModified) => match self.store.page(url.as_str()) {
+                Ok(Some(page)) => Ok((page, false)),
+                _ => Err(failed("304 Not Modified but not cached".into())),
+            },
+            Err(FetchError::Disallowed) => {
+                let reason = FetchError::Disallowed.to_string();
+                Err(PageResult::Skipped { url: url.to_string(), page: None, was_read: false, reason })
+            }
+            Err(e) => Err(failed(e.to_string())),
         }
     }
 

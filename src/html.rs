@@ -1,0 +1,279 @@
+//! HTML parsing whose cost is bounded whatever the page's shape.
+//!
+//! html5ever does work proportional to the depth of the open elements for each tag (scope
+//! checks walk the stack), so a page of 200,000 nested `<div>`s (1.2 MB) kept a core busy for
+//! minutes. Browsers cap the depth of the tree (Chrome at 512 levels); podfeed does the same, and
+//! caps the number of nodes, which bounds the memory a parsed page takes. The page is fed to the
+//! parser in pieces of 16 KB, and between pieces the limits are checked (the depth where the
+//! parser is, the nodes so far), along with the CPU time the page has cost so far: the last guard covers shapes no count describes (a tag with a million
+//! attributes, which html5ever checks for repeats one by one). A page over a limit is not parsed
+//! further: it is a failed page with a warning saying which limit, never a stalled run.
+
+use std::borrow::Cow;
+use std::cell::{Cell, Ref};
+use std::time::Duration;
+
+use ego_tree::NodeId;
+use html5ever::tendril::{StrTendril, TendrilSink};
+use html5ever::tree_builder::{ElementFlags, NodeOrText, QuirksMode, TreeSink};
+use html5ever::{Attribute, ParseOpts, QualName};
+use scraper::{Html, HtmlTreeSink};
+
+/// Deepest nesting of elements read (Chrome's limit for its HTML parser's tree).
+pub const MAX_DEPTH: u32 = 512;
+/// Most nodes (elements, comments) in one page: about 40 MB parsed. Real pages have a few
+/// thousand; a 5 MB page of real content some tens of thousands.
+pub const MAX_NODES: usize = 200_000;
+/// Most CPU time one page may take to parse and extract; a real page takes milliseconds.
+pub const CPU_BUDGET: Duration = Duration::from_secs(5);
+/// Bytes fed to the parser between checks: small enough that no piece can cost much.
+const PIECE: usize = 16 * 1024;
+
+/// Why a page was not read to the end.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TooComplex {
+    #[error("page too deeply nested (over {MAX_DEPTH} levels of elements, the limit)")]
+    TooDeep,
+    #[error("page has too many elements (over {MAX_NODES}, the limit)")]
+    TooManyNodes,
+    #[error("page took more than {} s of CPU to read (the limit)", CPU_BUDGET.as_secs())]
+    TooSlow,
+}
+
+/// The CPU time one page has cost so far, against [`CPU_BUDGET`]. Thread CPU time, so a page
+/// waiting for a core on a busy machine is not blamed for it.
+pub struct Budget {
+    started: Duration,
+    limit: Duration,
+}
+
+impl Budget {
+    pub fn start() -> Budget {
+        Budget::of(CPU_BUDGET)
+    }
+
+    fn of(limit: Duration) -> Budget {
+        Budget { started: thread_cpu_time(), limit }
+    }
+
+    fn spent(&self) -> Duration {
+        thread_cpu_time().saturating_sub(self.started)
+    }
+
+    pub fn check(&self) -> Result<(), TooComplex> {
+        if self.spent() > self.limit {
+            return Err(TooComplex::TooSlow);
+        }
+        Ok(())
+    }
+}
+
+/// Parses a whole document within the limits, counting against `budget`.
+pub fn parse(html: &str, budget: &Budget) -> Result<Html, TooComplex> {
+    let mut parser = html5ever::driver::parse_document(Bounded::new(), ParseOpts::default());
+    let mut rest = html;
+    while !rest.is_empty() {
+        let mut cut = rest.len().min(PIECE);
+        while !rest.is_char_boundary(cut) {
+            cut += 1;
+        }
+        let (piece, after) = rest.split_at(cut);
+        parser.process(StrTendril::from_slice(piece));
+        parser.tokenizer.sink.sink.within_limits()?;
+        budget.check()?;
+        rest = after;
+    }
+    Ok(parser.finish())
+}
+
+/// scraper's tree, built by html5ever, keeping count of the nodes and of the last node placed,
+/// which is where the parser is: its depth is the depth of the elements still open.
+struct Bounded {
+    tree: HtmlTreeSink,
+    nodes: Cell<usize>,
+    last_placed: Cell<Option<NodeId>>,
+}
+
+impl Bounded {
+    fn new() -> Bounded {
+        Bounded { tree: HtmlTreeSink::new(Html::new_document()), nodes: Cell::new(0), last_placed: Cell::new(None) }
+    }
+
+    /// Checked between pieces, so it costs nothing per node. Nesting that opens and closes within
+    /// one piece is not seen, but cannot cost much either: a piece holds at most a few thousand
+    /// tags.
+    fn within_limits(&self) -> Result<(), TooComplex> {
+        if self.nodes.get() > MAX_NODES {
+            return Err(TooComplex::TooManyNodes);
+        }
+        let html = self.tree.0.borrow();
+        let depth = match self.last_placed.get().and_then(|id| html.tree.get(id)) {
+            Some(node) => {
+                let limit = MAX_DEPTH as usize + 1;
+                node.ancestors().filter(|a| a.value().is_element()).take(limit).count() + 1
+            }
+            None => 0,
+        };
+        if depth > MAX_DEPTH as usize {
+            return Err(TooComplex::TooDeep);
+        }
+        Ok(())
+    }
+
+    fn created(&self, node: NodeId) -> NodeId {
+        self.nodes.set(self.nodes.get() + 1);
+        node
+    }
+
+    fn placed(&self, node: &NodeOrText<NodeId>) {
+        if let NodeOrText::AppendNode(id) = node {
+            self.last_placed.set(Some(*id));
+        }
+    }
+}
+
+impl TreeSink for Bounded {
+    type Output = Html;
+    type Handle = NodeId;
+    type ElemName<'a> = Ref<'a, QualName>;
+
+    fn finish(self) -> Html {
+        self.tree.finish()
+    }
+
+    fn parse_error(&self, _msg: Cow<'static, str>) {}
+
+    fn get_document(&self) -> NodeId {
+        self.tree.get_document()
+    }
+
+    fn elem_name<'a>(&'a self, target: &'a NodeId) -> Ref<'a, QualName> {
+        self.tree.elem_name(target)
+    }
+
+    fn create_element(&self, name: QualName, attrs: Vec<Attribute>, flags: ElementFlags) -> NodeId {
+        self.created(self.tree.create_element(name, attrs, flags))
+    }
+
+    fn create_comment(&self, text: StrTendril) -> NodeId {
+        self.created(self.tree.create_comment(text))
+    }
+
+    fn create_pi(&self, target: StrTendril, data: StrTendril) -> NodeId {
+        self.created(self.tree.create_pi(target, data))
+    }
+
+    fn append(&self, parent: &NodeId, child: NodeOrText<NodeId>) {
+        self.placed(&child);
+        self.tree.append(parent, child);
+    }
+
+    fn append_based_on_parent_node(&self, element: &NodeId, prev_element: &NodeId, child: NodeOrText<NodeId>) {
+        self.placed(&child);
+        self.tree.append_based_on_parent_node(element, prev_element, child);
+    }
+
+    fn append_doctype_to_document(&self, name: StrTendril, public_id: StrTendril, system_id: StrTendril) {
+        self.tree.append_doctype_to_document(name, public_id, system_id);
+    }
+
+    fn get_template_contents(&self, target: &NodeId) -> NodeId {
+        self.tree.get_template_contents(target)
+    }
+
+    fn same_node(&self, x: &NodeId, y: &NodeId) -> bool {
+        self.tree.same_node(x, y)
+    }
+
+    fn set_quirks_mode(&self, mode: QuirksMode) {
+        self.tree.set_quirks_mode(mode);
+    }
+
+    fn append_before_sibling(&self, sibling: &NodeId, new_node: NodeOrText<NodeId>) {
+        self.placed(&new_node);
+        self.tree.append_before_sibling(sibling, new_node);
+    }
+
+    fn add_attrs_if_missing(&self, target: &NodeId, attrs: Vec<Attribute>) {
+        self.tree.add_attrs_if_missing(target, attrs);
+    }
+
+    fn remove_from_parent(&self, target: &NodeId) {
+        self.tree.remove_from_parent(target);
+    }
+
+    fn reparent_children(&self, node: &NodeId, new_parent: &NodeId) {
+        self.tree.reparent_children(node, new_parent);
+    }
+}
+
+#[cfg(unix)]
+fn thread_cpu_time() -> Duration {
+    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `now` is a valid, writable timespec; the call only writes to it.
+    let status = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
+    if status != 0 {
+        return Duration::ZERO;
+    }
+    Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
+}
+
+#[cfg(not(unix))]
+fn thread_cpu_time() -> Duration {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START.get_or_init(std::time::Instant::now).elapsed()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use scraper::Selector;
+
+    fn nested(levels: usize) -> String {
+        format!("<html><body><h1>Deep</h1>{}x{}</body></html>", "<div>".repeat(levels), "</div>".repeat(levels))
+    }
+
+    #[test]
+    fn an_ordinary_page_parses_as_scraper_would() {
+        let html = "<!doctype html><title>T</title><p class=a>one<p class=a>two<table><td>x</table><br>";
+        let bounded = parse(html, &Budget::start()).unwrap();
+        assert_eq!(bounded.root_element().html(), Html::parse_document(html).root_element().html());
+        assert_eq!(bounded.select(&Selector::parse("p.a").unwrap()).count(), 2);
+    }
+
+    #[test]
+    fn nesting_up_to_the_limit_is_read_and_beyond_it_is_refused() {
+        // <html> and <body> are two levels; the divs make the rest.
+        let div = Selector::parse("div").unwrap();
+        let html = parse(&nested(MAX_DEPTH as usize - 3), &Budget::start()).unwrap();
+        assert_eq!(html.select(&div).count(), MAX_DEPTH as usize - 3);
+        assert_eq!(parse(&nested(MAX_DEPTH as usize), &Budget::start()).err(), Some(TooComplex::TooDeep));
+    }
+
+    #[test]
+    fn a_page_200000_levels_deep_is_refused_at_once() {
+        let budget = Budget::start();
+        assert_eq!(parse(&nested(200_000), &budget).err(), Some(TooComplex::TooDeep));
+        // Refused after the first piece: nothing near the budget was spent.
+        assert!(budget.spent() < CPU_BUDGET / 10, "{:?}", budget.spent());
+    }
+
+    #[test]
+    fn unclosed_paragraphs_and_list_items_do_not_count_as_depth() {
+        let html = format!("<ul>{}</ul>{}", "<li>item".repeat(20_000), "<p>para".repeat(20_000));
+        let parsed = parse(&html, &Budget::start()).unwrap();
+        assert_eq!(parsed.select(&Selector::parse("li").unwrap()).count(), 20_000);
+    }
+
+    #[test]
+    fn millions_of_tiny_elements_are_refused() {
+        let tiny = "<i></i>".repeat(MAX_NODES + 10);
+        assert_eq!(parse(&tiny, &Budget::start()).err(), Some(TooComplex::TooManyNodes));
+    }
+
+    #[test]
+    fn a_spent_budget_stops_the_parse() {
+        let budget = Budget::of(Duration::ZERO);
+        assert_eq!(parse(&"<p>x</p>".repeat(10_000), &budget).err(), Some(TooComplex::TooSlow));
+    }
+}
