@@ -136,8 +136,12 @@ pub struct ListArgs {
     #[command(flatten)]
     pub cache: CacheArgs,
     /// List pages that failed, why and when, instead of episodes.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "duplicates")]
     pub failed: bool,
+    /// List pages whose episode has the audio of another (one episode, one item), and which
+    /// episode was kept, instead of episodes.
+    #[arg(long)]
+    pub duplicates: bool,
 }
 
 #[derive(Debug, Args)]

@@ -89,6 +89,8 @@ pub struct RunSummary {
     pub failed_again: u64,
     /// Pages that are not feed items (no audio URL).
     pub skipped: u64,
+    /// Pages whose episode has the audio of another episode: one episode, one item.
+    pub duplicates: u64,
     /// Items in the written feed.
     pub items: u64,
     /// HTTP requests made, of every kind.
@@ -98,6 +100,6 @@ pub struct RunSummary {
     pub elapsed_ms: u64,
     /// Whether the published feed file was replaced.
     pub feed_changed: bool,
-    /// One line per failed or skipped page: `URL: reason`.
+    /// One line per failed, skipped or duplicate page: `URL: reason`.
     pub problems: Vec<String>,
 }

@@ -12,6 +12,8 @@
 //! The sled database itself is the folder `db/` of the cache.
 //! - `probes`: enclosure URL → JSON [`Probe`]
 //! - `failures`: page URL → JSON [`Failure`]
+//! - `enclosures`: enclosure URL → guid of the one episode with that audio
+//! - `duplicates`: page URL → JSON [`Duplicate`], pages whose episode has another's audio
 
 use std::collections::HashSet;
 use std::io::{Read, Write};
@@ -45,11 +47,27 @@ pub enum StoreError {
 }
 
 /// What storing an episode changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     New,
     Updated,
     Unchanged,
+    /// Another episode has the same audio: this one is not stored (see [`Duplicate`]).
+    Duplicate {
+        of: String,
+    },
+}
+
+/// A page whose episode has the audio of another: one episode, one item. The one kept is the
+/// one whose page is its own canonical link, else the one found first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Duplicate {
+    pub page_url: String,
+    pub title: String,
+    pub enclosure: String,
+    /// The guid of the episode kept.
+    pub of: String,
+    pub at: DateTime<Utc>,
 }
 
 /// A page that could not be fetched, kept until it succeeds.
@@ -97,6 +115,8 @@ pub struct Store {
     bodies: Arc<Packs>,
     probes: sled::Tree,
     failures: sled::Tree,
+    enclosures: sled::Tree,
+    duplicates: sled::Tree,
 }
 
 impl Store {
@@ -126,10 +146,13 @@ impl Store {
             bodies,
             probes: tree("probes")?,
             failures: tree("failures")?,
+            enclosures: tree("enclosures")?,
+            duplicates: tree("duplicates")?,
             dir: dir.to_path_buf(),
             db,
         };
         store.check_schema()?;
+        store.index_enclosures()?;
         Ok(store)
     }
 
@@ -219,7 +242,9 @@ impl Store {
     }
 
     /// Stores an episode under its guid. The same episode reached from a second URL keeps the
-    /// page URL it was first found at; a page whose guid changed drops its old entry.
+    /// page URL it was first found at; a page whose guid changed drops its old entry. An episode
+    /// with the audio of another is one of them: the one whose page is its own canonical link is
+    /// kept, else the one stored first, and the other is recorded as a duplicate.
     pub fn put_episode(&self, episode: &Episode) -> Result<Change, StoreError> {
         let mut episode = episode.clone();
         let previous = self.episode(&episode.guid)?;
@@ -231,18 +256,91 @@ impl Store {
             }
         }
         self.forget_page_episode(&episode.page_url, Some(&episode.guid))?;
+        if let Some(kept) = self.other_episode_with_audio(&episode)? {
+            if is_canonical(&episode) && !is_canonical(&kept) {
+                self.forget_page_episode(&kept.page_url, None)?;
+                self.put_duplicate(&kept, &episode.guid)?;
+            } else {
+                self.put_duplicate(&episode, &kept.guid)?;
+                return Ok(Change::Duplicate { of: kept.guid });
+            }
+        }
+        self.duplicates.remove(episode.page_url.as_str()).map_err(|e| self.sled(e))?;
         let change = match &previous {
             None => Change::New,
             Some(previous) if *previous == episode => return Ok(Change::Unchanged),
             Some(_) => Change::Updated,
         };
+        if let Some(previous) = previous.filter(|p| p.enclosure.url != episode.enclosure.url) {
+            self.forget_enclosure(&previous)?;
+        }
         self.episodes.insert(episode.guid.as_str(), to_json(&episode)).map_err(|e| self.sled(e))?;
         self.page_guid.insert(episode.page_url.as_str(), episode.guid.as_str()).map_err(|e| self.sled(e))?;
+        self.enclosures.insert(episode.enclosure.url.as_str(), episode.guid.as_str()).map_err(|e| self.sled(e))?;
         Ok(change)
+    }
+
+    /// The stored episode, other than this one, whose audio this episode has.
+    fn other_episode_with_audio(&self, episode: &Episode) -> Result<Option<Episode>, StoreError> {
+        let Some(guid) = self.enclosures.get(episode.enclosure.url.as_str()).map_err(|e| self.sled(e))? else {
+            return Ok(None);
+        };
+        let guid = String::from_utf8_lossy(&guid).into_owned();
+        if guid == episode.guid {
+            return Ok(None);
+        }
+        Ok(self.episode(&guid)?.filter(|other| other.enclosure.url == episode.enclosure.url))
+    }
+
+    fn put_duplicate(&self, episode: &Episode, of: &str) -> Result<(), StoreError> {
+        let duplicate = Duplicate {
+            page_url: episode.page_url.clone(),
+            title: episode.title.clone(),
+            enclosure: episode.enclosure.url.clone(),
+            of: of.to_string(),
+            at: Utc::now(),
+        };
+        self.duplicates.insert(episode.page_url.as_str(), to_json(&duplicate)).map_err(|e| self.sled(e))?;
+        Ok(())
+    }
+
+    /// Pages whose episode is another's, in page URL order.
+    pub fn duplicates(&self) -> Result<Vec<Duplicate>, StoreError> {
+        self.duplicates
+            .iter()
+            .values()
+            .map(|v| {
+                let v = v.map_err(|e| self.sled(e))?;
+                self.decode("duplicates", &v)
+            })
+            .collect()
+    }
+
+    fn forget_enclosure(&self, episode: &Episode) -> Result<(), StoreError> {
+        let url = episode.enclosure.url.as_str();
+        let owner = self.enclosures.get(url).map_err(|e| self.sled(e))?;
+        if owner.as_deref() == Some(episode.guid.as_bytes()) {
+            self.enclosures.remove(url).map_err(|e| self.sled(e))?;
+        }
+        Ok(())
+    }
+
+    /// Caches written before the enclosure index existed get it on first open.
+    fn index_enclosures(&self) -> Result<(), StoreError> {
+        if !self.enclosures.is_empty() {
+            return Ok(());
+        }
+        for entry in self.episodes.iter() {
+            let (key, value) = entry.map_err(|e| self.sled(e))?;
+            let episode: Episode = self.decode(&format!("episodes/{}", String::from_utf8_lossy(&key)), &value)?;
+            self.enclosures.insert(episode.enclosure.url.as_str(), episode.guid.as_str()).map_err(|e| self.sled(e))?;
+        }
+        Ok(())
     }
 
     /// A page that no longer yields an episode (its audio was removed, say) drops the one it had.
     pub fn page_is_not_an_episode(&self, page_url: &str) -> Result<(), StoreError> {
+        self.duplicates.remove(page_url).map_err(|e| self.sled(e))?;
         self.forget_page_episode(page_url, None)
     }
 
@@ -253,8 +351,9 @@ impl Store {
         if Some(old_guid.as_str()) == keep_guid {
             return Ok(());
         }
-        if self.episode(&old_guid)?.is_some_and(|old| old.page_url == page_url) {
+        if let Some(old) = self.episode(&old_guid)?.filter(|old| old.page_url == page_url) {
             self.episodes.remove(old_guid.as_str()).map_err(|e| self.sled(e))?;
+            self.forget_enclosure(&old)?;
         }
         self.page_guid.remove(page_url).map_err(|e| self.sled(e))?;
         Ok(())
@@ -502,6 +601,11 @@ impl Packs {
     }
 }
 
+/// Whether the episode's page is its own canonical link (or the recipe gives no other link).
+fn is_canonical(episode: &Episode) -> bool {
+    episode.link == episode.page_url
+}
+
 fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).expect("plain data serializes")
 }
@@ -565,6 +669,43 @@ mod tests {
         twin.enclosure.url = "http://a/1.mp3".into();
         assert_eq!(store.put_episode(&twin).unwrap(), Change::Unchanged);
         assert_eq!(store.feed_keys().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn one_audio_file_is_one_episode() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let with_audio = |guid: &str, page: &str, link: &str| {
+            let mut e = episode(guid, page, "Same");
+            (e.link, e.enclosure.url) = (link.into(), "http://cdn/same.mp3".into());
+            e
+        };
+        let first = with_audio("http://a/1?x=1", "http://a/1?x=1", "http://a/1?x=1");
+        assert_eq!(store.put_episode(&first).unwrap(), Change::New);
+        let second = with_audio("http://a/1?x=2", "http://a/1?x=2", "http://a/1?x=2");
+        assert_eq!(store.put_episode(&second).unwrap(), Change::Duplicate { of: first.guid.clone() });
+        assert_eq!(store.put_episode(&second).unwrap(), Change::Duplicate { of: first.guid.clone() }, "never new");
+        // A page that is its own canonical link wins over one that is not.
+        let mut not_canonical = with_audio("g3", "http://a/3?ref=x", "http://a/3");
+        not_canonical.enclosure.url = "http://cdn/3.mp3".into();
+        store.put_episode(&not_canonical).unwrap();
+        let mut canonical = with_audio("g3b", "http://a/3", "http://a/3");
+        canonical.enclosure.url = "http://cdn/3.mp3".into();
+        assert_eq!(store.put_episode(&canonical).unwrap(), Change::New);
+        let guids: HashSet<String> = store.feed_keys().unwrap().into_iter().map(|k| k.guid).collect();
+        assert_eq!(guids, HashSet::from([first.guid.clone(), "g3b".to_string()]));
+        let duplicates: Vec<(String, String)> =
+            store.duplicates().unwrap().into_iter().map(|d| (d.page_url, d.of)).collect();
+        assert_eq!(
+            duplicates,
+            [("http://a/1?x=2".to_string(), first.guid.clone()), ("http://a/3?ref=x".to_string(), "g3b".to_string())]
+        );
+        // The kept episode's audio moves: the other page is an episode of its own again.
+        let mut moved = first.clone();
+        moved.enclosure.url = "http://cdn/moved.mp3".into();
+        assert_eq!(store.put_episode(&moved).unwrap(), Change::Updated);
+        assert_eq!(store.put_episode(&second).unwrap(), Change::New);
+        assert_eq!(store.duplicates().unwrap().len(), 1);
     }
 
     #[test]

@@ -23,6 +23,17 @@ pub fn run(args: ListArgs) -> anyhow::Result<u8> {
         }
         return Ok(EXIT_OK);
     }
+    if args.duplicates {
+        let duplicates = store.duplicates()?;
+        if args.cache.json {
+            writeln!(out, "{}", serde_json::to_string_pretty(&duplicates)?)?;
+        } else {
+            for d in duplicates {
+                writeln!(out, "{}  {}  same audio as <{}>", d.at.format("%Y-%m-%d %H:%M"), d.page_url, d.of)?;
+            }
+        }
+        return Ok(EXIT_OK);
+    }
     let keys = feed::in_feed_order(store.feed_keys()?, 0);
     let episodes = keys.iter().filter_map(|key| store.episode(&key.guid).transpose()).collect::<Result<Vec<_>, _>>()?;
     if args.cache.json {
@@ -35,5 +46,9 @@ pub fn run(args: ListArgs) -> anyhow::Result<u8> {
         writeln!(out, "{date}  {length:>8}  {}  <{}>", e.title, e.guid)?;
     }
     eprintln!("{} episodes in {}", episodes.len(), store.dir().display());
+    let duplicates = store.duplicates()?.len();
+    if duplicates > 0 {
+        eprintln!("{duplicates} more pages have the audio of one of these: `podfeed list --duplicates` names them");
+    }
     Ok(EXIT_OK)
 }

@@ -135,12 +135,13 @@ pub fn report(summary: &RunSummary, out: &Path, json: bool, quiet: bool) -> anyh
     if !quiet {
         let feed = if summary.feed_changed { "written to" } else { "unchanged at" };
         eprintln!(
-            "podfeed: {} items ({} new, {} updated, {} unchanged, {} skipped, {} failed); {} requests, {:.1} MB in {:.1} s; feed {feed} {}",
+            "podfeed: {} items ({} new, {} updated, {} unchanged, {} skipped, {} duplicates, {} failed); {} requests, {:.1} MB in {:.1} s; feed {feed} {}",
             summary.items,
             summary.new,
             summary.updated,
             summary.unchanged,
             summary.skipped,
+            summary.duplicates,
             summary.failed,
             summary.requests,
             summary.bytes as f64 / 1e6,

@@ -99,7 +99,8 @@ impl Run<'_> {
     /// Pages that failed on earlier runs too (dead links) are reported but do not count: they
     /// would otherwise fail every quiet night with few new episodes.
     fn check_failures(&self, summary: &RunSummary) -> Result<(), PipelineError> {
-        let all = summary.new + summary.updated + summary.unchanged + summary.skipped + summary.failed;
+        let all =
+            summary.new + summary.updated + summary.unchanged + summary.skipped + summary.duplicates + summary.failed;
         let (failed, attempted) = (summary.failed - summary.failed_again, all - summary.failed_again);
         let limit = self.recipe.output.max_failures;
         if failed > 0 && failed * 100 > attempted * u64::from(limit) {

@@ -252,6 +252,11 @@ impl<'a> Run<'a> {
                     Change::New => summary.new += 1,
                     Change::Updated => summary.updated += 1,
                     Change::Unchanged => summary.unchanged += 1,
+                    Change::Duplicate { of } => {
+                        tracing::info!("{}: the same audio as {of}: one episode, one item", episode.page_url);
+                        summary.problems.push(format!("{}: duplicate of {of} (the same audio)", episode.page_url));
+                        summary.duplicates += 1;
+                    }
                 }
                 if let Some(page) = page {
                     self.store.put_page(&page)?;
