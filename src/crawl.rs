@@ -97,7 +97,8 @@ async fn read_listing(
     });
     let validators =
         cached.as_ref().map(|page| Validators { etag: page.etag.clone(), last_modified: page.last_modified.clone() });
-    let page = match client.page(&url, RequestKind::Listing, validators.as_ref()).await {
+    let in_scope = |url: &Url| recipe.crawl.in_scope(url);
+    let page = match client.page(&url, RequestKind::Listing, validators.as_ref(), &in_scope).await {
         Ok(Fetched::Page(page)) => {
             if let Err(e) = store.put_listing(&page) {
                 tracing::warn!("{e}");

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use encoding_rs::Encoding;
+use futures::future::{BoxFuture, FutureExt};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use reqwest::header::{self, HeaderMap};
 use reqwest::{RequestBuilder, Response, StatusCode};
@@ -21,6 +22,8 @@ use crate::robots::{Robots, RobotsTxt};
 
 /// The longest `Retry-After` we wait out; a server asking for more is treated as failing.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
+/// Redirects followed for one request, as browsers do (Chrome and Firefox stop at 20; curl at 50).
+const MAX_REDIRECTS: usize = 10;
 const BACKOFF_BASE: Duration = Duration::from_millis(250);
 
 /// Why a URL could not be fetched.
@@ -40,6 +43,20 @@ pub enum FetchError {
     NoLength,
     #[error("disallowed by robots.txt")]
     Disallowed,
+    #[error("redirected to {host}, outside crawl.scope; not followed")]
+    OffScope { host: String },
+    #[error("redirected to {0}; not followed")]
+    BadRedirect(String),
+    #[error("more than {MAX_REDIRECTS} redirects (a redirect loop?)")]
+    TooManyRedirects,
+}
+
+/// Where a response's redirects may lead. Pages stay within the recipe's scope; enclosures go
+/// wherever tracking prefixes and CDNs send them, but only over http(s).
+#[derive(Clone, Copy)]
+pub enum Redirects<'a> {
+    Within(&'a (dyn Fn(&Url) -> bool + Sync)),
+    Anywhere,
 }
 
 /// What the requests were for; counted separately for run summaries and benchmarks.
@@ -118,6 +135,8 @@ impl Client {
             .timeout(Duration::from_secs(config.timeout_secs))
             .connect_timeout(Duration::from_secs(config.timeout_secs.min(10)))
             .pool_max_idle_per_host(config.concurrency)
+            // Redirects are followed by `send`, which checks every target before asking it.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| FetchError::Network(e.to_string()))?;
         Ok(Client {
@@ -136,19 +155,17 @@ impl Client {
     }
 
     /// GETs an HTML page, conditionally when validators are given, and decodes it to text.
+    /// Redirects are followed only to URLs `in_scope` allows (and robots.txt allows).
     pub async fn page(
         &self,
         url: &Url,
         kind: RequestKind,
         validators: Option<&Validators>,
+        in_scope: &(dyn Fn(&Url) -> bool + Sync),
     ) -> Result<Fetched, FetchError> {
-        if let Some(robots) = &self.robots {
-            if !robots.allowed(url, |robots_url| self.robots_txt(robots_url)).await {
-                return Err(FetchError::Disallowed);
-            }
-        }
+        self.robots_allow(url).await?;
         let (response, _permit) = self
-            .send(url, kind, || {
+            .send(url, kind, Redirects::Within(in_scope), |url| {
                 let mut request = self.http.get(url.clone());
                 if let Some(v) = validators {
                     if let Some(etag) = &v.etag {
@@ -185,28 +202,43 @@ impl Client {
         }))
     }
 
-    async fn robots_txt(&self, url: Url) -> RobotsTxt {
-        let response = match self.send(&url, RequestKind::Robots, || self.http.get(url.clone())).await {
-            Ok((response, _permit)) => response,
-            Err(_) => return RobotsTxt::Unreachable,
-        };
-        let status = response.status();
-        if status.is_client_error() {
-            return RobotsTxt::Missing;
+    async fn robots_allow(&self, url: &Url) -> Result<(), FetchError> {
+        match &self.robots {
+            Some(robots) if !robots.allowed(url, |robots_url| self.robots_txt(robots_url)).await => {
+                Err(FetchError::Disallowed)
+            }
+            _ => Ok(()),
         }
-        if !status.is_success() {
-            return RobotsTxt::Unreachable;
+    }
+
+    /// Boxed: fetching robots.txt goes through `send`, which asks robots.txt about redirects.
+    fn robots_txt(&self, url: Url) -> BoxFuture<'_, RobotsTxt> {
+        async move {
+            let get = |url: &Url| self.http.get(url.clone());
+            let response = match self.send(&url, RequestKind::Robots, Redirects::Anywhere, get).await {
+                Ok((response, _permit)) => response,
+                Err(_) => return RobotsTxt::Unreachable,
+            };
+            let status = response.status();
+            if status.is_client_error() {
+                return RobotsTxt::Missing;
+            }
+            if !status.is_success() {
+                return RobotsTxt::Unreachable;
+            }
+            match self.read_capped(response).await {
+                Ok(bytes) => RobotsTxt::Found(bytes),
+                Err(_) => RobotsTxt::Unreachable,
+            }
         }
-        match self.read_capped(response).await {
-            Ok(bytes) => RobotsTxt::Found(bytes),
-            Err(_) => RobotsTxt::Unreachable,
-        }
+        .boxed()
     }
 
     /// Learns an enclosure's size and type without downloading it: HEAD (following redirects),
     /// else a one-byte ranged GET and its `Content-Range`.
     pub async fn probe(&self, url: &Url) -> Result<Probe, FetchError> {
-        let (head, permits) = self.send(url, RequestKind::Probe, || self.http.head(url.clone())).await?;
+        let head = |url: &Url| self.http.head(url.clone());
+        let (head, permits) = self.send(url, RequestKind::Probe, Redirects::Anywhere, head).await?;
         if head.status().is_success() {
             if let Some(length) = header_str(head.headers(), header::CONTENT_LENGTH).and_then(|v| v.parse().ok()) {
                 return Ok(Probe { length: Some(length), mime_type: mime_of(head.headers()) });
@@ -215,8 +247,8 @@ impl Client {
         // Ask where the redirects ended, not the first hop again.
         let target = head.url().clone();
         drop((head, permits));
-        let ranged = || self.http.get(target.clone()).header(header::RANGE, "bytes=0-0");
-        let (response, _permit) = self.send(&target, RequestKind::Probe, ranged).await?;
+        let ranged = |url: &Url| self.http.get(url.clone()).header(header::RANGE, "bytes=0-0");
+        let (response, _permit) = self.send(&target, RequestKind::Probe, Redirects::Anywhere, ranged).await?;
         let response = ok_status(response)?;
         let headers = response.headers();
         let length = match response.status() {
@@ -231,20 +263,46 @@ impl Client {
         Ok(probe)
     }
 
-    /// Sends a request with retries, and answers with the final response whatever its status
-    /// (see [`ok_status`]). The per-host permit is held only while a request is on the wire (and
-    /// its body is read by the caller), never while waiting out a backoff.
+    /// Sends a request, following redirects where `redirects` allows, and answers with the final
+    /// response whatever its status (see [`ok_status`]). Every target is checked before it is
+    /// asked: a redirect never reaches a host the recipe's scope does not name.
     async fn send(
         &self,
         url: &Url,
         kind: RequestKind,
-        build: impl Fn() -> RequestBuilder,
+        redirects: Redirects<'_>,
+        build: impl Fn(&Url) -> RequestBuilder,
+    ) -> Result<(Response, Permits), FetchError> {
+        let mut current = url.clone();
+        for _ in 0..=MAX_REDIRECTS {
+            let (response, permits) = self.send_with_retries(&current, kind, &build).await?;
+            let Some(next) = redirect_target(&response)? else { return Ok((response, permits)) };
+            drop((response, permits));
+            if let Redirects::Within(in_scope) = redirects {
+                if !in_scope(&next) {
+                    return Err(FetchError::OffScope { host: next.host_str().unwrap_or_default().to_string() });
+                }
+                self.robots_allow(&next).await?;
+            }
+            tracing::debug!(from = %current, to = %next, "redirected");
+            current = next;
+        }
+        Err(FetchError::TooManyRedirects)
+    }
+
+    /// Sends one request with retries. The per-host permit is held only while a request is on
+    /// the wire (and its body is read by the caller), never while waiting out a backoff.
+    async fn send_with_retries(
+        &self,
+        url: &Url,
+        kind: RequestKind,
+        build: impl Fn(&Url) -> RequestBuilder,
     ) -> Result<(Response, Permits), FetchError> {
         let mut attempt = 0;
         loop {
             let permits = self.permits(url, kind).await;
             self.stats.counter(kind).fetch_add(1, Ordering::Relaxed);
-            let wait = match build().send().await {
+            let wait = match build(url).send().await {
                 Ok(response) if is_retryable(response.status()) && attempt < self.retries => {
                     retry_after(response.headers()).unwrap_or_else(|| backoff(attempt))
                 }
@@ -326,6 +384,22 @@ impl HostLimits {
         };
         semaphore.acquire_owned().await.expect("semaphore is never closed")
     }
+}
+
+/// Where a redirect leads, if the response is one: an http(s) URL, or an error saying what else.
+fn redirect_target(response: &Response) -> Result<Option<Url>, FetchError> {
+    let status = response.status();
+    let is_redirect = matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308);
+    let location = header_str(response.headers(), header::LOCATION);
+    let (true, Some(location)) = (is_redirect, location) else { return Ok(None) };
+    let next = response
+        .url()
+        .join(location.trim())
+        .map_err(|_| FetchError::BadRedirect(format!("{:?}, not a URL", crate::extract::shorten(&location, 80))))?;
+    if !matches!(next.scheme(), "http" | "https") {
+        return Err(FetchError::BadRedirect(format!("a {}: URL", next.scheme())));
+    }
+    Ok(Some(next))
 }
 
 /// The response, if its status is a success (or 304); else the status as an error.

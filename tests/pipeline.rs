@@ -239,7 +239,7 @@ async fn fault_mode_still_publishes_every_reachable_episode() {
         "/episodes/0: HTTP 404",
         "/bad/huge: page larger than 5242880 bytes",
         "/bad/pdf: not an HTML page (Content-Type: application/pdf)",
-        "/bad/loop: error following redirect",
+        "/bad/loop: more than 10 redirects",
         "/bad/empty: skipped: no title found",
         "/bad/binary: skipped: no audio URL found",
         "/drafts/1: skipped: disallowed by robots.txt",

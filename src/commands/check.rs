@@ -15,7 +15,9 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
     let recipe = std::sync::Arc::new(Recipe::load(&args.recipe)?);
     let url = parse_urls(std::slice::from_ref(&args.url))?.remove(0);
     let client = Client::new(&recipe.http)?;
-    let page = match client.page(&url, RequestKind::Episode, None).await {
+    // The page asked for may be anywhere; its redirects stay on its host or in the recipe's scope.
+    let in_scope = |to: &Url| recipe.crawl.in_scope(to) || to.host_str() == url.host_str();
+    let page = match client.page(&url, RequestKind::Episode, None, &in_scope).await {
         Ok(Fetched::Page(page)) => page,
         Ok(Fetched::NotModified) => anyhow::bail!("{url}: unexpected 304 Not Modified"),
         Err(e) => anyhow::bail!("{url}: {e}"),

@@ -106,7 +106,8 @@ impl PageWork {
             Source::Network { url, validators } => (url, validators),
         };
         let failed = |reason: String| PageResult::Failed { url: url.to_string(), reason };
-        match self.client.page(&url, RequestKind::Episode, validators.as_ref()).await {
+        let in_scope = |url: &Url| self.recipe.crawl.in_scope(url);
+        match self.client.page(&url, RequestKind::Episode, validators.as_ref(), &in_scope).await {
             Ok(Fetched::Page(page)) => Ok((page, true)),
             Ok(Fetched::NotModified) => match self.store.page(url.as_str()) {
                 Ok(Some(page)) => Ok((page, false)),
