@@ -155,6 +155,11 @@ pub struct DemoSiteOptions {
     /// Inject faults: 503 and 429 on first requests, slow pages, a dead link.
     #[arg(long)]
     pub faults: bool,
+    /// Also link pages built to break a feed or stall a run: control characters, overflowing
+    /// numbers, 200,000-deep nesting, tracking-parameter twins, off-scope redirects, a gzip bomb,
+    /// an endless body, a server that never answers...
+    #[arg(long)]
+    pub hostile: bool,
 }
 
 #[derive(Debug, Args)]

@@ -267,4 +267,21 @@ audio = { css = "a", attr = "href" }
             ["https://example.org/archive/?page=2", "https://example.org/archive/?page=3"]
         );
     }
+
+    #[test]
+    fn a_listing_page_gives_at_most_its_share_of_links() {
+        let recipe = Recipe::parse(
+            "[feed]\ntitle = \"T\"\nlink = \"https://example.org/\"\ndescription = \"D\"\n[crawl]\n\
+             start = [\"https://example.org/\"]\nepisodes = \"a\"\n[episode]\ntitle = { css = \"h1\" }\n\
+             audio = { css = \"a\", attr = \"href\" }\n",
+            Path::new("t.toml"),
+        )
+        .unwrap();
+        let html: String =
+            (0..MAX_EPISODE_LINKS + 50).map(|n| format!("<a href=\"/ep/{n}?utm_source=x\">{n}</a>")).collect();
+        let base = Url::parse("https://example.org/").unwrap();
+        let links = listing_links(&base, &html, &recipe.crawl).unwrap();
+        assert_eq!(links.episodes.len(), MAX_EPISODE_LINKS);
+        assert_eq!(links.episodes[0].as_str(), "https://example.org/ep/0", "tracking parameters dropped");
+    }
 }

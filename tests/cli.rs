@@ -123,8 +123,12 @@ async fn build_list_check_refresh_from_the_command_line() {
 /// the one host both use, as the site itself measures.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_recipe_set_shares_one_per_host_limit() {
-    let config =
-        podfeed::demo::DemoConfig { episodes: 60, latency: std::time::Duration::from_millis(5), faults: false };
+    let config = podfeed::demo::DemoConfig {
+        episodes: 60,
+        latency: std::time::Duration::from_millis(5),
+        faults: false,
+        hostile: false,
+    };
     let fx = Fixture::start(config).await;
     let dir = fx.dir.path().to_path_buf();
     std::fs::create_dir(dir.join("recipes")).unwrap();

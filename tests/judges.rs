@@ -5,10 +5,9 @@
 mod common;
 
 use std::collections::HashSet;
-use std::process::Command;
 use std::sync::OnceLock;
 
-use common::Fixture;
+use common::{has_node, judge, Fixture, Judging};
 use podfeed::demo::show::ShowEpisode;
 use podfeed::pipeline::Mode;
 
@@ -116,15 +115,10 @@ fn required_tags_unique_guids_and_enclosures_newest_first() {
 #[test]
 fn feedparser_and_podcastparser_accept_the_feed() {
     let judged = demo_feed();
-    let out = Command::new("python3")
-        .arg("tests/judges/pyjudges.py")
-        .arg(&*judged.path)
-        .arg(judged.expected.len().to_string())
-        .output()
-        .expect("python3 runs");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let (accepted, text) =
+        judge("python3", "tests/judges/pyjudges.py", &judged.path, judged.expected.len(), Judging::Strict);
     assert!(
-        out.status.success(),
+        accepted,
         "Python judges failed (install them with `pip install -r tests/judges/requirements.txt`):\n{text}"
     );
     assert!(text.contains("not bozo") && text.contains("podcastparser:"), "{text}");
@@ -132,20 +126,14 @@ fn feedparser_and_podcastparser_accept_the_feed() {
 
 #[test]
 fn podcast_partytime_accepts_the_feed_where_node_is_available() {
-    if Command::new("node").arg("--version").output().is_err() {
+    if !has_node() {
         eprintln!("node is not installed: podcast-partytime not run");
         return;
     }
     let judged = demo_feed();
-    let out = Command::new("node")
-        .arg("tests/judges/partytime.cjs")
-        .arg(&*judged.path)
-        .arg(judged.expected.len().to_string())
-        .env("NODE_PATH", "tests/judges/node_modules")
-        .output()
-        .expect("node runs");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "partytime failed (install it with `npm install --prefix tests/judges`):\n{text}");
+    let (accepted, text) =
+        judge("node", "tests/judges/partytime.cjs", &judged.path, judged.expected.len(), Judging::Strict);
+    assert!(accepted, "partytime failed (install it with `npm install --prefix tests/judges`):\n{text}");
     let transcripts = judged.expected.iter().filter(|e| e.has_transcript).count();
     let chapters = judged.expected.iter().filter(|e| e.has_chapters).count();
     assert!(text.contains(&format!("\"transcripts\":{transcripts},\"chapters\":{chapters}")), "{text}");

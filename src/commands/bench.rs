@@ -24,8 +24,12 @@ struct Measured {
 }
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<u8> {
-    let config =
-        DemoConfig { episodes: args.episodes, latency: Duration::from_millis(args.latency_ms), faults: args.faults };
+    let config = DemoConfig {
+        episodes: args.episodes,
+        latency: Duration::from_millis(args.latency_ms),
+        faults: args.faults,
+        hostile: false,
+    };
     let site = DemoSite::start(config, 0).await?;
     let dir = tempfile::tempdir()?;
     let recipe = dir.path().join("demo.toml");

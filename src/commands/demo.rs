@@ -19,6 +19,7 @@ fn config(options: &DemoSiteOptions) -> DemoConfig {
         episodes: options.episodes,
         latency: Duration::from_millis(options.latency_ms),
         faults: options.faults,
+        hostile: options.hostile,
     }
 }
 

@@ -2,6 +2,7 @@
 //! only. Real HTTP with latency, redirects, faults and realistic pages; `podfeed demo`, the tests
 //! and the benchmarks all run against it.
 
+pub mod hostile;
 mod latency;
 pub mod pages;
 pub mod show;
@@ -41,11 +42,13 @@ pub struct DemoConfig {
     /// Some pages answer 503 or 429 (with Retry-After) on their first request, some are slow,
     /// and the archive links to a page that does not exist.
     pub faults: bool,
+    /// Listing page 2 also links pages built to break a feed or stall a run (see `hostile`).
+    pub hostile: bool,
 }
 
 impl Default for DemoConfig {
     fn default() -> Self {
-        DemoConfig { episodes: 1200, latency: Duration::from_millis(20), faults: false }
+        DemoConfig { episodes: 1200, latency: Duration::from_millis(20), faults: false, hostile: false }
     }
 }
 
@@ -64,6 +67,11 @@ pub struct SiteStats {
     pub disallowed: u64,
     /// Listing and episode requests answered 304 Not Modified (counted in those kinds too).
     pub not_modified: u64,
+    /// Requests that came to this server under another name than 127.0.0.1 (a redirect's
+    /// `localhost`): a crawler that keeps to its scope makes none.
+    pub off_scope: u64,
+    /// Requests for hostile mode's pages (counted in `other` too), by the last part of the path.
+    pub hostile: std::collections::BTreeMap<String, u64>,
     /// The shortest wait of a client between a 429 (`Retry-After: 1`) and its retry, if any.
     pub shortest_retry_wait_ms: Option<u64>,
     /// The most requests that were in flight at once.
@@ -97,6 +105,8 @@ struct Counters {
     other: AtomicU64,
     disallowed: AtomicU64,
     not_modified: AtomicU64,
+    off_scope: AtomicU64,
+    hostile: Mutex<std::collections::BTreeMap<String, u64>>,
     in_flight: AtomicU32,
     max_in_flight: AtomicU32,
     delayed: AtomicU64,
@@ -225,6 +235,8 @@ impl DemoSite {
             other: get(&c.other),
             disallowed: get(&c.disallowed),
             not_modified: get(&c.not_modified),
+            off_scope: get(&c.off_scope),
+            hostile: c.hostile.lock().unwrap_or_else(|p| p.into_inner()).clone(),
             shortest_retry_wait_ms: Some(self.state.shortest_retry_wait_ms.load(Ordering::Relaxed))
                 .filter(|ms| *ms != u64::MAX),
             max_in_flight: c.max_in_flight.load(Ordering::Relaxed),
@@ -244,12 +256,14 @@ impl DemoSite {
             &c.other,
             &c.disallowed,
             &c.not_modified,
+            &c.off_scope,
             &c.delayed,
             &c.delay_us,
         ] {
             counter.store(0, Ordering::Relaxed);
         }
         c.max_in_flight.store(0, Ordering::Relaxed);
+        c.hostile.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
 }
 
@@ -267,6 +281,8 @@ fn router(state: Arc<SiteState>) -> Router {
         .route("/bad/{kind}", get(bad))
         .route("/drafts/{file}", get(draft))
         .route("/chapters/{file}", get(chapters))
+        .route("/hostile/{kind}", get(hostile_page))
+        .route("/hostile-audio/{name}", get(hostile_audio))
         .fallback(|| async { StatusCode::NOT_FOUND })
         .layer(middleware::from_fn_with_state(state.clone(), network))
         .with_state(state)
@@ -278,6 +294,10 @@ async fn network(State(state): State<Arc<SiteState>>, request: Request, next: Ne
     let now = counters.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
     counters.max_in_flight.fetch_max(now, Ordering::SeqCst);
     let arrived = std::time::Instant::now();
+    let host = request.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
+    if !host.starts_with("127.0.0.1") {
+        counters.off_scope.fetch_add(1, Ordering::Relaxed);
+    }
     state.latency.wait().await;
     counters.delay_us.fetch_add(arrived.elapsed().as_micros() as u64, Ordering::Relaxed);
     counters.delayed.fetch_add(1, Ordering::Relaxed);
@@ -344,7 +364,7 @@ async fn listing(State(state): State<Arc<SiteState>>, Path(page): Path<u32>, hea
     if page == 0 || page > latest.div_ceil(show::PAGE_SIZE).max(1) {
         return StatusCode::NOT_FOUND.into_response();
     }
-    let body = pages::listing_page(page, latest, state.config.faults);
+    let body = pages::listing_page(page, latest, state.config.faults, state.config.hostile);
     with_etag(&state.counters, &headers, "text/html; charset=utf-8", Bytes::from(body))
 }
 
@@ -451,6 +471,26 @@ async fn bad(State(state): State<Arc<SiteState>>, Path(kind): Path<String>) -> R
         Some((content_type, body)) => ([(header::CONTENT_TYPE, content_type)], body).into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
     }
+}
+
+async fn hostile_page(State(state): State<Arc<SiteState>>, Path(kind): Path<String>, headers: HeaderMap) -> Response {
+    state.counters.other.fetch_add(1, Ordering::Relaxed);
+    if !state.config.hostile {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    *state.counters.hostile.lock().unwrap_or_else(|p| p.into_inner()).entry(kind.clone()).or_default() += 1;
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
+    hostile::page(&kind, host).await
+}
+
+async fn hostile_audio(
+    State(state): State<Arc<SiteState>>,
+    Path(name): Path<String>,
+    method: Method,
+    headers: HeaderMap,
+) -> Response {
+    state.counters.other.fetch_add(1, Ordering::Relaxed);
+    hostile::audio(&name, &method, &headers)
 }
 
 /// Pages robots.txt disallows: a polite crawler never asks for them.

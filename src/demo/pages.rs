@@ -98,7 +98,7 @@ pub fn bad_page(kind: &str) -> Option<(&'static str, Vec<u8>)> {
 
 /// Listing page `page` (1 = newest), with pagination and, on page 1, a featured box that links
 /// the newest episode a second time under another URL.
-pub fn listing_page(page: u32, latest: u32, faults: bool) -> String {
+pub fn listing_page(page: u32, latest: u32, faults: bool, hostile: bool) -> String {
     let pages = latest.div_ceil(PAGE_SIZE).max(1);
     let mut cards = String::new();
     if page == 1 && latest > 0 {
@@ -127,6 +127,9 @@ pub fn listing_page(page: u32, latest: u32, faults: bool) -> String {
                 r#"<article class="episode-card"><h2 class="title"><a href="{href}">{text}</a></h2></article>"#
             );
         }
+    }
+    if hostile && page == 2 {
+        cards.push_str(&super::hostile::listing_cards());
     }
     format!(
         r#"<!DOCTYPE html>

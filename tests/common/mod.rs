@@ -23,7 +23,7 @@ pub struct Fixture {
 
 impl Fixture {
     pub async fn new(episodes: u32, faults: bool) -> Fixture {
-        Fixture::start(DemoConfig { episodes, latency: Duration::ZERO, faults }).await
+        Fixture::start(DemoConfig { episodes, latency: Duration::ZERO, faults, hostile: false }).await
     }
 
     pub async fn start(config: DemoConfig) -> Fixture {
@@ -121,4 +121,33 @@ pub fn stderr(output: &std::process::Output) -> String {
 
 pub fn stdout(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// How strictly a judge looks at the items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Judging {
+    /// Every item has a date, a duration and a sized enclosure.
+    Strict,
+    /// Items may lack those (a hostile site's pages do); the feed must still parse and hold
+    /// every item under a unique guid.
+    Lenient,
+}
+
+/// Runs one of the judges nobody here wrote on a feed file: `python3 tests/judges/pyjudges.py`
+/// (feedparser and podcastparser) or `node tests/judges/partytime.cjs` (podcast-partytime).
+/// Returns whether it accepted the feed, and what it said.
+pub fn judge(program: &str, script: &str, feed: &std::path::Path, items: usize, judging: Judging) -> (bool, String) {
+    let mut command = std::process::Command::new(program);
+    command.arg(script).arg(feed).arg(items.to_string()).env("NODE_PATH", "tests/judges/node_modules");
+    if judging == Judging::Lenient {
+        command.arg("--lenient");
+    }
+    let out = command.output().unwrap_or_else(|e| panic!("{program} runs: {e}"));
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}
+
+/// Whether node is installed (podcast-partytime needs it; CI installs both).
+pub fn has_node() -> bool {
+    std::process::Command::new("node").arg("--version").output().is_ok()
 }
