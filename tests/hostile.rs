@@ -35,6 +35,8 @@ struct Attacked {
     path: tempfile::TempPath,
     summary: RunSummary,
     reextracted: RunSummary,
+    /// `podfeed list --duplicates --json` afterwards.
+    listed_duplicates: serde_json::Value,
     stats: SiteStats,
     base_url: String,
 }
@@ -50,9 +52,13 @@ fn attacked() -> &'static Attacked {
             let feed = fx.feed_bytes();
             let reextracted = fx.build(Mode::Reextract).await;
             assert_eq!(fx.feed_bytes(), feed, "a re-extract publishes the same feed");
+            let list = ["list", "--recipe", "demo.toml", "--cache", "cache", "--duplicates", "--json"];
+            let out = podfeed_async(fx.dir.path(), &list).await;
+            let listed_duplicates = serde_json::from_slice(&out.stdout).expect("list --json prints JSON");
             let mut file = tempfile::NamedTempFile::new().expect("temp file");
             std::io::Write::write_all(&mut file, &feed).expect("feed copied");
-            Attacked { path: file.into_temp_path(), feed, summary, reextracted, stats, base_url: fx.site.base_url() }
+            let path = file.into_temp_path();
+            Attacked { path, feed, summary, reextracted, listed_duplicates, stats, base_url: fx.site.base_url() }
         })
     })
 }
@@ -233,6 +239,12 @@ fn one_episode_is_one_item_whatever_its_links() {
     assert_eq!(attacked.summary.duplicates, u64::from(twins) - 1);
     // A later run counts none of them as new.
     assert_eq!((attacked.reextracted.new, attacked.reextracted.duplicates), (0, u64::from(twins) - 1));
+    // `list --duplicates` names each, and the one kept.
+    let listed = attacked.listed_duplicates.as_array().expect("an array");
+    assert_eq!(listed.len() as u64, u64::from(twins) - 1);
+    let kept: HashSet<&str> = listed.iter().filter_map(|d| d["of"].as_str()).collect();
+    assert_eq!(kept.len(), 1, "all are duplicates of one episode: {kept:?}");
+    assert!(listed.iter().all(|d| d["page_url"].as_str().is_some_and(|u| u.contains("/hostile/twin?x="))));
 }
 
 /// `podfeed check` on the 200,000-deep page alone: it used to run for minutes.

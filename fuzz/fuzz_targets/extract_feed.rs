@@ -11,32 +11,7 @@ use libfuzzer_sys::fuzz_target;
 use podfeed::model::{Enclosure, Episode, Page};
 use podfeed::recipe::Recipe;
 
-const RECIPE: &str = r##"
-[feed]
-title = "Fuzz"
-link = "https://example.org/"
-description = "Pages built by a fuzzer"
-self_url = "https://feeds.example.org/fuzz.xml"
-[crawl]
-start = ["https://example.org/"]
-episodes = "a"
-[episode]
-title = [ { css = "h1" }, { css = "title" } ]
-guid = { css = "h1" }
-link = { css = "link[rel=canonical]", attr = "href" }
-audio = [ { css = "a.audio", attr = "href" }, { css = "div.player", attr = "data-audio", json = "/url" } ]
-published = [ { css = "time", attr = "datetime" }, { css = "time" } ]
-duration = { css = "span.d" }
-description = { css = "meta[name=description]", attr = "content" }
-content = { css = "#notes", html = true }
-image = { css = "meta[property='og:image']", attr = "content" }
-episode = { css = "span.d" }
-season = { css = "p.n" }
-episode_type = { css = "p.n" }
-explicit = { css = "p.n" }
-transcript = { css = "link[rel=canonical]", attr = "href" }
-chapters = { css = "a.audio", attr = "href" }
-"##;
+const RECIPE: &str = include_str!("../../tests/fixtures/any-page.toml");
 
 fn recipe() -> &'static Recipe {
     static RECIPE_ONCE: OnceLock<Recipe> = OnceLock::new();
