@@ -98,15 +98,16 @@ async fn read_listing(
     let validators =
         cached.as_ref().map(|page| Validators { etag: page.etag.clone(), last_modified: page.last_modified.clone() });
     let in_scope = |url: &Url| recipe.crawl.in_scope(url);
-    let page = match client.page(&url, RequestKind::Listing, validators.as_ref(), &in_scope).await {
-        Ok(Fetched::Page(page)) => {
+    // A downloaded page's text is held against the client's budget until its links are read.
+    let (page, _held) = match client.page(&url, RequestKind::Listing, validators.as_ref(), &in_scope).await {
+        Ok(Fetched::Page(page, held)) => {
             if let Err(e) = store.put_listing(&page) {
                 tracing::warn!("{e}");
             }
-            page
+            (page, Some(held))
         }
         Ok(Fetched::NotModified) => match cached {
-            Some(page) => page,
+            Some(page) => (page, None),
             None => return (url, Err("304 Not Modified to an unconditional request".into())),
         },
         Err(e) => return (url, Err(e.to_string())),

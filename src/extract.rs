@@ -184,7 +184,7 @@ pub fn extract_traced(page: &Page, rules: &EpisodeRules) -> (Result<Extracted, N
     let episode = hygiene::episode(episode).map_err(|unusable| match unusable {
         hygiene::Unusable::NoTitle => NotAnEpisode::NoTitle,
         hygiene::Unusable::NoAudio => NotAnEpisode::NoAudio,
-        hygiene::Unusable::NoGuid => NotAnEpisode::BadUrl,
+        hygiene::Unusable::BadPageUrl => NotAnEpisode::BadUrl,
     });
     (episode.map(|episode| Extracted { episode, dropped }), trace)
 }

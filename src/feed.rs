@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use rss::extension::itunes::{ITunesCategory, ITunesChannelExtension, ITunesItemExtension, ITunesOwner};
 use rss::extension::{Extension, ExtensionMap};
 
@@ -188,7 +188,8 @@ fn add_extension(map: &mut ExtensionMap, prefix: &str, name: &str, value: Option
 }
 
 fn item(episode: Episode, show_explicit: bool) -> rss::Item {
-    let permalink = url::Url::parse(&episode.guid).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+    // A permalink guid is a URL apps may open: only one that is a clean URL as it stands.
+    let permalink = crate::hygiene::url(&episode.guid).as_deref() == Some(episode.guid.as_str());
     let extensions = item_extensions(&episode);
     let mime_type =
         episode.enclosure.mime_type.unwrap_or_else(|| mime_from_extension(&episode.enclosure.url).to_string());
@@ -196,7 +197,9 @@ fn item(episode: Episode, show_explicit: bool) -> rss::Item {
         title: Some(episode.title),
         link: Some(episode.link),
         guid: Some(rss::Guid { value: episode.guid, permalink }),
-        pub_date: episode.published.map(|d| d.to_rfc2822()),
+        // RFC 2822 has four-digit years (chrono panics beyond); a cache from an older podfeed
+        // may hold any date.
+        pub_date: episode.published.filter(|d| (0..=9999).contains(&d.year())).map(|d| d.to_rfc2822()),
         description: episode.description,
         content: episode.content,
         enclosure: Some(rss::Enclosure {
@@ -429,6 +432,14 @@ mod tests {
         let items = episodes.iter().cloned().map(|e| item(e, false)).collect();
         let whole = pretty(&rss_channel(&channel(), items, at));
         assert_eq!(String::from_utf8(render(&channel(), episodes, at)).unwrap(), whole);
+    }
+
+    #[test]
+    fn a_date_rfc_2822_cannot_write_is_left_out_not_a_panic() {
+        let mut ep = episode(1, 1);
+        ep.published = Some(Utc.with_ymd_and_hms(20000, 1, 1, 12, 0, 0).unwrap());
+        let feed = parsed(&render(&channel(), vec![ep], Utc::now()));
+        assert_eq!(feed.items[0].pub_date, None);
     }
 
     #[test]

@@ -54,7 +54,7 @@ pub enum FetchError {
 /// Where a response's redirects may lead. Pages stay within the recipe's scope; enclosures go
 /// wherever tracking prefixes and CDNs send them, but only over http(s).
 #[derive(Clone, Copy)]
-pub enum Redirects<'a> {
+enum Redirects<'a> {
     Within(&'a (dyn Fn(&Url) -> bool + Sync)),
     Anywhere,
 }
@@ -111,9 +111,20 @@ pub struct Validators {
 /// The answer to a (possibly conditional) page fetch.
 #[derive(Debug)]
 pub enum Fetched {
-    Page(Page),
+    /// The page, and its text's share of the client's budget, held until the caller drops it.
+    Page(Page, HeldText),
     NotModified,
 }
+
+/// Page text downloaded and not yet done with, beyond what the downloads in flight may hold:
+/// pages waiting for a parser.
+const TEXT_WAITING_BYTES: usize = 96 * 1024 * 1024;
+
+/// Page text in memory, counted (in KiB) against the client's text budget until dropped. A
+/// download reserves its `Content-Length` (else `max_page_bytes`) before reading the body, and
+/// keeps what the text takes: pages in memory are bounded by bytes, not only by count.
+#[derive(Debug)]
+pub struct HeldText(OwnedSemaphorePermit);
 
 /// Owns all HTTP concerns. Cheap to share behind an `Arc`.
 pub struct Client {
@@ -124,6 +135,10 @@ pub struct Client {
     max_page_bytes: u64,
     robots: Option<Robots>,
     stats: Stats,
+    /// KiB of page text held at once: the largest page for every request in flight, and
+    /// [`TEXT_WAITING_BYTES`] for pages downloaded and waiting.
+    text_budget: Arc<Semaphore>,
+    text_budget_kib: u32,
 }
 
 impl Client {
@@ -139,7 +154,11 @@ impl Client {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| FetchError::Network(e.to_string()))?;
+        let budget = config.concurrency.saturating_mul(usize::try_from(config.max_page_bytes).unwrap_or(usize::MAX));
+        let text_budget_kib = kib(budget.saturating_add(TEXT_WAITING_BYTES)).min(Semaphore::MAX_PERMITS as u32);
         Ok(Client {
+            text_budget: Arc::new(Semaphore::new(text_budget_kib as usize)),
+            text_budget_kib,
             http,
             in_flight: Arc::new(Semaphore::new(config.concurrency)),
             hosts: HostLimits::new(config.per_host(), config.rate_limit),
@@ -191,15 +210,31 @@ impl Client {
         let final_url = response.url().to_string();
         let etag = header_str(response.headers(), header::ETAG);
         let last_modified = header_str(response.headers(), header::LAST_MODIFIED);
+        let expected = response.content_length().unwrap_or(self.max_page_bytes).min(self.max_page_bytes);
+        let mut held = self.hold_text(usize::try_from(expected).unwrap_or(usize::MAX)).await;
         let body = self.read_capped(response).await?;
-        Ok(Fetched::Page(Page {
-            url: url.to_string(),
-            final_url,
-            html: decode_html(&body, content_type.as_deref()),
-            etag,
-            last_modified,
-            fetched_at: Utc::now(),
-        }))
+        let html = decode_html(&body, content_type.as_deref());
+        drop(body);
+        self.refit(&mut held, html.len()).await;
+        let page = Page { url: url.to_string(), final_url, html, etag, last_modified, fetched_at: Utc::now() };
+        Ok(Fetched::Page(page, held))
+    }
+
+    /// Counts `bytes` of page text against the budget, waiting while it is spent.
+    pub async fn hold_text(&self, bytes: usize) -> HeldText {
+        let kib = kib(bytes).clamp(1, self.text_budget_kib);
+        HeldText(self.text_budget.clone().acquire_many_owned(kib).await.expect("semaphore is never closed"))
+    }
+
+    /// Makes `held` count `bytes`: what a reservation did not use goes back at once.
+    async fn refit(&self, held: &mut HeldText, bytes: usize) {
+        let (want, have) = (kib(bytes).clamp(1, self.text_budget_kib) as usize, held.0.num_permits());
+        if want < have {
+            drop(held.0.split(have - want));
+        } else if want > have {
+            let more = self.hold_text((want - have) * 1024).await;
+            held.0.merge(more.0);
+        }
     }
 
     async fn robots_allow(&self, url: &Url) -> Result<(), FetchError> {
@@ -348,6 +383,11 @@ impl Client {
         }
         Ok(body)
     }
+}
+
+/// Bytes in whole KiB, rounded up; at most `u32::MAX` KiB.
+fn kib(bytes: usize) -> u32 {
+    u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX)
 }
 
 /// Held while a request is in flight.
@@ -556,6 +596,19 @@ mod tests {
     fn content_range_total() {
         assert_eq!(total_of_content_range("bytes 0-0/48123"), Some(48123));
         assert_eq!(total_of_content_range("bytes 0-0/*"), None);
+    }
+
+    #[tokio::test]
+    async fn page_text_is_held_against_a_budget_by_size() {
+        use futures::FutureExt;
+        let client = Client::new(&Http { concurrency: 1, max_page_bytes: 1024 * 1024, ..Http::default() }).unwrap();
+        let everything = client.hold_text(usize::MAX).await;
+        assert!(client.hold_text(1).now_or_never().is_none(), "a spent budget makes the next page wait");
+        drop(everything);
+        let mut reserved = client.hold_text(1024 * 1024).await;
+        client.refit(&mut reserved, 10 * 1024).await;
+        assert_eq!(reserved.0.num_permits(), 10, "what a reservation did not use goes back");
+        assert_eq!(client.text_budget.available_permits() as u32, client.text_budget_kib - 10);
     }
 
     #[test]

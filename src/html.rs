@@ -4,8 +4,8 @@
 //! checks walk the stack), so a page of 200,000 nested `<div>`s (1.2 MB) kept a core busy for
 //! minutes. Browsers cap the depth of the tree (Chrome at 512 levels); podfeed does the same, and
 //! caps the number of nodes, which bounds the memory a parsed page takes. The page is fed to the
-//! parser in pieces of 16 KB, and between pieces the limits are checked (the depth where the
-//! parser is, the nodes so far), along with the CPU time the page has cost so far: the last guard covers shapes no count describes (a tag with a million
+//! parser in pieces of 4 KB; the depth of every element placed and the nodes are counted, and
+//! between pieces the limits are checked, along with the CPU time the page has cost so far: the last guard covers shapes no count describes (a tag with a million
 //! attributes, which html5ever checks for repeats one by one). A page over a limit is not parsed
 //! further: it is a failed page with a warning saying which limit, never a stalled run.
 
@@ -27,7 +27,7 @@ pub const MAX_NODES: usize = 200_000;
 /// Most CPU time one page may take to parse and extract; a real page takes milliseconds.
 pub const CPU_BUDGET: Duration = Duration::from_secs(5);
 /// Bytes fed to the parser between checks: small enough that no piece can cost much.
-const PIECE: usize = 16 * 1024;
+const PIECE: usize = 4 * 1024;
 
 /// Why a page was not read to the end.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -86,38 +86,34 @@ pub fn parse(html: &str, budget: &Budget) -> Result<Html, TooComplex> {
     Ok(parser.finish())
 }
 
-/// scraper's tree, built by html5ever, keeping count of the nodes and of the last node placed,
-/// which is where the parser is: its depth is the depth of the elements still open.
+/// scraper's tree, built by html5ever, keeping count of the nodes and of the deepest element.
 struct Bounded {
     tree: HtmlTreeSink,
     nodes: Cell<usize>,
-    last_placed: Cell<Option<NodeId>>,
+    /// The element placed last, and its depth: most elements go into the one placed before them,
+    /// so their depth costs nothing to know; others count their ancestors (up to the limit).
+    last: Cell<Option<(NodeId, u32)>>,
+    deepest: Cell<u32>,
 }
 
 impl Bounded {
     fn new() -> Bounded {
-        Bounded { tree: HtmlTreeSink::new(Html::new_document()), nodes: Cell::new(0), last_placed: Cell::new(None) }
+        Bounded {
+            tree: HtmlTreeSink::new(Html::new_document()),
+            nodes: Cell::new(0),
+            last: Cell::new(None),
+            deepest: Cell::new(0),
+        }
     }
 
-    /// Checked between pieces, so it costs nothing per node. Nesting that opens and closes within
-    /// one piece is not seen, but cannot cost much either: a piece holds at most a few thousand
-    /// tags.
     fn within_limits(&self) -> Result<(), TooComplex> {
-        if self.nodes.get() > MAX_NODES {
-            return Err(TooComplex::TooManyNodes);
+        if self.deepest.get() > MAX_DEPTH {
+            Err(TooComplex::TooDeep)
+        } else if self.nodes.get() > MAX_NODES {
+            Err(TooComplex::TooManyNodes)
+        } else {
+            Ok(())
         }
-        let html = self.tree.0.borrow();
-        let depth = match self.last_placed.get().and_then(|id| html.tree.get(id)) {
-            Some(node) => {
-                let limit = MAX_DEPTH as usize + 1;
-                node.ancestors().filter(|a| a.value().is_element()).take(limit).count() + 1
-            }
-            None => 0,
-        };
-        if depth > MAX_DEPTH as usize {
-            return Err(TooComplex::TooDeep);
-        }
-        Ok(())
     }
 
     fn created(&self, node: NodeId) -> NodeId {
@@ -125,10 +121,20 @@ impl Bounded {
         node
     }
 
+    /// Notes the depth of an element once it is in the tree.
     fn placed(&self, node: &NodeOrText<NodeId>) {
-        if let NodeOrText::AppendNode(id) = node {
-            self.last_placed.set(Some(*id));
-        }
+        let NodeOrText::AppendNode(id) = node else { return };
+        let html = self.tree.0.borrow();
+        let Some(element) = html.tree.get(*id).filter(|n| n.value().is_element()) else { return };
+        let depth = match (self.last.get(), element.parent()) {
+            (Some((last, depth)), Some(parent)) if parent.id() == last => depth + 1,
+            _ => {
+                let ancestors = element.ancestors().filter(|a| a.value().is_element());
+                ancestors.take(MAX_DEPTH as usize + 1).count() as u32 + 1
+            }
+        };
+        self.last.set(Some((*id, depth)));
+        self.deepest.set(self.deepest.get().max(depth));
     }
 }
 
@@ -164,13 +170,15 @@ impl TreeSink for Bounded {
     }
 
     fn append(&self, parent: &NodeId, child: NodeOrText<NodeId>) {
-        self.placed(&child);
+        let placed = node_of(&child);
         self.tree.append(parent, child);
+        self.placed(&placed);
     }
 
     fn append_based_on_parent_node(&self, element: &NodeId, prev_element: &NodeId, child: NodeOrText<NodeId>) {
-        self.placed(&child);
+        let placed = node_of(&child);
         self.tree.append_based_on_parent_node(element, prev_element, child);
+        self.placed(&placed);
     }
 
     fn append_doctype_to_document(&self, name: StrTendril, public_id: StrTendril, system_id: StrTendril) {
@@ -190,8 +198,9 @@ impl TreeSink for Bounded {
     }
 
     fn append_before_sibling(&self, sibling: &NodeId, new_node: NodeOrText<NodeId>) {
-        self.placed(&new_node);
+        let placed = node_of(&new_node);
         self.tree.append_before_sibling(sibling, new_node);
+        self.placed(&placed);
     }
 
     fn add_attrs_if_missing(&self, target: &NodeId, attrs: Vec<Attribute>) {
@@ -204,6 +213,14 @@ impl TreeSink for Bounded {
 
     fn reparent_children(&self, node: &NodeId, new_parent: &NodeId) {
         self.tree.reparent_children(node, new_parent);
+    }
+}
+
+/// The node being placed, without the text (which does not nest).
+fn node_of(child: &NodeOrText<NodeId>) -> NodeOrText<NodeId> {
+    match child {
+        NodeOrText::AppendNode(id) => NodeOrText::AppendNode(*id),
+        NodeOrText::AppendText(_) => NodeOrText::AppendText(StrTendril::new()),
     }
 }
 
@@ -255,6 +272,20 @@ mod tests {
         let budget = Budget::start();
         assert_eq!(parse(&nested(200_000), &budget).err(), Some(TooComplex::TooDeep));
         // Refused after the first piece: nothing near the budget was spent.
+        assert!(budget.spent() < CPU_BUDGET / 10, "{:?}", budget.spent());
+    }
+
+    /// Each piece ends back near the root (a comment after `</body>`), so the depth where the
+    /// parser stands between pieces is small; the deepest element placed is not.
+    #[test]
+    fn nesting_hidden_between_pieces_is_still_seen() {
+        let mut html = String::from("<html><body>");
+        while html.len() < 40 * PIECE {
+            html.push_str(&"<div>".repeat(3000));
+            html.push_str("</body><!---->");
+        }
+        let budget = Budget::start();
+        assert_eq!(parse(&html, &budget).err(), Some(TooComplex::TooDeep));
         assert!(budget.spent() < CPU_BUDGET / 10, "{:?}", budget.spent());
     }
 

@@ -114,13 +114,13 @@ fn at_fixed_time(date: NaiveDate) -> DateTime<Utc> {
 }
 
 /// Why a text is not a duration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum NotADuration {
-    /// Not written in any form a duration takes.
+    #[error("not written as a duration")]
     Unreadable,
-    /// A negative number of seconds.
+    #[error("a negative number of seconds")]
     Negative,
-    /// More seconds than a 64-bit number holds.
+    #[error("more seconds than a 64-bit number holds")]
     TooLarge,
 }
 

@@ -261,23 +261,38 @@ impl Store {
                 self.forget_page_episode(&kept.page_url, None)?;
                 self.put_duplicate(&kept, &episode.guid)?;
             } else {
+                // Stored before under other audio, this guid is no episode of its own any more.
+                if let Some(previous) = &previous {
+                    self.forget_episode(previous)?;
+                }
                 self.put_duplicate(&episode, &kept.guid)?;
                 return Ok(Change::Duplicate { of: kept.guid });
             }
         }
         self.duplicates.remove(episode.page_url.as_str()).map_err(|e| self.sled(e))?;
+        if let Some(previous) = previous.as_ref().filter(|p| p.enclosure.url != episode.enclosure.url) {
+            self.forget_enclosure(previous)?;
+        }
+        // The index names the stored episode even when nothing else changed (a cache upgraded).
+        self.enclosures.insert(episode.enclosure.url.as_str(), episode.guid.as_str()).map_err(|e| self.sled(e))?;
         let change = match &previous {
             None => Change::New,
             Some(previous) if *previous == episode => return Ok(Change::Unchanged),
             Some(_) => Change::Updated,
         };
-        if let Some(previous) = previous.filter(|p| p.enclosure.url != episode.enclosure.url) {
-            self.forget_enclosure(&previous)?;
-        }
         self.episodes.insert(episode.guid.as_str(), to_json(&episode)).map_err(|e| self.sled(e))?;
         self.page_guid.insert(episode.page_url.as_str(), episode.guid.as_str()).map_err(|e| self.sled(e))?;
-        self.enclosures.insert(episode.enclosure.url.as_str(), episode.guid.as_str()).map_err(|e| self.sled(e))?;
         Ok(change)
+    }
+
+    /// Drops a stored episode with what points at it.
+    fn forget_episode(&self, episode: &Episode) -> Result<(), StoreError> {
+        self.episodes.remove(episode.guid.as_str()).map_err(|e| self.sled(e))?;
+        self.forget_enclosure(episode)?;
+        if self.guid_of_page(&episode.page_url)?.as_deref() == Some(episode.guid.as_str()) {
+            self.page_guid.remove(episode.page_url.as_str()).map_err(|e| self.sled(e))?;
+        }
+        Ok(())
     }
 
     /// The stored episode, other than this one, whose audio this episode has.
@@ -325,15 +340,22 @@ impl Store {
         Ok(())
     }
 
-    /// Caches written before the enclosure index existed get it on first open.
+    /// Caches written before the enclosure index existed get it on first open, and the episodes
+    /// they hold that share audio become one, as if each had been stored anew.
     fn index_enclosures(&self) -> Result<(), StoreError> {
         if !self.enclosures.is_empty() {
             return Ok(());
         }
-        for entry in self.episodes.iter() {
-            let (key, value) = entry.map_err(|e| self.sled(e))?;
-            let episode: Episode = self.decode(&format!("episodes/{}", String::from_utf8_lossy(&key)), &value)?;
-            self.enclosures.insert(episode.enclosure.url.as_str(), episode.guid.as_str()).map_err(|e| self.sled(e))?;
+        let guids: Vec<String> = self
+            .episodes
+            .iter()
+            .keys()
+            .map(|key| key.map(|k| String::from_utf8_lossy(&k).into_owned()).map_err(|e| self.sled(e)))
+            .collect::<Result<_, _>>()?;
+        for guid in guids {
+            if let Some(episode) = self.episode(&guid)? {
+                self.put_episode(&episode)?;
+            }
         }
         Ok(())
     }
@@ -706,6 +728,38 @@ mod tests {
         assert_eq!(store.put_episode(&moved).unwrap(), Change::Updated);
         assert_eq!(store.put_episode(&second).unwrap(), Change::New);
         assert_eq!(store.duplicates().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn an_episode_that_takes_anothers_audio_leaves_no_item_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store.put_episode(&episode("a", "http://a/1", "One")).unwrap();
+        let mut b = episode("b", "http://a/2", "Two");
+        store.put_episode(&b).unwrap();
+        b.enclosure.url = "http://a/1.mp3".into();
+        assert_eq!(store.put_episode(&b).unwrap(), Change::Duplicate { of: "a".into() });
+        let guids: Vec<String> = store.feed_keys().unwrap().into_iter().map(|k| k.guid).collect();
+        assert_eq!(guids, ["a"]);
+    }
+
+    #[test]
+    fn a_cache_from_before_the_enclosure_index_is_made_whole_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            // An older podfeed stored three pages of one audio file as three episodes.
+            let store = Store::open(dir.path()).unwrap();
+            for n in 1..=3 {
+                let mut e = episode(&format!("http://a/ep?x={n}"), &format!("http://a/ep?x={n}"), "Same");
+                e.enclosure.url = "http://cdn/same.mp3".into();
+                store.episodes.insert(e.guid.as_str(), to_json(&e)).unwrap();
+            }
+            store.enclosures.clear().unwrap();
+            store.flush().unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.feed_keys().unwrap().len(), 1);
+        assert_eq!(store.duplicates().unwrap().len(), 2);
     }
 
     #[test]

@@ -237,10 +237,15 @@ impl Checker {
             }
             self.seen_root = true;
         }
-        if (ns, name.as_str()) == (Ns::Rss, "item") {
-            self.items += 1;
-            self.in_item = true;
-            self.item = ItemState::default();
+        match (ns, name.as_str()) {
+            (Ns::Rss, "item") => {
+                self.items += 1;
+                self.in_item = true;
+                self.item = ItemState::default();
+            }
+            // RSS 2.0: a guid is a permalink unless it says `isPermaLink="false"`.
+            (Ns::Rss, "guid") => self.item.guid_is_permalink = true,
+            _ => {}
         }
         for attribute in start.attributes() {
             let attribute = match attribute {
@@ -507,6 +512,8 @@ mod tests {
         assert_eq!(rules(&link), [Rule::Url]);
         let permalink = item("not a url", "https://x.example/a.mp3").replace("false", "true");
         assert_eq!(rules(&feed(&permalink)), [Rule::Url]);
+        let implicit = item("https://x.example/é p", "https://x.example/a.mp3").replace(r#" isPermaLink="false""#, "");
+        assert_eq!(rules(&feed(&implicit)), [Rule::Url], "a guid without isPermaLink is a permalink");
     }
 
     #[test]

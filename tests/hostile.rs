@@ -159,11 +159,15 @@ fn every_invariant_holds_item_by_item() {
 fn forbidden_characters_are_dropped_from_every_field() {
     let attacked = attacked();
     let doc = document(&attacked.feed);
-    let item = items(&doc).into_iter().find(|i| child(*i, "guid") == Some("hostile-guid")).expect("the control page");
+    let item = item_of(&doc, &attacked.base_url, "control");
+    let guid = child(item, "guid").unwrap();
+    assert_eq!(guid, "hostile-guid\u{fffd}", "control characters dropped, the lone surrogate is U+FFFD");
     let title = child(item, "title").unwrap();
     assert!(title.starts_with("Control characters and"), "{title}");
     assert!(!title.chars().any(|c| c.is_control() || c == '\u{fffe}'), "{title:?}");
     assert_eq!(enclosure_url(item), format!("{}/hostile-audio/control%01.mp3", attacked.base_url));
+    let duration = item.children().find(|c| c.tag_name().name() == "duration").and_then(|d| d.text());
+    assert_eq!(duration, None, "a lone surrogate in the duration leaves no duration");
     let description = child(item, "description").unwrap();
     assert!(description.starts_with("Notes with") && !description.chars().any(char::is_control), "{description:?}");
 }
@@ -195,10 +199,11 @@ fn pages_that_would_stall_the_run_fail_with_the_limit_they_hit() {
         ("endless", "page larger than 5242880 bytes"),
         ("silent", "timed out"),
         ("redirect-away", "redirected to localhost, outside crawl.scope"),
+        ("listing-away", "redirected to localhost, outside crawl.scope"),
     ] {
         assert!(reported(summary, page, reason), "{page}: {reason} not in {:#?}", summary.problems);
     }
-    assert_eq!(summary.failed, 7, "{:#?}", summary.problems);
+    assert_eq!(summary.failed, 8, "{:#?}", summary.problems);
     for (page, reason) in [("script-audio", "no audio URL"), ("garbage", "skipped")] {
         assert!(reported(summary, page, reason), "{page}: {reason} not in {:#?}", summary.problems);
     }
@@ -222,7 +227,8 @@ fn pages_that_are_odd_but_readable_are_items() {
 fn off_scope_redirects_are_not_followed() {
     let stats = &attacked().stats;
     assert_eq!(stats.off_scope, 0, "a request reached the host outside the scope");
-    assert_eq!(stats.hostile.get("redirect-away"), Some(&1));
+    assert_eq!(stats.hostile.get("redirect-away"), Some(&1), "an episode page");
+    assert_eq!(stats.hostile.get("listing-away"), Some(&1), "a listing page");
 }
 
 #[test]
@@ -256,6 +262,35 @@ async fn check_on_a_page_200000_levels_deep_fails_at_once() {
     assert_eq!(out.status.code(), Some(1), "{}{}", stdout(&out), stderr(&out));
     let text = format!("{}{}", stdout(&out), stderr(&out));
     assert!(text.contains("page too deeply nested (over 512 levels"), "{text}");
+}
+
+/// The values dropped for being out of range are named, on the page where they were found.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn values_out_of_range_are_named_in_warnings() {
+    let fx = hostile_site().await;
+    let base = fx.site.base_url();
+    let out =
+        podfeed_async(fx.dir.path(), &["check", "--recipe", "demo.toml", &format!("{base}/hostile/overflow")]).await;
+    let text = stdout(&out);
+    for warning in [
+        "warning: the duration \"1000000000000000000:00:00\" is too large a number: dropped",
+        "warning: the episode \"99999999999999999999\" is too large a number: dropped",
+        "warning: the season \"Season 4294967296\" is too large a number: dropped",
+    ] {
+        assert!(text.contains(warning), "{warning} not in:\n{text}");
+    }
+    let out =
+        podfeed_async(fx.dir.path(), &["check", "--recipe", "demo.toml", &format!("{base}/hostile/future")]).await;
+    assert!(
+        stdout(&out).contains("the published \"9999-12-31\" is more than 2 days in the future: dropped"),
+        "{}",
+        stdout(&out)
+    );
+    // A build says the same on stderr, naming the page.
+    let out =
+        podfeed_async(fx.dir.path(), &["refresh", "--recipe", "demo.toml", &format!("{base}/hostile/future")]).await;
+    let expected = format!("{base}/hostile/future: published \"9999-12-31\" dropped: more than 2 days in the future");
+    assert!(stderr(&out).contains(&expected), "{}", stderr(&out));
 }
 
 /// An episode that got into the cache without passing the hygiene gate (a bug, or a cache an

@@ -18,7 +18,7 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
     // The page asked for may be anywhere; its redirects stay on its host or in the recipe's scope.
     let in_scope = |to: &Url| recipe.crawl.in_scope(to) || to.host_str() == url.host_str();
     let page = match client.page(&url, RequestKind::Episode, None, &in_scope).await {
-        Ok(Fetched::Page(page)) => page,
+        Ok(Fetched::Page(page, _held)) => page,
         Ok(Fetched::NotModified) => anyhow::bail!("{url}: unexpected 304 Not Modified"),
         Err(e) => anyhow::bail!("{url}: {e}"),
     };

@@ -49,6 +49,9 @@ pub const PAGES: [(&str, &str); 17] = [
 pub const AUDIO_PAGES: [(&str, &str); 2] =
     [("unicode-audio", "A non-ASCII audio URL"), ("ftp-audio", "Audio that redirects to ftp:")];
 
+/// A link among listing page 2's page numbers to a listing page that redirects off the scope.
+pub const LISTING_AWAY: &str = r#"<a href="/hostile/listing-away">Older (elsewhere)</a>"#;
+
 /// The cards listing page 2 adds in hostile mode.
 pub fn listing_cards() -> String {
     let mut cards = String::new();
@@ -152,15 +155,15 @@ pub async fn page(kind: &str, host: &str) -> Response {
     let html = match kind {
         "control" => Fields {
             title: "Control&#1; characters&#x1F; \u{1}and &#xD800;surrogates &#xFFFE;&#x0;".into(),
-            guid: "hostile-&#1;guid&#x7;",
+            guid: "hostile-&#1;guid&#x7;&#xDFFF;",
             canonical: "/hostile/control&#1;".into(),
-            duration: "&#1;52:05",
+            duration: "&#xD800;52:05",
             kicker: "Episode &#1;7",
             audio: "/hostile-audio/control\\u0001.mp3".into(),
             description: "Notes&#1; with &#xFFFF;controls&#x85;\u{8}",
             notes: "<p onclick='x()'>Notes&#1;<b>&#x1B;bold</b>&#xD800;</p><script>&#1;</script>",
-            image: "/images/&#1;control.jpg",
-            transcript: "/transcripts/&#1;control.vtt",
+            image: "/images/&#1;con&#xDBFF;trol.jpg",
+            transcript: "/transcripts/&#1;control&#xD800;.vtt",
             ..fields("")
         }
         .html(),
@@ -180,9 +183,10 @@ pub async fn page(kind: &str, host: &str) -> Response {
         "entities" => {
             Fields { body: entities(), ..fields("Entities &amp;&amp;&amp; &notanentity; &#99999999;") }.html()
         }
-        "redirect-away" => {
+        "redirect-away" | "listing-away" => {
             let away = host.replacen("127.0.0.1", "localhost", 1);
-            return Redirect::to(&format!("http://{away}/episodes/1")).into_response();
+            let path = if kind == "redirect-away" { "/episodes/1" } else { "/archive/page/3" };
+            return Redirect::to(&format!("http://{away}{path}")).into_response();
         }
         "script-audio" => Fields { audio: "javascript:alert(1)".into(), ..fields("Script audio") }.html().replace(
             "</article>",

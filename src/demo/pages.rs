@@ -128,8 +128,10 @@ pub fn listing_page(page: u32, latest: u32, faults: bool, hostile: bool) -> Stri
             );
         }
     }
+    let mut pagination = pagination(page, pages);
     if hostile && page == 2 {
         cards.push_str(&super::hostile::listing_cards());
+        pagination = pagination.replace("</nav>", &format!("{}</nav>", super::hostile::LISTING_AWAY));
     }
     format!(
         r#"<!DOCTYPE html>
@@ -142,7 +144,6 @@ pub fn listing_page(page: u32, latest: u32, faults: bool, hostile: bool) -> Stri
 "#,
         analytics = analytics_script(page),
         nav = site_nav(),
-        pagination = pagination(page, pages),
     )
 }
 

@@ -49,17 +49,21 @@ impl Run<'_> {
             (index.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), staged)
         });
         let (index, (feed, gz)) = (index?, staged?);
-        // The feed is read back before anything is published: the page and the gzip follow it.
+        // The feed is read back before anything is published. The gzip and the page go first:
+        // should the run stop before the feed follows, the next run finds the published feed
+        // different from its own and writes all three again (an old gzip beside a new feed
+        // would not be noticed, as the content would count as unchanged).
         verify::check_file(feed.new_version())?;
-        summary.feed_changed = feed.publish()? == Outcome::Written;
         if let Some(gz) = gz {
             gz.publish()?;
-        } else if self.recipe.output.gzip {
-            // The published feed differed although its content had not changed (edited by hand).
-            publish::write_gzip_beside(out, summary.feed_changed)?;
         }
         if let Some(index) = index {
             index.publish()?;
+        }
+        summary.feed_changed = feed.publish()? == Outcome::Written;
+        if self.recipe.output.gzip && !gzip_now {
+            // The published feed differed although its content had not changed (edited by hand).
+            publish::write_gzip_beside(out, summary.feed_changed)?;
         }
         self.store.flush()?;
         summary.elapsed_ms = started.elapsed().as_millis() as u64;

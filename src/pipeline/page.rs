@@ -8,7 +8,7 @@ use url::Url;
 
 use super::{PageResult, Source};
 use crate::extract::{self, NotAnEpisode};
-use crate::fetch::{Client, FetchError, Fetched, RequestKind};
+use crate::fetch::{Client, FetchError, Fetched, HeldText, RequestKind};
 use crate::model::{Episode, Page, Probe};
 use crate::recipe::Recipe;
 use crate::store::{PackedPage, Store};
@@ -18,11 +18,6 @@ use crate::store::{PackedPage, Store};
 /// (1,200 episodes in fault mode: 7.3 s with 4 per slot, 6.3 s with 16, no better with 32), yet a
 /// bound on the page text held in memory while pages wait for a parser.
 const PAGES_IN_HAND_PER_SLOT: usize = 16;
-
-/// Page text held at once while pages wait for a parser, in KiB. Ordinary pages (50–100 KB) never
-/// come near it (512 of them are 40 MB); pages of several megabytes wait their turn instead of
-/// filling memory.
-const TEXT_IN_HAND_KIB: u32 = 96 * 1024;
 
 /// What processing a page needs. Each page is processed in a task of its own, so its requests,
 /// waits and parsing go on (on any core) while the run's own task stores results: with all
@@ -40,8 +35,6 @@ pub(super) struct PageWork {
     /// their text; without a bound all pages in progress could, and peak memory rose with the
     /// speed of the network (to 133 MB at 10,000 episodes, 10 ms).
     pages_in_hand: Semaphore,
-    /// The same bound by size: KiB of page text held.
-    text_in_hand: Semaphore,
 }
 
 /// Where an enclosure's size and type may come from.
@@ -65,7 +58,6 @@ impl PageWork {
             client,
             probes: Mutex::default(),
             parse_slots: Semaphore::new(cores),
-            text_in_hand: Semaphore::new(TEXT_IN_HAND_KIB as usize),
         }
     }
 
@@ -77,12 +69,10 @@ impl PageWork {
     /// Fetches (or takes from the cache), extracts off the reactor, and probes one page.
     pub(super) async fn process(&self, source: Source, probes: ProbePolicy) -> PageResult {
         let in_hand = self.pages_in_hand.acquire().await.expect("semaphore is never closed");
-        let (page, fresh) = match self.obtain(source).await {
+        let (page, fresh, text) = match self.obtain(source).await {
             Ok(obtained) => obtained,
             Err(result) => return result,
         };
-        let kib = u32::try_from(page.html.len().div_ceil(1024)).unwrap_or(u32::MAX).min(TEXT_IN_HAND_KIB);
-        let text = self.text_in_hand.acquire_many(kib).await.expect("semaphore is never closed");
         let url = page.url.clone();
         let (page, extracted) = match self.extract_off_reactor(page, fresh).await {
             Ok(result) => result,
@@ -99,18 +89,23 @@ impl PageWork {
         }
     }
 
-    /// The page, and whether it was freshly downloaded; or what became of it if there is none.
-    async fn obtain(&self, source: Source) -> Result<(Page, bool), PageResult> {
+    /// The page, whether it was freshly downloaded, and its text's share of the client's budget
+    /// (held until the page is parsed); or what became of it if there is none.
+    async fn obtain(&self, source: Source) -> Result<(Page, bool, HeldText), PageResult> {
+        let cached = |page: Page| async {
+            let held = self.client.hold_text(page.html.len()).await;
+            Ok((page, false, held))
+        };
         let (url, validators) = match source {
-            Source::Cache(page) => return Ok((page, false)),
+            Source::Cache(page) => return cached(page).await,
             Source::Network { url, validators } => (url, validators),
         };
         let failed = |reason: String| PageResult::Failed { url: url.to_string(), reason };
         let in_scope = |url: &Url| self.recipe.crawl.in_scope(url);
         match self.client.page(&url, RequestKind::Episode, validators.as_ref(), &in_scope).await {
-            Ok(Fetched::Page(page)) => Ok((page, true)),
+            Ok(Fetched::Page(page, held)) => Ok((page, true, held)),
             Ok(Fetched::NotModified) => match self.store.page(url.as_str()) {
-                Ok(Some(page)) => Ok((page, false)),
+                Ok(Some(page)) => cached(page).await,
                 _ => Err(failed("304 Not Modified but not cached".into())),
             },
             Err(FetchError::Disallowed) => {
