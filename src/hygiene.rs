@@ -315,6 +315,46 @@ mod tests {
         assert_eq!(date(Utc.with_ymd_and_hms(1899, 12, 31, 0, 0, 0).unwrap(), now), Err(OutOfRange::DateTooOld));
     }
 
+    /// The gate on a whole episode, whatever produced it (an older podfeed's cache, a bug).
+    #[test]
+    fn every_field_of_an_episode_passes_the_gate() {
+        let junk = Episode {
+            guid: " \u{1}".into(),
+            page_url: "https://x.example/ep/1".into(),
+            link: "javascript:alert(1)".into(),
+            title: format!("A\u{1b}{}", "b".repeat(400)),
+            published: Some(Utc.with_ymd_and_hms(1800, 1, 1, 0, 0, 0).unwrap()),
+            enclosure: Enclosure {
+                url: "https://x.example/é.mp3".into(),
+                length: Some(1),
+                mime_type: Some("x".into()),
+            },
+            duration: Some(MAX_DURATION_SECS + 1),
+            description: Some("\u{0}".into()),
+            content: Some(format!("<p>{}</p>", "c".repeat(MAX_CONTENT_BYTES))),
+            image: Some("data:image/png;base64,AAAA".into()),
+            episode: Some(7),
+            season: None,
+            episode_type: Some("special".into()),
+            explicit: Some(true),
+            transcript: Some("ftp://x.example/t.vtt".into()),
+            chapters: Some(" https://x.example/c.json ".into()),
+        };
+        let clean = episode(junk).unwrap();
+        assert_eq!((clean.guid.as_str(), clean.link.as_str()), ("https://x.example/ep/1", "https://x.example/ep/1"));
+        assert_eq!(clean.title.chars().count(), MAX_TITLE_CHARS);
+        assert!(clean.title.starts_with("Abbb"));
+        assert_eq!(clean.enclosure.url, "https://x.example/%C3%A9.mp3");
+        assert_eq!(clean.enclosure.mime_type, None);
+        assert_eq!((clean.published, clean.duration, &clean.description), (None, None, &None));
+        assert!(clean.content.as_ref().unwrap().len() <= MAX_CONTENT_BYTES);
+        assert_eq!((&clean.image, &clean.episode_type, &clean.transcript), (&None, &None, &None));
+        assert_eq!(clean.chapters.as_deref(), Some("https://x.example/c.json"));
+        let no_audio =
+            Episode { enclosure: Enclosure { url: "javascript:x".into(), length: None, mime_type: None }, ..clean };
+        assert_eq!(episode(no_audio), Err(Unusable::NoAudio));
+    }
+
     mod properties {
         use super::*;
         use proptest::prelude::*;

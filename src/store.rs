@@ -256,7 +256,9 @@ impl Store {
             }
         }
         self.forget_page_episode(&episode.page_url, Some(&episode.guid))?;
-        if let Some(kept) = self.other_episode_with_audio(&episode)? {
+        let indexed = self.enclosures.get(episode.enclosure.url.as_str()).map_err(|e| self.sled(e))?;
+        let indexed = indexed.map(|guid| String::from_utf8_lossy(&guid).into_owned());
+        if let Some(kept) = self.other_episode_with_audio(&episode, indexed.as_deref())? {
             if is_canonical(&episode) && !is_canonical(&kept) {
                 self.forget_page_episode(&kept.page_url, None)?;
                 self.put_duplicate(&kept, &episode.guid)?;
@@ -269,12 +271,15 @@ impl Store {
                 return Ok(Change::Duplicate { of: kept.guid });
             }
         }
-        self.duplicates.remove(episode.page_url.as_str()).map_err(|e| self.sled(e))?;
+        self.forget_duplicate(&episode.page_url)?;
         if let Some(previous) = previous.as_ref().filter(|p| p.enclosure.url != episode.enclosure.url) {
             self.forget_enclosure(previous)?;
         }
         // The index names the stored episode even when nothing else changed (a cache upgraded).
-        self.enclosures.insert(episode.enclosure.url.as_str(), episode.guid.as_str()).map_err(|e| self.sled(e))?;
+        if indexed.as_deref() != Some(episode.guid.as_str()) {
+            let url = episode.enclosure.url.as_str();
+            self.enclosures.insert(url, episode.guid.as_str()).map_err(|e| self.sled(e))?;
+        }
         let change = match &previous {
             None => Change::New,
             Some(previous) if *previous == episode => return Ok(Change::Unchanged),
@@ -295,16 +300,19 @@ impl Store {
         Ok(())
     }
 
-    /// The stored episode, other than this one, whose audio this episode has.
-    fn other_episode_with_audio(&self, episode: &Episode) -> Result<Option<Episode>, StoreError> {
-        let Some(guid) = self.enclosures.get(episode.enclosure.url.as_str()).map_err(|e| self.sled(e))? else {
-            return Ok(None);
-        };
-        let guid = String::from_utf8_lossy(&guid).into_owned();
-        if guid == episode.guid {
-            return Ok(None);
+    /// The stored episode, other than this one, whose audio this episode has; `indexed` is the
+    /// guid the enclosure index gives for that audio.
+    fn other_episode_with_audio(
+        &self,
+        episode: &Episode,
+        indexed: Option<&str>,
+    ) -> Result<Option<Episode>, StoreError> {
+        match indexed {
+            Some(guid) if guid != episode.guid => {
+                Ok(self.episode(guid)?.filter(|other| other.enclosure.url == episode.enclosure.url))
+            }
+            _ => Ok(None),
         }
-        Ok(self.episode(&guid)?.filter(|other| other.enclosure.url == episode.enclosure.url))
     }
 
     fn put_duplicate(&self, episode: &Episode, of: &str) -> Result<(), StoreError> {
@@ -316,6 +324,15 @@ impl Store {
             at: Utc::now(),
         };
         self.duplicates.insert(episode.page_url.as_str(), to_json(&duplicate)).map_err(|e| self.sled(e))?;
+        Ok(())
+    }
+
+    /// A removal is a write even when there is nothing to remove (and sled 0.34 keeps what it
+    /// writes in memory): look first.
+    fn forget_duplicate(&self, page_url: &str) -> Result<(), StoreError> {
+        if self.duplicates.contains_key(page_url).map_err(|e| self.sled(e))? {
+            self.duplicates.remove(page_url).map_err(|e| self.sled(e))?;
+        }
         Ok(())
     }
 
@@ -362,7 +379,7 @@ impl Store {
 
     /// A page that no longer yields an episode (its audio was removed, say) drops the one it had.
     pub fn page_is_not_an_episode(&self, page_url: &str) -> Result<(), StoreError> {
-        self.duplicates.remove(page_url).map_err(|e| self.sled(e))?;
+        self.forget_duplicate(page_url)?;
         self.forget_page_episode(page_url, None)
     }
 

@@ -316,3 +316,18 @@ async fn a_feed_that_breaks_an_invariant_is_not_published() {
     assert_eq!(fx.feed_bytes(), feed, "the published feed is unchanged");
     assert_eq!(std::fs::read(fx.feed_path().with_file_name("index.html")).unwrap(), page, "and so is its page");
 }
+
+/// The whole hostile site as cron runs it: the binary ends, within its timeouts, publishing the
+/// feed (exit 0), each bad page a warning, and nothing panics.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nightly_run_against_the_hostile_site_publishes_without_a_panic() {
+    let fx = hostile_site().await;
+    let out = podfeed_async(fx.dir.path(), &["build", "--recipe", "demo.toml", "--quiet"]).await;
+    let log = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{log}");
+    assert!(!log.contains("panicked"), "{log}");
+    for page in ["deep", "silent", "gzip-bomb", "redirect-away"] {
+        assert!(log.contains(&format!("/hostile/{page}: ")), "no warning for {page}:\n{log}");
+    }
+    document(&std::fs::read(fx.dir.path().join("public/feed.xml")).expect("a published feed"));
+}
