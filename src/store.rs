@@ -338,14 +338,7 @@ impl Store {
 
     /// Pages whose episode is another's, in page URL order.
     pub fn duplicates(&self) -> Result<Vec<Duplicate>, StoreError> {
-        self.duplicates
-            .iter()
-            .values()
-            .map(|v| {
-                let v = v.map_err(|e| self.sled(e))?;
-                self.decode("duplicates", &v)
-            })
-            .collect()
+        self.all_json(&self.duplicates, "duplicates")
     }
 
     fn forget_enclosure(&self, episode: &Episode) -> Result<(), StoreError> {
@@ -426,14 +419,7 @@ impl Store {
     }
 
     pub fn failures(&self) -> Result<Vec<Failure>, StoreError> {
-        self.failures
-            .iter()
-            .values()
-            .map(|v| {
-                let v = v.map_err(|e| self.sled(e))?;
-                self.decode("failures", &v)
-            })
-            .collect()
+        self.all_json(&self.failures, "failures")
     }
 
     /// Whether some crawl has read every listing page (so later runs may stop paging early).
@@ -474,6 +460,17 @@ impl Store {
             Some(bytes) => self.decode(&format!("{tree_name}/{key}"), &bytes).map(Some),
             None => Ok(None),
         }
+    }
+
+    /// Every value of a tree, in key order.
+    fn all_json<T: DeserializeOwned>(&self, tree: &sled::Tree, tree_name: &str) -> Result<Vec<T>, StoreError> {
+        tree.iter()
+            .values()
+            .map(|v| {
+                let v = v.map_err(|e| self.sled(e))?;
+                self.decode(tree_name, &v)
+            })
+            .collect()
     }
 
     fn decode<T: DeserializeOwned>(&self, key: &str, bytes: &[u8]) -> Result<T, StoreError> {
