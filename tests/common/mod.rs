@@ -73,6 +73,14 @@ impl Fixture {
     }
 
     pub fn open_store(&self) -> Store {
+        // sled's flusher thread lets go of the file lock a moment after the last run's handle
+        // is dropped.
+        for _ in 0..100 {
+            match Store::open(&self.cache_path()) {
+                Err(podfeed::store::StoreError::Locked { .. }) => std::thread::sleep(Duration::from_millis(50)),
+                result => return result.expect("cache opens"),
+            }
+        }
         Store::open(&self.cache_path()).expect("cache opens")
     }
 
