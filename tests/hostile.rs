@@ -326,6 +326,7 @@ async fn a_nightly_run_against_the_hostile_site_publishes_without_a_panic() {
     let log = stderr(&out);
     assert_eq!(out.status.code(), Some(0), "{log}");
     assert!(!log.contains("panicked"), "{log}");
+    assert!(!log.contains('\u{1b}'), "no terminal colour codes in what cron mails: {log:?}");
     for page in ["deep", "silent", "gzip-bomb", "redirect-away"] {
         assert!(log.contains(&format!("/hostile/{page}: ")), "no warning for {page}:\n{log}");
     }
