@@ -315,7 +315,9 @@ impl Client {
             drop((response, permits));
             if let Redirects::Within(in_scope) = redirects {
                 if !in_scope(&next) {
-                    return Err(FetchError::OffScope { host: next.host_str().unwrap_or_default().to_string() });
+                    // A host name is the site's to choose: at most 80 characters of it in a warning.
+                    let host = crate::extract::shorten(next.host_str().unwrap_or_default(), 80);
+                    return Err(FetchError::OffScope { host });
                 }
                 self.robots_allow(&next).await?;
             }
