@@ -53,6 +53,19 @@ pub enum Command {
     Man,
 }
 
+impl Command {
+    /// Whether the command was asked for `--json` output.
+    pub fn json(&self) -> bool {
+        match self {
+            Command::Build(args) => args.cache.json,
+            Command::Refresh(args) => args.cache.json,
+            Command::List(args) => args.cache.json,
+            Command::Demo(args) => args.json,
+            _ => false,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// The folder to serve (where feed.xml and index.html are).

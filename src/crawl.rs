@@ -38,8 +38,9 @@ pub struct ListingLinks {
 /// What the crawl did, known once it has finished.
 #[derive(Debug, Default)]
 pub struct CrawlReport {
+    /// Listing pages asked for, read or failed.
     pub listing_pages: usize,
-    /// Listing pages that could not be read, with the reason.
+    /// Listing pages that could not be read, with the reason (reported by the run, once).
     pub failures: Vec<(String, String)>,
     /// Whether paging stopped early because a listing page had nothing new.
     pub stopped_early: bool,
@@ -114,12 +115,9 @@ async fn read_listing(
     };
     let base = Url::parse(&page.final_url).unwrap_or_else(|_| url.clone());
     let links = tokio::task::spawn_blocking(move || listing_links(&base, &page.html, &recipe.crawl)).await;
-    let links = match links {
-        Ok(Ok(links)) => Ok(links),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(e) => Err(format!("reading links failed: {e}")),
-    };
-    (url, links)
+    // A panic is a bug, not a bad page: it fails the run.
+    let links = links.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+    (url, links.map_err(|e| e.to_string()))
 }
 
 async fn crawl(
@@ -154,7 +152,6 @@ async fn crawl(
         let links = match links {
             Ok(links) => links,
             Err(reason) => {
-                tracing::warn!("listing page {url}: {reason}");
                 report.failures.push((url.to_string(), reason));
                 continue;
             }
@@ -171,6 +168,7 @@ async fn crawl(
                 return report; // the pipeline stopped listening
             }
         }
+        crate::test_panic_point("crawl");
         if plan.stop_early && unknown == 0 {
             // No more pages are asked for; those already on the way are still read.
             report.stopped_early = true;

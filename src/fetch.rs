@@ -31,7 +31,15 @@ const BACKOFF_BASE: Duration = Duration::from_millis(250);
 pub enum FetchError {
     #[error("HTTP {0}")]
     Status(u16),
-    #[error("{0}")]
+    #[error("connection refused")]
+    Refused,
+    #[error("DNS lookup failed: {0}")]
+    Dns(String),
+    #[error("timed out")]
+    Timeout,
+    #[error("TLS handshake failed: {0}")]
+    Tls(String),
+    #[error("network error: {0}")]
     Network(String),
     #[error("page larger than {0} bytes")]
     TooLarge(u64),
@@ -43,6 +51,10 @@ pub enum FetchError {
     NoLength,
     #[error("disallowed by robots.txt")]
     Disallowed,
+    /// robots.txt answered 5xx (or could not be read whole): RFC 9309 counts the site as
+    /// disallowed until it can be read.
+    #[error("not fetched: robots.txt {0}")]
+    RobotsUnavailable(String),
     #[error("redirected to {host}, outside crawl.scope; not followed")]
     OffScope { host: String },
     #[error("redirected to {0}; not followed")]
@@ -237,12 +249,15 @@ impl Client {
         }
     }
 
+    /// Whether robots.txt lets `url` be fetched. A host whose robots.txt cannot be reached at
+    /// all fails every page with that reason (connection refused, say): the host is down, and
+    /// saying "disallowed" would hide it.
     async fn robots_allow(&self, url: &Url) -> Result<(), FetchError> {
-        match &self.robots {
-            Some(robots) if !robots.allowed(url, |robots_url| self.robots_txt(robots_url)).await => {
-                Err(FetchError::Disallowed)
-            }
-            _ => Ok(()),
+        let Some(robots) = &self.robots else { return Ok(()) };
+        match robots.allowed(url, |robots_url| self.robots_txt(robots_url)).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(FetchError::Disallowed),
+            Err(unreachable) => Err(unreachable),
         }
     }
 
@@ -252,18 +267,26 @@ impl Client {
             let get = |url: &Url| self.http.get(url.clone());
             let response = match self.send(&url, RequestKind::Robots, Redirects::Anywhere, get).await {
                 Ok((response, _permit)) => response,
-                Err(_) => return RobotsTxt::Unreachable,
+                Err(e) => return RobotsTxt::Unreachable(e),
             };
             let status = response.status();
             if status.is_client_error() {
                 return RobotsTxt::Missing;
             }
+            let unreadable = |why: String| {
+                tracing::warn!(
+                    "{url} {why}: RFC 9309 counts the whole site as disallowed until robots.txt can be \
+                     read, so no page of {} is fetched this run",
+                    url.host_str().unwrap_or_default()
+                );
+                RobotsTxt::Unreachable(FetchError::RobotsUnavailable(why))
+            };
             if !status.is_success() {
-                return RobotsTxt::Unreachable;
+                return unreadable(format!("answered HTTP {}", status.as_u16()));
             }
             match self.read_capped(response).await {
                 Ok(bytes) => RobotsTxt::Found(bytes),
-                Err(_) => RobotsTxt::Unreachable,
+                Err(e) => unreadable(format!("could not be read: {e}")),
             }
         }
         .boxed()
@@ -345,7 +368,7 @@ impl Client {
                 }
                 Ok(response) => return Ok((response, permits)),
                 Err(e) if (e.is_connect() || e.is_timeout()) && attempt < self.retries => backoff(attempt),
-                Err(e) => return Err(FetchError::Network(error_chain(&e))),
+                Err(e) => return Err(FetchError::from_reqwest(&e)),
             };
             drop(permits);
             if wait > MAX_RETRY_AFTER {
@@ -376,7 +399,7 @@ impl Client {
             return Err(FetchError::TooLarge(self.max_page_bytes));
         }
         let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| FetchError::Network(error_chain(&e)))? {
+        while let Some(chunk) = response.chunk().await.map_err(|e| FetchError::from_reqwest(&e))? {
             self.stats.bytes.fetch_add(chunk.len() as u64, Ordering::Relaxed);
             if body.len() as u64 + chunk.len() as u64 > self.max_page_bytes {
                 return Err(FetchError::TooLarge(self.max_page_bytes));
@@ -493,15 +516,33 @@ fn is_html_type(content_type: &str) -> bool {
     mime.is_empty() || mime.contains("html") || mime.ends_with("/xml") || mime.starts_with("text/")
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
+impl FetchError {
+    /// Names the cause a person can act on (refused, DNS, timeout, TLS) instead of reqwest's
+    /// chain of wrappers ("error sending request for url (...): client error (Connect): ...").
+    fn from_reqwest(error: &reqwest::Error) -> FetchError {
+        if error.is_timeout() {
+            return FetchError::Timeout;
+        }
+        let chain: Vec<&(dyn std::error::Error + 'static)> =
+            std::iter::successors(Some(error as &(dyn std::error::Error + 'static)), |e| e.source()).collect();
+        let innermost = chain.last().map(|e| e.to_string()).unwrap_or_default();
+        let io_kind =
+            |kind| chain.iter().any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == kind));
+        // hyper-util's connector errors are private types; their messages are all there is.
+        let says = |text: &str| chain.iter().any(|e| e.to_string() == text);
+        if io_kind(std::io::ErrorKind::ConnectionRefused) {
+            FetchError::Refused
+        } else if io_kind(std::io::ErrorKind::TimedOut) {
+            FetchError::Timeout
+        } else if says("dns error") {
+            FetchError::Dns(innermost)
+        } else if error.is_connect() && !says("tcp connect error") && error.url().is_some_and(|u| u.scheme() == "https")
+        {
+            FetchError::Tls(innermost)
+        } else {
+            FetchError::Network(innermost)
+        }
     }
-    text
 }
 
 /// Decodes an HTML body: a byte-order mark wins, then the `Content-Type` charset, then a

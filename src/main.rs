@@ -11,14 +11,29 @@ use cli::{Cli, Command};
 use podfeed::recipe::RecipeError;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // A monitoring script that asked for JSON gets JSON even for a mistyped flag.
+            if error.use_stderr() && std::env::args().any(|arg| arg == "--json") {
+                let rendered = error.to_string();
+                let first = rendered.lines().next().unwrap_or_default().trim_start_matches("error: ");
+                println!("{}", commands::json_error(&anyhow::anyhow!("{first}")));
+            }
+            error.exit()
+        }
+    };
     commands::init_logging(cli.verbose);
+    let json = cli.command.json();
     match try_main(cli) {
         Ok(code) => ExitCode::from(code),
         // `podfeed list | head` closing the pipe early is not an error.
         Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("podfeed: error: {error:#}");
+            if json {
+                println!("{}", commands::json_error(&error));
+            }
             ExitCode::from(exit_code_of(&error))
         }
     }
@@ -26,14 +41,14 @@ fn main() -> ExitCode {
 
 fn try_main(cli: Cli) -> anyhow::Result<u8> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let quiet = cli.quiet;
+    let ui = commands::Ui { quiet: cli.quiet, verbose: cli.verbose };
     runtime.block_on(async move {
         match cli.command {
-            Command::Build(args) => commands::build::run(args, quiet).await,
-            Command::Refresh(args) => commands::refresh::run(args, quiet).await,
+            Command::Build(args) => commands::build::run(args, ui).await,
+            Command::Refresh(args) => commands::refresh::run(args, ui).await,
             Command::Check(args) => commands::check::run(args).await,
             Command::List(args) => commands::list::run(args),
-            Command::Demo(args) => commands::demo::run(args, quiet).await,
+            Command::Demo(args) => commands::demo::run(args, ui).await,
             Command::DemoSite(args) => commands::demo::run_site(args).await,
             Command::Bench(args) => commands::bench::run(args).await,
             Command::Serve(args) => commands::serve::run(args).await,

@@ -76,21 +76,33 @@ pub struct Page {
 /// What one run did, printed by `--json` and summarized on stderr.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct RunSummary {
+    /// The recipe file.
+    pub recipe: String,
+    /// Why the run could not publish (`null` when it did): the same sentence as on stderr.
+    pub error: Option<String>,
     /// Episodes seen for the first time.
     pub new: u64,
     /// Episodes whose extracted data changed.
     pub updated: u64,
     /// Episodes fetched (or re-extracted) again with nothing changed.
     pub unchanged: u64,
-    /// Pages that could not be fetched; their previous data is kept.
+    /// Pages that could not be fetched, listing pages included; their previous data is kept.
     pub failed: u64,
-    /// Of those, pages that had failed on an earlier run too (they don't count toward
-    /// `output.max_failures`).
+    /// Of those, episode pages that had failed on an earlier run too, on a site that otherwise
+    /// answers (dead links): they don't count toward `output.max_failures`.
     pub failed_again: u64,
-    /// Pages that are not feed items (no audio URL).
+    /// Pages that are not feed items (no audio URL), or that robots.txt disallows.
     pub skipped: u64,
     /// Pages whose episode has the audio of another episode: one episode, one item.
     pub duplicates: u64,
+    /// Listing pages read (from the site, or its cached copy on 304).
+    pub listing_pages: u64,
+    /// Listing pages that could not be read (also counted in `failed`).
+    pub listing_failed: u64,
+    /// Pages of every kind that were read, from the site or the cache.
+    pub pages_read: u64,
+    /// Enclosures whose size could not be learned; each is tried again on later runs.
+    pub probes_failed: u64,
     /// Items in the written feed.
     pub items: u64,
     /// HTTP requests made, of every kind.
@@ -100,6 +112,16 @@ pub struct RunSummary {
     pub elapsed_ms: u64,
     /// Whether the published feed file was replaced.
     pub feed_changed: bool,
-    /// One line per failed, skipped or duplicate page: `URL: reason`.
+    /// One line per failed, skipped or duplicate page and per failed probe: `URL: reason`.
     pub problems: Vec<String>,
+    /// The reason the first page failed, for the message of a run that reached nothing.
+    #[serde(skip)]
+    pub first_failure: Option<String>,
+}
+
+impl RunSummary {
+    /// An empty summary of a run of the recipe at `recipe`.
+    pub fn of(recipe: &std::path::Path) -> RunSummary {
+        RunSummary { recipe: recipe.display().to_string(), ..RunSummary::default() }
+    }
 }

@@ -1,7 +1,8 @@
 //! robots.txt: read once per host per run, asked before every page is fetched.
 //!
 //! Following RFC 9309: a robots.txt that does not exist (4xx) allows everything; one that cannot
-//! be read (5xx, network failure) disallows everything until the next run.
+//! be read (5xx, network failure) disallows everything until the next run, and every page of the
+//! host fails with the reason it could not be read.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -11,19 +12,21 @@ use texting_robots::Robot;
 use tokio::sync::OnceCell;
 use url::Url;
 
+use crate::fetch::FetchError;
+
 /// What fetching `/robots.txt` gave.
 pub enum RobotsTxt {
     /// The file's bytes.
     Found(Vec<u8>),
     /// 4xx: there are no rules.
     Missing,
-    /// 5xx or a network failure.
-    Unreachable,
+    /// 5xx or a network failure, and which.
+    Unreachable(FetchError),
 }
 
 enum Rules {
     AllowAll,
-    DisallowAll,
+    Unreachable(FetchError),
     Parsed(Box<Robot>),
 }
 
@@ -41,12 +44,13 @@ impl Robots {
     }
 
     /// Whether `url` may be fetched; `fetch` reads a robots.txt URL the first time a host is seen.
-    pub async fn allowed<F, Fut>(&self, url: &Url, fetch: F) -> bool
+    /// A host whose robots.txt could not be read allows nothing: the error says why.
+    pub async fn allowed<F, Fut>(&self, url: &Url, fetch: F) -> Result<bool, FetchError>
     where
         F: FnOnce(Url) -> Fut,
         Fut: Future<Output = RobotsTxt>,
     {
-        let Ok(robots_url) = url.join("/robots.txt") else { return true };
+        let Ok(robots_url) = url.join("/robots.txt") else { return Ok(true) };
         let cell = {
             let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
             hosts.entry(robots_url.origin().ascii_serialization()).or_default().clone()
@@ -59,14 +63,14 @@ impl Robots {
                         Err(_) => Rules::AllowAll,
                     },
                     RobotsTxt::Missing => Rules::AllowAll,
-                    RobotsTxt::Unreachable => Rules::DisallowAll,
+                    RobotsTxt::Unreachable(why) => Rules::Unreachable(why),
                 }
             })
             .await;
         match rules {
-            Rules::AllowAll => true,
-            Rules::DisallowAll => false,
-            Rules::Parsed(robot) => robot.allowed(url.as_str()),
+            Rules::AllowAll => Ok(true),
+            Rules::Unreachable(why) => Err(why.clone()),
+            Rules::Parsed(robot) => Ok(robot.allowed(url.as_str())),
         }
     }
 }
@@ -75,7 +79,7 @@ impl Robots {
 mod tests {
     use super::*;
 
-    async fn ask(robots: &Robots, url: &str, txt: RobotsTxt) -> bool {
+    async fn ask(robots: &Robots, url: &str, txt: RobotsTxt) -> Result<bool, FetchError> {
         robots.allowed(&Url::parse(url).unwrap(), |_| async { txt }).await
     }
 
@@ -83,15 +87,27 @@ mod tests {
     async fn rules_for_podfeed_and_everyone() {
         let txt = b"User-agent: podfeed\nDisallow: /private/\n\nUser-agent: *\nDisallow: /\n".to_vec();
         let robots = Robots::new("podfeed/0.1 (+https://example.org)");
-        assert!(!ask(&robots, "https://a.example/private/1", RobotsTxt::Found(txt)).await);
+        assert_eq!(ask(&robots, "https://a.example/private/1", RobotsTxt::Found(txt)).await, Ok(false));
         // The host's rules are read once; the second answer comes from them.
-        assert!(ask(&robots, "https://a.example/episodes/1", RobotsTxt::Unreachable).await);
+        assert_eq!(
+            ask(&robots, "https://a.example/episodes/1", RobotsTxt::Unreachable(FetchError::Refused)).await,
+            Ok(true)
+        );
     }
 
     #[tokio::test]
-    async fn missing_allows_and_unreachable_disallows() {
+    async fn missing_allows_and_unreachable_disallows_saying_why() {
         let robots = Robots::new("podfeed");
-        assert!(ask(&robots, "https://a.example/x", RobotsTxt::Missing).await);
-        assert!(!ask(&robots, "https://b.example/x", RobotsTxt::Unreachable).await);
+        assert_eq!(ask(&robots, "https://a.example/x", RobotsTxt::Missing).await, Ok(true));
+        let down = RobotsTxt::Unreachable(FetchError::RobotsUnavailable("answered HTTP 503".into()));
+        assert_eq!(
+            ask(&robots, "https://b.example/x", down).await,
+            Err(FetchError::RobotsUnavailable("answered HTTP 503".into()))
+        );
+        // Every later page of that host gets the same answer without another request.
+        assert_eq!(
+            ask(&robots, "https://b.example/y", RobotsTxt::Missing).await,
+            Err(FetchError::RobotsUnavailable("answered HTTP 503".into()))
+        );
     }
 }

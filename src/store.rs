@@ -12,6 +12,7 @@
 //! The sled database itself is the folder `db/` of the cache.
 //! - `probes`: enclosure URL → JSON [`Probe`]
 //! - `failures`: page URL → JSON [`Failure`]
+//! - `probe_failures`: enclosure URL → JSON [`Failure`], enclosures whose size is not known yet
 //! - `enclosures`: enclosure URL → guid of the one episode with that audio
 //! - `duplicates`: page URL → JSON [`Duplicate`], pages whose episode has another's audio
 
@@ -70,12 +71,36 @@ pub struct Duplicate {
     pub at: DateTime<Utc>,
 }
 
-/// A page that could not be fetched, kept until it succeeds.
+/// A page that could not be fetched, or an enclosure whose size could not be learned; kept until
+/// it succeeds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Failure {
     pub url: String,
     pub reason: String,
+    /// The last failed attempt.
     pub at: DateTime<Utc>,
+    /// Failed attempts in a row, on as many runs.
+    #[serde(default = "one")]
+    pub attempts: u32,
+    /// For an enclosure: the episode page that gives it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enclosure_of: Option<String>,
+    /// For an enclosure: the first run after this time probes it again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_at: Option<DateTime<Utc>>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// How long a failed probe waits before the next try: the next run, then 1, 2, 4, 8, 16 days,
+/// then 30 days. An hour less each, so that nightly runs a day apart count as a day apart.
+pub fn probe_backoff(attempts: u32) -> chrono::Duration {
+    match attempts {
+        0 | 1 => chrono::Duration::zero(),
+        n => chrono::Duration::days(2i64.saturating_pow(n - 2).min(30)) - chrono::Duration::hours(1),
+    }
 }
 
 /// What the last written feed's items looked like, so `lastBuildDate` moves only when they change.
@@ -115,6 +140,7 @@ pub struct Store {
     bodies: Arc<Packs>,
     probes: sled::Tree,
     failures: sled::Tree,
+    probe_failures: sled::Tree,
     enclosures: sled::Tree,
     duplicates: sled::Tree,
 }
@@ -146,6 +172,7 @@ impl Store {
             bodies,
             probes: tree("probes")?,
             failures: tree("failures")?,
+            probe_failures: tree("probe_failures")?,
             enclosures: tree("enclosures")?,
             duplicates: tree("duplicates")?,
             dir: dir.to_path_buf(),
@@ -408,9 +435,54 @@ impl Store {
 
     /// Records a failed page; says whether it had failed before too (a dead link, not news).
     pub fn record_failure(&self, url: &str, reason: &str) -> Result<bool, StoreError> {
-        let failure = Failure { url: url.to_string(), reason: reason.to_string(), at: Utc::now() };
-        let previous = self.failures.insert(url, to_json(&failure)).map_err(|e| self.sled(e))?;
+        let previous: Option<Failure> = self.get_json(&self.failures, "failures", url)?;
+        let failure = Failure {
+            url: url.to_string(),
+            reason: reason.to_string(),
+            at: Utc::now(),
+            attempts: previous.as_ref().map_or(1, |p| p.attempts.saturating_add(1)),
+            enclosure_of: None,
+            retry_at: None,
+        };
+        self.failures.insert(url, to_json(&failure)).map_err(|e| self.sled(e))?;
         Ok(previous.is_some())
+    }
+
+    /// Records a failed enclosure probe and when to try it again (see [`probe_backoff`]).
+    pub fn record_probe_failure(&self, url: &str, page_url: &str, reason: &str) -> Result<Failure, StoreError> {
+        let previous: Option<Failure> = self.get_json(&self.probe_failures, "probe_failures", url)?;
+        let attempts = previous.map_or(1, |p| p.attempts.saturating_add(1));
+        let at = Utc::now();
+        let failure = Failure {
+            url: url.to_string(),
+            reason: reason.to_string(),
+            at,
+            attempts,
+            enclosure_of: Some(page_url.to_string()),
+            retry_at: Some(at + probe_backoff(attempts)),
+        };
+        self.probe_failures.insert(url, to_json(&failure)).map_err(|e| self.sled(e))?;
+        Ok(failure)
+    }
+
+    /// A removal is a write even when there is nothing to remove: look first.
+    pub fn clear_probe_failure(&self, url: &str) -> Result<(), StoreError> {
+        if self.probe_failures.contains_key(url).map_err(|e| self.sled(e))? {
+            self.probe_failures.remove(url).map_err(|e| self.sled(e))?;
+        }
+        Ok(())
+    }
+
+    /// Enclosures whose size is still unknown, in URL order.
+    pub fn probe_failures(&self) -> Result<Vec<Failure>, StoreError> {
+        self.all_json(&self.probe_failures, "probe_failures")
+    }
+
+    /// The stored episode whose audio is at `enclosure_url`, if one is.
+    pub fn episode_with_audio(&self, enclosure_url: &str) -> Result<Option<Episode>, StoreError> {
+        let Some(guid) = self.enclosures.get(enclosure_url).map_err(|e| self.sled(e))? else { return Ok(None) };
+        let episode = self.episode(&String::from_utf8_lossy(&guid))?;
+        Ok(episode.filter(|e| e.enclosure.url == enclosure_url))
     }
 
     fn clear_failure(&self, url: &str) -> Result<(), StoreError> {

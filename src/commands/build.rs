@@ -9,10 +9,10 @@ use podfeed::fetch::Client;
 use podfeed::pipeline::Mode;
 use podfeed::recipe::{Http, Recipe};
 
-use super::{report, until_interrupted, Session, UsageError};
-use crate::cli::{BuildArgs, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK};
+use super::{report, until_interrupted, Session, Ui, UsageError};
+use crate::cli::{BuildArgs, EXIT_INTERRUPTED, EXIT_OK};
 
-pub async fn run(args: BuildArgs, quiet: bool) -> anyhow::Result<u8> {
+pub async fn run(args: BuildArgs, ui: Ui) -> anyhow::Result<u8> {
     let paths = recipe_files(&args.recipe)?;
     let options = &args.cache;
     if paths.len() > 1 && (options.cache.is_some() || options.out.is_some()) {
@@ -34,19 +34,13 @@ pub async fn run(args: BuildArgs, quiet: bool) -> anyhow::Result<u8> {
         (true, false) => Mode::Full,
         (false, false) => Mode::Incremental,
     };
-    let runs: Vec<_> = sessions.iter().map(|s| s.run(quiet, args.force)).collect();
+    let runs: Vec<_> = sessions.iter().map(|s| s.run(ui, args.force)).collect();
     let Some(results) = until_interrupted(&sessions, join_all(runs.iter().map(|run| run.build(mode)))).await? else {
         return Ok(EXIT_INTERRUPTED);
     };
     let mut code = EXIT_OK;
     for (session, result) in sessions.iter().zip(results) {
-        match result {
-            Ok(summary) => code = code.max(report(&summary, &session.out, options.json, quiet)?),
-            Err(e) => {
-                eprintln!("podfeed: error: {}: {e:#}", session.recipe.path.display());
-                code = EXIT_FAILED;
-            }
-        }
+        code = code.max(report(result, &session.out, options.json, ui)?);
     }
     Ok(code)
 }

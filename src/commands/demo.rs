@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use podfeed::fetch::Client;
 
-use super::{report, Session};
+use super::{report, Session, Ui};
 use crate::cli::{CacheArgs, DemoArgs, DemoSiteArgs, DemoSiteOptions, EXIT_OK};
 
 fn config(options: &DemoSiteOptions) -> DemoConfig {
@@ -24,7 +24,7 @@ fn config(options: &DemoSiteOptions) -> DemoConfig {
 }
 
 /// Starts the demo site on a free port and builds its feed with the bundled recipe.
-pub async fn run(args: DemoArgs, quiet: bool) -> anyhow::Result<u8> {
+pub async fn run(args: DemoArgs, ui: Ui) -> anyhow::Result<u8> {
     let site = DemoSite::start(config(&args.site), 0).await?;
     let recipe = Recipe::parse(&site.recipe_text(), Path::new("recipes/demo.toml"))?;
     // The site gets a new port every time, so its URLs are new too: start from an empty cache.
@@ -34,15 +34,21 @@ pub async fn run(args: DemoArgs, quiet: bool) -> anyhow::Result<u8> {
     let options =
         CacheArgs { cache: Some(cache.path().to_path_buf()), out: Some(out.clone()), json: args.json, wait: false };
     let session = Session::new(recipe, &options, client)?;
-    if !quiet {
+    if !ui.quiet {
         eprintln!("podfeed: demo site with {} episodes at {}/archive", site.latest(), site.base_url());
     }
-    let summary = session.run(quiet, false).build(Mode::Incremental).await?;
-    podfeed::publish::write_atomic(&args.out.join("cover.png"), &podfeed::demo::cover_png())?;
-    let code = report(&summary, &out, args.json, quiet)?;
-    if !quiet {
+    let outcome = session.run(ui, false).build(Mode::Incremental).await;
+    if outcome.is_ok() {
+        podfeed::publish::write_atomic(&args.out.join("cover.png"), &podfeed::demo::cover_png())?;
+    }
+    let code = report(outcome, &out, args.json, ui)?;
+    if code == EXIT_OK && !ui.quiet {
         eprintln!("podfeed: the demo feed is {}", std::fs::canonicalize(&out).unwrap_or(out).display());
-        eprintln!("podfeed: see it with `podfeed serve --dir {}` and http://127.0.0.1:8000/", args.out.display());
+        eprintln!(
+            "podfeed: see it with `{} serve --dir {}` and http://127.0.0.1:8000/",
+            invocation(),
+            args.out.display()
+        );
     }
     Ok(code)
 }
@@ -53,4 +59,17 @@ pub async fn run_site(args: DemoSiteArgs) -> anyhow::Result<u8> {
     eprintln!("podfeed: demo site with {} episodes at {}/archive; Ctrl-C stops it", site.latest(), site.base_url());
     tokio::signal::ctrl_c().await?;
     Ok(EXIT_OK)
+}
+
+/// How to run podfeed again the way it was run now: `podfeed` once installed, `cargo run --release
+/// --` from the source tree (the README's first command), so the hint works either way.
+fn invocation() -> &'static str {
+    let exe = std::env::current_exe().unwrap_or_default();
+    let in_target =
+        exe.parent().and_then(|dir| dir.parent()).and_then(|t| t.file_name()).is_some_and(|n| n == "target");
+    match exe.parent().and_then(|dir| dir.file_name()).and_then(|n| n.to_str()) {
+        Some("release") if in_target => "cargo run --release --",
+        Some("debug") if in_target => "cargo run --",
+        _ => "podfeed",
+    }
 }

@@ -17,8 +17,8 @@ use anyhow::Context;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use podfeed::fetch::Client;
 use podfeed::model::RunSummary;
-use podfeed::pipeline::{Run, RunOptions};
-use podfeed::recipe::Recipe;
+use podfeed::pipeline::{Run, RunFailed, RunOptions};
+use podfeed::recipe::{Recipe, RecipeError};
 use podfeed::store::{Store, StoreError};
 
 use crate::cli::{self, CacheArgs};
@@ -27,6 +27,26 @@ use crate::cli::{self, CacheArgs};
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct UsageError(pub String);
+
+/// How commands talk to the person (or the cron job) running them; set once from the global flags.
+#[derive(Debug, Clone, Copy)]
+pub struct Ui {
+    pub quiet: bool,
+    pub verbose: u8,
+}
+
+impl Ui {
+    /// Progress bars: for a person at a terminal, unless `--quiet`.
+    fn progress(&self) -> bool {
+        !self.quiet && std::io::stderr().is_terminal()
+    }
+
+    /// The summary line of a run that published: for a person at a terminal, or with `-v`;
+    /// never in cron's mail otherwise, where only warnings and errors belong.
+    fn summary_line(&self) -> bool {
+        !self.quiet && (self.verbose > 0 || std::io::stderr().is_terminal())
+    }
+}
 
 /// Warnings by default (even with `--quiet`, which drops only the progress bar and the summary:
 /// a failed page is what cron should mail), more with `-v`; `RUST_LOG` overrides.
@@ -38,11 +58,13 @@ pub fn init_logging(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("podfeed={default},warn")));
-    // Colours only for a person at a terminal: cron mails and journals show the escape codes.
+    // Colours only for a person at a terminal who has not asked for none (https://no-color.org):
+    // cron mails and journals show the escape codes.
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
+        .with_ansi(std::io::stderr().is_terminal() && !no_color)
         .with_target(false)
         .init();
 }
@@ -72,8 +94,8 @@ pub fn open_store(dir: &Path, wait: bool) -> anyhow::Result<Store> {
 
 /// Progress bars for listing and episode pages on an interactive stderr; hidden ones for cron,
 /// pipes and `--quiet`.
-pub fn progress_bars(quiet: bool) -> (ProgressBar, ProgressBar) {
-    if quiet || !std::io::stderr().is_terminal() {
+pub fn progress_bars(ui: Ui) -> (ProgressBar, ProgressBar) {
+    if !ui.progress() {
         return (ProgressBar::hidden(), ProgressBar::hidden());
     }
     let bars = MultiProgress::new();
@@ -109,8 +131,8 @@ impl Session {
         Ok(Session { recipe: Arc::new(recipe), store, client, out })
     }
 
-    pub fn run(&self, quiet: bool, force: bool) -> Run<'_> {
-        let (listing_progress, progress) = progress_bars(quiet);
+    pub fn run(&self, ui: Ui, force: bool) -> Run<'_> {
+        let (listing_progress, progress) = progress_bars(ui);
         let options = RunOptions { out: self.out.clone(), progress, listing_progress, force };
         Run::new(self.recipe.clone(), &self.store, self.client.clone(), options)
     }
@@ -133,12 +155,22 @@ where
     }
 }
 
-/// Reports a finished run: JSON on stdout with `--json`, a summary on stderr unless `--quiet`.
-pub fn report(summary: &RunSummary, out: &Path, json: bool, quiet: bool) -> anyhow::Result<u8> {
+/// Reports how a run ended, and decides its exit code: the error on stderr if it could not
+/// publish, its JSON object on stdout with `--json` (whether or not it published), and a summary
+/// line (see [`Ui::summary_line`]).
+pub fn report(outcome: Result<RunSummary, RunFailed>, out: &Path, json: bool, ui: Ui) -> anyhow::Result<u8> {
+    let (summary, code) = match outcome {
+        Ok(summary) => (summary, cli::EXIT_OK),
+        Err(failed) => {
+            let message = format!("{:#}", anyhow::Error::from(failed.cause));
+            eprintln!("podfeed: error: {}: {message}", failed.summary.recipe);
+            (RunSummary { error: Some(message), ..*failed.summary }, cli::EXIT_FAILED)
+        }
+    };
     if json {
-        println!("{}", serde_json::to_string(summary)?);
+        println!("{}", serde_json::to_string(&summary)?);
     }
-    if !quiet {
+    if code == cli::EXIT_OK && ui.summary_line() {
         let feed = if summary.feed_changed { "written to" } else { "unchanged at" };
         eprintln!(
             "podfeed: {} items ({} new, {} updated, {} unchanged, {} skipped, {} duplicates, {} failed); {} requests, {:.1} MB in {:.1} s; feed {feed} {}",
@@ -155,7 +187,15 @@ pub fn report(summary: &RunSummary, out: &Path, json: bool, quiet: bool) -> anyh
             out.display()
         );
     }
-    Ok(cli::EXIT_OK)
+    Ok(code)
+}
+
+/// The `--json` object of a command that failed before any run: the error, no counts.
+pub fn json_error(error: &anyhow::Error) -> String {
+    let recipe = error.chain().find_map(|cause| cause.downcast_ref::<RecipeError>()).map(|e| e.file.clone());
+    let summary =
+        RunSummary { error: Some(format!("{error:#}")), ..RunSummary::of(recipe.as_deref().unwrap_or(Path::new(""))) };
+    serde_json::to_string(&summary).unwrap_or_else(|_| "{}".into())
 }
 
 /// Parses URL arguments, refusing anything that is not http(s).

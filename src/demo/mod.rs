@@ -72,6 +72,8 @@ pub struct SiteStats {
     pub off_scope: u64,
     /// Requests for hostile mode's pages (counted in `other` too), by the last part of the path.
     pub hostile: std::collections::BTreeMap<String, u64>,
+    /// Requests answered with an outage's status (see [`DemoSite::fail`]), of any kind.
+    pub outage: u64,
     /// The shortest wait of a client between a 429 (`Retry-After: 1`) and its retry, if any.
     pub shortest_retry_wait_ms: Option<u64>,
     /// The most requests that were in flight at once.
@@ -91,6 +93,7 @@ impl SiteStats {
             + self.redirects
             + self.other
             + self.disallowed
+            + self.outage
     }
 }
 
@@ -106,6 +109,7 @@ struct Counters {
     disallowed: AtomicU64,
     not_modified: AtomicU64,
     off_scope: AtomicU64,
+    outage: AtomicU64,
     hostile: Mutex<std::collections::BTreeMap<String, u64>>,
     in_flight: AtomicU32,
     max_in_flight: AtomicU32,
@@ -125,6 +129,8 @@ struct SiteState {
     throttled_at: Mutex<HashMap<String, std::time::Instant>>,
     /// The shortest wait between a 429 and the retry of the same path, in milliseconds.
     shortest_retry_wait_ms: AtomicU64,
+    /// Path prefixes answered with a status instead of their page: an outage.
+    outages: RwLock<Vec<(String, StatusCode)>>,
     counters: Counters,
 }
 
@@ -160,6 +166,7 @@ impl DemoSite {
             failed_once: Mutex::default(),
             throttled_at: Mutex::default(),
             shortest_retry_wait_ms: AtomicU64::new(u64::MAX),
+            outages: RwLock::default(),
             counters: Counters::default(),
         });
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
@@ -185,6 +192,18 @@ impl DemoSite {
     /// Takes the site down, as a server going away at night; later requests are refused.
     pub fn stop(&self) {
         self.shutdown.lock().unwrap_or_else(|p| p.into_inner()).take();
+    }
+
+    /// An outage: every path starting with `prefix` ("/" for the whole site, "/robots.txt",
+    /// "/cdn/" for the audio host) answers `status` until [`DemoSite::heal`].
+    pub fn fail(&self, prefix: &str, status: u16) {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        self.state.outages.write().unwrap_or_else(|p| p.into_inner()).push((prefix.to_string(), status));
+    }
+
+    /// Ends every outage.
+    pub fn heal(&self) {
+        self.state.outages.write().unwrap_or_else(|p| p.into_inner()).clear();
     }
 
     /// `http://127.0.0.1:PORT`
@@ -236,6 +255,7 @@ impl DemoSite {
             disallowed: get(&c.disallowed),
             not_modified: get(&c.not_modified),
             off_scope: get(&c.off_scope),
+            outage: get(&c.outage),
             hostile: c.hostile.lock().unwrap_or_else(|p| p.into_inner()).clone(),
             shortest_retry_wait_ms: Some(self.state.shortest_retry_wait_ms.load(Ordering::Relaxed))
                 .filter(|ms| *ms != u64::MAX),
@@ -257,6 +277,7 @@ impl DemoSite {
             &c.disallowed,
             &c.not_modified,
             &c.off_scope,
+            &c.outage,
             &c.delayed,
             &c.delay_us,
         ] {
@@ -301,12 +322,20 @@ async fn network(State(state): State<Arc<SiteState>>, request: Request, next: Ne
     state.latency.wait().await;
     counters.delay_us.fetch_add(arrived.elapsed().as_micros() as u64, Ordering::Relaxed);
     counters.delayed.fetch_add(1, Ordering::Relaxed);
-    let response = match injected_fault(&state, request.uri().path()) {
+    let response = match outage(&state, request.uri().path()).or_else(|| injected_fault(&state, request.uri().path())) {
         Some(fault) => fault,
         None => next.run(request).await,
     };
     counters.in_flight.fetch_sub(1, Ordering::SeqCst);
     response
+}
+
+/// The status of an outage covering `path`, if one does.
+fn outage(state: &SiteState, path: &str) -> Option<Response> {
+    let outages = state.outages.read().unwrap_or_else(|p| p.into_inner());
+    let (_, status) = outages.iter().find(|(prefix, _)| path.starts_with(prefix.as_str()))?;
+    state.counters.outage.fetch_add(1, Ordering::Relaxed);
+    Some(status.into_response())
 }
 
 /// Fault mode: pages whose number is 1 mod 37 fail once with 503, 2 mod 37 once with 429 and

@@ -20,15 +20,19 @@ impl Run<'_> {
     /// are read from the cache one at a time for each pass, never all at once; the HTML page is
     /// rendered on a second thread meanwhile. What was learned is saved even when the guards
     /// refuse to publish.
-    pub(super) fn finish(&self, mut summary: RunSummary, started: Instant) -> Result<RunSummary, PipelineError> {
+    pub(super) fn finish(&self, summary: &mut RunSummary, started: Instant) -> Result<(), PipelineError> {
         self.options.progress.finish_and_clear();
         self.options.listing_progress.finish_and_clear();
         self.store.flush()?;
         summary.requests = self.client.stats().total_requests();
         summary.bytes = self.client.stats().bytes();
-        self.check_failures(&summary)?;
+        summary.elapsed_ms = started.elapsed().as_millis() as u64;
+        check_failures(summary, self.recipe.output.max_failures)?;
         let keys = feed::in_feed_order(self.store.feed_keys()?, self.recipe.feed.max_items);
         summary.items = keys.len() as u64;
+        if summary.items == 0 && !self.options.force {
+            return Err(PipelineError::Empty { read: summary.pages_read, skipped: summary.skipped });
+        }
         self.check_shrinking(summary.items)?;
         let (last_build, content_changed) = self.last_build_date(&keys)?;
         let out = &self.options.out;
@@ -46,8 +50,12 @@ impl Run<'_> {
             } else {
                 publish::stage(out, write_feed).map(|feed| (feed, None))
             };
-            (index.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), staged)
+            (index.join(), staged)
         });
+        let index = index.map_err(|panic| PipelineError::Panicked {
+            task: "rendering of the HTML page".into(),
+            message: panic_text(panic.as_ref()),
+        })?;
         let (index, (feed, gz)) = (index?, staged?);
         // The feed is read back before anything is published. The gzip and the page go first:
         // should the run stop before the feed follows, the next run finds the published feed
@@ -67,7 +75,7 @@ impl Run<'_> {
         }
         self.store.flush()?;
         summary.elapsed_ms = started.elapsed().as_millis() as u64;
-        Ok(summary)
+        Ok(())
     }
 
     /// `index.html` beside the feed, when the recipe asks for it; published with the feed.
@@ -96,21 +104,6 @@ impl Run<'_> {
         let staged = publish::stage_index(&path, &template, &self.recipe.feed, feed_name, keys.len(), episode_at)?;
         let failed = failure.lock().unwrap_or_else(|p| p.into_inner()).take();
         failed.map_or(Ok(Some(staged)), |e| Err(e.into()))
-    }
-
-    /// A site that is down (or mostly failing) must not publish a feed built from stale leftovers
-    /// as if all were well.
-    /// Pages that failed on earlier runs too (dead links) are reported but do not count: they
-    /// would otherwise fail every quiet night with few new episodes.
-    fn check_failures(&self, summary: &RunSummary) -> Result<(), PipelineError> {
-        let all =
-            summary.new + summary.updated + summary.unchanged + summary.skipped + summary.duplicates + summary.failed;
-        let (failed, attempted) = (summary.failed - summary.failed_again, all - summary.failed_again);
-        let limit = self.recipe.output.max_failures;
-        if failed > 0 && failed * 100 > attempted * u64::from(limit) {
-            return Err(PipelineError::TooManyFailures { failed, attempted, limit });
-        }
-        Ok(())
     }
 
     /// A feed that suddenly lost many items is more likely a broken recipe than a site that
@@ -147,4 +140,38 @@ impl Run<'_> {
             }
         }
     }
+}
+
+/// A site that is down (or mostly failing) must not publish a feed built from stale leftovers
+/// as if all were well, on the first night of an outage or on any later one.
+/// Episode pages that failed on earlier runs too (dead links) are reported but do not count,
+/// once the site answered at all: they would otherwise fail every quiet night.
+fn check_failures(summary: &RunSummary, limit: u8) -> Result<(), PipelineError> {
+    let tried = summary.pages_read + summary.failed;
+    let reason = || summary.first_failure.clone().unwrap_or_default();
+    if summary.listing_failed > 0 && summary.listing_pages == 0 {
+        let what = match summary.listing_failed {
+            1 => "its listing page failed".to_string(),
+            n => format!("all {n} listing pages failed"),
+        };
+        return Err(PipelineError::Unreachable { what, reason: reason() });
+    }
+    if tried > 0 && summary.pages_read == 0 {
+        let what = match tried {
+            1 => "the one page tried failed".to_string(),
+            n => format!("all {n} pages tried failed"),
+        };
+        return Err(PipelineError::Unreachable { what, reason: reason() });
+    }
+    let (failed, attempted) = (summary.failed - summary.failed_again, tried - summary.failed_again);
+    if failed > 0 && failed * 100 > attempted * u64::from(limit) {
+        return Err(PipelineError::TooManyFailures { failed, attempted, limit });
+    }
+    Ok(())
+}
+
+pub(super) fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    let text =
+        payload.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| payload.downcast_ref::<String>().cloned());
+    crate::extract::shorten(&text.unwrap_or_else(|| "no message".into()), 200)
 }

@@ -37,11 +37,29 @@ pub enum PipelineError {
          the published feed is unchanged (see the warnings above, or `podfeed list --failed`)"
     )]
     TooManyFailures { failed: u64, attempted: u64, limit: u8 },
+    #[error("not published: the site could not be reached ({what}: {reason}); the published feed is unchanged")]
+    Unreachable { what: String, reason: String },
+    #[error(
+        "not published: the feed would have no items ({read} pages read, {skipped} skipped: see the \
+         warnings above, or try the recipe with `podfeed check`); pass --force to publish it empty"
+    )]
+    Empty { read: u64, skipped: u64 },
+    #[error("not published: the {task} stopped with a panic ({message}); this is a bug in podfeed, please report it")]
+    Panicked { task: String, message: String },
     #[error(
         "not published: the new feed would have {items} items, the published one has {published} \
          (output.min_items_percent = {limit}%); check the recipe with `podfeed check`, or pass --force"
     )]
     Shrinking { items: u64, published: u64, limit: u8 },
+}
+
+/// A run that could not publish: why, and what it had done.
+#[derive(Debug, thiserror::Error)]
+#[error("{cause}")]
+pub struct RunFailed {
+    #[source]
+    pub cause: PipelineError,
+    pub summary: Box<RunSummary>,
 }
 
 /// How a build finds its episode pages.
@@ -99,6 +117,8 @@ enum PageResult {
     Episode {
         episode: Box<Episode>,
         page: Option<PackedPage>,
+        /// Why the enclosure's size could not be learned.
+        probe_failure: Option<String>,
     },
     /// Not a feed item (no audio, say) or not to be fetched (robots.txt): reported, not failed.
     /// `was_read` says the page itself was read, so an episode it used to give is gone.
@@ -121,32 +141,59 @@ impl<'a> Run<'a> {
     }
 
     /// Processes one page in a task of its own; the task is cancelled if the result is dropped.
-    fn spawn_process(&self, source: Source, policy: ProbePolicy) -> impl Future<Output = PageResult> + 'static {
+    /// A panic fails the run: it is a bug, and what the run would publish cannot be trusted.
+    fn spawn_process(
+        &self,
+        (source, policy): (Source, ProbePolicy),
+    ) -> impl Future<Output = Result<PageResult, PipelineError>> + 'static {
         let url = source.url();
         let pages = self.pages.clone();
         let task = AbortOnDropHandle::new(tokio::spawn(async move { pages.process(source, policy).await }));
         async move {
             match task.await {
-                Ok(result) => result,
-                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-                Err(e) => PageResult::Failed { url, reason: e.to_string() },
+                Ok(result) => Ok(result),
+                Err(e) if e.is_panic() => Err(panicked(&format!("task of page {url}"), e)),
+                Err(e) => Ok(PageResult::Failed { url, reason: e.to_string() }),
             }
         }
     }
 
     /// `podfeed build`.
-    pub async fn build(&self, mode: Mode) -> Result<RunSummary, PipelineError> {
+    pub async fn build(&self, mode: Mode) -> Result<RunSummary, RunFailed> {
+        let mut summary = RunSummary::of(&self.recipe.path);
+        let result = self.build_into(mode, &mut summary).await;
+        self.conclude(result, summary)
+    }
+
+    /// `podfeed refresh URL...`: fetch exactly these pages and their enclosures again.
+    pub async fn refresh(&self, urls: Vec<Url>) -> Result<RunSummary, RunFailed> {
+        let mut summary = RunSummary::of(&self.recipe.path);
+        let result = self.refresh_into(urls, &mut summary).await;
+        self.conclude(result, summary)
+    }
+
+    /// What was learned is kept, whether or not the run published.
+    fn conclude(&self, result: Result<(), PipelineError>, summary: RunSummary) -> Result<RunSummary, RunFailed> {
+        let flushed = self.store.flush().map_err(PipelineError::from);
+        match result.and(flushed) {
+            Ok(()) => Ok(summary),
+            Err(cause) => Err(RunFailed { cause, summary: Box::new(summary) }),
+        }
+    }
+
+    async fn build_into(&self, mode: Mode, summary: &mut RunSummary) -> Result<(), PipelineError> {
         let started = Instant::now();
-        let mut summary = RunSummary::default();
         let known = self.store.known_pages()?;
         let concurrency = self.recipe.http.concurrency;
 
-        // Sources: cached pages for a re-extract, otherwise the crawl's stream of episode URLs.
-        let (sources, crawl): (BoxStream<Source>, _) = match mode {
+        // Sources: cached pages for a re-extract, otherwise the crawl's stream of episode URLs,
+        // after the recent episodes' pages (whose enclosures are probed again: a replaced file
+        // has a new size).
+        let (sources, crawl): (BoxStream<(Source, ProbePolicy)>, _) = match mode {
             Mode::Reextract => {
                 // Pages are read and inflated one at a time as the stream pulls them.
                 let pages = self.store.pages().filter_map(|page| match page {
-                    Ok(page) => Some(Source::Cache(page)),
+                    Ok(page) => Some((Source::Cache(page), ProbePolicy::CacheOnly)),
                     Err(e) => {
                         tracing::warn!("{e}");
                         None
@@ -171,8 +218,9 @@ impl<'a> Run<'a> {
                     // The archive's size is known only as it is crawled.
                     progress.inc_length(1);
                     let validators = if incremental { None } else { cached_validators(store, &url) };
-                    Source::Network { url, validators }
+                    (Source::Network { url, validators }, ProbePolicy::CacheFirst)
                 });
+                let recent = recent.into_iter().map(|source| (source, ProbePolicy::Fresh));
                 (stream::iter(recent).chain(crawled).boxed(), Some(handle))
             }
         };
@@ -184,27 +232,64 @@ impl<'a> Run<'a> {
         // (measured: 7.6 s → 6.6 s for 1,200 episodes in fault mode, at +17 MiB; it stays
         // bounded, whatever the archive). A re-extract waits on nothing but the parser: a few
         // pages in progress keep the cores busy without holding the archive.
-        let (policy, in_progress) = match mode {
-            Mode::Reextract => (ProbePolicy::CacheOnly, self.pages.parsers() * 2),
-            _ => (ProbePolicy::CacheFirst, concurrency * 32),
+        let in_progress = match mode {
+            Mode::Reextract => self.pages.parsers() * 2,
+            _ => concurrency * 32,
         };
-        let mut outcomes = sources.map(|source| self.spawn_process(source, policy)).buffer_unordered(in_progress);
+        let mut outcomes = sources.map(|source| self.spawn_process(source)).buffer_unordered(in_progress);
         while let Some(outcome) = outcomes.next().await {
-            self.record(outcome, &mut summary)?;
+            self.record(outcome?, summary)?;
         }
         drop(outcomes);
 
         if let Some(handle) = crawl {
-            if let Ok(report) = handle.await {
-                if report.saw_whole_archive() {
-                    self.store.set_archive_seen()?;
-                }
-                for (url, reason) in report.failures {
-                    self.record_failed(&url, &reason, &mut summary)?;
-                }
+            let report = handle.await.map_err(|e| panicked("crawl of the listing pages", e))?;
+            if report.saw_whole_archive() {
+                self.store.set_archive_seen()?;
             }
+            let read = (report.listing_pages - report.failures.len()) as u64;
+            summary.listing_pages += read;
+            summary.pages_read += read;
+            for (url, reason) in report.failures {
+                self.record_failed(&url, &reason, PageKind::Listing, summary)?;
+            }
+            self.reprobe_enclosures(summary).await?;
         }
         self.finish(summary, started)
+    }
+
+    /// Enclosures whose size could not be learned on an earlier run, when their turn has come
+    /// (see [`crate::store::probe_backoff`]); those probed in this run already are left alone.
+    async fn reprobe_enclosures(&self, summary: &mut RunSummary) -> Result<(), PipelineError> {
+        let now = Utc::now();
+        let due: Vec<_> = self
+            .store
+            .probe_failures()?
+            .into_iter()
+            .filter(|f| f.retry_at.is_none_or(|at| at <= now) && !self.pages.probed(&f.url))
+            .collect();
+        let mut episodes = Vec::new();
+        for failure in due {
+            match self.store.episode_with_audio(&failure.url)? {
+                Some(episode) => episodes.push(episode),
+                // No episode has this audio any more.
+                None => self.store.clear_probe_failure(&failure.url)?,
+            }
+        }
+        let mut probed = stream::iter(episodes)
+            .map(|mut episode| async move {
+                let failure = self.pages.fill_enclosure(&mut episode, ProbePolicy::Fresh).await;
+                (episode, failure)
+            })
+            .buffer_unordered(self.recipe.http.concurrency);
+        while let Some((episode, failure)) = probed.next().await {
+            match failure {
+                Some(reason) => self.record_probe_failure(&episode, &reason, summary),
+                None if self.store.put_episode(&episode)? == Change::Updated => summary.updated += 1,
+                None => {}
+            }
+        }
+        Ok(())
     }
 
     /// Pages of episodes inside the re-check window, to fetch again conditionally.
@@ -224,18 +309,16 @@ impl<'a> Run<'a> {
         Ok(sources)
     }
 
-    /// `podfeed refresh URL...`: fetch exactly these pages and their enclosures again.
-    pub async fn refresh(&self, urls: Vec<Url>) -> Result<RunSummary, PipelineError> {
+    async fn refresh_into(&self, urls: Vec<Url>, summary: &mut RunSummary) -> Result<(), PipelineError> {
         let started = Instant::now();
-        let mut summary = RunSummary::default();
         self.options.progress.set_length(urls.len() as u64);
         // Under the name the crawl gives the page, so the cached copy is the one refreshed.
         let urls: Vec<Url> = urls.into_iter().map(|url| self.recipe.crawl.canonical(url)).collect();
         let mut outcomes = stream::iter(urls)
-            .map(|url| self.spawn_process(Source::Network { url, validators: None }, ProbePolicy::Fresh))
+            .map(|url| self.spawn_process((Source::Network { url, validators: None }, ProbePolicy::Fresh)))
             .buffer_unordered(self.recipe.http.concurrency);
         while let Some(outcome) = outcomes.next().await {
-            self.record(outcome, &mut summary)?;
+            self.record(outcome?, summary)?;
         }
         drop(outcomes);
         self.finish(summary, started)
@@ -245,7 +328,11 @@ impl<'a> Run<'a> {
     fn record(&self, outcome: PageResult, summary: &mut RunSummary) -> Result<(), StoreError> {
         self.options.progress.inc(1);
         match outcome {
-            PageResult::Episode { episode, page } => {
+            PageResult::Episode { episode, page, probe_failure } => {
+                summary.pages_read += 1;
+                if let Some(reason) = probe_failure {
+                    self.record_probe_failure(&episode, &reason, summary);
+                }
                 // The episode before its page: a cached page means "known, not fetched again", so
                 // a crash between the two must not leave a page without its episode.
                 match self.store.put_episode(&episode)? {
@@ -264,6 +351,7 @@ impl<'a> Run<'a> {
             }
             PageResult::Skipped { url, page, was_read, reason } => {
                 tracing::info!("{url}: skipped: {reason}");
+                summary.pages_read += u64::from(was_read);
                 summary.problems.push(format!("{url}: skipped: {reason}"));
                 if let Some(page) = page {
                     self.store.put_page(&page)?;
@@ -273,21 +361,54 @@ impl<'a> Run<'a> {
                 }
                 summary.skipped += 1;
             }
-            PageResult::Failed { url, reason } => self.record_failed(&url, &reason, summary)?,
+            PageResult::Failed { url, reason } => self.record_failed(&url, &reason, PageKind::Episode, summary)?,
         }
         Ok(())
     }
 
-    /// A failed page: a warning naming it, kept for `list --failed`, tried again next run.
-    fn record_failed(&self, url: &str, reason: &str, summary: &mut RunSummary) -> Result<(), StoreError> {
-        tracing::warn!("{url}: {reason}");
-        summary.problems.push(format!("{url}: {reason}"));
+    /// A failed page: one warning naming it, kept for `list --failed`, tried again next run.
+    fn record_failed(
+        &self,
+        url: &str,
+        reason: &str,
+        kind: PageKind,
+        summary: &mut RunSummary,
+    ) -> Result<(), StoreError> {
+        let page = match kind {
+            PageKind::Listing => format!("listing page {url}"),
+            PageKind::Episode => url.to_string(),
+        };
+        tracing::warn!("{page}: {reason}");
+        summary.problems.push(format!("{page}: {reason}"));
         summary.failed += 1;
-        if self.store.record_failure(url, reason)? {
+        summary.first_failure.get_or_insert_with(|| reason.to_string());
+        let failed_before = self.store.record_failure(url, reason)?;
+        if kind == PageKind::Listing {
+            summary.listing_failed += 1;
+        } else if failed_before {
             summary.failed_again += 1;
         }
         Ok(())
     }
+
+    /// An enclosure whose size is unknown (warned about, and recorded, where it was probed).
+    fn record_probe_failure(&self, episode: &Episode, reason: &str, summary: &mut RunSummary) {
+        summary.probes_failed += 1;
+        summary.problems.push(format!("{}: enclosure of {}: {reason}", episode.enclosure.url, episode.page_url));
+    }
+}
+
+/// Which kind of page failed: a listing page that fails is never a dead link to shrug off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PageKind {
+    Listing,
+    Episode,
+}
+
+/// A task's panic, as the error that fails the run.
+fn panicked(task: &str, error: tokio::task::JoinError) -> PipelineError {
+    let message = if error.is_panic() { finish::panic_text(error.into_panic().as_ref()) } else { error.to_string() };
+    PipelineError::Panicked { task: task.to_string(), message }
 }
 
 fn cached_validators(store: &Store, url: &Url) -> Option<Validators> {

@@ -74,15 +74,12 @@ impl PageWork {
             Err(result) => return result,
         };
         let url = page.url.clone();
-        let (page, extracted) = match self.extract_off_reactor(page, fresh).await {
-            Ok(result) => result,
-            Err(e) => return PageResult::Failed { url, reason: format!("extraction failed: {e}") },
-        };
+        let (page, extracted) = self.extract_off_reactor(page, fresh).await;
         drop((in_hand, text));
         match extracted {
             Ok(mut episode) => {
-                self.fill_enclosure(&mut episode, probes).await;
-                PageResult::Episode { episode: Box::new(episode), page }
+                let probe_failure = self.fill_enclosure(&mut episode, probes).await;
+                PageResult::Episode { episode: Box::new(episode), page, probe_failure }
             }
             Err(e @ NotAnEpisode::TooComplex(_)) => PageResult::Failed { url, reason: e.to_string() },
             Err(reason) => PageResult::Skipped { url, page, was_read: true, reason: reason.to_string() },
@@ -123,51 +120,109 @@ impl PageWork {
         &self,
         page: Page,
         fresh: bool,
-    ) -> Result<(Option<PackedPage>, Result<Episode, NotAnEpisode>), tokio::task::JoinError> {
+    ) -> (Option<PackedPage>, Result<Episode, NotAnEpisode>) {
         let _slot = self.parse_slots.acquire().await.expect("semaphore is never closed");
         let recipe = self.recipe.clone();
-        tokio::task::spawn_blocking(move || {
+        let parsed = tokio::task::spawn_blocking(move || {
+            crate::test_panic_point("page");
             let extracted = extract_page(&page, &recipe);
             (fresh.then(|| PackedPage::pack(&page)), extracted)
         })
-        .await
+        .await;
+        // A panic is a bug, not a bad page: it fails the run (see `Run::spawn_process`).
+        parsed.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
     }
 
-    /// Size and type of the enclosure, from the probe cache or a HEAD/range request.
-    async fn fill_enclosure(&self, episode: &mut Episode, policy: ProbePolicy) {
+    /// Size and type of the enclosure, from the probe cache or a HEAD/range request. Says why
+    /// when the probe failed (only to the first page asking, so a failure is reported once).
+    pub(super) async fn fill_enclosure(&self, episode: &mut Episode, policy: ProbePolicy) -> Option<String> {
         let url = episode.enclosure.url.clone();
         let cell = {
             let mut probes = self.probes.lock().unwrap_or_else(|p| p.into_inner());
             probes.entry(url.clone()).or_default().clone()
         };
-        let probe = cell.get_or_init(|| self.probe(&url, &episode.page_url, policy)).await;
+        let mut failure = None;
+        let probe = cell
+            .get_or_init(|| async {
+                self.probe(&url, &episode.page_url, policy).await.unwrap_or_else(|reason| {
+                    failure = Some(reason);
+                    None
+                })
+            })
+            .await;
         if let Some(probe) = probe {
             episode.enclosure.length = probe.length;
             episode.enclosure.mime_type = probe.mime_type.clone();
         }
+        failure
     }
 
-    async fn probe(&self, url: &str, page_url: &str, policy: ProbePolicy) -> Option<Probe> {
-        if policy != ProbePolicy::Fresh {
-            match self.store.probe(url) {
-                Ok(Some(probe)) => return Some(probe),
-                Ok(None) if policy == ProbePolicy::CacheOnly => return None,
-                Ok(None) => {}
-                Err(e) => tracing::warn!("{e}"),
-            }
-        }
-        let parsed = Url::parse(url).ok()?;
-        match self.client.probe(&parsed).await {
-            Ok(probe) => {
-                if let Err(e) = self.store.put_probe(url, &probe) {
-                    tracing::warn!("{e}");
-                }
-                Some(probe)
-            }
+    /// Whether this run has probed (or is probing) `url` already.
+    pub(super) fn probed(&self, url: &str) -> bool {
+        self.probes.lock().unwrap_or_else(|p| p.into_inner()).contains_key(url)
+    }
+
+    /// The enclosure's size and type; `Ok(None)` when the policy allows no request. A failure is
+    /// recorded, to be tried again on a later run, unless an earlier probe already knows the size.
+    async fn probe(&self, url: &str, page_url: &str, policy: ProbePolicy) -> Result<Option<Probe>, String> {
+        let cached = match self.store.probe(url) {
+            Ok(cached) => cached.filter(|probe| probe.length.is_some()),
             Err(e) => {
-                tracing::warn!("enclosure {url} of {page_url}: {e}");
+                tracing::warn!("{e}");
                 None
             }
+        };
+        match (policy, cached) {
+            (ProbePolicy::CacheFirst | ProbePolicy::CacheOnly, Some(probe)) => return Ok(Some(probe)),
+            (ProbePolicy::CacheOnly, None) => return Ok(None),
+            (ProbePolicy::Fresh, cached) => {
+                if let Some(cached) = cached {
+                    return Ok(Some(self.probe_again(url, page_url, cached).await));
+                }
+            }
+            (ProbePolicy::CacheFirst, None) => {}
+        }
+        let reason = match self.probe_network(url).await {
+            Ok(probe) => {
+                self.remember_probe(url, &probe);
+                return Ok(Some(probe));
+            }
+            Err(reason) => reason,
+        };
+        let retry = match self.store.record_probe_failure(url, page_url, &reason) {
+            Ok(failure) => failure.retry_at.map(|at| format!("; tried again from {}", at.format("%Y-%m-%d %H:%M UTC"))),
+            Err(e) => {
+                tracing::warn!("{e}");
+                None
+            }
+        };
+        tracing::warn!("enclosure {url} of {page_url}: {reason}{}", retry.unwrap_or_default());
+        Err(reason)
+    }
+
+    /// A probe of an enclosure whose size is known: a new size (the file was replaced) replaces
+    /// it; a failure keeps it.
+    async fn probe_again(&self, url: &str, page_url: &str, cached: Probe) -> Probe {
+        match self.probe_network(url).await {
+            Ok(probe) => {
+                self.remember_probe(url, &probe);
+                probe
+            }
+            Err(reason) => {
+                tracing::info!("enclosure {url} of {page_url}: {reason}; the size learned earlier is kept");
+                cached
+            }
+        }
+    }
+
+    async fn probe_network(&self, url: &str) -> Result<Probe, String> {
+        let parsed = Url::parse(url).map_err(|e| format!("not a URL: {e}"))?;
+        self.client.probe(&parsed).await.map_err(|e| e.to_string())
+    }
+
+    fn remember_probe(&self, url: &str, probe: &Probe) {
+        if let Err(e) = self.store.put_probe(url, probe).and_then(|()| self.store.clear_probe_failure(url)) {
+            tracing::warn!("{e}");
         }
     }
 }

@@ -63,7 +63,7 @@ impl Fixture {
 
     pub async fn try_build(&self, mode: Mode) -> Result<RunSummary, PipelineError> {
         let store = self.open_store();
-        self.run(&store).build(mode).await
+        self.run(&store).build(mode).await.map_err(|failed| failed.cause)
     }
 
     pub async fn refresh(&self, urls: &[String]) -> RunSummary {
