@@ -14,8 +14,9 @@ pub fn run(args: ListArgs) -> anyhow::Result<u8> {
     let recipe = Recipe::load(&args.recipe)?;
     let store = open_store(&cache_dir(args.cache.cache.as_deref(), &recipe), args.cache.wait)?;
     if args.failed {
-        let line = |f: &Failure| format!("{}  {}  {}", f.at.format("%Y-%m-%d %H:%M"), f.url, f.reason);
-        return records(&mut out, &store.failures()?, args.cache.json, line);
+        let mut failures = store.failures()?;
+        failures.extend(store.probe_failures()?);
+        return records(&mut out, &failures, args.cache.json, failure_line);
     }
     if args.duplicates {
         let line =
@@ -56,4 +57,27 @@ fn records<T: serde::Serialize>(
         }
     }
     Ok(EXIT_OK)
+}
+
+/// `2026-11-27 03:17  URL  reason`, and for an enclosure which episode page gives it and when it
+/// is tried again.
+fn failure_line(f: &Failure) -> String {
+    let when = |at: &chrono::DateTime<chrono::Utc>| at.format("%Y-%m-%d %H:%M").to_string();
+    let mut line = format!("{}  {}  {}", when(&f.at), f.url, f.reason);
+    if let Some(page) = &f.enclosure_of {
+        line.push_str(&format!(" (enclosure of {page}; {} failed, tried again from ", attempts(f.attempts)));
+        line.push_str(&f.retry_at.as_ref().map_or("the next run".into(), when));
+        line.push(')');
+    } else if f.attempts > 1 {
+        line.push_str(&format!(" ({} in a row)", attempts(f.attempts)));
+    }
+    line
+}
+
+fn attempts(n: u32) -> String {
+    if n == 1 {
+        "1 attempt".into()
+    } else {
+        format!("{n} attempts")
+    }
 }

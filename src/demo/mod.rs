@@ -123,6 +123,8 @@ struct SiteState {
     show: Show,
     latest: AtomicU32,
     retitled: RwLock<HashMap<u32, String>>,
+    /// Audio files replaced by a file of another size.
+    replaced_audio: RwLock<HashMap<u32, u64>>,
     /// Paths that already had their one injected failure.
     failed_once: Mutex<HashSet<String>>,
     /// When each path was answered 429, to see how long its client waited before asking again.
@@ -145,6 +147,12 @@ impl SiteState {
         }
         Some(episode)
     }
+
+    /// The size of episode `number`'s audio file as the CDN serves it now.
+    fn audio_bytes(&self, episode: &ShowEpisode) -> u64 {
+        let replaced = self.replaced_audio.read().unwrap_or_else(|p| p.into_inner()).get(&episode.number).copied();
+        replaced.unwrap_or_else(|| episode.audio_bytes())
+    }
 }
 
 /// A running demo site. Dropping it stops the server.
@@ -163,6 +171,7 @@ impl DemoSite {
             show: Show::new(config.episodes),
             config,
             retitled: RwLock::default(),
+            replaced_audio: RwLock::default(),
             failed_once: Mutex::default(),
             throttled_at: Mutex::default(),
             shortest_retry_wait_ms: AtomicU64::new(u64::MAX),
@@ -234,6 +243,16 @@ impl DemoSite {
     /// Changes an episode's title, as a site fixing a typo would.
     pub fn retitle(&self, number: u32, title: &str) {
         self.state.retitled.write().unwrap_or_else(|p| p.into_inner()).insert(number, title.to_string());
+    }
+
+    /// Replaces episode `number`'s audio file with one of `bytes` bytes, at the same URL.
+    pub fn replace_audio(&self, number: u32, bytes: u64) {
+        self.state.replaced_audio.write().unwrap_or_else(|p| p.into_inner()).insert(number, bytes);
+    }
+
+    /// The size of episode `number`'s audio file as the CDN serves it now.
+    pub fn audio_bytes(&self, number: u32) -> u64 {
+        self.state.audio_bytes(&self.state.show.episode(number))
     }
 
     /// The episodes as the site currently has them, newest first.
@@ -444,7 +463,7 @@ async fn audio(
         counters.other.fetch_add(1, Ordering::Relaxed);
         return StatusCode::NOT_FOUND.into_response();
     };
-    let size = episode.audio_bytes();
+    let size = state.audio_bytes(&episode);
     let audio_headers =
         [(header::CONTENT_TYPE, "audio/mpeg".to_string()), (header::ACCEPT_RANGES, "bytes".to_string())];
     if method == Method::HEAD {
