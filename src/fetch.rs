@@ -654,6 +654,39 @@ mod tests {
         assert_eq!(client.text_budget.available_permits() as u32, client.text_budget_kib - 10);
     }
 
+    /// The cause of a failed request, as a person would name it: each server here fails one way.
+    #[tokio::test]
+    async fn network_failures_name_their_cause() {
+        let config = Http { timeout_secs: 1, retries: 0, respect_robots: false, ..Http::default() };
+        let client = Client::new(&config).unwrap();
+        let get = |url: String| {
+            let client = &client;
+            async move {
+                let url = Url::parse(&url).unwrap();
+                client.page(&url, RequestKind::Episode, None, &|_: &Url| true).await.map(|_| ()).unwrap_err()
+            }
+        };
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        assert_eq!(get(format!("http://{closed}/")).await, FetchError::Refused);
+
+        // Accepted by the kernel, never answered.
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        assert_eq!(get(format!("http://{}/", silent.local_addr().unwrap())).await, FetchError::Timeout);
+
+        // Plain HTTP where TLS was expected.
+        let plain = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = plain.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = plain.accept().await {
+                use tokio::io::AsyncWriteExt;
+                let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nhi").await;
+            }
+        });
+        let tls = get(format!("https://{addr}/")).await;
+        assert!(matches!(&tls, FetchError::Tls(why) if !why.is_empty()), "{tls:?}");
+        assert!(tls.to_string().starts_with("TLS handshake failed: "), "{tls}");
+    }
+
     #[test]
     fn html_content_types() {
         assert!(is_html_type("text/html; charset=utf-8"));

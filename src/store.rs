@@ -757,6 +757,14 @@ mod tests {
     }
 
     #[test]
+    fn probe_failures_wait_longer_each_time() {
+        let days = |n| (probe_backoff(n) + chrono::Duration::hours(1)).num_days();
+        assert_eq!(probe_backoff(1), chrono::Duration::zero(), "the next run");
+        assert_eq!((2..=8).map(days).collect::<Vec<_>>(), [1, 2, 4, 8, 16, 30, 30]);
+        assert_eq!(days(u32::MAX), 30);
+    }
+
+    #[test]
     fn pages_round_trip_compressed() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
