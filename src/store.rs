@@ -180,6 +180,7 @@ impl Store {
         };
         store.check_schema()?;
         store.index_enclosures()?;
+        store.schedule_unknown_sizes()?;
         Ok(store)
     }
 
@@ -397,6 +398,23 @@ impl Store {
         Ok(())
     }
 
+    /// Caches from before probes were retried hold episodes whose size is unknown for good: give
+    /// each a failure record due at once, so the next run probes them. Once per cache.
+    fn schedule_unknown_sizes(&self) -> Result<(), StoreError> {
+        const DONE: &str = "unknown_sizes_scheduled";
+        if self.meta.contains_key(DONE).map_err(|e| self.sled(e))? {
+            return Ok(());
+        }
+        for value in self.episodes.iter().values() {
+            let episode: Episode = self.decode("episodes", &value.map_err(|e| self.sled(e))?)?;
+            if episode.enclosure.length.is_none() {
+                self.schedule_probe(&episode.enclosure.url, &episode.page_url, "size unknown (an earlier podfeed)")?;
+            }
+        }
+        self.meta.insert(DONE, &[1u8]).map_err(|e| self.sled(e))?;
+        Ok(())
+    }
+
     /// A page that no longer yields an episode (its audio was removed, say) drops the one it had.
     pub fn page_is_not_an_episode(&self, page_url: &str) -> Result<(), StoreError> {
         self.forget_duplicate(page_url)?;
@@ -463,6 +481,25 @@ impl Store {
         };
         self.probe_failures.insert(url, to_json(&failure)).map_err(|e| self.sled(e))?;
         Ok(failure)
+    }
+
+    /// Asks the next run to probe an enclosure never probed (a re-extract makes no requests),
+    /// unless it is scheduled already.
+    pub fn schedule_probe(&self, url: &str, page_url: &str, reason: &str) -> Result<(), StoreError> {
+        if self.probe_failures.contains_key(url).map_err(|e| self.sled(e))? {
+            return Ok(());
+        }
+        let at = Utc::now();
+        let failure = Failure {
+            url: url.to_string(),
+            reason: reason.to_string(),
+            at,
+            attempts: 0,
+            enclosure_of: Some(page_url.to_string()),
+            retry_at: Some(at),
+        };
+        self.probe_failures.insert(url, to_json(&failure)).map_err(|e| self.sled(e))?;
+        Ok(())
     }
 
     /// A removal is a write even when there is nothing to remove: look first.
@@ -866,6 +903,28 @@ mod tests {
         let store = reopen(dir.path()).unwrap();
         assert_eq!(store.feed_keys().unwrap().len(), 1);
         assert_eq!(store.duplicates().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn an_old_caches_unknown_sizes_are_probed_by_the_next_run() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path()).unwrap();
+            let mut sized = episode("http://a/1", "http://a/1", "Sized");
+            sized.enclosure.length = Some(1000);
+            let unknown = episode("http://a/2", "http://a/2", "Unsized");
+            store.put_episode(&sized).unwrap();
+            store.put_episode(&unknown).unwrap();
+            // As an older podfeed left it: no record of the failed probe, no marker.
+            store.probe_failures.clear().unwrap();
+            store.meta.remove("unknown_sizes_scheduled").unwrap();
+            store.flush().unwrap();
+        }
+        let store = reopen(dir.path()).unwrap();
+        let scheduled = store.probe_failures().unwrap();
+        assert_eq!(scheduled.len(), 1);
+        assert_eq!(scheduled[0].enclosure_of.as_deref(), Some("http://a/2"));
+        assert!(scheduled[0].retry_at.unwrap() <= Utc::now(), "due at once");
     }
 
     #[test]

@@ -65,7 +65,8 @@ fn failure_line(f: &Failure) -> String {
     let when = |at: &chrono::DateTime<chrono::Utc>| at.format("%Y-%m-%d %H:%M").to_string();
     let mut line = format!("{}  {}  {}", when(&f.at), f.url, f.reason);
     if let Some(page) = &f.enclosure_of {
-        line.push_str(&format!(" (enclosure of {page}; {} failed, tried again from ", attempts(f.attempts)));
+        let tried = if f.attempts == 0 { attempts(0) } else { format!("{} failed", attempts(f.attempts)) };
+        line.push_str(&format!(" (enclosure of {page}; {tried}; probed from "));
         line.push_str(&f.retry_at.as_ref().map_or("the next run".into(), when));
         line.push(')');
     } else if f.attempts > 1 {

@@ -53,9 +53,10 @@ pub enum PipelineError {
     Shrinking { items: u64, published: u64, limit: u8 },
 }
 
-/// A run that could not publish: why, and what it had done.
+/// A run that could not publish: why (its source), and what it had done. It displays as the
+/// recipe's path, so that the whole chain reads `R: not published: ...`.
 #[derive(Debug, thiserror::Error)]
-#[error("{cause}")]
+#[error("{}", .summary.recipe)]
 pub struct RunFailed {
     #[source]
     pub cause: PipelineError,

@@ -174,7 +174,13 @@ impl PageWork {
         };
         match (policy, cached) {
             (ProbePolicy::CacheFirst | ProbePolicy::CacheOnly, Some(probe)) => return Ok(Some(probe)),
-            (ProbePolicy::CacheOnly, None) => return Ok(None),
+            (ProbePolicy::CacheOnly, None) => {
+                // A re-extract that found a new audio URL: the next run with a network probes it.
+                if let Err(e) = self.store.schedule_probe(url, page_url, "not probed yet (re-extracted)") {
+                    tracing::warn!("{e}");
+                }
+                return Ok(None);
+            }
             (ProbePolicy::Fresh, cached) => {
                 if let Some(cached) = cached {
                     return Ok(Some(self.probe_again(url, page_url, cached).await));
