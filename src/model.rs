@@ -114,7 +114,8 @@ pub struct RunSummary {
     pub feed_changed: bool,
     /// One line per failed, skipped or duplicate page and per failed probe: `URL: reason`.
     pub problems: Vec<String>,
-    /// The reason the first page failed, for the message of a run that reached nothing.
+    /// The reason the first listing page (else the first page) failed, for the message of a run
+    /// that reached nothing.
     #[serde(skip)]
     pub first_failure: Option<String>,
 }

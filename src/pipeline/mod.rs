@@ -382,7 +382,10 @@ impl<'a> Run<'a> {
         tracing::warn!("{page}: {reason}");
         summary.problems.push(format!("{page}: {reason}"));
         summary.failed += 1;
-        summary.first_failure.get_or_insert_with(|| reason.to_string());
+        // The first listing page's reason wins: when they all fail, that is the news.
+        if summary.first_failure.is_none() || (kind == PageKind::Listing && summary.listing_failed == 0) {
+            summary.first_failure = Some(reason.to_string());
+        }
         let failed_before = self.store.record_failure(url, reason)?;
         if kind == PageKind::Listing {
             summary.listing_failed += 1;
