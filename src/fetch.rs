@@ -517,6 +517,28 @@ fn is_html_type(content_type: &str) -> bool {
 }
 
 impl FetchError {
+    /// Whether the site failed to serve (an outage, worth retrying and telling about every
+    /// time) rather than the page being wrong (a dead link, a PDF, a redirect off the site).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            FetchError::Status(status) => *status >= 500 || *status == 408 || *status == 429,
+            FetchError::Refused
+            | FetchError::Dns(_)
+            | FetchError::Timeout
+            | FetchError::Tls(_)
+            | FetchError::Network(_)
+            | FetchError::RetryTooLate(_)
+            | FetchError::RobotsUnavailable(_) => true,
+            FetchError::TooLarge(_)
+            | FetchError::NotHtml(_)
+            | FetchError::NoLength
+            | FetchError::Disallowed
+            | FetchError::OffScope { .. }
+            | FetchError::BadRedirect(_)
+            | FetchError::TooManyRedirects => false,
+        }
+    }
+
     /// Names the cause a person can act on (refused, DNS, timeout, TLS) instead of reqwest's
     /// chain of wrappers ("error sending request for url (...): client error (Connect): ...").
     fn from_reqwest(error: &reqwest::Error) -> FetchError {

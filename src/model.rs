@@ -88,8 +88,9 @@ pub struct RunSummary {
     pub unchanged: u64,
     /// Pages that could not be fetched, listing pages included; their previous data is kept.
     pub failed: u64,
-    /// Of those, episode pages that had failed on an earlier run too, on a site that otherwise
-    /// answers (dead links): they don't count toward `output.max_failures`.
+    /// Of those, episode pages that are dead links (a 404, not HTML...) and had failed on an
+    /// earlier run too: they don't count toward `output.max_failures`. An episode page the site
+    /// fails to serve (5xx, a timeout) always counts.
     pub failed_again: u64,
     /// Pages that are not feed items (no audio URL), or that robots.txt disallows.
     pub skipped: u64,

@@ -85,6 +85,28 @@ async fn listing_pages_that_fail_night_after_night_are_never_shrugged_off() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn episode_pages_the_site_fails_to_serve_count_every_night() {
+    let fx = fixture(40, 0).await;
+    assert_eq!(build(&fx, &[]).await.status.code(), Some(0));
+    let before = published(fx.dir.path());
+    fx.site.set_latest(46);
+    fx.site.fail("/episodes/", 500);
+    for night in 1..=3 {
+        let out = build(&fx, &["--json"]).await;
+        let log = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "night {night}: {log}");
+        assert!(log.contains("pages failed, more than output.max_failures = 20%"), "{log}");
+        let summary = json(&out);
+        assert_eq!(log.matches(": HTTP 500\n").count() as u64, summary["failed"].as_u64().unwrap(), "{log}");
+        assert!(summary["failed"].as_u64().unwrap() >= 6, "{summary}");
+        assert_eq!(summary["failed_again"], 0, "an outage is no dead link");
+        assert_eq!(published(fx.dir.path()), before);
+    }
+    fx.site.heal();
+    assert_eq!(build(&fx, &[]).await.status.code(), Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_site_never_publishes_an_empty_feed_whatever_max_failures() {
     let fx = fixture(20, 0).await;
     fx.write_recipe(
@@ -194,8 +216,16 @@ fn expected_length(fx: &Fixture, guid: &str) -> u64 {
 async fn an_audio_host_down_on_night_1_gives_the_right_lengths_on_night_2() {
     let fx = fixture(20, 0).await;
     fx.site.fail("/media/", 503);
-    let night1 = fx.build(Mode::Incremental).await;
-    assert_eq!(night1.probes_failed, night1.items, "every probe failed");
+    let out = build(&fx, &["--cache", "cache", "--json"]).await;
+    assert_eq!(out.status.code(), Some(0), "the items are published all the same: {}", stderr(&out));
+    let (items, probes_failed) = (json(&out)["items"].as_u64().unwrap(), json(&out)["probes_failed"].as_u64().unwrap());
+    assert_eq!(probes_failed, items, "every probe failed");
+    let warning = format!(
+        "enclosure {}/media/3.mp3 of {}: HTTP 503; tried again next run",
+        fx.site.base_url(),
+        fx.site.episode_url(3)
+    );
+    assert_eq!(stderr(&out).matches(&warning).count(), 1, "{}", stderr(&out));
     assert!(lengths(&fx).values().all(|&n| n == 0), "{:?}", lengths(&fx));
     let out = podfeed_async(fx.dir.path(), &["list", "--recipe", "demo.toml", "--cache", "cache", "--failed"]).await;
     let listed = stdout(&out);
@@ -204,9 +234,9 @@ async fn an_audio_host_down_on_night_1_gives_the_right_lengths_on_night_2() {
     fx.site.heal();
     fx.site.reset_stats();
     let night2 = fx.build(Mode::Incremental).await;
-    assert_eq!((night2.updated, night2.probes_failed), (night1.items, 0));
+    assert_eq!((night2.updated, night2.probes_failed), (items, 0));
     let lengths = lengths(&fx);
-    assert_eq!(lengths.len() as u64, night1.items);
+    assert_eq!(lengths.len() as u64, items);
     for (guid, length) in &lengths {
         assert_eq!(*length, expected_length(&fx, guid), "{guid}");
     }

@@ -144,8 +144,9 @@ impl Run<'_> {
 
 /// A site that is down (or mostly failing) must not publish a feed built from stale leftovers
 /// as if all were well, on the first night of an outage or on any later one.
-/// Episode pages that failed on earlier runs too (dead links) are reported but do not count,
-/// once the site answered at all: they would otherwise fail every quiet night.
+/// Episode pages that are dead links (a 404, not HTML) and failed on earlier runs too are
+/// reported but do not count, once the site answered at all: they would otherwise fail every
+/// quiet night. Pages the site fails to serve (5xx, timeouts) count every night.
 fn check_failures(summary: &RunSummary, limit: u8) -> Result<(), PipelineError> {
     let tried = summary.pages_read + summary.failed;
     let reason = || summary.first_failure.clone().unwrap_or_default();

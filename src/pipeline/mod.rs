@@ -123,15 +123,13 @@ enum PageResult {
     },
     /// Not a feed item (no audio, say) or not to be fetched (robots.txt): reported, not failed.
     /// `was_read` says the page itself was read, so an episode it used to give is gone.
-    Skipped {
-        url: String,
-        page: Option<PackedPage>,
-        was_read: bool,
-        reason: String,
-    },
+    Skipped { url: String, page: Option<PackedPage>, was_read: bool, reason: String },
     Failed {
         url: String,
         reason: String,
+        /// An outage (5xx, a timeout...) rather than a dead link (404, not HTML...): it counts
+        /// toward `max_failures` however many runs in a row it happens.
+        transient: bool,
     },
 }
 
@@ -154,7 +152,7 @@ impl<'a> Run<'a> {
             match task.await {
                 Ok(result) => Ok(result),
                 Err(e) if e.is_panic() => Err(panicked(&format!("task of page {url}"), e)),
-                Err(e) => Ok(PageResult::Failed { url, reason: e.to_string() }),
+                Err(e) => Ok(PageResult::Failed { url, reason: e.to_string(), transient: true }),
             }
         }
     }
@@ -362,7 +360,10 @@ impl<'a> Run<'a> {
                 }
                 summary.skipped += 1;
             }
-            PageResult::Failed { url, reason } => self.record_failed(&url, &reason, PageKind::Episode, summary)?,
+            PageResult::Failed { url, reason, transient } => {
+                let kind = if transient { PageKind::Outage } else { PageKind::Episode };
+                self.record_failed(&url, &reason, kind, summary)?
+            }
         }
         Ok(())
     }
@@ -377,7 +378,7 @@ impl<'a> Run<'a> {
     ) -> Result<(), StoreError> {
         let page = match kind {
             PageKind::Listing => format!("listing page {url}"),
-            PageKind::Episode => url.to_string(),
+            PageKind::Episode | PageKind::Outage => url.to_string(),
         };
         tracing::warn!("{page}: {reason}");
         summary.problems.push(format!("{page}: {reason}"));
@@ -387,10 +388,10 @@ impl<'a> Run<'a> {
             summary.first_failure = Some(reason.to_string());
         }
         let failed_before = self.store.record_failure(url, reason)?;
-        if kind == PageKind::Listing {
-            summary.listing_failed += 1;
-        } else if failed_before {
-            summary.failed_again += 1;
+        match kind {
+            PageKind::Listing => summary.listing_failed += 1,
+            PageKind::Episode if failed_before => summary.failed_again += 1,
+            PageKind::Episode | PageKind::Outage => {}
         }
         Ok(())
     }
@@ -402,11 +403,14 @@ impl<'a> Run<'a> {
     }
 }
 
-/// Which kind of page failed: a listing page that fails is never a dead link to shrug off.
+/// What failed. Only an episode page that is a dead link (404, not HTML...) may be shrugged off
+/// when it fails again; a listing page, or a page the site failed to serve (5xx, a timeout),
+/// always counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum PageKind {
     Listing,
     Episode,
+    Outage,
 }
 
 /// A task's panic, as the error that fails the run.

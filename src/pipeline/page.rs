@@ -11,7 +11,7 @@ use crate::extract::{self, NotAnEpisode};
 use crate::fetch::{Client, FetchError, Fetched, HeldText, RequestKind};
 use crate::model::{Episode, Page, Probe};
 use crate::recipe::Recipe;
-use crate::store::{PackedPage, Store};
+use crate::store::{Failure, PackedPage, Store};
 
 /// Pages fetched or parsed at once, per request slot. Enough to keep page requests queued well
 /// ahead of the probes that follow them, so slow pages and pages told to retry later start early
@@ -81,7 +81,7 @@ impl PageWork {
                 let probe_failure = self.fill_enclosure(&mut episode, probes).await;
                 PageResult::Episode { episode: Box::new(episode), page, probe_failure }
             }
-            Err(e @ NotAnEpisode::TooComplex(_)) => PageResult::Failed { url, reason: e.to_string() },
+            Err(e @ NotAnEpisode::TooComplex(_)) => PageResult::Failed { url, reason: e.to_string(), transient: false },
             Err(reason) => PageResult::Skipped { url, page, was_read: true, reason: reason.to_string() },
         }
     }
@@ -97,19 +97,19 @@ impl PageWork {
             Source::Cache(page) => return cached(page).await,
             Source::Network { url, validators } => (url, validators),
         };
-        let failed = |reason: String| PageResult::Failed { url: url.to_string(), reason };
+        let failed = |reason: String, transient| PageResult::Failed { url: url.to_string(), reason, transient };
         let in_scope = |url: &Url| self.recipe.crawl.in_scope(url);
         match self.client.page(&url, RequestKind::Episode, validators.as_ref(), &in_scope).await {
             Ok(Fetched::Page(page, held)) => Ok((page, true, held)),
             Ok(Fetched::NotModified) => match self.store.page(url.as_str()) {
                 Ok(Some(page)) => cached(page).await,
-                _ => Err(failed("304 Not Modified but not cached".into())),
+                _ => Err(failed("304 Not Modified but not cached".into(), true)),
             },
             Err(FetchError::Disallowed) => {
                 let reason = FetchError::Disallowed.to_string();
                 Err(PageResult::Skipped { url: url.to_string(), page: None, was_read: false, reason })
             }
-            Err(e) => Err(failed(e.to_string())),
+            Err(e) => Err(failed(e.to_string(), e.is_transient())),
         }
     }
 
@@ -196,13 +196,15 @@ impl PageWork {
             Err(reason) => reason,
         };
         let retry = match self.store.record_probe_failure(url, page_url, &reason) {
-            Ok(failure) => failure.retry_at.map(|at| format!("; tried again from {}", at.format("%Y-%m-%d %H:%M UTC"))),
+            Ok(Failure { attempts: 0 | 1, .. }) => "; tried again next run".to_string(),
+            Ok(Failure { retry_at: Some(at), .. }) => format!("; tried again from {}", at.format("%Y-%m-%d")),
+            Ok(_) => String::new(),
             Err(e) => {
                 tracing::warn!("{e}");
-                None
+                String::new()
             }
         };
-        tracing::warn!("enclosure {url} of {page_url}: {reason}{}", retry.unwrap_or_default());
+        tracing::warn!("enclosure {url} of {page_url}: {reason}{retry}");
         Err(reason)
     }
 
