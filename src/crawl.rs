@@ -35,13 +35,22 @@ pub struct ListingLinks {
     pub follow: Vec<Url>,
 }
 
+/// A listing page that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListingFailure {
+    pub url: String,
+    pub reason: String,
+    /// The site failed to serve it (5xx, a timeout...), rather than the page being wrong.
+    pub outage: bool,
+}
+
 /// What the crawl did, known once it has finished.
 #[derive(Debug, Default)]
 pub struct CrawlReport {
     /// Listing pages asked for, read or failed.
     pub listing_pages: usize,
     /// Listing pages that could not be read, with the reason (reported by the run, once).
-    pub failures: Vec<(String, String)>,
+    pub failures: Vec<ListingFailure>,
     /// Whether paging stopped early because a listing page had nothing new.
     pub stopped_early: bool,
     /// Whether paging stopped at `max_pages` with listing pages left unread.
@@ -91,7 +100,7 @@ async fn read_listing(
     store: Store,
     recipe: Arc<Recipe>,
     url: Url,
-) -> (Url, Result<ListingLinks, String>) {
+) -> (Url, Result<ListingLinks, (String, bool)>) {
     let cached = store.listing(url.as_str()).unwrap_or_else(|e| {
         tracing::warn!("{e}");
         None
@@ -109,15 +118,15 @@ async fn read_listing(
         }
         Ok(Fetched::NotModified) => match cached {
             Some(page) => (page, None),
-            None => return (url, Err("304 Not Modified to an unconditional request".into())),
+            None => return (url, Err(("304 Not Modified to an unconditional request".into(), true))),
         },
-        Err(e) => return (url, Err(e.to_string())),
+        Err(e) => return (url, Err((e.to_string(), e.is_transient()))),
     };
     let base = Url::parse(&page.final_url).unwrap_or_else(|_| url.clone());
     let links = tokio::task::spawn_blocking(move || listing_links(&base, &page.html, &recipe.crawl)).await;
     // A panic is a bug, not a bad page: it fails the run.
     let links = links.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
-    (url, links.map_err(|e| e.to_string()))
+    (url, links.map_err(|e| (e.to_string(), false)))
 }
 
 async fn crawl(
@@ -151,8 +160,8 @@ async fn crawl(
         plan.progress.inc(1);
         let links = match links {
             Ok(links) => links,
-            Err(reason) => {
-                report.failures.push((url.to_string(), reason));
+            Err((reason, outage)) => {
+                report.failures.push(ListingFailure { url: url.to_string(), reason, outage });
                 continue;
             }
         };

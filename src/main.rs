@@ -15,7 +15,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => {
             // A monitoring script that asked for JSON gets JSON even for a mistyped flag.
-            if error.use_stderr() && std::env::args().any(|arg| arg == "--json") {
+            if error.use_stderr() && std::env::args_os().any(|arg| arg == "--json") {
                 let rendered = error.to_string();
                 let first = rendered.lines().next().unwrap_or_default().trim_start_matches("error: ");
                 println!("{}", commands::json_error(&anyhow::anyhow!("{first}")));

@@ -119,6 +119,10 @@ pub struct RunSummary {
     /// that reached nothing.
     #[serde(skip)]
     pub first_failure: Option<String>,
+    /// Of the failed pages, those the site failed to serve (5xx, timeouts, refused...): when
+    /// they are all the failures and nothing was read, the site could not be reached.
+    #[serde(skip)]
+    pub outages: u64,
 }
 
 impl RunSummary {

@@ -510,6 +510,11 @@ impl Store {
         Ok(())
     }
 
+    /// The failed probe of `url`, if its size is still unknown.
+    pub fn probe_failure(&self, url: &str) -> Result<Option<Failure>, StoreError> {
+        self.get_json(&self.probe_failures, "probe_failures", url)
+    }
+
     /// Enclosures whose size is still unknown, in URL order.
     pub fn probe_failures(&self) -> Result<Vec<Failure>, StoreError> {
         self.all_json(&self.probe_failures, "probe_failures")

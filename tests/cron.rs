@@ -129,11 +129,27 @@ async fn a_dead_site_never_publishes_an_empty_feed_whatever_max_failures() {
     let out = build(&fx, &["--force"]).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(parse_feed(&fx.feed_bytes()).entries.len(), 0);
+    // Once published (forced), an empty feed over an empty feed is no news.
+    assert_eq!(build(&fx, &[]).await.status.code(), Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_page_is_not_called_an_unreachable_site() {
+    let fx = fixture(10, 0).await;
+    assert_eq!(build(&fx, &[]).await.status.code(), Some(0));
+    let missing = format!("{}/episodes/999", fx.site.base_url());
+    let out = podfeed_async(fx.dir.path(), &["refresh", "--recipe", "demo.toml", &missing]).await;
+    let log = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{log}");
+    assert!(log.contains("nothing could be read (the one page tried failed: HTTP 404)"), "{log}");
+    assert!(!log.contains("could not be reached"), "{log}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_host_is_reported_as_connection_refused() {
     let fx = fixture(20, 1).await;
+    // Sizes left to learn, on an audio host that is down too once the site is.
+    fx.site.fail("/media/", 503);
     assert_eq!(build(&fx, &[]).await.status.code(), Some(0));
     let before = published(fx.dir.path());
     fx.site.stop();
@@ -144,6 +160,7 @@ async fn a_dead_host_is_reported_as_connection_refused() {
         assert!(log.contains(&format!("listing page {}/archive: connection refused", fx.site.base_url())), "{log}");
         assert!(log.contains("could not be reached (its listing page failed: connection refused)"), "{log}");
         assert!(!log.contains("robots"), "the truth, not robots.txt: {log}");
+        assert!(!log.contains("enclosure"), "nothing but the outage: {log}");
         assert_eq!(published(fx.dir.path()), before);
     }
     let out = podfeed_async(fx.dir.path(), &["check", "--recipe", "demo.toml", &fx.site.episode_url(3)]).await;
@@ -175,7 +192,7 @@ async fn a_panic_in_any_task_fails_the_run_and_publishes_nothing() {
     let fx = fixture(40, 0).await;
     assert_eq!(build(&fx, &[]).await.status.code(), Some(0));
     let before = published(fx.dir.path());
-    for (task, latest) in [("crawl", 45), ("page", 50)] {
+    for (task, latest) in [("crawl", 45), ("page", 50), ("reprobe", 55), ("finish", 60)] {
         // New episodes, so that pages are read.
         fx.site.set_latest(latest);
         let dir = fx.dir.path().to_path_buf();
@@ -250,28 +267,42 @@ async fn an_audio_host_down_on_night_1_gives_the_right_lengths_on_night_2() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_probe_that_keeps_failing_waits_longer_each_time() {
-    let fx = fixture(10, 0).await;
-    fx.site.fail("/media/", 503);
-    fx.build(Mode::Incremental).await;
-    fx.site.reset_stats();
-    let night2 = fx.build(Mode::Incremental).await;
-    assert_eq!(night2.probes_failed, night2.items, "the next run tries again");
-    assert!(fx.site.stats().outage > 0);
+    // Whether the episode pages are read again every night (the re-check window) or not.
+    for recheck_days in [0, 36500] {
+        let fx = fixture(10, 0).await;
+        fx.write_recipe(
+            &fx.recipe_text
+                .replace("retries = 3", "retries = 0")
+                .replace("recheck_days = 0", &format!("recheck_days = {recheck_days}")),
+        );
+        fx.site.fail("/media/", 503);
+        fx.build(Mode::Incremental).await;
+        fx.site.reset_stats();
+        let night2 = fx.build(Mode::Incremental).await;
+        assert_eq!(night2.probes_failed, night2.items, "the next run tries again ({recheck_days})");
+        assert!(fx.site.stats().outage > 0);
 
-    fx.site.heal();
-    fx.site.reset_stats();
-    let night3 = fx.build(Mode::Incremental).await;
-    assert_eq!((night3.probes_failed, fx.site.stats().audio_head), (0, 0), "after two failures: not before tomorrow");
-    let out =
-        podfeed_async(fx.dir.path(), &["list", "--recipe", "demo.toml", "--cache", "cache", "--failed", "--json"])
-            .await;
-    let failures: Vec<serde_json::Value> = serde_json::from_str(&stdout(&out)).unwrap();
-    assert_eq!(failures.len() as u64, night2.items);
-    let tomorrow = chrono::Utc::now() + chrono::Duration::hours(22);
-    for failure in &failures {
-        assert_eq!(failure["attempts"], 2, "{failure}");
-        let retry_at: chrono::DateTime<chrono::Utc> = failure["retry_at"].as_str().unwrap().parse().unwrap();
-        assert!(retry_at > tomorrow, "{failure}");
+        fx.site.heal();
+        fx.site.reset_stats();
+        let night3 = fx.build(Mode::Incremental).await;
+        let not_before_tomorrow = "after two failures: not before tomorrow";
+        assert_eq!(
+            (night3.probes_failed, fx.site.stats().audio_head),
+            (0, 0),
+            "{not_before_tomorrow} ({recheck_days})"
+        );
+        fx.build(Mode::Full).await;
+        assert_eq!(fx.site.stats().audio_head, 0, "{not_before_tomorrow}, even in a --full run ({recheck_days})");
+        let args = ["list", "--recipe", "demo.toml", "--cache", "cache", "--failed", "--json"];
+        let out = podfeed_async(fx.dir.path(), &args).await;
+        let failures: Vec<serde_json::Value> = serde_json::from_str(&stdout(&out)).unwrap();
+        assert_eq!(failures.len() as u64, night2.items);
+        let tomorrow = chrono::Utc::now() + chrono::Duration::hours(22);
+        for failure in &failures {
+            assert_eq!(failure["attempts"], 2, "{failure}");
+            let retry_at: chrono::DateTime<chrono::Utc> = failure["retry_at"].as_str().unwrap().parse().unwrap();
+            assert!(retry_at > tomorrow, "{failure}");
+        }
     }
 }
 

@@ -61,15 +61,13 @@ pub async fn run_site(args: DemoSiteArgs) -> anyhow::Result<u8> {
     Ok(EXIT_OK)
 }
 
-/// How to run podfeed again the way it was run now: `podfeed` once installed, `cargo run --release
-/// --` from the source tree (the README's first command), so the hint works either way.
+/// How to run podfeed again the way it was run now: `cargo run [--release] --` from a cargo
+/// build (the README's first command), `podfeed` once installed, so the hint works either way.
 fn invocation() -> &'static str {
     let exe = std::env::current_exe().unwrap_or_default();
-    let in_target =
-        exe.parent().and_then(|dir| dir.parent()).and_then(|t| t.file_name()).is_some_and(|n| n == "target");
-    match exe.parent().and_then(|dir| dir.file_name()).and_then(|n| n.to_str()) {
-        Some("release") if in_target => "cargo run --release --",
-        Some("debug") if in_target => "cargo run --",
+    match exe.parent().and_then(|dir| dir.file_name()).and_then(|name| name.to_str()) {
+        Some("release") => "cargo run --release --",
+        Some("debug") => "cargo run --",
         _ => "podfeed",
     }
 }

@@ -30,10 +30,13 @@ impl Run<'_> {
         check_failures(summary, self.recipe.output.max_failures)?;
         let keys = feed::in_feed_order(self.store.feed_keys()?, self.recipe.feed.max_items);
         summary.items = keys.len() as u64;
-        if summary.items == 0 && !self.options.force {
+        // An empty feed over nothing: most likely a recipe that finds nothing. (Over a published
+        // feed, the shrinking check speaks.)
+        if summary.items == 0 && !self.options.force && !self.options.out.exists() {
             return Err(PipelineError::Empty { read: summary.pages_read, skipped: summary.skipped });
         }
         self.check_shrinking(summary.items)?;
+        crate::test_panic_point("finish");
         let (last_build, content_changed) = self.last_build_date(&keys)?;
         let out = &self.options.out;
         let write_feed = |mut out: &mut dyn io::Write| {
@@ -149,20 +152,27 @@ impl Run<'_> {
 /// quiet night. Pages the site fails to serve (5xx, timeouts) count every night.
 fn check_failures(summary: &RunSummary, limit: u8) -> Result<(), PipelineError> {
     let tried = summary.pages_read + summary.failed;
-    let reason = || summary.first_failure.clone().unwrap_or_default();
-    if summary.listing_failed > 0 && summary.listing_pages == 0 {
-        let what = match summary.listing_failed {
+    let what = if summary.listing_failed > 0 && summary.listing_pages == 0 {
+        Some(match summary.listing_failed {
             1 => "its listing page failed".to_string(),
             n => format!("all {n} listing pages failed"),
-        };
-        return Err(PipelineError::Unreachable { what, reason: reason() });
-    }
-    if tried > 0 && summary.pages_read == 0 {
-        let what = match tried {
+        })
+    } else if tried > 0 && summary.pages_read == 0 {
+        Some(match tried {
             1 => "the one page tried failed".to_string(),
             n => format!("all {n} pages tried failed"),
-        };
-        return Err(PipelineError::Unreachable { what, reason: reason() });
+        })
+    } else {
+        None
+    };
+    if let Some(what) = what {
+        let reason = summary.first_failure.clone().unwrap_or_default();
+        // "Could not be reached" only when the site failed to serve; a wrong URL (a 404) says so.
+        return Err(if summary.outages == summary.failed {
+            PipelineError::Unreachable { what, reason }
+        } else {
+            PipelineError::NothingRead { what, reason }
+        });
     }
     let (failed, attempted) = (summary.failed - summary.failed_again, tried - summary.failed_again);
     if failed > 0 && failed * 100 > attempted * u64::from(limit) {

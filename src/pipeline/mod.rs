@@ -10,7 +10,9 @@ use std::time::Instant;
 
 use chrono::Utc;
 use futures::stream::{self, BoxStream, StreamExt};
+use futures::FutureExt;
 use indicatif::ProgressBar;
+use std::panic::AssertUnwindSafe;
 use tokio_util::task::AbortOnDropHandle;
 use url::Url;
 
@@ -39,6 +41,8 @@ pub enum PipelineError {
     TooManyFailures { failed: u64, attempted: u64, limit: u8 },
     #[error("not published: the site could not be reached ({what}: {reason}); the published feed is unchanged")]
     Unreachable { what: String, reason: String },
+    #[error("not published: nothing could be read ({what}: {reason}); the published feed is unchanged")]
+    NothingRead { what: String, reason: String },
     #[error(
         "not published: the feed would have no items ({read} pages read, {skipped} skipped: see the \
          warnings above, or try the recipe with `podfeed check`); pass --force to publish it empty"
@@ -160,19 +164,27 @@ impl<'a> Run<'a> {
     /// `podfeed build`.
     pub async fn build(&self, mode: Mode) -> Result<RunSummary, RunFailed> {
         let mut summary = RunSummary::of(&self.recipe.path);
-        let result = self.build_into(mode, &mut summary).await;
+        let result = AssertUnwindSafe(self.build_into(mode, &mut summary)).catch_unwind().await;
         self.conclude(result, summary)
     }
 
     /// `podfeed refresh URL...`: fetch exactly these pages and their enclosures again.
     pub async fn refresh(&self, urls: Vec<Url>) -> Result<RunSummary, RunFailed> {
         let mut summary = RunSummary::of(&self.recipe.path);
-        let result = self.refresh_into(urls, &mut summary).await;
+        let result = AssertUnwindSafe(self.refresh_into(urls, &mut summary)).catch_unwind().await;
         self.conclude(result, summary)
     }
 
-    /// What was learned is kept, whether or not the run published.
-    fn conclude(&self, result: Result<(), PipelineError>, summary: RunSummary) -> Result<RunSummary, RunFailed> {
+    /// What was learned is kept, whether or not the run published. A panic anywhere in the run
+    /// (the page tasks report theirs as errors) fails it like any other error.
+    fn conclude(
+        &self,
+        result: std::thread::Result<Result<(), PipelineError>>,
+        summary: RunSummary,
+    ) -> Result<RunSummary, RunFailed> {
+        let result = result.unwrap_or_else(|panic| {
+            Err(PipelineError::Panicked { task: "run".into(), message: finish::panic_text(panic.as_ref()) })
+        });
         let flushed = self.store.flush().map_err(PipelineError::from);
         match result.and(flushed) {
             Ok(()) => Ok(summary),
@@ -219,7 +231,7 @@ impl<'a> Run<'a> {
                     let validators = if incremental { None } else { cached_validators(store, &url) };
                     (Source::Network { url, validators }, ProbePolicy::CacheFirst)
                 });
-                let recent = recent.into_iter().map(|source| (source, ProbePolicy::Fresh));
+                let recent = recent.into_iter().map(|source| (source, ProbePolicy::Recheck));
                 (stream::iter(recent).chain(crawled).boxed(), Some(handle))
             }
         };
@@ -249,10 +261,18 @@ impl<'a> Run<'a> {
             let read = (report.listing_pages - report.failures.len()) as u64;
             summary.listing_pages += read;
             summary.pages_read += read;
-            for (url, reason) in report.failures {
-                self.record_failed(&url, &reason, PageKind::Listing, summary)?;
+            for failure in report.failures {
+                self.record_failed(
+                    &failure.url,
+                    &failure.reason,
+                    PageKind::Listing { outage: failure.outage },
+                    summary,
+                )?;
             }
-            self.reprobe_enclosures(summary).await?;
+            // A site that cannot be reached fails the run anyway: no enclosure noise on top.
+            if summary.listing_pages > 0 {
+                self.reprobe_enclosures(summary).await?;
+            }
         }
         self.finish(summary, started)
     }
@@ -260,6 +280,7 @@ impl<'a> Run<'a> {
     /// Enclosures whose size could not be learned on an earlier run, when their turn has come
     /// (see [`crate::store::probe_backoff`]); those probed in this run already are left alone.
     async fn reprobe_enclosures(&self, summary: &mut RunSummary) -> Result<(), PipelineError> {
+        crate::test_panic_point("reprobe");
         let now = Utc::now();
         let due: Vec<_> = self
             .store
@@ -377,19 +398,23 @@ impl<'a> Run<'a> {
         summary: &mut RunSummary,
     ) -> Result<(), StoreError> {
         let page = match kind {
-            PageKind::Listing => format!("listing page {url}"),
+            PageKind::Listing { .. } => format!("listing page {url}"),
             PageKind::Episode | PageKind::Outage => url.to_string(),
         };
         tracing::warn!("{page}: {reason}");
         summary.problems.push(format!("{page}: {reason}"));
         summary.failed += 1;
         // The first listing page's reason wins: when they all fail, that is the news.
-        if summary.first_failure.is_none() || (kind == PageKind::Listing && summary.listing_failed == 0) {
+        let listing = matches!(kind, PageKind::Listing { .. });
+        if summary.first_failure.is_none() || (listing && summary.listing_failed == 0) {
             summary.first_failure = Some(reason.to_string());
+        }
+        if matches!(kind, PageKind::Outage | PageKind::Listing { outage: true }) {
+            summary.outages += 1;
         }
         let failed_before = self.store.record_failure(url, reason)?;
         match kind {
-            PageKind::Listing => summary.listing_failed += 1,
+            PageKind::Listing { .. } => summary.listing_failed += 1,
             PageKind::Episode if failed_before => summary.failed_again += 1,
             PageKind::Episode | PageKind::Outage => {}
         }
@@ -408,7 +433,7 @@ impl<'a> Run<'a> {
 /// always counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum PageKind {
-    Listing,
+    Listing { outage: bool },
     Episode,
     Outage,
 }

@@ -44,6 +44,9 @@ pub(super) enum ProbePolicy {
     CacheFirst,
     /// The network, always (`refresh`).
     Fresh,
+    /// The network for a size known already (the file may have been replaced: the re-check
+    /// window); for one still unknown, only once its next try is due.
+    Recheck,
     /// The probe cache only (`--reextract` makes no requests).
     CacheOnly,
 }
@@ -174,6 +177,11 @@ impl PageWork {
         };
         match (policy, cached) {
             (ProbePolicy::CacheFirst | ProbePolicy::CacheOnly, Some(probe)) => return Ok(Some(probe)),
+            (ProbePolicy::Recheck | ProbePolicy::Fresh, Some(cached)) => {
+                return Ok(Some(self.probe_again(url, page_url, cached).await));
+            }
+            // Failed before and not due yet: the backoff holds whichever page asks.
+            (ProbePolicy::CacheFirst | ProbePolicy::Recheck, None) if self.waiting(url) => return Ok(None),
             (ProbePolicy::CacheOnly, None) => {
                 // A re-extract that found a new audio URL: the next run with a network probes it.
                 if let Err(e) = self.store.schedule_probe(url, page_url, "not probed yet (re-extracted)") {
@@ -181,12 +189,7 @@ impl PageWork {
                 }
                 return Ok(None);
             }
-            (ProbePolicy::Fresh, cached) => {
-                if let Some(cached) = cached {
-                    return Ok(Some(self.probe_again(url, page_url, cached).await));
-                }
-            }
-            (ProbePolicy::CacheFirst, None) => {}
+            (ProbePolicy::CacheFirst | ProbePolicy::Recheck | ProbePolicy::Fresh, None) => {}
         }
         let reason = match self.probe_network(url).await {
             Ok(probe) => {
@@ -206,6 +209,17 @@ impl PageWork {
         };
         tracing::warn!("enclosure {url} of {page_url}: {reason}{retry}");
         Err(reason)
+    }
+
+    /// Whether an earlier probe of `url` failed and its next try is not due yet.
+    fn waiting(&self, url: &str) -> bool {
+        match self.store.probe_failure(url) {
+            Ok(failure) => failure.and_then(|f| f.retry_at).is_some_and(|at| at > chrono::Utc::now()),
+            Err(e) => {
+                tracing::warn!("{e}");
+                false
+            }
+        }
     }
 
     /// A probe of an enclosure whose size is known: a new size (the file was replaced) replaces
