@@ -3,8 +3,12 @@
 //! and nothing else, a URL that is not http(s), a date in the year 9999) falls through to the
 //! next rule, and the episode as a whole goes through it once more at the end.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
-use scraper::{ElementRef, Html};
+use ego_tree::iter::Edge;
+use ego_tree::NodeId;
+use scraper::{ElementRef, Html, Selector};
 
 use url::Url;
 
@@ -36,17 +40,35 @@ pub struct Extracted {
     pub dropped: Vec<Dropped>,
 }
 
-/// A field left empty because every value the page gave for it was out of range.
+/// A field left empty because the values the page gave for it could not be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dropped {
     pub field: &'static str,
     pub value: String,
-    pub reason: OutOfRange,
+    pub reason: Unused,
 }
 
 impl std::fmt::Display for Dropped {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {:?} dropped: {}", self.field, shorten(&self.value, 60), self.reason)
+        write!(f, "{} {:?} {}", self.field, shorten(&self.value, 60), self.reason)
+    }
+}
+
+/// Why a value a rule found was not used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unused {
+    /// Of the field's kind, but out of range (a date in the year 9999).
+    OutOfRange(OutOfRange),
+    /// Not of the field's kind: "is not a duration I know".
+    NotUnderstood(&'static str),
+}
+
+impl std::fmt::Display for Unused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unused::OutOfRange(why) => write!(f, "dropped: {why}"),
+            Unused::NotUnderstood(why) => f.write_str(why),
+        }
     }
 }
 
@@ -61,14 +83,18 @@ pub struct FieldTrace {
     /// What the page held before conversion: the producing rule's raw string, or, when no rule
     /// produced a value, the first raw string that could not be used (an unparsable date, say).
     pub raw: Option<String>,
-    /// Why that first unusable raw string was out of range, when it was a number or a date.
-    pub out_of_range: Option<OutOfRange>,
+    /// Why that first unusable raw string was not used, when it was not of the field's kind or
+    /// out of range.
+    pub unused: Option<Unused>,
 }
 
 /// Why a raw string from the page is not a field's value.
 enum Reject {
-    /// Not of the field's kind (not a date, not a URL...): the next value is tried, silently.
+    /// Nothing left of it (markup, forbidden characters only): the next value is tried, silently.
     Unusable,
+    /// Not of the field's kind (not a date, not a URL...): the next value is tried, and the
+    /// page reported if nothing else fits.
+    NotUnderstood(&'static str),
     /// Of the field's kind but out of range: tried past too, and reported if nothing else fits.
     OutOfRange(OutOfRange),
 }
@@ -106,13 +132,13 @@ pub fn extract_traced(page: &Page, rules: &EpisodeRules) -> (Result<Extracted, N
             rule: found.value.as_ref().map(|(i, _)| *i),
             value: found.value.as_ref().map(|(_, v)| v.clone()).unwrap_or_default(),
             raw: found.raw,
-            out_of_range: found.out_of_range,
+            unused: found.unused,
         });
         found.value.map(|(_, v)| v)
     };
     let text = |max: usize| move |_: &Rule, v: String| hygiene::text(&v, max).ok_or(Reject::Unusable);
-    let as_url = |_: &Rule, v: String| resolve(base, &v).ok_or(Reject::Unusable);
-    let as_date = |rule: &Rule, v: String| date(rule, &v, page.fetched_at);
+    let as_url = |_: &Rule, v: String| url(base, &v);
+    let as_date = |rule: &Rule, v: String| date(rule, &v, page.fetched_at, rules.timezone);
     let as_seconds = |_: &Rule, v: String| seconds(&v);
     let as_number = |_: &Rule, v: String| first_number(&v);
     let as_html = |max: usize| {
@@ -155,7 +181,7 @@ pub fn extract_traced(page: &Page, rules: &EpisodeRules) -> (Result<Extracted, N
     let dropped = trace
         .iter()
         .filter(|t| t.rule.is_none())
-        .filter_map(|t| Some(Dropped { field: t.field, value: t.raw.clone()?, reason: t.out_of_range.clone()? }))
+        .filter_map(|t| Some(Dropped { field: t.field, value: t.raw.clone()?, reason: t.unused.clone()? }))
         .collect();
 
     let (title, audio) = match (title, audio) {
@@ -200,46 +226,74 @@ struct Found {
     value: Option<(usize, String)>,
     /// The raw string the value came from, or else the first one that could not be used.
     raw: Option<String>,
-    /// Why that first unusable string was out of range, if it was.
-    out_of_range: Option<OutOfRange>,
+    /// Why that first unusable string was not used, if it says.
+    unused: Option<Unused>,
 }
 
 /// The first non-empty, convertible value any rule yields, trying rules in order and each
 /// rule's matching elements in document order.
 fn first_value(doc: &Html, rules: &[Rule], convert: &dyn Fn(&Rule, String) -> Converted) -> Found {
-    let mut rejected: Option<(String, Option<OutOfRange>)> = None;
+    let mut rejected: Option<(String, Option<Unused>)> = None;
     for (i, rule) in rules.iter().enumerate() {
-        for raw in doc.select(&rule.css).filter_map(|element| apply_rule(rule, element)) {
+        for raw in raw_values(doc, rule) {
             match convert(rule, raw.clone()) {
-                Ok(value) => return Found { value: Some((i, value)), raw: Some(raw), out_of_range: None },
+                Ok(value) => return Found { value: Some((i, value)), raw: Some(raw), unused: None },
                 Err(reject) => {
-                    let out_of_range = match reject {
-                        Reject::OutOfRange(why) => Some(why),
+                    let unused = match reject {
+                        Reject::OutOfRange(why) => Some(Unused::OutOfRange(why)),
+                        Reject::NotUnderstood(why) => Some(Unused::NotUnderstood(why)),
                         Reject::Unusable => None,
                     };
-                    rejected.get_or_insert((raw, out_of_range));
+                    rejected.get_or_insert((raw, unused));
                 }
             }
         }
     }
-    let (raw, out_of_range) = rejected.map_or((None, None), |(raw, why)| (Some(raw), why));
-    Found { value: None, raw, out_of_range }
+    let (raw, unused) = rejected.map_or((None, None), |(raw, why)| (Some(raw), why));
+    Found { value: None, raw, unused }
+}
+
+/// What a rule takes from the page: each match's value in document order, or with `all`, every
+/// match's value joined into one.
+fn raw_values(doc: &Html, rule: &Rule) -> Vec<String> {
+    let values = doc.select(&rule.css).filter_map(|element| apply_rule(rule, element));
+    match &rule.all {
+        None => values.collect(),
+        Some(separator) => {
+            let joined = values.collect::<Vec<_>>().join(separator);
+            if joined.is_empty() {
+                Vec::new()
+            } else {
+                vec![joined]
+            }
+        }
+    }
+}
+
+/// An absolute http(s) URL, if the text is a link: not text that happens to resolve against
+/// the page (JSON, a sentence), which is no match, so the next rule is tried. (A space inside a
+/// path is a link still: sites write `a b.mp3`, and browsers follow it.)
+fn url(base: &Url, text: &str) -> Converted {
+    if text.starts_with(['{', '[']) || (text.contains(char::is_whitespace) && !text.contains('/')) {
+        return Err(Reject::NotUnderstood("is not a URL"));
+    }
+    resolve(base, text).ok_or(Reject::NotUnderstood("is not an http(s) URL"))
 }
 
 /// A date as RFC 3339, if the text is one and it is in range for a page fetched at `fetched`.
-fn date(rule: &Rule, text: &str, fetched: DateTime<Utc>) -> Converted {
+fn date(rule: &Rule, text: &str, fetched: DateTime<Utc>, zone: Option<chrono_tz::Tz>) -> Converted {
     let date = match &rule.format {
-        Some(format) => parse::date_with_format(text, format),
-        None => parse::date(text),
+        Some(format) => parse::date_with_format(text, format, zone),
+        None => parse::date_in(text, zone),
     };
-    let date = date.ok_or(Reject::Unusable)?;
+    let date = date.ok_or(Reject::NotUnderstood("is not a date I know"))?;
     hygiene::date(date, fetched).map(|d| d.to_rfc3339()).map_err(Reject::OutOfRange)
 }
 
 /// A duration in seconds, if the text is one an episode can have.
 fn seconds(text: &str) -> Converted {
     let seconds = parse::duration(text).map_err(|e| match e {
-        NotADuration::Unreadable => Reject::Unusable,
+        NotADuration::Unreadable => Reject::NotUnderstood("is not a duration I know"),
         NotADuration::Negative => Reject::OutOfRange(OutOfRange::Negative),
         NotADuration::TooLarge => Reject::OutOfRange(OutOfRange::TooLarge),
     })?;
@@ -248,32 +302,82 @@ fn seconds(text: &str) -> Converted {
 
 /// The first run of digits in the text, if it fits an episode or season number.
 fn first_number(text: &str) -> Converted {
-    let start = text.find(|c: char| c.is_ascii_digit()).ok_or(Reject::Unusable)?;
+    let start = text.find(|c: char| c.is_ascii_digit()).ok_or(Reject::NotUnderstood("has no number"))?;
     let digits: String = text[start..].chars().take_while(char::is_ascii_digit).collect();
     let number: u32 = digits.parse().map_err(|_| Reject::OutOfRange(OutOfRange::TooLarge))?;
     Ok(number.to_string())
 }
 
-/// The raw string a rule takes from one element, after its `json` and `regex` steps.
+/// The raw string a rule takes from one element, after its `remove`, `json`, `regex` and
+/// `template` steps.
 fn apply_rule(rule: &Rule, element: ElementRef) -> Option<String> {
     let raw = match (&rule.attr, rule.html) {
         (Some(attr), _) => element.value().attr(attr)?.to_string(),
-        (None, true) => cut_html(element.inner_html()),
-        (None, false) => collapse_whitespace(&element.text().collect::<String>()),
+        (None, true) => cut_html(inner_html_without(element, &rule.remove)),
+        (None, false) => collapse_whitespace(&text_without(element, &rule.remove)),
     };
     let raw = match &rule.json {
         Some(pointer) => json_at(&raw, pointer)?,
         None => raw,
     };
-    let raw = match &rule.regex {
-        Some(regex) => {
+    let raw = match (&rule.regex, &rule.template) {
+        (Some(regex), Some(template)) => {
+            let mut value = String::new();
+            regex.captures(&raw)?.expand(template, &mut value);
+            value
+        }
+        (Some(regex), None) => {
             let captures = regex.captures(&raw)?;
             captures.get(1).or_else(|| captures.get(0))?.as_str().to_string()
         }
-        None => raw,
+        (None, _) => raw,
     };
     let trimmed = raw.trim();
     (!trimmed.is_empty()).then(|| trimmed.to_string())
+}
+
+/// The element's text, leaving out the descendants `remove` matches.
+fn text_without(element: ElementRef, remove: &[Selector]) -> String {
+    if remove.is_empty() {
+        return element.text().collect();
+    }
+    let removed: HashSet<NodeId> = remove.iter().flat_map(|css| element.select(css).map(|e| e.id())).collect();
+    let mut text = String::new();
+    let mut skipping = 0usize;
+    for edge in element.traverse() {
+        match edge {
+            Edge::Open(node) if skipping > 0 || removed.contains(&node.id()) => {
+                // Words on either side of what is dropped stay apart.
+                if skipping == 0 {
+                    text.push(' ');
+                }
+                skipping += 1;
+            }
+            Edge::Open(node) => {
+                if let Some(t) = node.value().as_text() {
+                    text.push_str(t);
+                }
+            }
+            Edge::Close(_) if skipping > 0 => skipping -= 1,
+            Edge::Close(_) => {}
+        }
+    }
+    text
+}
+
+/// The element's inner HTML, leaving out the descendants `remove` matches. Serialization is
+/// deterministic, so each removed element's own HTML is found in its parent's, in order.
+fn inner_html_without(element: ElementRef, remove: &[Selector]) -> String {
+    let mut html = element.inner_html();
+    let mut removed: Vec<ElementRef> = remove.iter().flat_map(|css| element.select(css)).collect();
+    removed.sort_by_key(|e| e.id());
+    removed.dedup_by_key(|e| e.id());
+    // Only the outermost: an element inside a removed one goes with it.
+    let outermost = removed.iter().filter(|e| !e.ancestors().any(|a| removed.iter().any(|r| r.id() == a.id())));
+    for gone in outermost {
+        html = html.replacen(&gone.html(), "", 1);
+    }
+    html
 }
 
 /// Raw HTML sanitized at most: more than any field keeps, and a bound on the sanitizer's work
@@ -515,6 +619,68 @@ mod tests {
         assert_eq!(ep.chapters.as_deref(), Some("https://example.org/c/42.json"));
     }
 
+    #[test]
+    fn rules_drop_parts_join_matches_and_combine_groups() {
+        let html = "<h1>Show</h1><a class=dl href='/a.mp3'>mp3</a>\
+            <div id=story><p>First.</p><figure><img src=x.jpg><span class=caption>hide caption</span></figure>\
+            <p>Second <b>bold</b>.</p><div class=player>Listen · Download · Embed</div></div>\
+            <span class=len>15 min</span><span class=len>31 sec</span>\
+            <div class=when data-meta='{\"date\":\"2017-08-16\",\"time\":\"17:59\"}'></div>";
+        let rules = recipe(
+            "title = { css = \"h1\" }\naudio = { css = \"a.dl\", attr = \"href\" }\n\
+             description = { css = \"#story\", remove = [\".caption\", \"div.player\"] }\n\
+             content = { css = \"#story\", html = true, remove = [\"figure\", \".player\"] }\n\
+             duration = { css = \"span.len\", all = true }\n\
+             published = { css = \"div.when\", attr = \"data-meta\", regex = '\"date\":\"([^\"]+)\",\"time\":\"([^\"]+)\"', template = \"$1 $2\" }",
+        );
+        let ep = extract(&page(html), &rules.episode).unwrap().episode;
+        assert_eq!(ep.description.as_deref(), Some("First. Second bold."));
+        let content = ep.content.unwrap();
+        assert!(content.contains("<p>First.</p>") && content.contains("<b>bold</b>"), "{content}");
+        assert!(!content.contains("caption") && !content.contains("Embed") && !content.contains("img"), "{content}");
+        assert_eq!(ep.duration, Some(931), "\"15 min 31 sec\"");
+        assert_eq!(ep.published, Some(chrono::TimeZone::with_ymd_and_hms(&Utc, 2017, 8, 16, 17, 59, 0).unwrap()));
+    }
+
+    #[test]
+    fn a_url_rule_that_finds_json_or_a_sentence_gives_way_to_the_next() {
+        let html =
+            "<h1>Show</h1><div class=player data-audio='{\"audioUrl\":\"https://cdn.example.org/1.mp3\"}'></div>\
+            <a class=more>Listen to this episode</a><a class=dl href='/2.mp3'>mp3</a>";
+        let rules = recipe(
+            "title = { css = \"h1\" }\naudio = [ { css = \"div.player\", attr = \"data-audio\" }, \
+             { css = \"a.more\" }, { css = \"a.dl\", attr = \"href\" } ]",
+        );
+        let ep = extract(&page(html), &rules.episode).unwrap().episode;
+        assert_eq!(ep.enclosure.url, "https://example.org/2.mp3");
+        let rules = recipe("title = { css = \"h1\" }\naudio = { css = \"div.player\", attr = \"data-audio\" }");
+        assert_eq!(extract(&page(html), &rules.episode).unwrap_err(), NotAnEpisode::NoAudio, "JSON is no audio URL");
+    }
+
+    #[test]
+    fn values_a_rule_found_but_could_not_read_are_named() {
+        let html = "<h1>Show</h1><a class=dl href='/a.mp3'>mp3</a><time datetime='P15M,31S'>15:31</time>\
+            <span class=len>a quarter hour</span><span class=d>the other day</span>";
+        let rules = recipe(
+            "title = { css = \"h1\" }\naudio = { css = \"a.dl\", attr = \"href\" }\n\
+             duration = { css = \"span.len\" }\npublished = { css = \"span.d\" }",
+        );
+        let extracted = extract(&page(html), &rules.episode).unwrap();
+        let dropped: Vec<String> = extracted.dropped.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            dropped,
+            [
+                "published \"the other day\" is not a date I know",
+                "duration \"a quarter hour\" is not a duration I know"
+            ]
+        );
+        let rules = recipe(
+            "title = { css = \"h1\" }\naudio = { css = \"a.dl\", attr = \"href\" }\n\
+             duration = { css = \"time\", attr = \"datetime\" }",
+        );
+        assert_eq!(extract(&page(html), &rules.episode).unwrap().episode.duration, Some(931), "NPR's P15M,31S");
+    }
+
     /// A page built to break the feed: forbidden characters (raw, as references, and lone
     /// surrogates) in every field, numbers and dates out of range.
     const HOSTILE: &str = "<html><head><link rel=canonical href='/ep/&#1;7'>\
@@ -561,6 +727,7 @@ mod tests {
             [
                 "published \"9999-12-31\" dropped: more than 2 days in the future",
                 "duration \"1000000000000000000:00:00\" dropped: too large a number",
+                "image \"javascript:alert(1)\" is not an http(s) URL",
                 "episode \"Episode 99999999999999999999\" dropped: too large a number",
                 "season \"Season 4294967296\" dropped: too large a number",
             ]

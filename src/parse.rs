@@ -3,7 +3,8 @@
 //! A date without a time of day is pinned to 12:00 UTC: a fixed time keeps `pubDate` from drifting
 //! between runs, and noon keeps the calendar day the same in every time zone from UTC-11 to UTC+11.
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
 
 /// The time of day given to dates that carry none.
 pub const DATE_ONLY_TIME: NaiveTime = match NaiveTime::from_hms_opt(12, 0, 0) {
@@ -11,21 +12,73 @@ pub const DATE_ONLY_TIME: NaiveTime = match NaiveTime::from_hms_opt(12, 0, 0) {
     None => panic!("12:00:00 is a valid time"),
 };
 
-/// Parses a date with an explicit strftime `format`, falling back to a date-only reading of it.
-pub fn date_with_format(text: &str, format: &str) -> Option<DateTime<Utc>> {
+/// A date as written: with an offset (a moment), or without one (a wall-clock time somewhere).
+enum Written {
+    Moment(DateTime<Utc>),
+    WallClock(NaiveDateTime),
+}
+
+/// Zone names sites print after a time. With the recipe's time zone set, a generic or seasonal
+/// name of it ("ET", "EDT") means that zone; UTC and GMT mean UTC.
+const ZONE_NAMES: [&str; 14] =
+    ["ET", "EST", "EDT", "CT", "CST", "CDT", "MT", "MST", "MDT", "PT", "PST", "PDT", "GMT", "UTC"];
+
+/// Places a date in time: a wall-clock time is in `zone` (else UTC). A time that a change to
+/// summer time skips is taken at the earliest moment that exists.
+fn place(written: Written, zone: Option<Tz>) -> Option<DateTime<Utc>> {
+    match (written, zone) {
+        (Written::Moment(moment), _) => Some(moment),
+        (Written::WallClock(naive), None) => Some(Utc.from_utc_datetime(&naive)),
+        (Written::WallClock(naive), Some(zone)) => {
+            let local = zone.from_local_datetime(&naive);
+            let local = local.earliest().or_else(|| zone.from_local_datetime(&(naive + Duration::hours(1))).earliest());
+            local.map(|d| d.with_timezone(&Utc))
+        }
+    }
+}
+
+/// The text without a trailing zone name, and the zone it names: UTC for "UTC"/"GMT", else
+/// the recipe's. Only with a recipe time zone: without one, a name is left for RFC 2822.
+fn split_zone_name(text: &str, zone: Option<Tz>) -> (&str, Option<Tz>) {
+    let Some(zone) = zone else { return (text, None) };
+    match text.rsplit_once(' ') {
+        Some((rest, name)) if ZONE_NAMES.contains(&name.to_ascii_uppercase().as_str()) => {
+            let utc = matches!(name.to_ascii_uppercase().as_str(), "UTC" | "GMT");
+            (rest.trim_end(), Some(if utc { Tz::UTC } else { zone }))
+        }
+        _ => (text, Some(zone)),
+    }
+}
+
+/// Parses a date with an explicit strftime `format`, then as any date [`date_in`] knows.
+pub fn date_with_format(text: &str, format: &str, zone: Option<Tz>) -> Option<DateTime<Utc>> {
     let text = text.trim();
-    if let Ok(dt) = DateTime::parse_from_str(text, format) {
-        return Some(dt.with_timezone(&Utc));
+    let with_format = |text: &str| {
+        if let Ok(dt) = DateTime::parse_from_str(text, format) {
+            return Some(Written::Moment(dt.with_timezone(&Utc)));
+        }
+        if let Ok(dt) = NaiveDateTime::parse_from_str(text, format) {
+            return Some(Written::WallClock(dt));
+        }
+        NaiveDate::parse_from_str(text, format).ok().map(|d| Written::WallClock(d.and_time(DATE_ONLY_TIME)))
+    };
+    let (bare, bare_zone) = split_zone_name(text, zone);
+    match with_format(text).map(|w| (w, zone)).or_else(|| with_format(bare).map(|w| (w, bare_zone))) {
+        Some((written, zone)) => place(written, zone),
+        None => date_in(text, zone),
     }
-    if let Ok(dt) = NaiveDateTime::parse_from_str(text, format) {
-        return Some(Utc.from_utc_datetime(&dt));
-    }
-    NaiveDate::parse_from_str(text, format).ok().map(at_fixed_time)
 }
 
 /// Parses RFC 3339, RFC 2822, ISO 8601 dates and date-times, and written dates such as
-/// "August 16, 2017", "16 August 2017" or AP style "Sept. 9, 2024".
+/// "August 16, 2017", "16 August 2017" or AP style "Sept. 9, 2024" (with a time such as
+/// "5:59 PM" if one follows). Dates and times without an offset are in UTC.
 pub fn date(text: &str) -> Option<DateTime<Utc>> {
+    date_in(text, None)
+}
+
+/// [`date`], with dates and times written without an offset in `zone`; a trailing zone name
+/// ("5:59 PM ET") is understood.
+pub fn date_in(text: &str, zone: Option<Tz>) -> Option<DateTime<Utc>> {
     let text = text.trim();
     if text.is_empty() {
         return None;
@@ -36,30 +89,31 @@ pub fn date(text: &str) -> Option<DateTime<Utc>> {
     if let Ok(dt) = DateTime::parse_from_rfc2822(text) {
         return Some(dt.with_timezone(&Utc));
     }
-    iso_without_offset(text).or_else(|| written_date(text))
+    let (text, zone) = split_zone_name(text, zone);
+    place(iso_without_offset(text).or_else(|| written_date(text))?, zone)
 }
 
-fn iso_without_offset(text: &str) -> Option<DateTime<Utc>> {
+fn iso_without_offset(text: &str) -> Option<Written> {
     for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"] {
         if let Ok(dt) = NaiveDateTime::parse_from_str(text, format) {
-            return Some(Utc.from_utc_datetime(&dt));
+            return Some(Written::WallClock(dt));
         }
     }
     for format in ["%Y-%m-%d %H:%M:%S%z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%:z"] {
         if let Ok(dt) = DateTime::<FixedOffset>::parse_from_str(text, format) {
-            return Some(dt.with_timezone(&Utc));
+            return Some(Written::Moment(dt.with_timezone(&Utc)));
         }
     }
     for format in ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d"] {
         if let Ok(d) = NaiveDate::parse_from_str(text, format) {
-            return Some(at_fixed_time(d));
+            return Some(Written::WallClock(d.and_time(DATE_ONLY_TIME)));
         }
     }
     None
 }
 
 /// "August 16, 2017", "Aug 16 2017", "Sept. 9, 2024", "16 August 2017", "Tuesday, August 16, 2017".
-fn written_date(text: &str) -> Option<DateTime<Utc>> {
+fn written_date(text: &str) -> Option<Written> {
     let words: Vec<&str> = text
         .split(|c: char| c.is_whitespace() || c == ',' || c == '.' || c == '-' || c == '/')
         .filter(|w| !w.is_empty())
@@ -73,7 +127,25 @@ fn written_date(text: &str) -> Option<DateTime<Utc>> {
         [a, b, ..] if *a >= 1000 => (*b, *a),
         _ => return None,
     };
-    NaiveDate::from_ymd_opt(year as i32, month, day).map(at_fixed_time)
+    let date = NaiveDate::from_ymd_opt(year as i32, month, day)?;
+    Some(Written::WallClock(date.and_time(clock_time(text).unwrap_or(DATE_ONLY_TIME))))
+}
+
+/// A time of day written after a date: "5:59 PM", "17:59", "5:59pm".
+fn clock_time(text: &str) -> Option<NaiveTime> {
+    let words: Vec<String> = text.split_whitespace().map(|w| w.trim_matches(',').to_ascii_lowercase()).collect();
+    let at = words.iter().position(|w| w.contains(':') && w.starts_with(|c: char| c.is_ascii_digit()))?;
+    let (clock, suffix) =
+        words[at].split_at(words[at].find(|c: char| c.is_ascii_alphabetic()).unwrap_or(words[at].len()));
+    let meridiem = if suffix.is_empty() { words.get(at + 1).map(String::as_str).unwrap_or_default() } else { suffix };
+    let (hour, minute) = clock.split_once(':')?;
+    let (hour, minute): (u32, u32) = (hour.parse().ok()?, minute.get(..2)?.parse().ok()?);
+    let hour = match meridiem.trim_matches('.') {
+        "pm" | "p.m" if hour < 12 => hour + 12,
+        "am" | "a.m" if hour == 12 => 0,
+        _ => hour,
+    };
+    NaiveTime::from_hms_opt(hour, minute, 0)
 }
 
 /// "16", "16th", "1st", "2024"; anything else is not part of a date.
@@ -107,10 +179,6 @@ fn month_number(word: &str) -> Option<u32> {
         return None;
     }
     MONTHS.iter().position(|m| m.starts_with(&word)).map(|i| i as u32 + 1)
-}
-
-fn at_fixed_time(date: NaiveDate) -> DateTime<Utc> {
-    Utc.from_utc_datetime(&date.and_time(DATE_ONLY_TIME))
 }
 
 /// Why a text is not a duration.
@@ -179,14 +247,16 @@ fn clock(text: &str) -> Result<u64, NotADuration> {
     numbers.iter().try_fold(0, |total: u64, n| add_units(0, total, 60).and_then(|t| add_units(t, *n, 1)))
 }
 
-/// "PT52M", "PT1H3M5S", "P1DT2H" (days are allowed; months and years are not durations of audio).
+/// "PT52M", "PT1H3M5S", "P1DT2H" (days are allowed; months and years are not durations of
+/// audio, so NPR's "P15M,31S" is 15 minutes and 31 seconds).
 fn iso8601_duration(text: &str) -> Result<u64, NotADuration> {
     let unreadable = NotADuration::Unreadable;
-    let upper = text.to_ascii_uppercase();
+    let upper = text.to_ascii_uppercase().replace(',', "");
     let rest = upper.strip_prefix('P').ok_or(unreadable)?;
     let (days, time) = match rest.split_once('T') {
         Some((d, t)) => (d, t),
-        None => (rest, ""),
+        None if rest.ends_with('D') => (rest, ""),
+        None => ("", rest),
     };
     let mut total = 0f64;
     if !days.is_empty() {
@@ -316,10 +386,29 @@ mod tests {
     }
 
     #[test]
-    fn explicit_formats() {
-        assert_eq!(date_with_format("16/08/2017", "%d/%m/%Y"), Some(utc("2017-08-16T12:00:00Z")));
-        assert_eq!(date_with_format("16.08.2017 21:05", "%d.%m.%Y %H:%M"), Some(utc("2017-08-16T21:05:00Z")));
-        assert_eq!(date_with_format("2017-08-16", "%d/%m/%Y"), None);
+    fn explicit_formats_first_then_the_built_in_forms() {
+        assert_eq!(date_with_format("16/08/2017", "%d/%m/%Y", None), Some(utc("2017-08-16T12:00:00Z")));
+        assert_eq!(date_with_format("16.08.2017 21:05", "%d.%m.%Y %H:%M", None), Some(utc("2017-08-16T21:05:00Z")));
+        assert_eq!(date_with_format("2017-08-16", "%d/%m/%Y", None), Some(utc("2017-08-16T12:00:00Z")));
+        assert_eq!(date_with_format("08/16/2017", "%d/%m/%Y", None), None, "16 is no month");
+    }
+
+    #[test]
+    fn a_site_time_zone_places_wall_clock_times() {
+        let ny: Tz = "America/New_York".parse().unwrap();
+        // NPR: "5:59 PM ET" in August is 21:59 UTC (summer time), in January 22:59.
+        let format = "%B %d, %Y %I:%M %p";
+        assert_eq!(date_with_format("August 16, 2017 5:59 PM ET", format, Some(ny)), Some(utc("2017-08-16T21:59:00Z")));
+        assert_eq!(date_in("January 16, 2017 5:59 PM ET", Some(ny)), Some(utc("2017-01-16T22:59:00Z")));
+        assert_eq!(date_in("2017-08-16 17:59", Some(ny)), Some(utc("2017-08-16T21:59:00Z")));
+        // A date alone: 12:00 there. An offset written out wins over the zone.
+        assert_eq!(date_in("2017-08-16", Some(ny)), Some(utc("2017-08-16T16:00:00Z")));
+        assert_eq!(date_in("2017-08-16T17:59:00+02:00", Some(ny)), Some(utc("2017-08-16T15:59:00Z")));
+        assert_eq!(date_in("August 16, 2017 5:59 PM GMT", Some(ny)), Some(utc("2017-08-16T17:59:00Z")));
+        // 02:30 on the night summer time starts does not exist: the first moment that does.
+        assert_eq!(date_in("2017-03-12 02:30", Some(ny)), Some(utc("2017-03-12T07:30:00Z")));
+        // Without a zone, as before: UTC.
+        assert_eq!(date("August 16, 2017 5:59 PM"), Some(utc("2017-08-16T17:59:00Z")));
     }
 
     #[test]
@@ -339,6 +428,12 @@ mod tests {
             ("45 minutes", 2700),
             ("2 hours and 1 second", 7201),
             ("3125.4", 3125),
+            ("P15M,31S", 931),
+            ("P15M31S", 931),
+            ("15m31s", 931),
+            ("1h 2m 3s", 3723),
+            ("15 min 31 sec", 931),
+            ("P1D", 86_400),
         ];
         for (text, seconds) in cases {
             assert_eq!(duration(text), Ok(seconds), "{text}");
@@ -380,7 +475,7 @@ mod tests {
             fn never_panics_on_any_text(text in "\\PC{0,40}") {
                 let _ = date(&text);
                 let _ = duration(&text);
-                let _ = date_with_format(&text, "%d/%m/%Y");
+                let _ = date_with_format(&text, "%d/%m/%Y", Some(chrono_tz::Tz::Europe__Berlin));
             }
 
             #[test]

@@ -171,6 +171,7 @@ struct CrawlFile {
     recheck_days: u32,
     #[serde(default)]
     ignore_params: Vec<String>,
+    timezone: Option<String>,
 }
 
 fn default_max_pages() -> usize {
@@ -300,7 +301,13 @@ struct RuleFile {
     html: bool,
     json: Option<String>,
     regex: Option<String>,
+    template: Option<String>,
     format: Option<String>,
+    #[serde(default)]
+    remove: Vec<String>,
+    #[serde(default)]
+    all: bool,
+    join: Option<String>,
 }
 
 /// A field's value: one rule, or a list of rules tried in order.
@@ -360,6 +367,8 @@ pub struct Crawl {
     /// Query parameters that never make a page different, besides the tracking ones every
     /// site has ([`TRACKING_PARAMS`]).
     pub ignore_params: Vec<String>,
+    /// The site's time zone: dates written without an offset are in it.
+    pub timezone: Option<chrono_tz::Tz>,
 }
 
 /// Query parameters that only track where a visitor came from: a link with them is the same
@@ -421,6 +430,8 @@ pub struct EpisodeRules {
     pub transcript: Vec<Rule>,
     /// URL of a JSON chapters file (`podcast:chapters`).
     pub chapters: Vec<Rule>,
+    /// `[crawl] timezone`: dates written without an offset are in it.
+    pub timezone: Option<chrono_tz::Tz>,
 }
 
 impl EpisodeRules {
@@ -459,8 +470,14 @@ pub struct Rule {
     pub json: Option<String>,
     /// Keep the first capture group (or the whole match when there is none).
     pub regex: Option<Regex>,
-    /// strftime format for dates.
+    /// Build the value from the regex's groups instead (`"$1:$2"`, the regex crate's expansion).
+    pub template: Option<String>,
+    /// strftime format for dates, tried before the built-in forms.
     pub format: Option<String>,
+    /// Descendants dropped before the text or HTML is taken (captions, player buttons...).
+    pub remove: Vec<Selector>,
+    /// Every match joined with this, instead of the first match.
+    pub all: Option<String>,
 }
 
 impl Recipe {
@@ -529,15 +546,9 @@ fn compile(file: RecipeFile, name: String, path: &Path) -> Result<Recipe, Invali
     if http.timeout_secs == 0 {
         return Err(invalid("http.timeout_secs", "must be at least 1".into()));
     }
-    Ok(Recipe {
-        name,
-        path: path.to_path_buf(),
-        feed,
-        output,
-        crawl: compile_crawl(file.crawl)?,
-        http,
-        episode: compile_episode_rules(file.episode)?,
-    })
+    let crawl = compile_crawl(file.crawl)?;
+    let episode = EpisodeRules { timezone: crawl.timezone, ..compile_episode_rules(file.episode)? };
+    Ok(Recipe { name, path: path.to_path_buf(), feed, output, crawl, http, episode })
 }
 
 fn url_key(key: &str, value: &str) -> Result<Url, Invalid> {
@@ -574,11 +585,60 @@ fn compile_crawl(crawl: CrawlFile) -> Result<Crawl, Invalid> {
         scope,
         recheck_days: crawl.recheck_days,
         ignore_params: crawl.ignore_params,
+        timezone: crawl.timezone.as_deref().map(time_zone).transpose()?,
+    })
+}
+
+/// An IANA time zone name such as `America/New_York`.
+fn time_zone(name: &str) -> Result<chrono_tz::Tz, Invalid> {
+    name.parse().map_err(|_| {
+        ("crawl.timezone".to_string(), format!("{name:?} is not an IANA time zone name (such as \"America/New_York\")"))
     })
 }
 
 fn selector(key: &str, css: &str) -> Result<Selector, Invalid> {
-    Selector::parse(css).map_err(|e| (key.to_string(), format!("invalid CSS selector {css:?}: {e}")))
+    Selector::parse(css).map_err(|e| (key.to_string(), css_error(css, &format!("{e:?}"))))
+}
+
+/// A CSS selector's error as a sentence, with where it is. scraper gives neither the place nor
+/// a readable reason (its text is "Unexpected error occurred. Please report this to the
+/// developer"): the place is where the longest prefix that parses ends, the reason is read off
+/// the error's kind.
+fn css_error(css: &str, kind: &str) -> String {
+    let kinds = [
+        ("ClassNeedsIdent", "expected a class name after \".\""),
+        ("EmptySelector", "the selector is empty"),
+        ("DanglingCombinator", "a combinator (>, +, ~ or a space) has nothing after it"),
+        ("EndOfLine", "the selector ends too early (an unclosed bracket, parenthesis or quote?)"),
+        ("PseudoElementExpectedIdent", "expected a name after \"::\""),
+        ("ExpectedIdentityOnPseudoElement", "expected a name after \"::\""),
+        ("NoIdentForPseudo", "expected a pseudo-class name after \":\""),
+        ("UnsupportedPseudoClassOrElement", "unknown pseudo-class or pseudo-element"),
+        ("InAttr", "invalid attribute selector (write it as [name] or [name=\"value\"])"),
+        ("AttributeSelector", "invalid attribute selector (write it as [name] or [name=\"value\"])"),
+        ("UnexpectedIdent", "unexpected name"),
+        ("UnexpectedToken", "unexpected character"),
+    ];
+    let mut reason = kinds.iter().find(|(name, _)| kind.contains(name)).map_or("not a CSS selector", |(_, why)| why);
+    if kind.contains("EndOfLine") {
+        // The selector stops where a name was due.
+        match css.trim_end().chars().last() {
+            Some('.') => reason = "expected a class name after \".\"",
+            Some('#') => reason = "expected an id after \"#\"",
+            Some('>' | '+' | '~') => reason = "a combinator (>, +, ~ or a space) has nothing after it",
+            _ => {}
+        }
+    }
+    let valid = (0..css.len())
+        .rev()
+        .filter(|&end| css.is_char_boundary(end))
+        .find(|&end| end == 0 || Selector::parse(&css[..end]).is_ok())
+        .unwrap_or(0);
+    let column = css[..valid].chars().count() + 1;
+    format!(
+        "invalid CSS selector {css:?}: {reason}, at column {column} ({:?})",
+        crate::extract::shorten(&css[valid..], 20)
+    )
 }
 
 fn compile_episode_rules(rules: EpisodeRulesFile) -> Result<EpisodeRules, Invalid> {
@@ -599,6 +659,7 @@ fn compile_episode_rules(rules: EpisodeRulesFile) -> Result<EpisodeRules, Invali
         explicit: field("explicit", rules.explicit)?,
         transcript: field("transcript", rules.transcript)?,
         chapters: field("chapters", rules.chapters)?,
+        timezone: None,
     })
 }
 
@@ -628,6 +689,27 @@ fn compile_rule(key: &str, rule: RuleFile) -> Result<Rule, Invalid> {
         }
         None => None,
     };
+    if rule.template.is_some() && regex.is_none() {
+        return Err((
+            format!("{key}.template"),
+            "a template builds the value from `regex` groups: add a `regex`".into(),
+        ));
+    }
+    if rule.join.is_some() && !rule.all {
+        return Err((format!("{key}.join"), "`join` joins every match: add `all = true`".into()));
+    }
+    if let Some(format) = &rule.format {
+        check_date_format(format).map_err(|why| (format!("{key}.format"), why))?;
+    }
+    if rule.attr.is_some() && !rule.remove.is_empty() {
+        return Err((format!("{key}.remove"), "`remove` drops parts of the text or HTML; an `attr` has none".into()));
+    }
+    let remove = rule
+        .remove
+        .iter()
+        .enumerate()
+        .map(|(i, css)| selector(&format!("{key}.remove[{i}]"), css))
+        .collect::<Result<Vec<_>, _>>()?;
     if let Some(pointer) = &rule.json {
         if !pointer.is_empty() && !pointer.starts_with('/') {
             return Err((format!("{key}.json"), format!("{pointer:?} is not a JSON pointer (it must start with '/')")));
@@ -642,8 +724,23 @@ fn compile_rule(key: &str, rule: RuleFile) -> Result<Rule, Invalid> {
         html: rule.html,
         json: rule.json,
         regex,
+        template: rule.template,
         format: rule.format,
+        remove,
+        all: rule.all.then(|| rule.join.unwrap_or_else(|| " ".into())),
     })
+}
+
+/// A strftime format chrono can use: every `%` directive known.
+fn check_date_format(format: &str) -> Result<(), String> {
+    use chrono::format::{Item, StrftimeItems};
+    match StrftimeItems::new(format).find(|item| matches!(item, Item::Error)) {
+        Some(_) => Err(format!(
+            "{format:?} is not a date format: it has a `%` directive chrono does not know \
+             (see https://docs.rs/chrono/latest/chrono/format/strftime/)"
+        )),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -722,6 +819,45 @@ audio = [ { css = "div.player", attr = "data-audio", json = "/audioUrl" }, { css
         let e = error(&MINIMAL.replace("a.download", "a..download"));
         assert_eq!(e.key, "episode.audio[1].css");
         assert!(e.reason.contains("invalid CSS selector"), "{}", e.reason);
+    }
+
+    #[test]
+    fn css_errors_are_sentences_with_a_place() {
+        let e = error(&MINIMAL.replace("title = { css = \"h1\" }", "title = { css = \"h1.title > span.\" }"));
+        assert_eq!(e.key, "episode.title.css");
+        assert!(e.reason.contains("expected a class name after \".\", at column 16"), "{}", e.reason);
+        assert!(!e.reason.contains("Please report"), "{}", e.reason);
+        let e = error(&MINIMAL.replace("title = { css = \"h1\" }", "title = { css = \"div >\" }"));
+        assert!(e.reason.contains("a combinator (>, +, ~ or a space) has nothing after it"), "{}", e.reason);
+    }
+
+    #[test]
+    fn rule_options_are_checked_at_load() {
+        let rule =
+            |extra: &str| MINIMAL.replace("title = { css = \"h1\" }", &format!("title = {{ css = \"h1\", {extra} }}"));
+        let e = error(&rule("format = \"%Q %d\""));
+        assert_eq!(e.key, "episode.title.format");
+        assert!(e.reason.contains("is not a date format"), "{}", e.reason);
+        assert_eq!(error(&rule("template = \"$1\"")).key, "episode.title.template");
+        assert_eq!(error(&rule("join = \", \"")).key, "episode.title.join");
+        assert_eq!(error(&rule("remove = [\"p..x\"]")).key, "episode.title.remove[0]");
+        assert_eq!(error(&rule("attr = \"title\", remove = [\"p\"]")).key, "episode.title.remove");
+        assert!(parse(&rule(
+            "regex = '(\\d+):(\\d+)', template = \"$1:$2\", all = true, join = \" \", remove = [\"em\"]"
+        ))
+        .is_ok());
+    }
+
+    #[test]
+    fn time_zone_names_are_checked() {
+        let with = |zone: &str| {
+            MINIMAL.replace("episodes = \"a.episode\"", &format!("episodes = \"a.episode\"\ntimezone = \"{zone}\""))
+        };
+        let e = error(&with("America/New_Yrok"));
+        assert_eq!(e.key, "crawl.timezone");
+        assert!(e.reason.contains("not an IANA time zone name"), "{}", e.reason);
+        let recipe = parse(&with("America/New_York")).unwrap();
+        assert_eq!(recipe.episode.timezone, Some(chrono_tz::America::New_York));
     }
 
     #[test]

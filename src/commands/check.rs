@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use podfeed::extract::{self, shorten, FieldTrace};
+use podfeed::extract::{self, shorten, FieldTrace, Unused};
 use podfeed::fetch::{Client, Fetched, RequestKind};
 use podfeed::recipe::Recipe;
 use url::Url;
@@ -31,7 +31,9 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
     let episode = extracted.map(|e| e.episode);
 
     for field in &trace {
-        writeln!(out, "{:<12} {:<22} {}", field.field, rule_name(&recipe, field), shorten(&field.value, 100))?;
+        // URLs whole: a cut one cannot be tried in a browser.
+        let value = if is_url_field(field.field) { field.value.clone() } else { shorten(&field.value, 100) };
+        writeln!(out, "{:<12} {:<22} {value}", field.field, rule_name(&recipe, field))?;
     }
     let mut warnings = warnings(&recipe, &trace);
     let code = match &episode {
@@ -64,6 +66,10 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
     Ok(code)
 }
 
+fn is_url_field(field: &str) -> bool {
+    matches!(field, "audio" | "link" | "guid" | "image" | "transcript" | "chapters")
+}
+
 /// `episode.audio[1]`, `episode.title`, or the default that applied.
 fn rule_name(recipe: &Recipe, field: &FieldTrace) -> String {
     let count = recipe.episode.rules_for(field.field).len();
@@ -83,26 +89,35 @@ fn warnings(recipe: &Recipe, trace: &[FieldTrace]) -> Vec<String> {
     let raw = |name: &str| field(name).and_then(|f| f.raw.clone());
     let mut warnings = Vec::new();
     match (missing("audio"), raw("audio")) {
-        (true, Some(raw)) => warnings.push(format!("the audio URL {raw:?} is not http(s): no enclosure")),
+        // Said below, with the reason.
+        (true, Some(_)) => warnings.push("no enclosure: podcast apps cannot play this episode".into()),
         (true, None) => warnings.push("no enclosure: podcast apps cannot play this episode".into()),
         (false, Some(raw)) if Url::parse(&raw).is_err() => warnings
             .push(format!("the audio URL {raw:?} is relative; it was resolved against the page, check the result")),
         (false, _) => {}
     }
     for dropped in trace.iter().filter(|f| f.rule.is_none()) {
-        if let (Some(raw), Some(why)) = (&dropped.raw, &dropped.out_of_range) {
-            warnings.push(format!("the {} {:?} is {why}: dropped", dropped.field, shorten(raw, 60)));
-        }
-    }
-    if missing("published") {
-        match raw("published") {
-            Some(raw) if field("published").is_some_and(|f| f.out_of_range.is_none()) => {
-                warnings.push(format!("the date {raw:?} cannot be parsed; add `format` to the rule"))
+        match (&dropped.raw, &dropped.unused) {
+            (Some(raw), Some(Unused::NotUnderstood(why))) => {
+                let hint = match dropped.field {
+                    "published" if recipe.episode.published.iter().any(|r| r.format.is_some()) => {
+                        "; neither the rule's `format` nor the built-in forms read it"
+                    }
+                    "published" => "; add `format` to the rule",
+                    _ => "",
+                };
+                warnings.push(format!("{}: {raw:?} {why}{hint}", dropped.field));
             }
-            _ => warnings.push("no date: apps will sort this episode as the oldest".into()),
+            (Some(raw), Some(Unused::OutOfRange(why))) => {
+                warnings.push(format!("the {} {:?} is {why}: dropped", dropped.field, shorten(raw, 60)))
+            }
+            _ => {}
         }
     }
-    if missing("duration") {
+    if missing("published") && raw("published").is_none() {
+        warnings.push("no date: apps will sort this episode as the oldest".into());
+    }
+    if missing("duration") && raw("duration").is_none() {
         warnings.push("no duration: apps show no length until they download the file".into());
     }
     if missing("guid") && !recipe.episode.guid.is_empty() {
