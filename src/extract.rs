@@ -16,7 +16,7 @@ use crate::html::{self, Budget, TooComplex};
 use crate::hygiene::{self, OutOfRange};
 use crate::model::{Enclosure, Episode, Page};
 use crate::parse::{self, NotADuration};
-use crate::recipe::{EpisodeRules, Rule};
+use crate::recipe::{EpisodeRules, ListingRules, Rule};
 
 /// Why a page yields no feed item.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -101,6 +101,108 @@ enum Reject {
 
 type Converted = Result<String, Reject>;
 
+/// The values one page (or one listing item) gave, field by field, each converted and checked
+/// but not yet an episode: a listing item's and its page's are merged before.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fields {
+    pub title: Option<String>,
+    pub audio: Option<String>,
+    pub link: Option<String>,
+    pub guid: Option<String>,
+    /// RFC 3339.
+    pub published: Option<String>,
+    /// Seconds.
+    pub duration: Option<String>,
+    pub description: Option<String>,
+    pub content: Option<String>,
+    pub image: Option<String>,
+    pub episode: Option<String>,
+    pub season: Option<String>,
+    pub episode_type: Option<String>,
+    /// `true` or `false`.
+    pub explicit: Option<String>,
+    pub transcript: Option<String>,
+    pub chapters: Option<String>,
+}
+
+impl Fields {
+    /// These fields, with `other`'s where these have none: a page's over its listing item's.
+    pub fn or(self, other: Fields) -> Fields {
+        Fields {
+            title: self.title.or(other.title),
+            audio: self.audio.or(other.audio),
+            link: self.link.or(other.link),
+            guid: self.guid.or(other.guid),
+            published: self.published.or(other.published),
+            duration: self.duration.or(other.duration),
+            description: self.description.or(other.description),
+            content: self.content.or(other.content),
+            image: self.image.or(other.image),
+            episode: self.episode.or(other.episode),
+            season: self.season.or(other.season),
+            episode_type: self.episode_type.or(other.episode_type),
+            explicit: self.explicit.or(other.explicit),
+            transcript: self.transcript.or(other.transcript),
+            chapters: self.chapters.or(other.chapters),
+        }
+    }
+
+    /// The episode these fields make, from the page at `page_url`: the link defaults to
+    /// `default_link`, the guid to the link. Every value goes through the gate once more.
+    pub fn into_episode(self, page_url: &str, default_link: String) -> Result<Episode, NotAnEpisode> {
+        let link = self.link.unwrap_or(default_link);
+        let episode = Episode {
+            guid: self.guid.unwrap_or_else(|| link.clone()),
+            page_url: page_url.to_string(),
+            link,
+            title: self.title.ok_or(NotAnEpisode::NoTitle)?,
+            published: self.published.and_then(|d| parse::date(&d)),
+            enclosure: Enclosure { url: self.audio.ok_or(NotAnEpisode::NoAudio)?, length: None, mime_type: None },
+            duration: self.duration.and_then(|s| s.parse().ok()),
+            description: self.description,
+            content: self.content,
+            image: self.image,
+            episode: self.episode.and_then(|n| n.parse().ok()),
+            season: self.season.and_then(|n| n.parse().ok()),
+            episode_type: self.episode_type,
+            explicit: self.explicit.map(|b| b == "true"),
+            transcript: self.transcript,
+            chapters: self.chapters,
+        };
+        hygiene::episode(episode).map_err(|unusable| match unusable {
+            hygiene::Unusable::NoTitle => NotAnEpisode::NoTitle,
+            hygiene::Unusable::NoAudio => NotAnEpisode::NoAudio,
+            hygiene::Unusable::BadPageUrl => NotAnEpisode::BadUrl,
+        })
+    }
+}
+
+/// Where rules look: the whole page, or one item of a listing page.
+#[derive(Clone, Copy)]
+enum Scope<'a> {
+    Page(&'a Html),
+    Item(ElementRef<'a>),
+}
+
+impl<'a> Scope<'a> {
+    fn select<'s>(self, css: &'s Selector) -> Box<dyn Iterator<Item = ElementRef<'a>> + 's>
+    where
+        'a: 's,
+    {
+        match self {
+            Scope::Page(doc) => Box::new(doc.select(css)),
+            Scope::Item(element) => Box::new(element.select(css)),
+        }
+    }
+}
+
+/// What reading a page's (or an item's) fields gave.
+struct Read {
+    fields: Fields,
+    trace: Vec<FieldTrace>,
+    over_budget: Option<TooComplex>,
+}
+
 /// Extracts one episode from a page.
 pub fn extract(page: &Page, rules: &EpisodeRules) -> Result<Extracted, NotAnEpisode> {
     extract_traced(page, rules).0
@@ -108,25 +210,100 @@ pub fn extract(page: &Page, rules: &EpisodeRules) -> Result<Extracted, NotAnEpis
 
 /// Extracts one episode and records, field by field, which rule produced what.
 pub fn extract_traced(page: &Page, rules: &EpisodeRules) -> (Result<Extracted, NotAnEpisode>, Vec<FieldTrace>) {
+    extract_over(page, rules, Fields::default())
+}
+
+/// [`extract_traced`], with a listing item's `fields` standing where the page gives none.
+pub fn extract_over(
+    page: &Page,
+    rules: &EpisodeRules,
+    listed: Fields,
+) -> (Result<Extracted, NotAnEpisode>, Vec<FieldTrace>) {
     // Relative links resolve against where redirects ended.
     let Ok(base) = Url::parse(&page.final_url).or_else(|_| Url::parse(&page.url)) else {
         return (Err(NotAnEpisode::BadUrl), Vec::new());
     };
-    let base = &base;
     let budget = Budget::start();
     let doc = match html::parse(&page.html, &budget) {
         Ok(doc) => doc,
         Err(e) => return (Err(e.into()), Vec::new()),
     };
+    let Read { fields, mut trace, over_budget } =
+        read_fields(Scope::Page(&doc), &base, page.fetched_at, rules, &budget);
+    let fields = fields.or(listed);
+    let link = fields.link.clone().unwrap_or_else(|| base_page_url(page, &base));
+    // Show the defaults that applied, so `check` tells the whole story.
+    for entry in trace.iter_mut().filter(|t| t.rule.is_none()) {
+        match entry.field {
+            "link" => entry.value = link.clone(),
+            "guid" => entry.value = fields.guid.clone().unwrap_or_else(|| link.clone()),
+            _ => {}
+        }
+    }
+    if let Some(e) = over_budget {
+        return (Err(e.into()), trace);
+    }
+    let dropped = dropped(&trace);
+    (fields.into_episode(&page.url, link).map(|episode| Extracted { episode, dropped }), trace)
+}
+
+/// One episode described on a listing page: its fields, and the link to its page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    pub fields: Fields,
+    /// The item's `link` rule's value, else its first `a[href]`; an item without one is skipped.
+    pub link: Url,
+    pub dropped: Vec<Dropped>,
+}
+
+/// The episodes a listing page describes, in document order, at most `max`. Items without a
+/// link are left out (with a warning): a link names the episode.
+pub fn listing_items(
+    doc: &Html,
+    page: &Page,
+    listing: &ListingRules,
+    max: usize,
+    budget: &Budget,
+) -> Result<Vec<Item>, TooComplex> {
+    let base = Url::parse(&page.final_url).or_else(|_| Url::parse(&page.url)).ok();
+    let Some(base) = base else { return Ok(Vec::new()) };
+    let first_link = Selector::parse("a[href]").expect("a valid selector");
+    let mut items = Vec::new();
+    for element in doc.select(&listing.item).take(max) {
+        let read = read_fields(Scope::Item(element), &base, page.fetched_at, &listing.rules, budget);
+        if let Some(e) = read.over_budget {
+            return Err(e);
+        }
+        let link = read.fields.link.clone().or_else(|| {
+            let href = element.select(&first_link).next()?.value().attr("href")?;
+            url(&base, href.trim()).ok()
+        });
+        match link.and_then(|link| Url::parse(&link).ok()) {
+            Some(link) => items.push(Item { dropped: dropped(&read.trace), fields: read.fields, link }),
+            None => tracing::warn!("listing page {}: an item has no link; left out", page.url),
+        }
+    }
+    Ok(items)
+}
+
+fn dropped(trace: &[FieldTrace]) -> Vec<Dropped> {
+    trace
+        .iter()
+        .filter(|t| t.rule.is_none())
+        .filter_map(|t| Some(Dropped { field: t.field, value: t.raw.clone()?, reason: t.unused.clone()? }))
+        .collect()
+}
+
+/// Every field's rules, in `scope`; a scope that has had its CPU time stops the reading.
+fn read_fields(scope: Scope, base: &Url, fetched: DateTime<Utc>, rules: &EpisodeRules, budget: &Budget) -> Read {
     let mut trace = Vec::new();
     let mut over_budget = None;
     let mut field = |name: &'static str, rules: &[Rule], convert: &dyn Fn(&Rule, String) -> Converted| {
-        // A field's rules on a page that has had its CPU time are not tried.
         if let Err(e) = budget.check() {
             over_budget.get_or_insert(e);
             return None;
         }
-        let found = first_value(&doc, rules, convert);
+        let found = first_value(scope, rules, convert);
         trace.push(FieldTrace {
             field: name,
             rule: found.value.as_ref().map(|(i, _)| *i),
@@ -138,7 +315,7 @@ pub fn extract_traced(page: &Page, rules: &EpisodeRules) -> (Result<Extracted, N
     };
     let text = |max: usize| move |_: &Rule, v: String| hygiene::text(&v, max).ok_or(Reject::Unusable);
     let as_url = |_: &Rule, v: String| url(base, &v);
-    let as_date = |rule: &Rule, v: String| date(rule, &v, page.fetched_at, rules.timezone);
+    let as_date = |rule: &Rule, v: String| date(rule, &v, fetched, rules.timezone);
     let as_seconds = |_: &Rule, v: String| seconds(&v);
     let as_number = |_: &Rule, v: String| first_number(&v);
     let as_html = |max: usize| {
@@ -147,72 +324,28 @@ pub fn extract_traced(page: &Page, rules: &EpisodeRules) -> (Result<Extracted, N
             hygiene::html(&html, max).ok_or(Reject::Unusable)
         }
     };
-
-    let title = field("title", &rules.title, &text(hygiene::MAX_TITLE_CHARS));
-    let audio = field("audio", &rules.audio, &as_url);
-    let link = field("link", &rules.link, &as_url).unwrap_or_else(|| base_page_url(page, base));
-    let guid = field("guid", &rules.guid, &|_: &Rule, v: String| hygiene::guid(&v).ok_or(Reject::Unusable))
-        .unwrap_or_else(|| link.clone());
-    let published = field("published", &rules.published, &as_date);
-    let duration = field("duration", &rules.duration, &as_seconds);
-    let description = field("description", &rules.description, &as_html(hygiene::MAX_DESCRIPTION_BYTES));
-    let content = field("content", &rules.content, &as_html(hygiene::MAX_CONTENT_BYTES));
-    let image = field("image", &rules.image, &as_url);
-    let number = field("episode", &rules.episode, &as_number);
-    let season = field("season", &rules.season, &as_number);
-    let episode_type =
-        field("episode_type", &rules.episode_type, &|_: &Rule, v: String| episode_type(&v).ok_or(Reject::Unusable));
-    let explicit = field("explicit", &rules.explicit, &|_: &Rule, v: String| {
-        explicit(&v).map(|b| b.to_string()).ok_or(Reject::Unusable)
-    });
-    let transcript = field("transcript", &rules.transcript, &as_url);
-    let chapters = field("chapters", &rules.chapters, &as_url);
-    // Show the defaults that applied, so `check` tells the whole story.
-    for entry in trace.iter_mut().filter(|t| t.rule.is_none()) {
-        match entry.field {
-            "link" => entry.value = link.clone(),
-            "guid" => entry.value = guid.clone(),
-            _ => {}
-        }
-    }
-    if let Some(e) = over_budget {
-        return (Err(e.into()), trace);
-    }
-    let dropped = trace
-        .iter()
-        .filter(|t| t.rule.is_none())
-        .filter_map(|t| Some(Dropped { field: t.field, value: t.raw.clone()?, reason: t.unused.clone()? }))
-        .collect();
-
-    let (title, audio) = match (title, audio) {
-        (None, _) => return (Err(NotAnEpisode::NoTitle), trace),
-        (_, None) => return (Err(NotAnEpisode::NoAudio), trace),
-        (Some(title), Some(audio)) => (title, audio),
+    let fields = Fields {
+        title: field("title", &rules.title, &text(hygiene::MAX_TITLE_CHARS)),
+        audio: field("audio", &rules.audio, &as_url),
+        link: field("link", &rules.link, &as_url),
+        guid: field("guid", &rules.guid, &|_: &Rule, v: String| hygiene::guid(&v).ok_or(Reject::Unusable)),
+        published: field("published", &rules.published, &as_date),
+        duration: field("duration", &rules.duration, &as_seconds),
+        description: field("description", &rules.description, &as_html(hygiene::MAX_DESCRIPTION_BYTES)),
+        content: field("content", &rules.content, &as_html(hygiene::MAX_CONTENT_BYTES)),
+        image: field("image", &rules.image, &as_url),
+        episode: field("episode", &rules.episode, &as_number),
+        season: field("season", &rules.season, &as_number),
+        episode_type: field("episode_type", &rules.episode_type, &|_: &Rule, v: String| {
+            episode_type(&v).ok_or(Reject::Unusable)
+        }),
+        explicit: field("explicit", &rules.explicit, &|_: &Rule, v: String| {
+            explicit(&v).map(|b| b.to_string()).ok_or(Reject::Unusable)
+        }),
+        transcript: field("transcript", &rules.transcript, &as_url),
+        chapters: field("chapters", &rules.chapters, &as_url),
     };
-    let episode = Episode {
-        guid,
-        page_url: page.url.clone(),
-        link,
-        title,
-        published: published.and_then(|d| parse::date(&d)),
-        enclosure: Enclosure { url: audio, length: None, mime_type: None },
-        duration: duration.and_then(|s| s.parse().ok()),
-        description,
-        content,
-        image,
-        episode: number.and_then(|n| n.parse().ok()),
-        season: season.and_then(|n| n.parse().ok()),
-        episode_type,
-        explicit: explicit.map(|b| b == "true"),
-        transcript,
-        chapters,
-    };
-    let episode = hygiene::episode(episode).map_err(|unusable| match unusable {
-        hygiene::Unusable::NoTitle => NotAnEpisode::NoTitle,
-        hygiene::Unusable::NoAudio => NotAnEpisode::NoAudio,
-        hygiene::Unusable::BadPageUrl => NotAnEpisode::BadUrl,
-    });
-    (episode.map(|episode| Extracted { episode, dropped }), trace)
+    Read { fields, trace, over_budget }
 }
 
 /// The page's own URL as an episode link: the URL asked for, in its clean form.
@@ -232,10 +365,10 @@ struct Found {
 
 /// The first non-empty, convertible value any rule yields, trying rules in order and each
 /// rule's matching elements in document order.
-fn first_value(doc: &Html, rules: &[Rule], convert: &dyn Fn(&Rule, String) -> Converted) -> Found {
+fn first_value(scope: Scope, rules: &[Rule], convert: &dyn Fn(&Rule, String) -> Converted) -> Found {
     let mut rejected: Option<(String, Option<Unused>)> = None;
     for (i, rule) in rules.iter().enumerate() {
-        for raw in raw_values(doc, rule) {
+        for raw in raw_values(scope, rule) {
             match convert(rule, raw.clone()) {
                 Ok(value) => return Found { value: Some((i, value)), raw: Some(raw), unused: None },
                 Err(reject) => {
@@ -255,17 +388,13 @@ fn first_value(doc: &Html, rules: &[Rule], convert: &dyn Fn(&Rule, String) -> Co
 
 /// What a rule takes from the page: each match's value in document order, or with `all`, every
 /// match's value joined into one.
-fn raw_values(doc: &Html, rule: &Rule) -> Vec<String> {
-    let values = doc.select(&rule.css).filter_map(|element| apply_rule(rule, element));
+fn raw_values<'a>(scope: Scope<'a>, rule: &'a Rule) -> Box<dyn Iterator<Item = String> + 'a> {
+    let values = scope.select(&rule.css).filter_map(|element| apply_rule(rule, element));
     match &rule.all {
-        None => values.collect(),
+        None => Box::new(values),
         Some(separator) => {
             let joined = values.collect::<Vec<_>>().join(separator);
-            if joined.is_empty() {
-                Vec::new()
-            } else {
-                vec![joined]
-            }
+            Box::new((!joined.is_empty()).then_some(joined).into_iter())
         }
     }
 }

@@ -39,7 +39,8 @@ struct RecipeFile {
     crawl: CrawlFile,
     #[serde(default)]
     http: Http,
-    episode: EpisodeRulesFile,
+    episode: Option<EpisodeRulesFile>,
+    listing: Option<EpisodeRulesFile>,
 }
 
 /// `[feed]`: the channel's metadata.
@@ -162,7 +163,7 @@ impl Default for Output {
 #[serde(deny_unknown_fields)]
 struct CrawlFile {
     start: Vec<String>,
-    episodes: String,
+    episodes: Option<String>,
     follow: Option<String>,
     #[serde(default = "default_max_pages")]
     max_pages: usize,
@@ -271,11 +272,13 @@ impl Default for Http {
     }
 }
 
+/// `[episode]`, and `[listing]` (whose `item` selects one element per episode).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct EpisodeRulesFile {
-    title: RulesFile,
-    audio: RulesFile,
+    item: Option<String>,
+    title: Option<RulesFile>,
+    audio: Option<RulesFile>,
     link: Option<RulesFile>,
     guid: Option<RulesFile>,
     published: Option<RulesFile>,
@@ -347,14 +350,16 @@ pub struct Recipe {
     pub crawl: Crawl,
     pub http: Http,
     pub episode: EpisodeRules,
+    /// Episodes described on the listing pages themselves.
+    pub listing: Option<ListingRules>,
 }
 
 /// `[crawl]`, compiled.
 #[derive(Debug)]
 pub struct Crawl {
     pub start: Vec<Url>,
-    /// Links on listing pages to episode pages.
-    pub episodes: Selector,
+    /// Links on listing pages to episode pages; none when `[listing]` items are the episodes.
+    pub episodes: Option<Selector>,
     /// Links on listing pages to more listing pages.
     pub follow: Option<Selector>,
     /// Listing pages read at most, so endless pagination ends.
@@ -408,8 +413,16 @@ impl Crawl {
     }
 }
 
-/// `[episode]`, compiled: each field's rules in the order they are tried.
+/// `[listing]`, compiled: what makes one episode on a listing page, and its rules, evaluated
+/// inside that element.
 #[derive(Debug)]
+pub struct ListingRules {
+    pub item: Selector,
+    pub rules: EpisodeRules,
+}
+
+/// `[episode]`, compiled: each field's rules in the order they are tried.
+#[derive(Debug, Default)]
 pub struct EpisodeRules {
     pub title: Vec<Rule>,
     pub audio: Vec<Rule>,
@@ -547,8 +560,8 @@ fn compile(file: RecipeFile, name: String, path: &Path) -> Result<Recipe, Invali
         return Err(invalid("http.timeout_secs", "must be at least 1".into()));
     }
     let crawl = compile_crawl(file.crawl)?;
-    let episode = EpisodeRules { timezone: crawl.timezone, ..compile_episode_rules(file.episode)? };
-    Ok(Recipe { name, path: path.to_path_buf(), feed, output, crawl, http, episode })
+    let (episode, listing) = compile_episode_sources(&crawl, file.episode, file.listing)?;
+    Ok(Recipe { name, path: path.to_path_buf(), feed, output, crawl, http, episode, listing })
 }
 
 fn url_key(key: &str, value: &str) -> Result<Url, Invalid> {
@@ -579,7 +592,7 @@ fn compile_crawl(crawl: CrawlFile) -> Result<Crawl, Invalid> {
     }
     Ok(Crawl {
         start,
-        episodes: selector("crawl.episodes", &crawl.episodes)?,
+        episodes: crawl.episodes.as_deref().map(|css| selector("crawl.episodes", css)).transpose()?,
         follow: crawl.follow.as_deref().map(|css| selector("crawl.follow", css)).transpose()?,
         max_pages: crawl.max_pages,
         scope,
@@ -641,11 +654,69 @@ fn css_error(css: &str, kind: &str) -> String {
     )
 }
 
-fn compile_episode_rules(rules: EpisodeRulesFile) -> Result<EpisodeRules, Invalid> {
-    let field = |name: &str, rules: Option<RulesFile>| compile_rules(name, rules.map(|r| r.0).unwrap_or_default());
+/// Where episodes come from: episode pages (`crawl.episodes` and `[episode]`), items on the
+/// listing pages (`[listing]`), or both (the page's fields win where it has them).
+fn compile_episode_sources(
+    crawl: &Crawl,
+    episode: Option<EpisodeRulesFile>,
+    listing: Option<EpisodeRulesFile>,
+) -> Result<(EpisodeRules, Option<ListingRules>), Invalid> {
+    let pages = crawl.episodes.is_some();
+    let episode = match (pages, episode) {
+        (true, Some(rules)) => compile_episode_rules("episode", rules, true)?,
+        (true, None) => {
+            return Err((
+                "episode".into(),
+                "missing: `crawl.episodes` links episode pages, and [episode] says how to read them".into(),
+            ))
+        }
+        (false, Some(_)) => {
+            return Err((
+                "episode".into(),
+                "no episode page is fetched without `crawl.episodes`: set it, or move these rules to [listing]".into(),
+            ))
+        }
+        (false, None) if listing.is_none() => {
+            return Err((
+                "crawl.episodes".into(),
+                "missing: links to episode pages, or a [listing] table whose items are the episodes".into(),
+            ))
+        }
+        (false, None) => EpisodeRules::default(),
+    };
+    let listing = match listing {
+        Some(mut rules) => {
+            let item = rules.item.take().ok_or_else(|| {
+                ("listing.item".to_string(), "missing: the CSS selector of one episode on a listing page".to_string())
+            })?;
+            // Alone, the items must give what an episode needs; beside episode pages, the page may.
+            let rules = compile_episode_rules("listing", rules, !pages)?;
+            Some(ListingRules {
+                item: selector("listing.item", &item)?,
+                rules: EpisodeRules { timezone: crawl.timezone, ..rules },
+            })
+        }
+        None => None,
+    };
+    Ok((EpisodeRules { timezone: crawl.timezone, ..episode }, listing))
+}
+
+fn compile_episode_rules(table: &str, rules: EpisodeRulesFile, required: bool) -> Result<EpisodeRules, Invalid> {
+    if rules.item.is_some() {
+        return Err((format!("{table}.item"), "`item` belongs in [listing]".into()));
+    }
+    let field =
+        |name: &str, rules: Option<RulesFile>| compile_rules(table, name, rules.map(|r| r.0).unwrap_or_default());
+    let needed = |name: &str, rules: Option<RulesFile>| {
+        if required {
+            compile_required(table, name, rules.unwrap_or(RulesFile(Vec::new())))
+        } else {
+            field(name, rules)
+        }
+    };
     Ok(EpisodeRules {
-        title: compile_required("title", rules.title)?,
-        audio: compile_required("audio", rules.audio)?,
+        title: needed("title", rules.title)?,
+        audio: needed("audio", rules.audio)?,
         link: field("link", rules.link)?,
         guid: field("guid", rules.guid)?,
         published: field("published", rules.published)?,
@@ -663,20 +734,20 @@ fn compile_episode_rules(rules: EpisodeRulesFile) -> Result<EpisodeRules, Invali
     })
 }
 
-fn compile_required(name: &str, rules: RulesFile) -> Result<Vec<Rule>, Invalid> {
+fn compile_required(table: &str, name: &str, rules: RulesFile) -> Result<Vec<Rule>, Invalid> {
     if rules.0.is_empty() {
-        return Err((format!("episode.{name}"), "needs at least one rule".into()));
+        return Err((format!("{table}.{name}"), "needs at least one rule".into()));
     }
-    compile_rules(name, rules.0)
+    compile_rules(table, name, rules.0)
 }
 
-fn compile_rules(name: &str, rules: Vec<RuleFile>) -> Result<Vec<Rule>, Invalid> {
+fn compile_rules(table: &str, name: &str, rules: Vec<RuleFile>) -> Result<Vec<Rule>, Invalid> {
     let single = rules.len() == 1;
     rules
         .into_iter()
         .enumerate()
         .map(|(i, rule)| {
-            let key = if single { format!("episode.{name}") } else { format!("episode.{name}[{i}]") };
+            let key = if single { format!("{table}.{name}") } else { format!("{table}.{name}[{i}]") };
             compile_rule(&key, rule)
         })
         .collect()

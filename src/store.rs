@@ -207,11 +207,14 @@ impl Store {
 
     /// URLs of every episode page already downloaded (including pages that were not episodes).
     /// Reads only the small headers, never the page bodies.
+    /// Episode pages the cache knows: cached pages, and the pages of episodes described on
+    /// listing pages (which may never be fetched).
     pub fn known_pages(&self) -> Result<HashSet<String>, StoreError> {
         self.pages
             .headers
             .iter()
             .keys()
+            .chain(self.page_guid.iter().keys())
             .map(|key| key.map(|k| String::from_utf8_lossy(&k).into_owned()).map_err(|e| self.sled(e)))
             .collect()
     }

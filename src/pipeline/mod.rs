@@ -16,7 +16,8 @@ use std::panic::AssertUnwindSafe;
 use tokio_util::task::AbortOnDropHandle;
 use url::Url;
 
-use crate::crawl::{self, CrawlPlan};
+use crate::crawl::{self, CrawlPlan, Discovered};
+use crate::extract::{Fields, Item};
 use crate::fetch::{Client, Validators};
 use crate::model::{Episode, Page, RunSummary};
 use crate::publish::{self, PublishError};
@@ -101,10 +102,18 @@ pub struct Run<'a> {
     pages: Arc<PageWork>,
 }
 
-/// Where one episode page comes from.
+/// Where one episode comes from.
 enum Source {
-    Network { url: Url, validators: Option<Validators> },
+    /// A page to fetch; `listed` holds the fields its listing item gave, which stand where the
+    /// page gives none (or fails).
+    Network {
+        url: Url,
+        validators: Option<Validators>,
+        listed: Option<Box<Fields>>,
+    },
     Cache(Page),
+    /// An episode described on a listing page, with no page to fetch.
+    Listed(Box<Item>),
 }
 
 impl Source {
@@ -112,6 +121,7 @@ impl Source {
         match self {
             Source::Network { url, .. } => url.to_string(),
             Source::Cache(page) => page.url.clone(),
+            Source::Listed(item) => item.link.to_string(),
         }
     }
 }
@@ -124,6 +134,8 @@ enum PageResult {
         page: Option<PackedPage>,
         /// Why the enclosure's size could not be learned.
         probe_failure: Option<String>,
+        /// The page failed (reason, and whether an outage), and its listing item stands.
+        page_failure: Option<(String, bool)>,
     },
     /// Not a feed item (no audio, say) or not to be fetched (robots.txt): reported, not failed.
     /// `was_read` says the page itself was read, so an episode it used to give is gone.
@@ -225,11 +237,17 @@ impl<'a> Run<'a> {
                 let (urls, handle) = crawl::spawn(self.client.clone(), self.recipe.clone(), self.store.clone(), plan);
                 let (store, progress) = (self.store, self.options.progress.clone());
                 progress.set_length(recent.len() as u64);
-                let crawled = urls.map(move |url| {
+                let pages = self.recipe.crawl.episodes.is_some();
+                let crawled = urls.map(move |found| {
                     // The archive's size is known only as it is crawled.
                     progress.inc_length(1);
+                    let (url, listed) = match found {
+                        Discovered::Page(url) => (url, None),
+                        Discovered::Item(item) if !pages => return (Source::Listed(item), ProbePolicy::CacheFirst),
+                        Discovered::Item(item) => (item.link, Some(Box::new(item.fields))),
+                    };
                     let validators = if incremental { None } else { cached_validators(store, &url) };
-                    (Source::Network { url, validators }, ProbePolicy::CacheFirst)
+                    (Source::Network { url, validators, listed }, ProbePolicy::CacheFirst)
                 });
                 let recent = recent.into_iter().map(|source| (source, ProbePolicy::Recheck));
                 (stream::iter(recent).chain(crawled).boxed(), Some(handle))
@@ -323,7 +341,7 @@ impl<'a> Run<'a> {
         let mut sources = Vec::new();
         for key in recent {
             if let Some(url) = self.store.episode(&key.guid)?.and_then(|e| Url::parse(&e.page_url).ok()) {
-                sources.push(Source::Network { validators: cached_validators(self.store, &url), url });
+                sources.push(Source::Network { validators: cached_validators(self.store, &url), url, listed: None });
             }
         }
         Ok(sources)
@@ -335,7 +353,9 @@ impl<'a> Run<'a> {
         // Under the name the crawl gives the page, so the cached copy is the one refreshed.
         let urls: Vec<Url> = urls.into_iter().map(|url| self.recipe.crawl.canonical(url)).collect();
         let mut outcomes = stream::iter(urls)
-            .map(|url| self.spawn_process((Source::Network { url, validators: None }, ProbePolicy::Fresh)))
+            .map(|url| {
+                self.spawn_process((Source::Network { url, validators: None, listed: None }, ProbePolicy::Fresh))
+            })
             .buffer_unordered(self.recipe.http.concurrency);
         while let Some(outcome) = outcomes.next().await {
             self.record(outcome?, summary)?;
@@ -348,8 +368,19 @@ impl<'a> Run<'a> {
     fn record(&self, outcome: PageResult, summary: &mut RunSummary) -> Result<(), StoreError> {
         self.options.progress.inc(1);
         match outcome {
-            PageResult::Episode { episode, page, probe_failure } => {
-                summary.pages_read += 1;
+            PageResult::Episode { episode, page, probe_failure, page_failure } => {
+                match page_failure {
+                    Some((reason, outage)) => {
+                        let kind = if outage { PageKind::Outage } else { PageKind::Episode };
+                        self.record_failed(
+                            &episode.page_url,
+                            &format!("{reason} (the listing's item stands)"),
+                            kind,
+                            summary,
+                        )?;
+                    }
+                    None => summary.pages_read += 1,
+                }
                 if let Some(reason) = probe_failure {
                     self.record_probe_failure(&episode, &reason, summary);
                 }

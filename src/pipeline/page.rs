@@ -7,7 +7,7 @@ use tokio::sync::{OnceCell, Semaphore};
 use url::Url;
 
 use super::{PageResult, Source};
-use crate::extract::{self, NotAnEpisode};
+use crate::extract::{self, Fields, Item, NotAnEpisode};
 use crate::fetch::{Client, FetchError, Fetched, HeldText, RequestKind};
 use crate::model::{Episode, Page, Probe};
 use crate::recipe::Recipe;
@@ -71,22 +71,53 @@ impl PageWork {
 
     /// Fetches (or takes from the cache), extracts off the reactor, and probes one page.
     pub(super) async fn process(&self, source: Source, probes: ProbePolicy) -> PageResult {
+        let (listed, source) = match source {
+            Source::Listed(item) => return self.listed(*item, probes).await,
+            Source::Network { url, validators, listed } => {
+                (listed.map(|f| *f), Source::Network { url, validators, listed: None })
+            }
+            cached => (None, cached),
+        };
         let in_hand = self.pages_in_hand.acquire().await.expect("semaphore is never closed");
         let (page, fresh, text) = match self.obtain(source).await {
             Ok(obtained) => obtained,
-            Err(result) => return result,
+            Err(failed) => return self.listed_instead(failed, listed, probes).await,
         };
         let url = page.url.clone();
-        let (page, extracted) = self.extract_off_reactor(page, fresh).await;
+        let (page, extracted) = self.extract_off_reactor(page, fresh, listed.unwrap_or_default()).await;
         drop((in_hand, text));
         match extracted {
             Ok(mut episode) => {
                 let probe_failure = self.fill_enclosure(&mut episode, probes).await;
-                PageResult::Episode { episode: Box::new(episode), page, probe_failure }
+                PageResult::Episode { episode: Box::new(episode), page, probe_failure, page_failure: None }
             }
             Err(e @ NotAnEpisode::TooComplex(_)) => PageResult::Failed { url, reason: e.to_string(), transient: false },
             Err(reason) => PageResult::Skipped { url, page, was_read: true, reason: reason.to_string() },
         }
+    }
+
+    /// An episode described on a listing page, with no page of its own to read.
+    async fn listed(&self, item: Item, probes: ProbePolicy) -> PageResult {
+        for dropped in &item.dropped {
+            tracing::warn!("{}: {dropped}", item.link);
+        }
+        let url = item.link.to_string();
+        match item.fields.into_episode(&url, url.clone()) {
+            Ok(mut episode) => {
+                let probe_failure = self.fill_enclosure(&mut episode, probes).await;
+                PageResult::Episode { episode: Box::new(episode), page: None, probe_failure, page_failure: None }
+            }
+            Err(reason) => PageResult::Skipped { url, page: None, was_read: true, reason: reason.to_string() },
+        }
+    }
+
+    /// A page that failed, whose listing item gives an episode all the same.
+    async fn listed_instead(&self, failed: PageResult, listed: Option<Fields>, probes: ProbePolicy) -> PageResult {
+        let (Some(fields), PageResult::Failed { url, reason, transient }) = (listed, &failed) else { return failed };
+        let Ok(mut episode) = fields.into_episode(url, url.clone()) else { return failed };
+        let probe_failure = self.fill_enclosure(&mut episode, probes).await;
+        let page_failure = Some((reason.clone(), *transient));
+        PageResult::Episode { episode: Box::new(episode), page: None, probe_failure, page_failure }
     }
 
     /// The page, whether it was freshly downloaded, and its text's share of the client's budget
@@ -98,7 +129,11 @@ impl PageWork {
         };
         let (url, validators) = match source {
             Source::Cache(page) => return cached(page).await,
-            Source::Network { url, validators } => (url, validators),
+            Source::Network { url, validators, .. } => (url, validators),
+            Source::Listed(item) => {
+                let url = item.link.to_string();
+                return Err(PageResult::Skipped { url, page: None, was_read: false, reason: "no page".into() });
+            }
         };
         let failed = |reason: String, transient| PageResult::Failed { url: url.to_string(), reason, transient };
         let in_scope = |url: &Url| self.recipe.crawl.in_scope(url);
@@ -123,12 +158,13 @@ impl PageWork {
         &self,
         page: Page,
         fresh: bool,
+        listed: Fields,
     ) -> (Option<PackedPage>, Result<Episode, NotAnEpisode>) {
         let _slot = self.parse_slots.acquire().await.expect("semaphore is never closed");
         let recipe = self.recipe.clone();
         let parsed = tokio::task::spawn_blocking(move || {
             crate::test_panic_point("page");
-            let extracted = extract_page(&page, &recipe);
+            let extracted = extract_page(&page, &recipe, listed);
             (fresh.then(|| PackedPage::pack(&page)), extracted)
         })
         .await;
@@ -249,8 +285,8 @@ impl PageWork {
     }
 }
 
-fn extract_page(page: &Page, recipe: &Recipe) -> Result<Episode, NotAnEpisode> {
-    let extracted = extract::extract(page, &recipe.episode)?;
+fn extract_page(page: &Page, recipe: &Recipe, listed: Fields) -> Result<Episode, NotAnEpisode> {
+    let extracted = extract::extract_over(page, &recipe.episode, listed).0?;
     for dropped in &extracted.dropped {
         tracing::warn!("{}: {dropped}", page.url);
     }
