@@ -663,7 +663,8 @@ fn compile_episode_sources(
 ) -> Result<(EpisodeRules, Option<ListingRules>), Invalid> {
     let pages = crawl.episodes.is_some();
     let episode = match (pages, episode) {
-        (true, Some(rules)) => compile_episode_rules("episode", rules, true)?,
+        // Beside [listing], the item may give what the page does not.
+        (true, Some(rules)) => compile_episode_rules("episode", rules, listing.is_none())?,
         (true, None) => {
             return Err((
                 "episode".into(),

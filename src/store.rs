@@ -15,6 +15,7 @@
 //! - `probe_failures`: enclosure URL → JSON [`Failure`], enclosures whose size is not known yet
 //! - `enclosures`: enclosure URL → guid of the one episode with that audio
 //! - `duplicates`: page URL → JSON [`Duplicate`], pages whose episode has another's audio
+//! - `listed`: links of listing items that are no episode (no audio): known, not news
 
 use std::collections::HashSet;
 use std::io::{Read, Write};
@@ -143,6 +144,7 @@ pub struct Store {
     probe_failures: sled::Tree,
     enclosures: sled::Tree,
     duplicates: sled::Tree,
+    listed: sled::Tree,
 }
 
 impl Store {
@@ -175,6 +177,7 @@ impl Store {
             probe_failures: tree("probe_failures")?,
             enclosures: tree("enclosures")?,
             duplicates: tree("duplicates")?,
+            listed: tree("listed")?,
             dir: dir.to_path_buf(),
             db,
         };
@@ -215,6 +218,7 @@ impl Store {
             .iter()
             .keys()
             .chain(self.page_guid.iter().keys())
+            .chain(self.listed.iter().keys())
             .map(|key| key.map(|k| String::from_utf8_lossy(&k).into_owned()).map_err(|e| self.sled(e)))
             .collect()
     }
@@ -415,6 +419,15 @@ impl Store {
             }
         }
         self.meta.insert(DONE, &[1u8]).map_err(|e| self.sled(e))?;
+        Ok(())
+    }
+
+    /// A listing item that is no episode (a text post): known, so an incremental crawl that meets
+    /// it again does not take it for news.
+    pub fn remember_listed(&self, link: &str) -> Result<(), StoreError> {
+        if !self.listed.contains_key(link).map_err(|e| self.sled(e))? {
+            self.listed.insert(link, &[]).map_err(|e| self.sled(e))?;
+        }
         Ok(())
     }
 

@@ -30,6 +30,10 @@ use show::{Show, ShowEpisode};
 /// The annotated example recipe for the demo site; its URLs name port 8080 and are rewritten to
 /// wherever the site really runs.
 pub const DEMO_RECIPE: &str = include_str!("../../recipes/demo.toml");
+/// The recipe for the second archive style (`/list`): `[listing]` items only, no episode page.
+pub const DEMO_LISTING_RECIPE: &str = include_str!("../../recipes/demo-listing.toml");
+/// The same archive read with `[listing]` items and their episode pages.
+pub const DEMO_LISTING_PAGES_RECIPE: &str = include_str!("../../recipes/demo-listing-pages.toml");
 const RECIPE_BASE: &str = "http://127.0.0.1:8080";
 
 /// How the demo site behaves.
@@ -225,6 +229,11 @@ impl DemoSite {
         DEMO_RECIPE.replace(RECIPE_BASE, &self.base_url())
     }
 
+    /// One of the bundled recipes (`DEMO_*_RECIPE`), pointed at this site.
+    pub fn recipe_text_of(&self, recipe: &str) -> String {
+        recipe.replace(RECIPE_BASE, &self.base_url())
+    }
+
     /// The URL of episode `number`'s page.
     pub fn episode_url(&self, number: u32) -> String {
         format!("{}{}", self.base_url(), self.state.show.episode(number).path())
@@ -312,6 +321,8 @@ fn router(state: Arc<SiteState>) -> Router {
         .route("/", get(home))
         .route("/archive", get(|s: State<Arc<SiteState>>, h: HeaderMap| listing(s, Path(1), h)))
         .route("/archive/page/{page}", get(listing))
+        .route("/list", get(|s: State<Arc<SiteState>>, h: HeaderMap| list(s, Path(1), h)))
+        .route("/list/page/{page}", get(list))
         .route("/episodes/{number}", get(episode))
         .route("/media/{file}", get(media_redirect))
         .route("/cdn/{file}", get(audio))
@@ -413,6 +424,21 @@ async fn listing(State(state): State<Arc<SiteState>>, Path(page): Path<u32>, hea
         return StatusCode::NOT_FOUND.into_response();
     }
     let body = pages::listing_page(page, latest, state.config.faults, state.config.hostile);
+    with_etag(&state.counters, &headers, "text/html; charset=utf-8", Bytes::from(body))
+}
+
+/// The second archive style: listing pages that describe their episodes (see `pages::list_page`).
+async fn list(State(state): State<Arc<SiteState>>, Path(page): Path<u32>, headers: HeaderMap) -> Response {
+    state.counters.listing.fetch_add(1, Ordering::Relaxed);
+    let latest = state.latest.load(Ordering::Relaxed);
+    let pages = latest.div_ceil(show::PAGE_SIZE).max(1);
+    if page == 0 || page > pages {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let newest = latest.saturating_sub((page - 1) * show::PAGE_SIZE);
+    let oldest = newest.saturating_sub(show::PAGE_SIZE) + 1;
+    let episodes: Vec<ShowEpisode> = (oldest..=newest).rev().filter_map(|n| state.episode(n)).collect();
+    let body = pages::list_page(page, &episodes, pages);
     with_etag(&state.counters, &headers, "text/html; charset=utf-8", Bytes::from(body))
 }
 

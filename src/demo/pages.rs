@@ -147,6 +147,60 @@ pub fn listing_page(page: u32, latest: u32, faults: bool, hostile: bool) -> Stri
     )
 }
 
+/// The second archive style, as NPR's archive pages are: each listing page (`/list`,
+/// `/list/page/N`) describes its episodes completely, with the player's JSON (the audio URL and
+/// NPR's "P15M,31S" duration), a teaser that starts with the date and a New York time
+/// ("August 16, 2017 · 9:00 AM ET"), and a link to the episode page.
+pub fn list_page(page: u32, episodes: &[ShowEpisode], pages: u32) -> String {
+    let mut items = String::new();
+    for episode in episodes {
+        let n = episode.number;
+        let local = episode.published.with_timezone(&chrono_tz::America::New_York);
+        let player = match episode.audio {
+            AudioStyle::None => String::new(),
+            _ => format!(
+                r#"<div class="player" data-audio='{{"audioUrl":"{}","duration":"P{}M,{}S"}}'>Listen · Download · Embed</div>"#,
+                episode.audio_path(),
+                episode.duration_secs / 60,
+                episode.duration_secs % 60
+            ),
+        };
+        let _ = write!(
+            items,
+            r#"
+<article class="item"><h2 class="title"><a href="/episodes/{n}">{}</a></h2>
+<p class="teaser"><span class="date">{} ET</span> {}</p>{player}
+<p class="tools"><a href="/episodes/{n}#comments">Comments</a> <a href="/share?ep={n}">Share</a></p></article>"#,
+            esc(&episode.title),
+            local.format("%B %-d, %Y · %-I:%M %p"),
+            teaser(n),
+        );
+    }
+    let mut nav = String::from(r#"<nav class="pagination">"#);
+    if page < pages {
+        let _ = write!(nav, r#"<a rel="next" href="/list/page/{}">Older episodes</a>"#, page + 1);
+    }
+    nav.push_str("</nav>");
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Episodes, page {page} | {SHOW_TITLE}</title>{STYLE}{analytics}</head>
+<body class="archive">{site_nav}
+<main id="main"><h1>Episodes</h1><div class="archivelist">
+{items}
+</div>
+{nav}
+</main>{FOOTER}</body></html>
+"#,
+        analytics = analytics_script(page),
+        site_nav = site_nav(),
+    )
+}
+
+/// The teaser a listing writes under each episode's title.
+pub fn teaser_of(n: u32) -> String {
+    teaser(n)
+}
+
 pub fn home_page(latest: u32) -> String {
     format!(
         r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{SHOW_TITLE}</title>{STYLE}</head>

@@ -107,7 +107,12 @@ impl PageWork {
                 let probe_failure = self.fill_enclosure(&mut episode, probes).await;
                 PageResult::Episode { episode: Box::new(episode), page: None, probe_failure, page_failure: None }
             }
-            Err(reason) => PageResult::Skipped { url, page: None, was_read: true, reason: reason.to_string() },
+            Err(reason) => {
+                if let Err(e) = self.store.remember_listed(&url) {
+                    tracing::warn!("{e}");
+                }
+                PageResult::Skipped { url, page: None, was_read: true, reason: reason.to_string() }
+            }
         }
     }
 

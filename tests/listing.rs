@@ -1,0 +1,100 @@
+//! Episodes described on listing pages (`[listing]`): read alone, and with their episode pages.
+
+mod common;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use common::{parse_feed, Fixture};
+use podfeed::demo::{DemoConfig, DEMO_LISTING_PAGES_RECIPE, DEMO_LISTING_RECIPE};
+use podfeed::model::Episode;
+use podfeed::pipeline::Mode;
+
+const EPISODES: u32 = 120;
+
+async fn fixture(recipe: &str) -> Fixture {
+    let fx =
+        Fixture::start(DemoConfig { episodes: EPISODES, latency: Duration::ZERO, faults: false, hostile: false }).await;
+    fx.write_recipe(&fx.site.recipe_text_of(recipe));
+    fx
+}
+
+/// Every stored episode, by guid.
+fn stored(fx: &Fixture) -> HashMap<String, Episode> {
+    let store = fx.open_store();
+    let keys = store.feed_keys().unwrap();
+    keys.iter().map(|k| (k.guid.clone(), store.episode(&k.guid).unwrap().unwrap())).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listing_items_alone_make_the_feed_with_one_request_per_listing_page() {
+    let fx = fixture(DEMO_LISTING_RECIPE).await;
+    let summary = fx.build(Mode::Incremental).await;
+    let stats = fx.site.stats();
+    let with_audio: Vec<_> = fx.site.episodes().into_iter().filter(|e| e.has_audio()).collect();
+    assert_eq!(summary.items as usize, with_audio.len(), "{summary:?}");
+    assert_eq!(stats.episode, 0, "no episode page is fetched");
+    assert_eq!(stats.listing as u32, EPISODES.div_ceil(20), "one request per listing page");
+    assert_eq!(stats.audio_full, 0);
+
+    // Field by field, against what the site says of each episode.
+    let episodes = stored(&fx);
+    for show in &with_audio {
+        let guid = fx.site.episode_url(show.number);
+        let e = episodes.get(&guid).unwrap_or_else(|| panic!("episode {} is an item", show.number));
+        assert_eq!(e.title, show.title, "{guid}");
+        assert_eq!(e.published, Some(show.published), "{guid}: 'August 16, 2017 · 9:00 AM ET' is exact");
+        assert_eq!(e.duration, Some(show.duration_secs), "{guid}: P15M,31S");
+        assert_eq!(e.enclosure.url, format!("{}{}", fx.site.base_url(), show.audio_path()), "{guid}");
+        assert_eq!(e.enclosure.length, Some(fx.site.audio_bytes(show.number)), "{guid}");
+        let teaser = podfeed::demo::pages::teaser_of(show.number);
+        assert_eq!(e.description.as_deref(), Some(teaser.as_str()), "{guid}: the teaser without its date");
+    }
+    let feed = parse_feed(&fx.feed_bytes());
+    assert_eq!(feed.entries.len(), with_audio.len());
+
+    // A quiet night: the first listing page (304), nothing else.
+    fx.site.reset_stats();
+    let summary = fx.build(Mode::Incremental).await;
+    assert_eq!(
+        (summary.new, fx.site.stats().total()),
+        (0, 2),
+        "the listing page and robots.txt: {:?}",
+        fx.site.stats()
+    );
+    // Two new episodes: page 1 has them, page 2 has nothing new and ends the crawl; only the new
+    // enclosures are probed.
+    fx.site.reset_stats();
+    fx.site.set_latest(EPISODES + 2);
+    let summary = fx.build(Mode::Incremental).await;
+    let stats = fx.site.stats();
+    assert_eq!((summary.new, stats.listing, stats.episode, stats.audio_head), (2, 2, 0, 2), "{stats:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn episode_pages_win_field_by_field_and_a_failed_page_leaves_its_item() {
+    let fx = fixture(DEMO_LISTING_PAGES_RECIPE).await;
+    fx.site.fail("/episodes/107", 404);
+    let summary = fx.build(Mode::Incremental).await;
+    let with_audio: Vec<_> = fx.site.episodes().into_iter().filter(|e| e.has_audio()).collect();
+    assert_eq!(summary.items as usize, with_audio.len(), "the 404 page's item is there too: {summary:?}");
+    assert_eq!(summary.failed, 1, "{summary:?}");
+    assert!(
+        summary.problems.iter().any(|p| p.contains("/episodes/107: HTTP 404 (the listing's item stands)")),
+        "{:?}",
+        summary.problems
+    );
+
+    let episodes = stored(&fx);
+    let page_read = &episodes[&fx.site.episode_url(8)];
+    let item_only = &episodes[&fx.site.episode_url(107)];
+    // From the page: the episode number and the notes; from the item: the audio and duration.
+    assert_eq!(page_read.episode, Some(8));
+    assert!(page_read.content.is_some());
+    assert_ne!(page_read.description.as_deref(), Some(podfeed::demo::pages::teaser_of(8).as_str()), "the page's own");
+    assert_eq!(page_read.duration, Some(fx.site.episodes().iter().find(|e| e.number == 8).unwrap().duration_secs));
+    // The item alone: its teaser and its date, no notes.
+    assert_eq!(item_only.description.as_deref(), Some(podfeed::demo::pages::teaser_of(107).as_str()));
+    assert_eq!(item_only.content, None);
+    assert_eq!(item_only.published, Some(fx.site.episodes().iter().find(|e| e.number == 107).unwrap().published));
+}
