@@ -921,6 +921,41 @@ audio = [ { css = "div.player", attr = "data-audio", json = "/audioUrl" }, { css
     }
 
     #[test]
+    fn where_episodes_come_from_is_checked() {
+        let listing_only = |listing: &str| {
+            let head = MINIMAL.split("[episode]").next().unwrap().replace("episodes = \"a.episode\"\n", "");
+            format!("{head}[listing]\n{listing}")
+        };
+        let ok =
+            listing_only("item = \"article\"\ntitle = { css = \"h2\" }\naudio = { css = \"a\", attr = \"href\" }\n");
+        let recipe = parse(&ok).unwrap();
+        assert!(recipe.crawl.episodes.is_none() && recipe.listing.is_some());
+        assert_eq!(
+            error(&listing_only("title = { css = \"h2\" }\naudio = { css = \"a\", attr = \"href\" }\n")).key,
+            "listing.item"
+        );
+        assert_eq!(error(&listing_only("item = \"article\"\ntitle = { css = \"h2\" }\n")).key, "listing.audio");
+        assert_eq!(
+            error(&listing_only("item = \"article ..x\"\ntitle = { css = \"h2\" }\naudio = { css = \"a\" }\n")).key,
+            "listing.item"
+        );
+        // Neither links to pages nor items; page rules with no page to read; `item` misplaced.
+        assert_eq!(
+            error(&MINIMAL.replace("episodes = \"a.episode\"\n", "").split("[episode]").next().unwrap().to_string())
+                .key,
+            "crawl.episodes"
+        );
+        assert_eq!(error(&MINIMAL.replace("episodes = \"a.episode\"\n", "")).key, "episode");
+        assert_eq!(error(&MINIMAL.replace("[episode]\n", "[episode]\nitem = \"article\"\n")).key, "episode.item");
+        // Beside [listing], the page rules need not give the audio: the item may.
+        let both = format!(
+            "{}[listing]\nitem = \"article\"\naudio = {{ css = \"a\", attr = \"href\" }}\n",
+            MINIMAL.replace("audio = [", "# audio = [")
+        );
+        assert!(parse(&both).is_ok(), "{:?}", parse(&both).err());
+    }
+
+    #[test]
     fn time_zone_names_are_checked() {
         let with = |zone: &str| {
             MINIMAL.replace("episodes = \"a.episode\"", &format!("episodes = \"a.episode\"\ntimezone = \"{zone}\""))

@@ -238,6 +238,17 @@ impl Store {
         })
     }
 
+    /// Every cached listing page, read as the iterator is driven.
+    pub fn listing_pages(&self) -> impl Iterator<Item = Result<Page, StoreError>> + Send + '_ {
+        self.listings.headers.iter().keys().filter_map(move |key| {
+            let key = match key {
+                Ok(key) => key,
+                Err(e) => return Some(Err(self.sled(e))),
+            };
+            self.listing(&String::from_utf8_lossy(&key)).transpose()
+        })
+    }
+
     /// Stores a page packed with [`PackedPage::pack`] (CPU work, best done off the reactor).
     pub fn put_page(&self, page: &PackedPage) -> Result<(), StoreError> {
         self.pages.put(page).map_err(|e| self.page_error(e))?;

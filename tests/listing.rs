@@ -53,6 +53,22 @@ async fn listing_items_alone_make_the_feed_with_one_request_per_listing_page() {
     let feed = parse_feed(&fx.feed_bytes());
     assert_eq!(feed.entries.len(), with_audio.len());
 
+    // A recipe change applied to the whole archive with no request: the listing pages are cached.
+    let before = fx.feed_bytes();
+    fx.site.reset_stats();
+    fx.write_recipe(&fx.site.recipe_text_of(DEMO_LISTING_RECIPE).replace(
+        "title = { css = \"h2.title a\" }",
+        "title = { css = \"h2.title a\", regex = '^(.*)$', template = \"Long Signal: $1\" }",
+    ));
+    let summary = fx.build(Mode::Reextract).await;
+    assert_eq!((fx.site.stats().total(), summary.updated as usize), (0, with_audio.len()), "{summary:?}");
+    let retitled = stored(&fx);
+    assert!(retitled.values().all(|e| e.title.starts_with("Long Signal: ")));
+    assert!(retitled.values().all(|e| e.enclosure.length.is_some()), "sizes kept");
+    fx.write_recipe(&fx.site.recipe_text_of(DEMO_LISTING_RECIPE));
+    fx.build(Mode::Reextract).await;
+    assert_eq!(fx.feed_bytes().len(), before.len());
+
     // A quiet night: the first listing page (304), nothing else.
     fx.site.reset_stats();
     let summary = fx.build(Mode::Incremental).await;
@@ -97,4 +113,14 @@ async fn episode_pages_win_field_by_field_and_a_failed_page_leaves_its_item() {
     assert_eq!(item_only.description.as_deref(), Some(podfeed::demo::pages::teaser_of(107).as_str()));
     assert_eq!(item_only.content, None);
     assert_eq!(item_only.published, Some(fx.site.episodes().iter().find(|e| e.number == 107).unwrap().published));
+
+    // Re-extracted from the cache: the same episodes, the page's fields and the lone item's.
+    fx.site.reset_stats();
+    let summary = fx.build(Mode::Reextract).await;
+    assert_eq!(
+        (fx.site.stats().total(), summary.updated, summary.items),
+        (0, 0, with_audio.len() as u64),
+        "{summary:?}"
+    );
+    assert_eq!(stored(&fx), episodes);
 }

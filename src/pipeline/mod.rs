@@ -3,9 +3,10 @@
 mod finish;
 mod page;
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use chrono::Utc;
@@ -106,12 +107,9 @@ pub struct Run<'a> {
 enum Source {
     /// A page to fetch; `listed` holds the fields its listing item gave, which stand where the
     /// page gives none (or fails).
-    Network {
-        url: Url,
-        validators: Option<Validators>,
-        listed: Option<Box<Fields>>,
-    },
-    Cache(Page),
+    Network { url: Url, validators: Option<Validators>, listed: Option<Box<Fields>> },
+    /// A cached page (a re-extract), with its listing item's fields if it has one.
+    Cache(Page, Option<Box<Fields>>),
     /// An episode described on a listing page, with no page to fetch.
     Listed(Box<Item>),
 }
@@ -120,7 +118,7 @@ impl Source {
     fn url(&self) -> String {
         match self {
             Source::Network { url, .. } => url.to_string(),
-            Source::Cache(page) => page.url.clone(),
+            Source::Cache(page, _) => page.url.clone(),
             Source::Listed(item) => item.link.to_string(),
         }
     }
@@ -214,16 +212,36 @@ impl<'a> Run<'a> {
         // has a new size).
         let (sources, crawl): (BoxStream<(Source, ProbePolicy)>, _) = match mode {
             Mode::Reextract => {
+                // Listing items first, from the cached listing pages: with episode pages, each
+                // page's item goes with it; the items whose page is not cached stand alone.
+                let mut items = self.cached_listing_items().await;
+                let pages_too = self.recipe.crawl.episodes.is_some();
+                let listed: Arc<Mutex<HashMap<String, Item>>> = Arc::new(Mutex::new(if pages_too {
+                    items.drain(..).map(|item| (item.link.to_string(), item)).collect()
+                } else {
+                    HashMap::new()
+                }));
+                let alone = items.into_iter().map(|item| (Source::Listed(Box::new(item)), ProbePolicy::CacheOnly));
                 // Pages are read and inflated one at a time as the stream pulls them.
-                let pages = self.store.pages().filter_map(|page| match page {
-                    Ok(page) => Some((Source::Cache(page), ProbePolicy::CacheOnly)),
+                let with_items = listed.clone();
+                let pages = self.store.pages().filter_map(move |page| match page {
+                    Ok(page) => {
+                        let item = with_items.lock().unwrap_or_else(|p| p.into_inner()).remove(&page.url);
+                        Some((Source::Cache(page, item.map(|i| Box::new(i.fields))), ProbePolicy::CacheOnly))
+                    }
                     Err(e) => {
                         tracing::warn!("{e}");
                         None
                     }
                 });
+                let leftovers = stream::once(async move {
+                    let left: Vec<Item> =
+                        listed.lock().unwrap_or_else(|p| p.into_inner()).drain().map(|(_, i)| i).collect();
+                    stream::iter(left.into_iter().map(|item| (Source::Listed(Box::new(item)), ProbePolicy::CacheOnly)))
+                })
+                .flatten();
                 self.options.progress.set_length(known.len() as u64);
-                (stream::iter(pages).boxed(), None)
+                (stream::iter(alone).chain(stream::iter(pages)).chain(leftovers).boxed(), None)
             }
             Mode::Incremental | Mode::Full => {
                 let incremental = mode == Mode::Incremental;
@@ -328,6 +346,27 @@ impl<'a> Run<'a> {
             }
         }
         Ok(())
+    }
+
+    /// The episodes the cached listing pages describe (`[listing]`), read again with the current
+    /// recipe, off the reactor.
+    async fn cached_listing_items(&self) -> Vec<Item> {
+        if self.recipe.listing.is_none() {
+            return Vec::new();
+        }
+        let (store, recipe) = (self.store.clone(), self.recipe.clone());
+        let read = tokio::task::spawn_blocking(move || {
+            let mut items = Vec::new();
+            for page in store.listing_pages() {
+                match page.map(|page| (crawl::read_listing_page(&page, &recipe), page.url)) {
+                    Ok((Ok(links), _)) => items.extend(links.items),
+                    Ok((Err(e), url)) => tracing::warn!("listing page {url}: {e}"),
+                    Err(e) => tracing::warn!("{e}"),
+                }
+            }
+            items
+        });
+        read.await.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
     }
 
     /// Pages of episodes inside the re-check window, to fetch again conditionally.

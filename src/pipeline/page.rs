@@ -76,7 +76,7 @@ impl PageWork {
             Source::Network { url, validators, listed } => {
                 (listed.map(|f| *f), Source::Network { url, validators, listed: None })
             }
-            cached => (None, cached),
+            Source::Cache(page, listed) => (listed.map(|f| *f), Source::Cache(page, None)),
         };
         let in_hand = self.pages_in_hand.acquire().await.expect("semaphore is never closed");
         let (page, fresh, text) = match self.obtain(source).await {
@@ -133,7 +133,7 @@ impl PageWork {
             Ok((page, false, held))
         };
         let (url, validators) = match source {
-            Source::Cache(page) => return cached(page).await,
+            Source::Cache(page, _) => return cached(page).await,
             Source::Network { url, validators, .. } => (url, validators),
             Source::Listed(item) => {
                 let url = item.link.to_string();
