@@ -941,7 +941,7 @@ audio = [ { css = "div.player", attr = "data-audio", json = "/audioUrl" }, { css
         );
         // Neither links to pages nor items; page rules with no page to read; `item` misplaced.
         assert_eq!(
-            error(&MINIMAL.replace("episodes = \"a.episode\"\n", "").split("[episode]").next().unwrap()).key,
+            error(MINIMAL.replace("episodes = \"a.episode\"\n", "").split("[episode]").next().unwrap()).key,
             "crawl.episodes"
         );
         assert_eq!(error(&MINIMAL.replace("episodes = \"a.episode\"\n", "")).key, "episode");
