@@ -137,8 +137,12 @@ pub struct CheckArgs {
     /// The recipe (TOML) describing the site.
     #[arg(long, short)]
     pub recipe: PathBuf,
-    /// An episode page URL.
+    /// An episode page URL (or with --listing, a listing page URL).
     pub url: String,
+    /// The URL is a listing page: show what `crawl.episodes`, `crawl.follow` and `[listing]`
+    /// find on it.
+    #[arg(long)]
+    pub listing: bool,
 }
 
 #[derive(Debug, Args)]

@@ -124,3 +124,27 @@ async fn episode_pages_win_field_by_field_and_a_failed_page_leaves_its_item() {
     );
     assert_eq!(stored(&fx), episodes);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_listing_shows_what_the_crawl_finds_on_one_listing_page() {
+    let fx = fixture(DEMO_LISTING_PAGES_RECIPE).await;
+    let url = format!("{}/list", fx.site.base_url());
+    let out = common::podfeed_async(fx.dir.path(), &["check", "--recipe", "demo.toml", "--listing", &url]).await;
+    let text = common::stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    assert!(text.contains("episodes     20 links"), "{text}");
+    assert!(text.contains(&format!("follow       1 links\n             {}/list/page/2", fx.site.base_url())), "{text}");
+    assert!(text.contains("items        20 items"), "{text}");
+    // Whole URLs, and the values as the feed will have them.
+    let newest = fx.site.episodes()[0].clone();
+    assert!(text.contains(&format!("{}\n  title      {}", fx.site.episode_url(newest.number), newest.title)), "{text}");
+    assert!(text.contains(&format!("  audio      {}{}", fx.site.base_url(), newest.audio_path())), "{text}");
+    assert!(text.contains(&format!("  published  {}", newest.published.to_rfc3339())), "{text}");
+
+    // A page with nothing the recipe knows: exit 1.
+    let out =
+        common::podfeed_async(fx.dir.path(), &["check", "--recipe", "demo.toml", "--listing", &fx.site.base_url()])
+            .await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(common::stdout(&out).contains("no episode link and no item"));
+}

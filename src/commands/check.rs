@@ -2,6 +2,7 @@
 
 use std::io::Write;
 
+use podfeed::crawl;
 use podfeed::extract::{self, shorten, FieldTrace, Unused};
 use podfeed::fetch::{Client, Fetched, RequestKind};
 use podfeed::recipe::Recipe;
@@ -17,6 +18,9 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
     let client = Client::new(&recipe.http)?;
     // The page asked for may be anywhere; its redirects stay on its host or in the recipe's scope.
     let in_scope = |to: &Url| recipe.crawl.in_scope(to) || to.host_str() == url.host_str();
+    if args.listing {
+        return check_listing(&client, recipe.clone(), &url, &in_scope, &mut out).await;
+    }
     let page = match client.page(&url, RequestKind::Episode, None, &in_scope).await {
         Ok(Fetched::Page(page, _held)) => page,
         Ok(Fetched::NotModified) => anyhow::bail!("{url}: unexpected 304 Not Modified"),
@@ -68,6 +72,43 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
 
 fn is_url_field(field: &str) -> bool {
     matches!(field, "audio" | "link" | "guid" | "image" | "transcript" | "chapters")
+}
+
+/// `check --listing URL`: the links and the items the crawl would find on one listing page.
+async fn check_listing(
+    client: &Client,
+    recipe: std::sync::Arc<Recipe>,
+    url: &Url,
+    in_scope: &(dyn Fn(&Url) -> bool + Sync),
+    out: &mut impl Write,
+) -> anyhow::Result<u8> {
+    let page = match client.page(url, RequestKind::Listing, None, in_scope).await {
+        Ok(Fetched::Page(page, _held)) => page,
+        Ok(Fetched::NotModified) => anyhow::bail!("{url}: unexpected 304 Not Modified"),
+        Err(e) => anyhow::bail!("{url}: {e}"),
+    };
+    let found = tokio::task::spawn_blocking(move || crawl::read_listing_page(&page, &recipe)).await??;
+    let list = |urls: &[Url]| urls.iter().map(Url::as_str).collect::<Vec<_>>().join("\n             ");
+    writeln!(out, "{:<12} {} links\n             {}", "episodes", found.episodes.len(), list(&found.episodes))?;
+    writeln!(out, "{:<12} {} links\n             {}", "follow", found.follow.len(), list(&found.follow))?;
+    writeln!(out, "{:<12} {} items", "items", found.items.len())?;
+    for item in &found.items {
+        let f = &item.fields;
+        writeln!(out, "\n{}", item.link)?;
+        for (name, value) in
+            [("title", &f.title), ("audio", &f.audio), ("published", &f.published), ("duration", &f.duration)]
+        {
+            writeln!(out, "  {name:<10} {}", value.as_deref().unwrap_or("(none)"))?;
+        }
+        for dropped in &item.dropped {
+            writeln!(out, "  warning: {dropped}")?;
+        }
+    }
+    let nothing = found.episodes.is_empty() && found.items.is_empty();
+    if nothing {
+        writeln!(out, "\n→ no episode link and no item on this page")?;
+    }
+    Ok(if nothing { EXIT_FAILED } else { EXIT_OK })
 }
 
 /// `episode.audio[1]`, `episode.title`, or the default that applied.
