@@ -165,11 +165,21 @@ async fn crawl(
     let mut sent: HashSet<String> = HashSet::new();
     let mut reading = FuturesUnordered::new();
     let mut lookahead = 1;
+    // Numbered pages: the next number to read, until a page gives nothing (or a 404).
+    let mut numbered = recipe.crawl.pages.as_ref().map(|p| (p, p.from));
+    let mut numbered_urls: HashSet<String> = HashSet::new();
     loop {
         // Keep `lookahead` listing pages on the way, each used as soon as it arrives: a page
         // being retried must not hold back the pages after it (nor the whole pipeline with them).
         while reading.len() < lookahead && !report.stopped_early {
-            let Some(url) = queue.pop_front() else { break };
+            let next = queue.pop_front().or_else(|| {
+                let (pages, n) = numbered.as_mut()?;
+                let url = pages.url(*n)?;
+                *n += 1;
+                numbered_urls.insert(url.to_string());
+                Some(url)
+            });
+            let Some(url) = next else { break };
             if report.listing_pages >= recipe.crawl.max_pages {
                 tracing::warn!(max_pages = recipe.crawl.max_pages, "stopped paging at crawl.max_pages");
                 report.hit_max_pages = true;
@@ -181,7 +191,17 @@ async fn crawl(
         }
         let Some((url, links)) = reading.next().await else { break };
         plan.progress.inc(1);
+        let numbered_page = numbered_urls.contains(url.as_str());
         let links = match links {
+            // Past the last numbered page, many sites answer 404: the end, not a failure.
+            Err((reason, _)) if numbered_page && reason == "HTTP 404" => {
+                numbered = None;
+                continue;
+            }
+            Ok(links) if numbered_page && links.items.is_empty() && links.episodes.is_empty() => {
+                numbered = None;
+                continue;
+            }
             Ok(links) => links,
             Err((reason, outage)) => {
                 report.failures.push(ListingFailure { url: url.to_string(), reason, outage });

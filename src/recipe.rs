@@ -162,6 +162,7 @@ impl Default for Output {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CrawlFile {
+    #[serde(default)]
     start: Vec<String>,
     episodes: Option<String>,
     follow: Option<String>,
@@ -173,6 +174,14 @@ struct CrawlFile {
     #[serde(default)]
     ignore_params: Vec<String>,
     timezone: Option<String>,
+    pages: Option<String>,
+    #[serde(default = "default_from")]
+    from: u32,
+    to: Option<u32>,
+}
+
+fn default_from() -> u32 {
+    1
 }
 
 fn default_max_pages() -> usize {
@@ -374,6 +383,27 @@ pub struct Crawl {
     pub ignore_params: Vec<String>,
     /// The site's time zone: dates written without an offset are in it.
     pub timezone: Option<chrono_tz::Tz>,
+    /// Numbered listing pages, read from `from` until one gives no episode (or `to`).
+    pub pages: Option<NumberedPages>,
+}
+
+/// `[crawl] pages = "https://site/archive?page={n}"`, with `from` and `to`.
+#[derive(Debug, Clone)]
+pub struct NumberedPages {
+    /// The URL with `{n}` where the number goes.
+    pub template: String,
+    pub from: u32,
+    pub to: Option<u32>,
+}
+
+impl NumberedPages {
+    /// Page `n`'s URL; `None` past `to`.
+    pub fn url(&self, n: u32) -> Option<Url> {
+        if self.to.is_some_and(|to| n > to) {
+            return None;
+        }
+        Url::parse(&self.template.replace("{n}", &n.to_string())).ok()
+    }
 }
 
 /// Query parameters that only track where a visitor came from: a link with them is the same
@@ -573,17 +603,32 @@ fn url_key(key: &str, value: &str) -> Result<Url, Invalid> {
 }
 
 fn compile_crawl(crawl: CrawlFile) -> Result<Crawl, Invalid> {
-    if crawl.start.is_empty() {
-        return Err(("crawl.start".into(), "needs at least one URL".into()));
+    if crawl.start.is_empty() && crawl.pages.is_none() {
+        return Err(("crawl.start".into(), "needs at least one URL (or numbered `pages`)".into()));
     }
+    let pages = match crawl.pages {
+        Some(template) => {
+            if !template.contains("{n}") {
+                return Err(("crawl.pages".into(), format!("{template:?} has no {{n}} where the page number goes")));
+            }
+            url_key("crawl.pages", &template.replace("{n}", &crawl.from.to_string()))?;
+            if crawl.to.is_some_and(|to| to < crawl.from) {
+                return Err(("crawl.to".into(), format!("is before crawl.from = {}", crawl.from)));
+            }
+            Some(NumberedPages { template, from: crawl.from, to: crawl.to })
+        }
+        None => None,
+    };
     let start = crawl
         .start
         .iter()
         .enumerate()
         .map(|(i, u)| url_key(&format!("crawl.start[{i}]"), u))
         .collect::<Result<Vec<_>, _>>()?;
+    let first_numbered = pages.as_ref().and_then(|p| p.url(p.from));
     let scope = crawl.scope.unwrap_or_else(|| {
-        let mut hosts: Vec<String> = start.iter().filter_map(|u| u.host_str().map(str::to_string)).collect();
+        let mut hosts: Vec<String> =
+            start.iter().chain(first_numbered.iter()).filter_map(|u| u.host_str().map(str::to_string)).collect();
         hosts.dedup();
         hosts
     });
@@ -599,6 +644,7 @@ fn compile_crawl(crawl: CrawlFile) -> Result<Crawl, Invalid> {
         recheck_days: crawl.recheck_days,
         ignore_params: crawl.ignore_params,
         timezone: crawl.timezone.as_deref().map(time_zone).transpose()?,
+        pages,
     })
 }
 
@@ -952,6 +998,23 @@ audio = [ { css = "div.player", attr = "data-audio", json = "/audioUrl" }, { css
             MINIMAL.replace("audio = [", "# audio = [")
         );
         assert!(parse(&both).is_ok(), "{:?}", parse(&both).err());
+    }
+
+    #[test]
+    fn numbered_pages_are_checked() {
+        let with =
+            |extra: &str| MINIMAL.replace("episodes = \"a.episode\"", &format!("episodes = \"a.episode\"\n{extra}"));
+        assert_eq!(error(&with("pages = \"https://example.org/archive?page=2\"")).key, "crawl.pages");
+        assert_eq!(error(&with("pages = \"example.org/archive?page={n}\"")).key, "crawl.pages");
+        assert_eq!(error(&with("pages = \"https://example.org/a?page={n}\"\nfrom = 3\nto = 2")).key, "crawl.to");
+        let recipe = parse(&with("pages = \"https://example.org/a?page={n}\"\nfrom = 2\nto = 9")).unwrap();
+        let pages = recipe.crawl.pages.unwrap();
+        assert_eq!(pages.url(2).unwrap().as_str(), "https://example.org/a?page=2");
+        assert_eq!(pages.url(10), None, "past `to`");
+        // Numbered pages alone need no `start`.
+        let alone =
+            MINIMAL.replace("start = [\"https://example.org/archive\"]", "pages = \"https://example.org/a?page={n}\"");
+        assert!(parse(&alone).is_ok());
     }
 
     #[test]

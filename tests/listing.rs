@@ -148,3 +148,32 @@ async fn check_listing_shows_what_the_crawl_finds_on_one_listing_page() {
     assert_eq!(out.status.code(), Some(1));
     assert!(common::stdout(&out).contains("no episode link and no item"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn numbered_pages_without_links_are_read_until_one_is_empty() {
+    let fx = fixture(DEMO_LISTING_RECIPE).await;
+    let numbered = fx
+        .site
+        .recipe_text_of(DEMO_LISTING_RECIPE)
+        .replace(
+            &format!("start = [\"{}/list\"]", fx.site.base_url()),
+            &format!("pages = \"{}/numbered?page={{n}}\"", fx.site.base_url()),
+        )
+        .replace("follow = \"nav.pagination a[rel=next]\"\n", "");
+    assert!(numbered.contains("/numbered?page={n}"), "{numbered}");
+    fx.write_recipe(&numbered);
+    let summary = fx.build(Mode::Incremental).await;
+    let with_audio = fx.site.episodes().into_iter().filter(|e| e.has_audio()).count();
+    assert_eq!((summary.items as usize, summary.failed), (with_audio, 0), "{summary:?}");
+    let pages = u64::from(EPISODES.div_ceil(20));
+    let listing = fx.site.stats().listing;
+    assert!(
+        listing > pages && listing <= pages + 8,
+        "every page, the empty one, and at most a look-ahead more: {listing}"
+    );
+
+    // A quiet night reads page 1 only.
+    fx.site.reset_stats();
+    fx.build(Mode::Incremental).await;
+    assert_eq!(fx.site.stats().listing, 1);
+}

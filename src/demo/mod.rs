@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -323,6 +323,7 @@ fn router(state: Arc<SiteState>) -> Router {
         .route("/archive/page/{page}", get(listing))
         .route("/list", get(|s: State<Arc<SiteState>>, h: HeaderMap| list(s, Path(1), h)))
         .route("/list/page/{page}", get(list))
+        .route("/numbered", get(numbered))
         .route("/episodes/{number}", get(episode))
         .route("/media/{file}", get(media_redirect))
         .route("/cdn/{file}", get(audio))
@@ -429,17 +430,37 @@ async fn listing(State(state): State<Arc<SiteState>>, Path(page): Path<u32>, hea
 
 /// The second archive style: listing pages that describe their episodes (see `pages::list_page`).
 async fn list(State(state): State<Arc<SiteState>>, Path(page): Path<u32>, headers: HeaderMap) -> Response {
-    state.counters.listing.fetch_add(1, Ordering::Relaxed);
+    list_response(&state, page, &headers, true).unwrap_or_else(|| {
+        state.counters.listing.fetch_add(1, Ordering::Relaxed);
+        StatusCode::NOT_FOUND.into_response()
+    })
+}
+
+/// The same pages by number, `?page=N`, with no link between them; past the end, an empty list.
+async fn numbered(
+    State(state): State<Arc<SiteState>>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let page = query.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
+    list_response(&state, page, &headers, false).unwrap_or_else(|| {
+        state.counters.listing.fetch_add(1, Ordering::Relaxed);
+        html(pages::list_page(page, &[], 0, false))
+    })
+}
+
+fn list_response(state: &SiteState, page: u32, headers: &HeaderMap, with_links: bool) -> Option<Response> {
     let latest = state.latest.load(Ordering::Relaxed);
     let pages = latest.div_ceil(show::PAGE_SIZE).max(1);
     if page == 0 || page > pages {
-        return StatusCode::NOT_FOUND.into_response();
+        return None;
     }
+    state.counters.listing.fetch_add(1, Ordering::Relaxed);
     let newest = latest.saturating_sub((page - 1) * show::PAGE_SIZE);
     let oldest = newest.saturating_sub(show::PAGE_SIZE) + 1;
     let episodes: Vec<ShowEpisode> = (oldest..=newest).rev().filter_map(|n| state.episode(n)).collect();
-    let body = pages::list_page(page, &episodes, pages);
-    with_etag(&state.counters, &headers, "text/html; charset=utf-8", Bytes::from(body))
+    let body = pages::list_page(page, &episodes, pages, with_links);
+    Some(with_etag(&state.counters, headers, "text/html; charset=utf-8", Bytes::from(body)))
 }
 
 /// Answers with an ETag, or 304 when the client already has this body.

@@ -150,8 +150,10 @@ pub fn listing_page(page: u32, latest: u32, faults: bool, hostile: bool) -> Stri
 /// The second archive style, as NPR's archive pages are: each listing page (`/list`,
 /// `/list/page/N`) describes its episodes completely, with the player's JSON (the audio URL and
 /// NPR's "P15M,31S" duration), a teaser that starts with the date and a New York time
-/// ("August 16, 2017 · 9:00 AM ET"), and a link to the episode page.
-pub fn list_page(page: u32, episodes: &[ShowEpisode], pages: u32) -> String {
+/// ("August 16, 2017 · 9:00 AM ET"), and a link to the episode page. `/numbered?page=N` serves
+/// the same pages behind a "load more" button: no link to the next one, and past the last page
+/// an empty list.
+pub fn list_page(page: u32, episodes: &[ShowEpisode], pages: u32, with_links: bool) -> String {
     let mut items = String::new();
     for episode in episodes {
         let n = episode.number;
@@ -177,7 +179,7 @@ pub fn list_page(page: u32, episodes: &[ShowEpisode], pages: u32) -> String {
         );
     }
     let mut nav = String::from(r#"<nav class="pagination">"#);
-    if page < pages {
+    if page < pages && with_links {
         let _ = write!(nav, r#"<a rel="next" href="/list/page/{}">Older episodes</a>"#, page + 1);
     }
     nav.push_str("</nav>");
