@@ -16,6 +16,7 @@ use crate::fetch::{Client, Fetched, RequestKind, Validators};
 use crate::html::{self, Budget, TooComplex};
 use crate::model::Page;
 use crate::recipe::{Crawl, Recipe};
+use crate::sitemap;
 use crate::store::Store;
 
 /// Episode URLs the crawl may find before the fetches take them.
@@ -163,6 +164,9 @@ async fn crawl(
     let mut queue: VecDeque<Url> = recipe.crawl.start.iter().cloned().collect();
     let mut queued: HashSet<String> = queue.iter().map(Url::to_string).collect();
     let mut sent: HashSet<String> = HashSet::new();
+    if read_sitemaps(&client, &recipe, &store, &plan, &mut report, &mut sent, &mut out).await.is_err() {
+        return report; // the pipeline stopped listening
+    }
     let mut reading = FuturesUnordered::new();
     let mut lookahead = 1;
     // Numbered pages: the next number to read, until a page gives nothing (or a 404).
@@ -244,6 +248,72 @@ async fn crawl(
     }
     tracing::info!(listing_pages = report.listing_pages, stopped_early = report.stopped_early, "crawl finished");
     report
+}
+
+/// Reads the recipe's sitemaps (and the sitemaps their indexes name, up to `max_pages` in all)
+/// and sends the episode pages they list: on an incremental run, those not cached, and those
+/// whose `<lastmod>` is newer than the cached copy. Errs when the run stopped listening.
+async fn read_sitemaps(
+    client: &Client,
+    recipe: &Recipe,
+    store: &Store,
+    plan: &CrawlPlan,
+    report: &mut CrawlReport,
+    sent: &mut HashSet<String>,
+    out: &mut mpsc::Sender<Discovered>,
+) -> Result<(), mpsc::SendError> {
+    let crawl = &recipe.crawl;
+    let mut queue: VecDeque<Url> = crawl.sitemap.iter().cloned().collect();
+    let mut seen: HashSet<String> = queue.iter().map(Url::to_string).collect();
+    let in_scope = |url: &Url| crawl.in_scope(url);
+    while let Some(url) = queue.pop_front() {
+        if report.listing_pages >= crawl.max_pages {
+            report.hit_max_pages = true;
+            break;
+        }
+        report.listing_pages += 1;
+        plan.progress.inc(1);
+        let sitemap = match client.document(&url, sitemap::MAX_SITEMAP_BYTES, &in_scope).await {
+            Ok(bytes) => tokio::task::spawn_blocking(move || sitemap::parse(&bytes))
+                .await
+                .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+                .map_err(|e| (e.to_string(), false)),
+            Err(e) => Err((e.to_string(), e.is_transient())),
+        };
+        let sitemap = match sitemap {
+            Ok(sitemap) => sitemap,
+            Err((reason, outage)) => {
+                report.failures.push(ListingFailure { url: url.to_string(), reason, outage });
+                continue;
+            }
+        };
+        for child in sitemap.sitemaps {
+            if crawl.in_scope(&child) && seen.insert(child.to_string()) {
+                queue.push_back(child);
+            }
+        }
+        for (page, changed) in sitemap.pages {
+            let page = crawl.canonical(page);
+            let key = page.to_string();
+            let wanted = crawl.in_scope(&page) && crawl.sitemap_match.as_ref().is_none_or(|m| m.is_match(&key));
+            if !wanted || !sent.insert(key.clone()) {
+                continue;
+            }
+            if plan.incremental && plan.known.contains(&key) && !changed_since_cached(store, &key, changed) {
+                continue;
+            }
+            out.send(Discovered::Page(page)).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether a sitemap's `<lastmod>` says the page changed after its cached copy was fetched.
+fn changed_since_cached(store: &Store, url: &str, changed: Option<chrono::DateTime<chrono::Utc>>) -> bool {
+    match (changed, store.page_fetched_at(url)) {
+        (Some(changed), Ok(Some(fetched))) => changed > fetched,
+        _ => false,
+    }
 }
 
 /// Reads one listing page: its episode links, its follow links and the episodes it describes,

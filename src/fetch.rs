@@ -232,6 +232,20 @@ impl Client {
         Ok(Fetched::Page(page, held))
     }
 
+    /// GETs a document that is not a page (a sitemap, perhaps gzipped) as bytes, at most `cap`.
+    /// Redirects and robots.txt are as for pages.
+    pub async fn document(
+        &self,
+        url: &Url,
+        cap: u64,
+        in_scope: &(dyn Fn(&Url) -> bool + Sync),
+    ) -> Result<Vec<u8>, FetchError> {
+        self.robots_allow(url).await?;
+        let get = |url: &Url| self.http.get(url.clone());
+        let (response, _permit) = self.send(url, RequestKind::Listing, Redirects::Within(in_scope), get).await?;
+        self.read_up_to(ok_status(response)?, cap).await
+    }
+
     /// Counts `bytes` of page text against the budget, waiting while it is spent.
     pub async fn hold_text(&self, bytes: usize) -> HeldText {
         let kib = kib(bytes).clamp(1, self.text_budget_kib);
@@ -394,15 +408,19 @@ impl Client {
         Permits { _global: global, _host: host }
     }
 
-    async fn read_capped(&self, mut response: Response) -> Result<Vec<u8>, FetchError> {
-        if response.content_length().is_some_and(|n| n > self.max_page_bytes) {
-            return Err(FetchError::TooLarge(self.max_page_bytes));
+    async fn read_capped(&self, response: Response) -> Result<Vec<u8>, FetchError> {
+        self.read_up_to(response, self.max_page_bytes).await
+    }
+
+    async fn read_up_to(&self, mut response: Response, cap: u64) -> Result<Vec<u8>, FetchError> {
+        if response.content_length().is_some_and(|n| n > cap) {
+            return Err(FetchError::TooLarge(cap));
         }
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(|e| FetchError::from_reqwest(&e))? {
             self.stats.bytes.fetch_add(chunk.len() as u64, Ordering::Relaxed);
-            if body.len() as u64 + chunk.len() as u64 > self.max_page_bytes {
-                return Err(FetchError::TooLarge(self.max_page_bytes));
+            if body.len() as u64 + chunk.len() as u64 > cap {
+                return Err(FetchError::TooLarge(cap));
             }
             body.extend_from_slice(&chunk);
         }

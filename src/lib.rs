@@ -19,6 +19,7 @@ pub mod publish;
 pub mod recipe;
 pub mod robots;
 pub mod serve;
+pub mod sitemap;
 pub mod store;
 pub mod verify;
 

@@ -178,6 +178,9 @@ struct CrawlFile {
     #[serde(default = "default_from")]
     from: u32,
     to: Option<u32>,
+    #[serde(default)]
+    sitemap: Vec<String>,
+    sitemap_match: Option<String>,
 }
 
 fn default_from() -> u32 {
@@ -385,6 +388,10 @@ pub struct Crawl {
     pub timezone: Option<chrono_tz::Tz>,
     /// Numbered listing pages, read from `from` until one gives no episode (or `to`).
     pub pages: Option<NumberedPages>,
+    /// Sitemaps (or sitemap indexes) listing episode pages.
+    pub sitemap: Vec<Url>,
+    /// Which sitemap URLs are episode pages; all of them in scope when unset.
+    pub sitemap_match: Option<Regex>,
 }
 
 /// `[crawl] pages = "https://site/archive?page={n}"`, with `from` and `to`.
@@ -603,9 +610,22 @@ fn url_key(key: &str, value: &str) -> Result<Url, Invalid> {
 }
 
 fn compile_crawl(crawl: CrawlFile) -> Result<Crawl, Invalid> {
-    if crawl.start.is_empty() && crawl.pages.is_none() {
-        return Err(("crawl.start".into(), "needs at least one URL (or numbered `pages`)".into()));
+    if crawl.start.is_empty() && crawl.pages.is_none() && crawl.sitemap.is_empty() {
+        return Err(("crawl.start".into(), "needs at least one URL (or numbered `pages`, or a `sitemap`)".into()));
     }
+    let sitemap = crawl
+        .sitemap
+        .iter()
+        .enumerate()
+        .map(|(i, u)| url_key(&format!("crawl.sitemap[{i}]"), u))
+        .collect::<Result<Vec<_>, _>>()?;
+    let sitemap_match = match &crawl.sitemap_match {
+        Some(pattern) => Some(
+            Regex::new(pattern)
+                .map_err(|e| ("crawl.sitemap_match".to_string(), format!("invalid regex {pattern:?}: {e}")))?,
+        ),
+        None => None,
+    };
     let pages = match crawl.pages {
         Some(template) => {
             if !template.contains("{n}") {
@@ -627,8 +647,12 @@ fn compile_crawl(crawl: CrawlFile) -> Result<Crawl, Invalid> {
         .collect::<Result<Vec<_>, _>>()?;
     let first_numbered = pages.as_ref().and_then(|p| p.url(p.from));
     let scope = crawl.scope.unwrap_or_else(|| {
-        let mut hosts: Vec<String> =
-            start.iter().chain(first_numbered.iter()).filter_map(|u| u.host_str().map(str::to_string)).collect();
+        let mut hosts: Vec<String> = start
+            .iter()
+            .chain(first_numbered.iter())
+            .chain(sitemap.iter())
+            .filter_map(|u| u.host_str().map(str::to_string))
+            .collect();
         hosts.dedup();
         hosts
     });
@@ -645,6 +669,8 @@ fn compile_crawl(crawl: CrawlFile) -> Result<Crawl, Invalid> {
         ignore_params: crawl.ignore_params,
         timezone: crawl.timezone.as_deref().map(time_zone).transpose()?,
         pages,
+        sitemap,
+        sitemap_match,
     })
 }
 
@@ -707,7 +733,8 @@ fn compile_episode_sources(
     episode: Option<EpisodeRulesFile>,
     listing: Option<EpisodeRulesFile>,
 ) -> Result<(EpisodeRules, Option<ListingRules>), Invalid> {
-    let pages = crawl.episodes.is_some();
+    // Sitemaps list episode pages, as `crawl.episodes` links do.
+    let pages = crawl.episodes.is_some() || !crawl.sitemap.is_empty();
     let episode = match (pages, episode) {
         // Beside [listing], the item may give what the page does not.
         (true, Some(rules)) => compile_episode_rules("episode", rules, listing.is_none())?,
@@ -1015,6 +1042,23 @@ audio = [ { css = "div.player", attr = "data-audio", json = "/audioUrl" }, { css
         let alone =
             MINIMAL.replace("start = [\"https://example.org/archive\"]", "pages = \"https://example.org/a?page={n}\"");
         assert!(parse(&alone).is_ok());
+    }
+
+    #[test]
+    fn sitemaps_are_checked() {
+        let with =
+            |extra: &str| MINIMAL.replace("episodes = \"a.episode\"", &format!("episodes = \"a.episode\"\n{extra}"));
+        assert_eq!(error(&with("sitemap = [\"sitemap.xml\"]")).key, "crawl.sitemap[0]");
+        assert_eq!(
+            error(&with("sitemap = [\"https://example.org/sitemap.xml\"]\nsitemap_match = \"(\"")).key,
+            "crawl.sitemap_match"
+        );
+        // A sitemap alone lists episode pages: no `start`, no `episodes` needed.
+        let alone = MINIMAL
+            .replace("start = [\"https://example.org/archive\"]", "sitemap = [\"https://example.org/sitemap.xml\"]")
+            .replace("episodes = \"a.episode\"\n", "");
+        let recipe = parse(&alone).unwrap();
+        assert_eq!(recipe.crawl.scope, ["example.org"]);
     }
 
     #[test]

@@ -238,6 +238,13 @@ impl Store {
         })
     }
 
+    /// When the cached copy of an episode page was fetched, without reading the page.
+    pub fn page_fetched_at(&self, url: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let Some(header) = self.pages.headers.get(url).map_err(|e| self.sled(e))? else { return Ok(None) };
+        let header: PageHeader = self.decode(&format!("pages/{url}"), &header)?;
+        Ok(Some(header.fetched_at))
+    }
+
     /// Every cached listing page, read as the iterator is driven.
     pub fn listing_pages(&self) -> impl Iterator<Item = Result<Page, StoreError>> + Send + '_ {
         self.listings.headers.iter().keys().filter_map(move |key| {

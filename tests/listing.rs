@@ -177,3 +177,37 @@ async fn numbered_pages_without_links_are_read_until_one_is_empty() {
     fx.build(Mode::Incremental).await;
     assert_eq!(fx.site.stats().listing, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sitemap_finds_the_episode_pages_and_lastmod_brings_a_changed_one_back() {
+    let fx = fixture(podfeed::demo::DEMO_RECIPE).await;
+    let base = fx.site.base_url();
+    // The classic recipe, with the archive's links replaced by the sitemap index.
+    let recipe = fx
+        .site
+        .recipe_text()
+        .replace(
+            &format!("start = [\"{base}/archive\"]"),
+            &format!("sitemap = [\"{base}/sitemap.xml\"]\nsitemap_match = '/episodes/\\d+$'"),
+        )
+        .replace("episodes = \"article h2.title a\"", "")
+        .replace("follow = \"nav.pagination a\"", "");
+    fx.write_recipe(&recipe.replace("max_pages = 500", "max_pages = 500\nrecheck_days = 0"));
+    let summary = fx.build(Mode::Incremental).await;
+    let with_audio = fx.site.episodes().into_iter().filter(|e| e.has_audio()).count();
+    let stats = fx.site.stats();
+    assert_eq!((summary.items as usize, summary.failed), (with_audio, 0), "{summary:?}");
+    assert_eq!(stats.listing, 3, "the index and its two sitemaps, one gzipped, and no archive page");
+    assert_eq!(stats.episode, u64::from(EPISODES), "every episode page the sitemap lists, nothing else");
+    assert_eq!(stats.other, 1, "robots.txt; not /, /archive or /list, which the match leaves out");
+
+    // A quiet night: the sitemaps only. A retitled episode: its newer <lastmod> brings it back.
+    fx.site.reset_stats();
+    fx.build(Mode::Incremental).await;
+    assert_eq!((fx.site.stats().listing, fx.site.stats().episode), (3, 0));
+    fx.site.retitle(42, "Retitled on the site");
+    fx.site.reset_stats();
+    let summary = fx.build(Mode::Incremental).await;
+    assert_eq!((fx.site.stats().episode, summary.updated), (1, 1), "{summary:?}");
+    assert!(stored(&fx).values().any(|e| e.title == "Retitled on the site"));
+}

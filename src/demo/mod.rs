@@ -127,6 +127,8 @@ struct SiteState {
     show: Show,
     latest: AtomicU32,
     retitled: RwLock<HashMap<u32, String>>,
+    /// When each retitled episode changed: its sitemap `<lastmod>`.
+    changed_at: RwLock<HashMap<u32, chrono::DateTime<chrono::Utc>>>,
     /// Audio files replaced by a file of another size.
     replaced_audio: RwLock<HashMap<u32, u64>>,
     /// Paths that already had their one injected failure.
@@ -175,6 +177,7 @@ impl DemoSite {
             show: Show::new(config.episodes),
             config,
             retitled: RwLock::default(),
+            changed_at: RwLock::default(),
             replaced_audio: RwLock::default(),
             failed_once: Mutex::default(),
             throttled_at: Mutex::default(),
@@ -252,6 +255,7 @@ impl DemoSite {
     /// Changes an episode's title, as a site fixing a typo would.
     pub fn retitle(&self, number: u32, title: &str) {
         self.state.retitled.write().unwrap_or_else(|p| p.into_inner()).insert(number, title.to_string());
+        self.state.changed_at.write().unwrap_or_else(|p| p.into_inner()).insert(number, chrono::Utc::now());
     }
 
     /// Replaces episode `number`'s audio file with one of `bytes` bytes, at the same URL.
@@ -324,6 +328,9 @@ fn router(state: Arc<SiteState>) -> Router {
         .route("/list", get(|s: State<Arc<SiteState>>, h: HeaderMap| list(s, Path(1), h)))
         .route("/list/page/{page}", get(list))
         .route("/numbered", get(numbered))
+        .route("/sitemap.xml", get(sitemap_index))
+        .route("/sitemap-pages.xml", get(sitemap_pages))
+        .route("/sitemap-episodes.xml.gz", get(sitemap_episodes))
         .route("/episodes/{number}", get(episode))
         .route("/media/{file}", get(media_redirect))
         .route("/cdn/{file}", get(audio))
@@ -426,6 +433,55 @@ async fn listing(State(state): State<Arc<SiteState>>, Path(page): Path<u32>, hea
     }
     let body = pages::listing_page(page, latest, state.config.faults, state.config.hostile);
     with_etag(&state.counters, &headers, "text/html; charset=utf-8", Bytes::from(body))
+}
+
+/// The sitemap index: the site's other pages, and its episodes in a gzipped sitemap.
+async fn sitemap_index(State(state): State<Arc<SiteState>>, headers: HeaderMap) -> Response {
+    state.counters.listing.fetch_add(1, Ordering::Relaxed);
+    let base = format!("http://{}", headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1"));
+    let body = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+<sitemap><loc>{base}/sitemap-pages.xml</loc></sitemap>
+<sitemap><loc>{base}/sitemap-episodes.xml.gz</loc></sitemap>
+</sitemapindex>"#
+    );
+    ([(header::CONTENT_TYPE, "application/xml")], body).into_response()
+}
+
+async fn sitemap_pages(State(state): State<Arc<SiteState>>, headers: HeaderMap) -> Response {
+    state.counters.listing.fetch_add(1, Ordering::Relaxed);
+    let base = format!("http://{}", headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1"));
+    let urls: String =
+        ["/", "/archive", "/list"].iter().map(|p| format!("<url><loc>{base}{p}</loc></url>\n")).collect();
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n{urls}</urlset>"
+    );
+    ([(header::CONTENT_TYPE, "application/xml")], body).into_response()
+}
+
+/// Every episode page, with `<lastmod>`: its date, or when it was last changed (retitled).
+async fn sitemap_episodes(State(state): State<Arc<SiteState>>, headers: HeaderMap) -> Response {
+    state.counters.listing.fetch_add(1, Ordering::Relaxed);
+    let base = format!("http://{}", headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1"));
+    let changed = state.changed_at.read().unwrap_or_else(|p| p.into_inner()).clone();
+    let mut xml = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+    );
+    for n in (1..=state.latest.load(Ordering::Relaxed)).rev() {
+        let Some(episode) = state.episode(n) else { continue };
+        let lastmod = changed.get(&n).copied().unwrap_or(episode.published);
+        xml.push_str(&format!(
+            "<url><loc>{base}{}</loc><lastmod>{}</lastmod></url>\n",
+            episode.path(),
+            lastmod.to_rfc3339()
+        ));
+    }
+    xml.push_str("</urlset>");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let _ = std::io::Write::write_all(&mut gz, xml.as_bytes());
+    let body = gz.finish().unwrap_or_default();
+    ([(header::CONTENT_TYPE, "application/gzip")], body).into_response()
 }
 
 /// The second archive style: listing pages that describe their episodes (see `pages::list_page`).

@@ -1,0 +1,150 @@
+//! Sitemaps (sitemaps.org): the pages a site lists in `sitemap.xml`, for archives whose listing
+//! pages cannot be followed. Indexes name more sitemaps; `.xml.gz` ones are gzipped.
+
+use std::io::Read;
+
+use chrono::{DateTime, Utc};
+use quick_xml::events::Event;
+use quick_xml::Reader;
+use url::Url;
+
+/// A sitemap's text, at most: the protocol's own limit (50 MB, 50,000 URLs).
+pub const MAX_SITEMAP_BYTES: u64 = 50 * 1024 * 1024;
+/// URLs read from one sitemap at most.
+pub const MAX_SITEMAP_URLS: usize = 50_000;
+
+/// What one sitemap lists.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Sitemap {
+    /// Pages, with when each last changed if the sitemap says.
+    pub pages: Vec<(Url, Option<DateTime<Utc>>)>,
+    /// More sitemaps (a sitemap index).
+    pub sitemaps: Vec<Url>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SitemapError {
+    #[error("not a sitemap: {0}")]
+    Xml(String),
+    #[error("gzip: {0}")]
+    Gzip(String),
+    #[error("larger than {MAX_SITEMAP_BYTES} bytes once unpacked")]
+    TooLarge,
+}
+
+/// Reads a sitemap or a sitemap index; gzipped bytes are unpacked first. `<loc>`s that are not
+/// absolute http(s) URLs are left out.
+pub fn parse(bytes: &[u8]) -> Result<Sitemap, SitemapError> {
+    let xml = if bytes.starts_with(&[0x1f, 0x8b]) { gunzip(bytes)? } else { bytes.to_vec() };
+    let mut reader = Reader::from_reader(&xml[..]);
+    let mut sitemap = Sitemap::default();
+    let (mut path, mut loc, mut lastmod) = (Vec::<Vec<u8>>::new(), None::<String>, None::<String>);
+    let mut text = String::new();
+    let mut buf = Vec::new();
+    loop {
+        match reader.read_event_into(&mut buf).map_err(|e| SitemapError::Xml(e.to_string()))? {
+            Event::Start(start) => {
+                path.push(start.local_name().as_ref().to_vec());
+                text.clear();
+            }
+            Event::End(end) => {
+                let name = end.local_name().as_ref().to_vec();
+                match name.as_slice() {
+                    b"loc" => loc = Some(text.trim().to_string()),
+                    b"lastmod" => lastmod = Some(text.trim().to_string()),
+                    _ => {}
+                }
+                text.clear();
+                path.pop();
+                let entry = match name.as_slice() {
+                    b"url" => Some(false),
+                    b"sitemap" => Some(true),
+                    _ => None,
+                };
+                let found = entry.and_then(|index| Some((index, loc.take().and_then(|l| http_url(&l))?)));
+                if let Some((index, url)) = found {
+                    if sitemap.pages.len() + sitemap.sitemaps.len() >= MAX_SITEMAP_URLS {
+                        break;
+                    }
+                    if index {
+                        sitemap.sitemaps.push(url);
+                    } else {
+                        let changed = lastmod.take().and_then(|d| crate::parse::date(&d));
+                        sitemap.pages.push((url, changed));
+                    }
+                }
+                if entry.is_some() {
+                    lastmod = None;
+                }
+            }
+            // A value arrives in pieces: text, and references such as `&amp;` between them.
+            Event::Text(piece) => text.push_str(&piece.xml10_content().map_err(|e| SitemapError::Xml(e.to_string()))?),
+            Event::CData(piece) => text.push_str(&piece.xml10_content().map_err(|e| SitemapError::Xml(e.to_string()))?),
+            Event::GeneralRef(reference) => {
+                let name = String::from_utf8_lossy(&reference).into_owned();
+                match reference.resolve_char_ref() {
+                    Ok(Some(c)) => text.push(c),
+                    _ => text.push_str(quick_xml::escape::resolve_predefined_entity(&name).unwrap_or_default()),
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    Ok(sitemap)
+}
+
+fn http_url(text: &str) -> Option<Url> {
+    Url::parse(text.trim()).ok().filter(|u| matches!(u.scheme(), "http" | "https"))
+}
+
+/// Gzipped bytes unpacked, refusing a bomb.
+fn gunzip(bytes: &[u8]) -> Result<Vec<u8>, SitemapError> {
+    let mut text = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .take(MAX_SITEMAP_BYTES + 1)
+        .read_to_end(&mut text)
+        .map_err(|e| SitemapError::Gzip(e.to_string()))?;
+    if text.len() as u64 > MAX_SITEMAP_BYTES {
+        return Err(SitemapError::TooLarge);
+    }
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_indexes_and_gzip() {
+        let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+  <url><loc>https://example.org/episodes/1</loc><lastmod>2017-08-16</lastmod></url>
+  <url><loc> https://example.org/episodes/2?a=1&amp;b=2 </loc></url>
+  <url><loc>javascript:alert(1)</loc></url>
+</urlset>"#;
+        let sitemap = parse(xml.as_bytes()).unwrap();
+        assert_eq!(sitemap.pages.len(), 2);
+        assert_eq!(sitemap.pages[0].1, crate::parse::date("2017-08-16"));
+        assert_eq!(sitemap.pages[1].0.as_str(), "https://example.org/episodes/2?a=1&b=2");
+
+        let index = r#"<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+  <sitemap><loc>https://example.org/sitemap-1.xml.gz</loc><lastmod>2024-01-01</lastmod></sitemap></sitemapindex>"#;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, index.as_bytes()).unwrap();
+        let sitemap = parse(&gz.finish().unwrap()).unwrap();
+        assert_eq!(
+            sitemap.sitemaps.iter().map(Url::as_str).collect::<Vec<_>>(),
+            ["https://example.org/sitemap-1.xml.gz"]
+        );
+        assert!(sitemap.pages.is_empty());
+    }
+
+    #[test]
+    fn junk_is_an_error_not_a_panic() {
+        assert_eq!(parse(b"<urlset><url><loc>https://a/</loc></url></urlset>").unwrap().pages.len(), 1);
+        assert!(parse(b"<urlset><url><loc>https://a/</lo></url>").is_err(), "mismatched tags");
+        assert!(matches!(parse(&[0x1f, 0x8b, 0, 1, 2]), Err(SitemapError::Gzip(_))));
+    }
+}
