@@ -69,6 +69,15 @@ async fn listing_items_alone_make_the_feed_with_one_request_per_listing_page() {
     fx.build(Mode::Reextract).await;
     assert_eq!(fx.feed_bytes().len(), before.len());
 
+    // No episode page to refresh: said, not guessed.
+    let out = common::podfeed_async(
+        fx.dir.path(),
+        &["refresh", "--recipe", "demo.toml", "--cache", "cache", &fx.site.episode_url(5)],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(common::stderr(&out).contains("fetches no episode page"), "{}", common::stderr(&out));
+
     // A quiet night: the first listing page (304), nothing else.
     fx.site.reset_stats();
     let summary = fx.build(Mode::Incremental).await;
@@ -113,6 +122,14 @@ async fn episode_pages_win_field_by_field_and_a_failed_page_leaves_its_item() {
     assert_eq!(item_only.description.as_deref(), Some(podfeed::demo::pages::teaser_of(107).as_str()));
     assert_eq!(item_only.content, None);
     assert_eq!(item_only.published, Some(fx.site.episodes().iter().find(|e| e.number == 107).unwrap().published));
+
+    // Refreshed: the page again, with its item's audio and duration (the page has none).
+    let refreshed = fx.refresh(&[fx.site.episode_url(8)]).await;
+    assert_eq!(
+        (refreshed.unchanged, refreshed.skipped, refreshed.items),
+        (1, 0, with_audio.len() as u64),
+        "{refreshed:?}"
+    );
 
     // Re-extracted from the cache: the same episodes, the page's fields and the lone item's.
     fx.site.reset_stats();

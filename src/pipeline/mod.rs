@@ -391,10 +391,18 @@ impl<'a> Run<'a> {
         self.options.progress.set_length(urls.len() as u64);
         // Under the name the crawl gives the page, so the cached copy is the one refreshed.
         let urls: Vec<Url> = urls.into_iter().map(|url| self.recipe.crawl.canonical(url)).collect();
-        let mut outcomes = stream::iter(urls)
+        // A page's listing item goes with it, as in a build: the page alone may lack its audio.
+        let mut items: HashMap<String, Item> =
+            self.cached_listing_items().await.into_iter().map(|item| (item.link.to_string(), item)).collect();
+        let sources: Vec<Source> = urls
+            .into_iter()
             .map(|url| {
-                self.spawn_process((Source::Network { url, validators: None, listed: None }, ProbePolicy::Fresh))
+                let listed = items.remove(url.as_str()).map(|item| Box::new(item.fields));
+                Source::Network { url, validators: None, listed }
             })
+            .collect();
+        let mut outcomes = stream::iter(sources)
+            .map(|source| self.spawn_process((source, ProbePolicy::Fresh)))
             .buffer_unordered(self.recipe.http.concurrency);
         while let Some(outcome) = outcomes.next().await {
             self.record(outcome?, summary)?;
