@@ -197,8 +197,8 @@ async fn crawl(
         plan.progress.inc(1);
         let numbered_page = numbered_urls.contains(url.as_str());
         let links = match links {
-            // Past the last numbered page, many sites answer 404: the end, not a failure.
-            Err((reason, _)) if numbered_page && reason == "HTTP 404" => {
+            // Past the last numbered page, many sites answer 404 (or 410): the end, not a failure.
+            Err((reason, _)) if numbered_page && (reason == "HTTP 404" || reason == "HTTP 410") => {
                 numbered = None;
                 continue;
             }
@@ -212,6 +212,13 @@ async fn crawl(
                 continue;
             }
         };
+        // Others answer the last page (or the first) again: nothing it links is new to this run.
+        if numbered_page {
+            let urls = links.items.iter().map(|i| &i.link).chain(&links.episodes);
+            if urls.into_iter().all(|u| sent.contains(u.as_str())) {
+                numbered = None;
+            }
+        }
         let mut unknown = 0;
         let linked = links.items.len() + links.episodes.len();
         // Items first: an episode link that is an item's is the item's page.

@@ -275,7 +275,9 @@ pub fn listing_items(
             return Err(e);
         }
         let link = read.fields.link.clone().or_else(|| {
-            let href = element.select(&first_link).next()?.value().attr("href")?;
+            // The item's own href (a card that is a link), else its first link.
+            let own = element.value().attr("href").filter(|_| element.value().name() == "a");
+            let href = own.or_else(|| element.select(&first_link).next()?.value().attr("href"))?;
             url(&base, href.trim()).ok()
         });
         match link.and_then(|link| Url::parse(&link).ok()) {

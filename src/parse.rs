@@ -18,8 +18,8 @@ enum Written {
     WallClock(NaiveDateTime),
 }
 
-/// Zone names sites print after a time. With the recipe's time zone set, a generic or seasonal
-/// name of it ("ET", "EDT") means that zone; UTC and GMT mean UTC.
+/// Zone names sites print after a time, understood when the recipe names a time zone: the US
+/// zones ("ET", "EDT", "PT"...) and UTC/GMT.
 const ZONE_NAMES: [&str; 14] =
     ["ET", "EST", "EDT", "CT", "CST", "CDT", "MT", "MST", "MDT", "PT", "PST", "PDT", "GMT", "UTC"];
 
@@ -43,8 +43,16 @@ fn split_zone_name(text: &str, zone: Option<Tz>) -> (&str, Option<Tz>) {
     let Some(zone) = zone else { return (text, None) };
     match text.rsplit_once(' ') {
         Some((rest, name)) if ZONE_NAMES.contains(&name.to_ascii_uppercase().as_str()) => {
-            let utc = matches!(name.to_ascii_uppercase().as_str(), "UTC" | "GMT");
-            (rest.trim_end(), Some(if utc { Tz::UTC } else { zone }))
+            // A US zone name means that zone (PT is Pacific time even on an Eastern site).
+            let named = match name.to_ascii_uppercase().as_str() {
+                "UTC" | "GMT" => Tz::UTC,
+                "ET" | "EST" | "EDT" => Tz::America__New_York,
+                "CT" | "CST" | "CDT" => Tz::America__Chicago,
+                "MT" | "MST" | "MDT" => Tz::America__Denver,
+                "PT" | "PST" | "PDT" => Tz::America__Los_Angeles,
+                _ => zone,
+            };
+            (rest.trim_end(), Some(named))
         }
         _ => (text, Some(zone)),
     }
@@ -405,6 +413,7 @@ mod tests {
         assert_eq!(date_in("2017-08-16", Some(ny)), Some(utc("2017-08-16T16:00:00Z")));
         assert_eq!(date_in("2017-08-16T17:59:00+02:00", Some(ny)), Some(utc("2017-08-16T15:59:00Z")));
         assert_eq!(date_in("August 16, 2017 5:59 PM GMT", Some(ny)), Some(utc("2017-08-16T17:59:00Z")));
+        assert_eq!(date_in("August 16, 2017 5:59 PM PT", Some(ny)), Some(utc("2017-08-17T00:59:00Z")), "Pacific");
         // 02:30 on the night summer time starts does not exist: the first moment that does.
         assert_eq!(date_in("2017-03-12 02:30", Some(ny)), Some(utc("2017-03-12T07:30:00Z")));
         // Without a zone, as before: UTC.

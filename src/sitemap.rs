@@ -49,9 +49,12 @@ pub fn parse(bytes: &[u8]) -> Result<Sitemap, SitemapError> {
             }
             Event::End(end) => {
                 let name = end.local_name().as_ref().to_vec();
+                // Only an entry's own <loc>: not an <image:loc> or <video:loc> inside it.
+                let parent = path.len().checked_sub(2).and_then(|i| path.get(i)).map(Vec::as_slice);
+                let in_entry = matches!(parent, Some(b"url" | b"sitemap")) && end.name().prefix().is_none();
                 match name.as_slice() {
-                    b"loc" => loc = Some(text.trim().to_string()),
-                    b"lastmod" => lastmod = Some(text.trim().to_string()),
+                    b"loc" if in_entry => loc = Some(text.trim().to_string()),
+                    b"lastmod" if in_entry => lastmod = Some(text.trim().to_string()),
                     _ => {}
                 }
                 text.clear();
@@ -126,6 +129,14 @@ mod tests {
 </urlset>"#;
         let sitemap = parse(xml.as_bytes()).unwrap();
         assert_eq!(sitemap.pages.len(), 2);
+        let with_image = r#"<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:image="http://www.google.com/schemas/sitemap-image/1.1">
+  <url><loc>https://example.org/episodes/1</loc><image:image><image:loc>https://example.org/1.jpg</image:loc></image:image></url></urlset>"#;
+        let pages = parse(with_image.as_bytes()).unwrap().pages;
+        assert_eq!(
+            pages.iter().map(|(u, _)| u.as_str()).collect::<Vec<_>>(),
+            ["https://example.org/episodes/1"],
+            "not the image"
+        );
         assert_eq!(sitemap.pages[0].1, crate::parse::date("2017-08-16"));
         assert_eq!(sitemap.pages[1].0.as_str(), "https://example.org/episodes/2?a=1&b=2");
 

@@ -123,6 +123,23 @@ async fn episode_pages_win_field_by_field_and_a_failed_page_leaves_its_item() {
     assert_eq!(item_only.content, None);
     assert_eq!(item_only.published, Some(fx.site.episodes().iter().find(|e| e.number == 107).unwrap().published));
 
+    // A page that fails later (a --full night) keeps what it gave: its item does not replace it.
+    fx.site.fail("/episodes/108", 500);
+    fx.build(Mode::Full).await;
+    assert_eq!(stored(&fx)[&fx.site.episode_url(108)], episodes[&fx.site.episode_url(108)]);
+    fx.site.heal();
+    fx.site.fail("/episodes/107", 404);
+
+    // Every page inside the re-check window: each goes with its item, nothing is lost.
+    fx.write_recipe(
+        &fx.site.recipe_text_of(DEMO_LISTING_PAGES_RECIPE).replace("timezone =", "recheck_days = 36500\ntimezone ="),
+    );
+    fx.site.reset_stats();
+    let rechecked = fx.build(Mode::Incremental).await;
+    assert_eq!((rechecked.items, rechecked.skipped), (with_audio.len() as u64, 0), "{rechecked:?}");
+    assert!(fx.site.stats().episode > 100, "the pages were asked again: {:?}", fx.site.stats());
+    assert_eq!(stored(&fx), episodes);
+
     // Refreshed: the page again, with its item's audio and duration (the page has none).
     let refreshed = fx.refresh(&[fx.site.episode_url(8)]).await;
     assert_eq!(

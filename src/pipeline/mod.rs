@@ -245,7 +245,7 @@ impl<'a> Run<'a> {
             }
             Mode::Incremental | Mode::Full => {
                 let incremental = mode == Mode::Incremental;
-                let recent = if incremental { self.recent_episode_pages()? } else { Vec::new() };
+                let recent = if incremental { self.recent_episode_pages().await? } else { Vec::new() };
                 let plan = CrawlPlan {
                     known,
                     incremental,
@@ -370,17 +370,28 @@ impl<'a> Run<'a> {
     }
 
     /// Pages of episodes inside the re-check window, to fetch again conditionally.
-    fn recent_episode_pages(&self) -> Result<Vec<Source>, StoreError> {
+    /// With `[listing]`, each page goes with its cached listing item (the page alone may lack
+    /// the audio); a recipe that reads no episode page re-checks nothing here: its listing
+    /// pages, read every run, carry the recent episodes.
+    async fn recent_episode_pages(&self) -> Result<Vec<Source>, StoreError> {
         let days = self.recipe.crawl.recheck_days;
-        if days == 0 {
+        let crawl = &self.recipe.crawl;
+        if days == 0 || (crawl.episodes.is_none() && crawl.sitemap.is_empty()) {
             return Ok(Vec::new());
         }
         let since = Utc::now() - chrono::Duration::days(i64::from(days));
-        let recent = self.store.feed_keys()?.into_iter().filter(|key| key.published().is_some_and(|d| d >= since));
+        let recent: Vec<_> =
+            self.store.feed_keys()?.into_iter().filter(|key| key.published().is_some_and(|d| d >= since)).collect();
+        if recent.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut items: HashMap<String, Item> =
+            self.cached_listing_items().await.into_iter().map(|item| (item.link.to_string(), item)).collect();
         let mut sources = Vec::new();
         for key in recent {
             if let Some(url) = self.store.episode(&key.guid)?.and_then(|e| Url::parse(&e.page_url).ok()) {
-                sources.push(Source::Network { validators: cached_validators(self.store, &url), url, listed: None });
+                let listed = items.remove(url.as_str()).map(|item| Box::new(item.fields));
+                sources.push(Source::Network { validators: cached_validators(self.store, &url), url, listed });
             }
         }
         Ok(sources)

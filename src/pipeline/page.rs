@@ -116,12 +116,21 @@ impl PageWork {
         }
     }
 
-    /// A page that failed, whose listing item gives an episode all the same.
+    /// A page that failed (or robots.txt forbids), whose listing item gives an episode all the
+    /// same: a new one. An episode stored already keeps what its page gave (a page that fails
+    /// keeps its previous data, and its guid).
     async fn listed_instead(&self, failed: PageResult, listed: Option<Fields>, probes: ProbePolicy) -> PageResult {
-        let (Some(fields), PageResult::Failed { url, reason, transient }) = (listed, &failed) else { return failed };
+        let (url, page_failure) = match &failed {
+            PageResult::Failed { url, reason, transient } => (url, Some((reason.clone(), *transient))),
+            PageResult::Skipped { url, was_read: false, .. } => (url, None),
+            _ => return failed,
+        };
+        let Some(fields) = listed else { return failed };
+        if !matches!(self.store.guid_of_page(url), Ok(None)) {
+            return failed;
+        }
         let Ok(mut episode) = fields.into_episode(url, url.clone()) else { return failed };
         let probe_failure = self.fill_enclosure(&mut episode, probes).await;
-        let page_failure = Some((reason.clone(), *transient));
         PageResult::Episode { episode: Box::new(episode), page: None, probe_failure, page_failure }
     }
 
