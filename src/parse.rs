@@ -259,7 +259,21 @@ fn clock(text: &str) -> Result<u64, NotADuration> {
 /// audio, so NPR's "P15M,31S" is 15 minutes and 31 seconds).
 fn iso8601_duration(text: &str) -> Result<u64, NotADuration> {
     let unreadable = NotADuration::Unreadable;
-    let upper = text.to_ascii_uppercase().replace(',', "");
+    // NPR separates units with a comma ("P15M,31S"); a comma between digits is a decimal one.
+    let upper: String = {
+        let upper = text.to_ascii_uppercase();
+        let mut kept = String::with_capacity(upper.len());
+        let mut previous = ' ';
+        for c in upper.chars() {
+            match c {
+                ',' if previous.is_ascii_alphabetic() => {}
+                ',' => kept.push('.'),
+                c => kept.push(c),
+            }
+            previous = c;
+        }
+        kept
+    };
     let rest = upper.strip_prefix('P').ok_or(unreadable)?;
     let (days, time) = match rest.split_once('T') {
         Some((d, t)) => (d, t),
@@ -443,6 +457,7 @@ mod tests {
             ("1h 2m 3s", 3723),
             ("15 min 31 sec", 931),
             ("P1D", 86_400),
+            ("PT1,5H", 5400),
         ];
         for (text, seconds) in cases {
             assert_eq!(duration(text), Ok(seconds), "{text}");

@@ -759,6 +759,9 @@ fn compile_episode_sources(
         (false, None) => EpisodeRules::default(),
     };
     let listing = match listing {
+        Some(rules) if pages && rules.audio.is_none() && episode.audio.is_empty() => {
+            return Err(("listing.audio".into(), "neither [listing] nor [episode] says where the audio is".into()))
+        }
         Some(mut rules) => {
             let item = rules.item.take().ok_or_else(|| {
                 ("listing.item".to_string(), "missing: the CSS selector of one episode on a listing page".to_string())
@@ -1025,6 +1028,9 @@ audio = [ { css = "div.player", attr = "data-audio", json = "/audioUrl" }, { css
             MINIMAL.replace("audio = [", "# audio = [")
         );
         assert!(parse(&both).is_ok(), "{:?}", parse(&both).err());
+        // One of the two must.
+        let neither = format!("{}[listing]\nitem = \"article\"\n", MINIMAL.replace("audio = [", "# audio = ["));
+        assert_eq!(error(&neither).key, "listing.audio");
     }
 
     #[test]
