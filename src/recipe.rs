@@ -613,38 +613,10 @@ fn compile_crawl(crawl: CrawlFile) -> Result<Crawl, Invalid> {
     if crawl.start.is_empty() && crawl.pages.is_none() && crawl.sitemap.is_empty() {
         return Err(("crawl.start".into(), "needs at least one URL (or numbered `pages`, or a `sitemap`)".into()));
     }
-    let sitemap = crawl
-        .sitemap
-        .iter()
-        .enumerate()
-        .map(|(i, u)| url_key(&format!("crawl.sitemap[{i}]"), u))
-        .collect::<Result<Vec<_>, _>>()?;
-    let sitemap_match = match &crawl.sitemap_match {
-        Some(pattern) => Some(
-            Regex::new(pattern)
-                .map_err(|e| ("crawl.sitemap_match".to_string(), format!("invalid regex {pattern:?}: {e}")))?,
-        ),
-        None => None,
-    };
-    let pages = match crawl.pages {
-        Some(template) => {
-            if !template.contains("{n}") {
-                return Err(("crawl.pages".into(), format!("{template:?} has no {{n}} where the page number goes")));
-            }
-            url_key("crawl.pages", &template.replace("{n}", &crawl.from.to_string()))?;
-            if crawl.to.is_some_and(|to| to < crawl.from) {
-                return Err(("crawl.to".into(), format!("is before crawl.from = {}", crawl.from)));
-            }
-            Some(NumberedPages { template, from: crawl.from, to: crawl.to })
-        }
-        None => None,
-    };
-    let start = crawl
-        .start
-        .iter()
-        .enumerate()
-        .map(|(i, u)| url_key(&format!("crawl.start[{i}]"), u))
-        .collect::<Result<Vec<_>, _>>()?;
+    let sitemap = url_list("crawl.sitemap", &crawl.sitemap)?;
+    let sitemap_match = crawl.sitemap_match.as_deref().map(|p| regex("crawl.sitemap_match", p)).transpose()?;
+    let pages = crawl.pages.map(|template| numbered_pages(template, crawl.from, crawl.to)).transpose()?;
+    let start = url_list("crawl.start", &crawl.start)?;
     let first_numbered = pages.as_ref().and_then(|p| p.url(p.from));
     let scope = crawl.scope.unwrap_or_else(|| {
         let mut hosts: Vec<String> = start
@@ -672,6 +644,27 @@ fn compile_crawl(crawl: CrawlFile) -> Result<Crawl, Invalid> {
         sitemap,
         sitemap_match,
     })
+}
+
+/// URLs under `key`, each checked (`key[i]` names a bad one).
+fn url_list(key: &str, urls: &[String]) -> Result<Vec<Url>, Invalid> {
+    urls.iter().enumerate().map(|(i, u)| url_key(&format!("{key}[{i}]"), u)).collect()
+}
+
+fn regex(key: &str, pattern: &str) -> Result<Regex, Invalid> {
+    Regex::new(pattern).map_err(|e| (key.to_string(), format!("invalid regex {pattern:?}: {e}")))
+}
+
+/// `[crawl] pages`, `from` and `to`.
+fn numbered_pages(template: String, from: u32, to: Option<u32>) -> Result<NumberedPages, Invalid> {
+    if !template.contains("{n}") {
+        return Err(("crawl.pages".into(), format!("{template:?} has no {{n}} where the page number goes")));
+    }
+    url_key("crawl.pages", &template.replace("{n}", &from.to_string()))?;
+    if to.is_some_and(|to| to < from) {
+        return Err(("crawl.to".into(), format!("is before crawl.from = {from}")));
+    }
+    Ok(NumberedPages { template, from, to })
 }
 
 /// An IANA time zone name such as `America/New_York`.
@@ -831,12 +824,7 @@ fn compile_rules(table: &str, name: &str, rules: Vec<RuleFile>) -> Result<Vec<Ru
 }
 
 fn compile_rule(key: &str, rule: RuleFile) -> Result<Rule, Invalid> {
-    let regex = match &rule.regex {
-        Some(pattern) => {
-            Some(Regex::new(pattern).map_err(|e| (format!("{key}.regex"), format!("invalid regex {pattern:?}: {e}")))?)
-        }
-        None => None,
-    };
+    let regex = rule.regex.as_deref().map(|pattern| regex(&format!("{key}.regex"), pattern)).transpose()?;
     if rule.template.is_some() && regex.is_none() {
         return Err((
             format!("{key}.template"),

@@ -229,13 +229,7 @@ impl Store {
 
     /// Every cached episode page, read and inflated one at a time as the iterator is driven.
     pub fn pages(&self) -> impl Iterator<Item = Result<Page, StoreError>> + Send + '_ {
-        self.pages.headers.iter().keys().filter_map(move |key| {
-            let key = match key {
-                Ok(key) => key,
-                Err(e) => return Some(Err(self.sled(e))),
-            };
-            self.page(&String::from_utf8_lossy(&key)).transpose()
-        })
+        self.all_pages(&self.pages)
     }
 
     /// When the cached copy of an episode page was fetched, without reading the page.
@@ -247,12 +241,16 @@ impl Store {
 
     /// Every cached listing page, read as the iterator is driven.
     pub fn listing_pages(&self) -> impl Iterator<Item = Result<Page, StoreError>> + Send + '_ {
-        self.listings.headers.iter().keys().filter_map(move |key| {
+        self.all_pages(&self.listings)
+    }
+
+    fn all_pages<'s>(&'s self, trees: &'s PageTrees) -> impl Iterator<Item = Result<Page, StoreError>> + Send + 's {
+        trees.headers.iter().keys().filter_map(move |key| {
             let key = match key {
                 Ok(key) => key,
                 Err(e) => return Some(Err(self.sled(e))),
             };
-            self.listing(&String::from_utf8_lossy(&key)).transpose()
+            trees.get(&String::from_utf8_lossy(&key)).map_err(|e| self.page_error(e)).transpose()
         })
     }
 

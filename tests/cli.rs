@@ -75,6 +75,7 @@ fn demo_publishes_the_whole_archive() {
     let index = std::fs::read_to_string(dir.path().join("site/index.html")).unwrap();
     assert_eq!(index.matches("<audio ").count() as u64, items);
     assert!(stderr(&out).contains("site/feed.xml"), "says where the feed is: {}", stderr(&out));
+    assert!(!stderr(&out).contains('\u{1b}'), "no colour codes off a terminal: {:?}", stderr(&out));
     // Started from the source tree (as the README's first command does), the hint to look at the
     // feed is a command that works before podfeed is installed.
     assert!(stderr(&out).contains("see it with `cargo run -- serve --dir site`"), "{}", stderr(&out));
