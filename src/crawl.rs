@@ -8,6 +8,7 @@ use futures::channel::mpsc;
 use futures::stream::FuturesUnordered;
 use futures::{SinkExt, StreamExt};
 use scraper::{Html, Selector};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 use url::Url;
 
@@ -21,6 +22,11 @@ use crate::store::Store;
 
 /// Episode URLs the crawl may find before the fetches take them.
 const URLS_AHEAD: usize = 100_000;
+
+/// Text of listing items the crawl may hold while the run has not taken them yet. Items carry
+/// show notes (up to 100 KB each): counted by size, not number, or a slow run behind a fast
+/// crawl of a hostile archive would hold them all.
+pub const ITEMS_AHEAD_BYTES: usize = 32 * 1024 * 1024;
 
 /// Listing pages read at once while every page is all new.
 const LISTING_LOOKAHEAD: usize = 8;
@@ -46,8 +52,15 @@ pub enum Discovered {
     /// An episode page to fetch.
     Page(Url),
     /// An episode described on a listing page; with `[crawl] episodes` its page is fetched
-    /// too, and its fields win.
-    Item(Box<Item>),
+    /// too, and its fields win. The item's share of [`ITEMS_AHEAD_BYTES`] is given back when
+    /// the `ItemAhead` is dropped.
+    Item(Box<Item>, ItemAhead),
+}
+
+/// A listing item's share of the text the crawl may hold ahead of the run.
+#[derive(Debug)]
+pub struct ItemAhead {
+    _held: OwnedSemaphorePermit,
 }
 
 impl Discovered {
@@ -55,7 +68,7 @@ impl Discovered {
     pub fn url(&self) -> &Url {
         match self {
             Discovered::Page(url) => url,
-            Discovered::Item(item) => &item.link,
+            Discovered::Item(item, _) => &item.link,
         }
     }
 }
@@ -100,6 +113,8 @@ pub struct CrawlPlan {
     pub stop_early: bool,
     /// Advanced once per listing page read.
     pub progress: indicatif::ProgressBar,
+    /// [`ITEMS_AHEAD_BYTES`], but for tests.
+    pub items_ahead_bytes: usize,
 }
 
 /// Starts the crawl on its own task. Episode URLs arrive on the returned stream while later
@@ -161,6 +176,8 @@ async fn crawl(
     mut out: mpsc::Sender<Discovered>,
 ) -> CrawlReport {
     let mut report = CrawlReport::default();
+    let ahead_kib = u32::try_from(plan.items_ahead_bytes / 1024).unwrap_or(u32::MAX).max(1);
+    let items_ahead = Arc::new(Semaphore::new(ahead_kib as usize));
     let mut queue: VecDeque<Url> = recipe.crawl.start.iter().cloned().collect();
     let mut queued: HashSet<String> = queue.iter().map(Url::to_string).collect();
     let mut sent: HashSet<String> = HashSet::new();
@@ -222,13 +239,24 @@ async fn crawl(
         let mut unknown = 0;
         let linked = links.items.len() + links.episodes.len();
         // Items first: an episode link that is an item's is the item's page.
-        let found = links.items.into_iter().map(|item| Discovered::Item(Box::new(item)));
-        for discovered in found.chain(links.episodes.into_iter().map(Discovered::Page)) {
-            let key = discovered.url().to_string();
+        let found = links.items.into_iter().map(Ok);
+        for found in found.chain(links.episodes.into_iter().map(Err)) {
+            let key = match &found {
+                Ok(item) => item.link.to_string(),
+                Err(url) => url.to_string(),
+            };
             if !sent.insert(key.clone()) || (plan.incremental && plan.known.contains(&key)) {
                 continue;
             }
             unknown += usize::from(!plan.known.contains(&key));
+            let discovered = match found {
+                Ok(item) => {
+                    let kib = u32::try_from(item_bytes(&item) / 1024).unwrap_or(u32::MAX).clamp(1, ahead_kib);
+                    let held = items_ahead.clone().acquire_many_owned(kib).await.expect("semaphore is never closed");
+                    Discovered::Item(Box::new(item), ItemAhead { _held: held })
+                }
+                Err(url) => Discovered::Page(url),
+            };
             if out.send(discovered).await.is_err() {
                 return report; // the pipeline stopped listening
             }
@@ -287,13 +315,14 @@ async fn read_sitemaps(
                 .map_err(|e| (e.to_string(), false)),
             Err(e) => Err((e.to_string(), e.is_transient())),
         };
-        let sitemap = match sitemap {
+        let mut sitemap = match sitemap {
             Ok(sitemap) => sitemap,
             Err((reason, outage)) => {
                 report.failures.push(ListingFailure { url: url.to_string(), reason, outage });
                 continue;
             }
         };
+        sitemap.drop_meaningless_lastmods(chrono::Utc::now());
         for child in sitemap.sitemaps {
             if crawl.in_scope(&child) && seen.insert(child.to_string()) {
                 queue.push_back(child);
@@ -313,6 +342,12 @@ async fn read_sitemaps(
         }
     }
     Ok(())
+}
+
+/// What an item holds in memory, roughly.
+fn item_bytes(item: &Item) -> usize {
+    let dropped: usize = item.dropped.iter().map(|d| d.value.len()).sum();
+    item.fields.bytes() + item.link.as_str().len() + dropped + std::mem::size_of::<Item>()
 }
 
 /// Whether a sitemap's `<lastmod>` says the page changed after its cached copy was fetched.
@@ -344,8 +379,6 @@ pub fn read_listing_page(page: &Page, recipe: &Recipe) -> Result<ListingLinks, T
                 item.link = crawl.canonical(item.link);
                 item
             })
-            // Only a page to fetch must be in scope; without pages the link is just a name.
-            .filter(|item| crawl.episodes.is_none() || crawl.in_scope(&item.link))
             .collect(),
         None => Vec::new(),
     };

@@ -44,13 +44,14 @@ pub struct Extracted {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dropped {
     pub field: &'static str,
+    /// The value, shortened to 60 characters.
     pub value: String,
     pub reason: Unused,
 }
 
 impl std::fmt::Display for Dropped {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {:?} {}", self.field, shorten(&self.value, 60), self.reason)
+        write!(f, "{} {:?} {}", self.field, self.value, self.reason)
     }
 }
 
@@ -126,6 +127,32 @@ pub struct Fields {
 }
 
 impl Fields {
+    /// Every field by its rule's name, in the recipe guide's order.
+    pub fn named(&self) -> [(&'static str, Option<&str>); 15] {
+        [
+            ("title", self.title.as_deref()),
+            ("link", self.link.as_deref()),
+            ("guid", self.guid.as_deref()),
+            ("audio", self.audio.as_deref()),
+            ("published", self.published.as_deref()),
+            ("duration", self.duration.as_deref()),
+            ("description", self.description.as_deref()),
+            ("content", self.content.as_deref()),
+            ("image", self.image.as_deref()),
+            ("episode", self.episode.as_deref()),
+            ("season", self.season.as_deref()),
+            ("episode_type", self.episode_type.as_deref()),
+            ("explicit", self.explicit.as_deref()),
+            ("transcript", self.transcript.as_deref()),
+            ("chapters", self.chapters.as_deref()),
+        ]
+    }
+
+    /// The text these fields hold, in bytes.
+    pub fn bytes(&self) -> usize {
+        self.named().iter().filter_map(|(_, value)| value.map(str::len)).sum()
+    }
+
     /// These fields, with `other`'s where these have none: a page's over its listing item's.
     pub fn or(self, other: Fields) -> Fields {
         Fields {
@@ -292,7 +319,8 @@ fn dropped(trace: &[FieldTrace]) -> Vec<Dropped> {
     trace
         .iter()
         .filter(|t| t.rule.is_none())
-        .filter_map(|t| Some(Dropped { field: t.field, value: t.raw.clone()?, reason: t.unused.clone()? }))
+        // Only a few words of the value are ever shown: a huge one is not carried along.
+        .filter_map(|t| Some(Dropped { field: t.field, value: shorten(t.raw.as_ref()?, 60), reason: t.unused.clone()? }))
         .collect()
 }
 
@@ -402,10 +430,12 @@ fn raw_values<'a>(scope: Scope<'a>, rule: &'a Rule) -> Box<dyn Iterator<Item = S
 }
 
 /// An absolute http(s) URL, if the text is a link: not text that happens to resolve against
-/// the page (JSON, a sentence), which is no match, so the next rule is tried. (A space inside a
-/// path is a link still: sites write `a b.mp3`, and browsers follow it.)
+/// the page (JSON, a sentence, "Part 1/2 of the series"), which is no match, so the next rule
+/// is tried. A space is allowed only in what is plainly a link, absolute or from the site's root
+/// (sites write `/audio/a b.mp3`, and browsers follow it).
 fn url(base: &Url, text: &str) -> Converted {
-    if text.starts_with(['{', '[']) || (text.contains(char::is_whitespace) && !text.contains('/')) {
+    let plainly_a_link = ["http://", "https://", "/"].iter().any(|start| text.starts_with(start));
+    if text.starts_with(['{', '[']) || (text.contains(char::is_whitespace) && !plainly_a_link) {
         return Err(Reject::NotUnderstood("is not a URL"));
     }
     resolve(base, text).ok_or(Reject::NotUnderstood("is not an http(s) URL"))
@@ -800,13 +830,14 @@ mod tests {
     fn a_url_rule_that_finds_json_or_a_sentence_gives_way_to_the_next() {
         let html =
             "<h1>Show</h1><div class=player data-audio='{\"audioUrl\":\"https://cdn.example.org/1.mp3\"}'></div>\
-            <a class=more>Listen to this episode</a><a class=dl href='/2.mp3'>mp3</a>";
+            <a class=more>Listen to this episode</a><a class=part>Part 1/2 of the series</a>\
+            <a class=dl href='/audio/part 2.mp3'>mp3</a>";
         let rules = recipe(
             "title = { css = \"h1\" }\naudio = [ { css = \"div.player\", attr = \"data-audio\" }, \
-             { css = \"a.more\" }, { css = \"a.dl\", attr = \"href\" } ]",
+             { css = \"a.more\" }, { css = \"a.part\" }, { css = \"a.dl\", attr = \"href\" } ]",
         );
         let ep = extract(&page(html), &rules.episode).unwrap().episode;
-        assert_eq!(ep.enclosure.url, "https://example.org/2.mp3");
+        assert_eq!(ep.enclosure.url, "https://example.org/audio/part%202.mp3", "a space in a path is a link still");
         let rules = recipe("title = { css = \"h1\" }\naudio = { css = \"div.player\", attr = \"data-audio\" }");
         assert_eq!(extract(&page(html), &rules.episode).unwrap_err(), NotAnEpisode::NoAudio, "JSON is no audio URL");
     }

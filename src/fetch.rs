@@ -113,12 +113,7 @@ impl Stats {
     }
 }
 
-/// Validators from an earlier fetch, for a conditional GET.
-#[derive(Debug, Clone, Default)]
-pub struct Validators {
-    pub etag: Option<String>,
-    pub last_modified: Option<String>,
-}
+pub use crate::model::Validators;
 
 /// The answer to a (possibly conditional) page fetch.
 #[derive(Debug)]

@@ -131,3 +131,10 @@ impl RunSummary {
         RunSummary { recipe: recipe.display().to_string(), ..RunSummary::default() }
     }
 }
+
+/// Validators from an earlier fetch, for a conditional GET.
+#[derive(Debug, Clone, Default)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}

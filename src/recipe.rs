@@ -443,6 +443,12 @@ impl Crawl {
         url
     }
 
+    /// Whether a listing item's episode page is fetched: with `episodes`, when it is in scope
+    /// (off scope, the link only names the episode).
+    pub fn fetches_page_of(&self, link: &Url) -> bool {
+        self.episodes.is_some() && self.in_scope(link)
+    }
+
     /// Whether a URL is http(s) on a host the recipe allows.
     pub fn in_scope(&self, url: &Url) -> bool {
         matches!(url.scheme(), "http" | "https")

@@ -98,6 +98,21 @@ pub fn parse(bytes: &[u8]) -> Result<Sitemap, SitemapError> {
     Ok(sitemap)
 }
 
+impl Sitemap {
+    /// Forgets `<lastmod>`s that cannot say when a page changed: one date on every page (the
+    /// time the sitemap was generated, on sites that stamp it so) and dates past `now` (which
+    /// would ask for the page again every night).
+    pub fn drop_meaningless_lastmods(&mut self, now: DateTime<Utc>) {
+        let mut dates = self.pages.iter().map(|(_, changed)| *changed);
+        let stamped = self.pages.len() > 1 && dates.next().flatten().is_some_and(|first| dates.all(|d| d == Some(first)));
+        for (_, changed) in &mut self.pages {
+            if stamped || changed.is_some_and(|d| d > now) {
+                *changed = None;
+            }
+        }
+    }
+}
+
 fn http_url(text: &str) -> Option<Url> {
     Url::parse(text.trim()).ok().filter(|u| matches!(u.scheme(), "http" | "https"))
 }
@@ -150,6 +165,22 @@ mod tests {
             ["https://example.org/sitemap-1.xml.gz"]
         );
         assert!(sitemap.pages.is_empty());
+    }
+
+    #[test]
+    fn generation_stamps_and_future_dates_are_not_changes() {
+        let entry = |n: u32, date: &str| format!("<url><loc>https://a/{n}</loc><lastmod>{date}</lastmod></url>");
+        let now = crate::parse::date("2026-11-28T00:00:00Z").unwrap();
+        let stamped: String = (0..3).map(|n| entry(n, "2026-11-27T23:59:00Z")).collect();
+        let mut sitemap = parse(format!("<urlset>{stamped}</urlset>").as_bytes()).unwrap();
+        sitemap.drop_meaningless_lastmods(now);
+        assert!(sitemap.pages.iter().all(|(_, d)| d.is_none()), "one date on every page: when it was made");
+
+        let real = [entry(0, "2026-11-20"), entry(1, "2026-11-21"), entry(2, "2031-01-01")].concat();
+        let mut sitemap = parse(format!("<urlset>{real}</urlset>").as_bytes()).unwrap();
+        sitemap.drop_meaningless_lastmods(now);
+        let dates: Vec<_> = sitemap.pages.iter().map(|(_, d)| *d).collect();
+        assert_eq!(dates, [crate::parse::date("2026-11-20"), crate::parse::date("2026-11-21"), None]);
     }
 
     #[test]

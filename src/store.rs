@@ -29,7 +29,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::feed::FeedKey;
-use crate::model::{Episode, Page, Probe};
+use crate::model::{Episode, Page, Probe, Validators};
 
 /// Bumped whenever the key layout or a value encoding changes incompatibly.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -237,6 +237,23 @@ impl Store {
         let Some(header) = self.pages.headers.get(url).map_err(|e| self.sled(e))? else { return Ok(None) };
         let header: PageHeader = self.decode(&format!("pages/{url}"), &header)?;
         Ok(Some(header.fetched_at))
+    }
+
+    /// The cached copy's validators, for a conditional GET, without reading the page.
+    pub fn page_validators(&self, url: &str) -> Result<Option<Validators>, StoreError> {
+        let Some(header) = self.pages.headers.get(url).map_err(|e| self.sled(e))? else { return Ok(None) };
+        let header: PageHeader = self.decode(&format!("pages/{url}"), &header)?;
+        Ok(Some(Validators { etag: header.etag, last_modified: header.last_modified }))
+    }
+
+    /// The cached copy of an episode page was found current (a 304): it counts as fetched now,
+    /// so a sitemap's `<lastmod>` older than now does not ask for it again.
+    pub fn renew_page(&self, url: &str) -> Result<(), StoreError> {
+        let Some(header) = self.pages.headers.get(url).map_err(|e| self.sled(e))? else { return Ok(()) };
+        let mut header: PageHeader = self.decode(&format!("pages/{url}"), &header)?;
+        header.fetched_at = Utc::now();
+        self.pages.headers.insert(url, to_json(&header)).map_err(|e| self.sled(e))?;
+        Ok(())
     }
 
     /// Every cached listing page, read as the iterator is driven.

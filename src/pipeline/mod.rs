@@ -18,7 +18,7 @@ use tokio_util::task::AbortOnDropHandle;
 use url::Url;
 
 use crate::crawl::{self, CrawlPlan, Discovered};
-use crate::extract::{Fields, Item};
+use crate::extract::Item;
 use crate::fetch::{Client, Validators};
 use crate::model::{Episode, Page, RunSummary};
 use crate::publish::{self, PublishError};
@@ -105,11 +105,11 @@ pub struct Run<'a> {
 
 /// Where one episode comes from.
 enum Source {
-    /// A page to fetch; `listed` holds the fields its listing item gave, which stand where the
-    /// page gives none (or fails).
-    Network { url: Url, validators: Option<Validators>, listed: Option<Box<Fields>> },
-    /// A cached page (a re-extract), with its listing item's fields if it has one.
-    Cache(Page, Option<Box<Fields>>),
+    /// A page to fetch; `listed` is its listing item, whose fields stand where the page gives
+    /// none (or fails).
+    Network { url: Url, validators: Option<Validators>, listed: Option<Box<Item>> },
+    /// A cached page (a re-extract), with its listing item if it has one.
+    Cache(Page, Option<Box<Item>>),
     /// An episode described on a listing page, with no page to fetch.
     Listed(Box<Item>),
 }
@@ -227,7 +227,7 @@ impl<'a> Run<'a> {
                 let pages = self.store.pages().filter_map(move |page| match page {
                     Ok(page) => {
                         let item = with_items.lock().unwrap_or_else(|p| p.into_inner()).remove(&page.url);
-                        Some((Source::Cache(page, item.map(|i| Box::new(i.fields))), ProbePolicy::CacheOnly))
+                        Some((Source::Cache(page, item.map(Box::new)), ProbePolicy::CacheOnly))
                     }
                     Err(e) => {
                         tracing::warn!("{e}");
@@ -251,20 +251,26 @@ impl<'a> Run<'a> {
                     incremental,
                     stop_early: incremental && self.store.archive_seen()?,
                     progress: self.options.listing_progress.clone(),
+                    items_ahead_bytes: crawl::ITEMS_AHEAD_BYTES,
                 };
                 let (urls, handle) = crawl::spawn(self.client.clone(), self.recipe.clone(), self.store.clone(), plan);
                 let (store, progress) = (self.store, self.options.progress.clone());
                 progress.set_length(recent.len() as u64);
-                let pages = self.recipe.crawl.episodes.is_some();
+                let recipe = self.recipe.clone();
                 let crawled = urls.map(move |found| {
                     // The archive's size is known only as it is crawled.
                     progress.inc_length(1);
                     let (url, listed) = match found {
                         Discovered::Page(url) => (url, None),
-                        Discovered::Item(item) if !pages => return (Source::Listed(item), ProbePolicy::CacheFirst),
-                        Discovered::Item(item) => (item.link, Some(Box::new(item.fields))),
+                        // Without episode pages, or with one off the recipe's scope, the item is all.
+                        Discovered::Item(item, _) if !recipe.crawl.fetches_page_of(&item.link) => {
+                            return (Source::Listed(item), ProbePolicy::CacheFirst);
+                        }
+                        Discovered::Item(item, _) => (item.link.clone(), Some(item)),
                     };
-                    let validators = if incremental { None } else { cached_validators(store, &url) };
+                    // A known page sent again (a sitemap's <lastmod>, or --full) is asked for
+                    // conditionally.
+                    let validators = cached_validators(store, &url);
                     (Source::Network { url, validators, listed }, ProbePolicy::CacheFirst)
                 });
                 let recent = recent.into_iter().map(|source| (source, ProbePolicy::Recheck));
@@ -390,7 +396,7 @@ impl<'a> Run<'a> {
         let mut sources = Vec::new();
         for key in recent {
             if let Some(url) = self.store.episode(&key.guid)?.and_then(|e| Url::parse(&e.page_url).ok()) {
-                let listed = items.remove(url.as_str()).map(|item| Box::new(item.fields));
+                let listed = items.remove(url.as_str()).map(Box::new);
                 sources.push(Source::Network { validators: cached_validators(self.store, &url), url, listed });
             }
         }
@@ -408,7 +414,7 @@ impl<'a> Run<'a> {
         let sources: Vec<Source> = urls
             .into_iter()
             .map(|url| {
-                let listed = items.remove(url.as_str()).map(|item| Box::new(item.fields));
+                let listed = items.remove(url.as_str()).map(Box::new);
                 Source::Network { url, validators: None, listed }
             })
             .collect();
@@ -534,6 +540,8 @@ fn panicked(task: &str, error: tokio::task::JoinError) -> PipelineError {
 }
 
 fn cached_validators(store: &Store, url: &Url) -> Option<Validators> {
-    let page = store.page(url.as_str()).ok()??;
-    Some(Validators { etag: page.etag, last_modified: page.last_modified })
+    store.page_validators(url.as_str()).unwrap_or_else(|e| {
+        tracing::warn!("{e}");
+        None
+    })
 }

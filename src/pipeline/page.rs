@@ -7,7 +7,7 @@ use tokio::sync::{OnceCell, Semaphore};
 use url::Url;
 
 use super::{PageResult, Source};
-use crate::extract::{self, Fields, Item, NotAnEpisode};
+use crate::extract::{self, Item, NotAnEpisode};
 use crate::fetch::{Client, FetchError, Fetched, HeldText, RequestKind};
 use crate::model::{Episode, Page, Probe};
 use crate::recipe::Recipe;
@@ -73,10 +73,8 @@ impl PageWork {
     pub(super) async fn process(&self, source: Source, probes: ProbePolicy) -> PageResult {
         let (listed, source) = match source {
             Source::Listed(item) => return self.listed(*item, probes).await,
-            Source::Network { url, validators, listed } => {
-                (listed.map(|f| *f), Source::Network { url, validators, listed: None })
-            }
-            Source::Cache(page, listed) => (listed.map(|f| *f), Source::Cache(page, None)),
+            Source::Network { url, validators, listed } => (listed, Source::Network { url, validators, listed: None }),
+            Source::Cache(page, listed) => (listed, Source::Cache(page, None)),
         };
         let in_hand = self.pages_in_hand.acquire().await.expect("semaphore is never closed");
         let (page, fresh, text) = match self.obtain(source).await {
@@ -84,7 +82,7 @@ impl PageWork {
             Err(failed) => return self.listed_instead(failed, listed, probes).await,
         };
         let url = page.url.clone();
-        let (page, extracted) = self.extract_off_reactor(page, fresh, listed.unwrap_or_default()).await;
+        let (page, extracted) = self.extract_off_reactor(page, fresh, listed).await;
         drop((in_hand, text));
         match extracted {
             Ok(mut episode) => {
@@ -98,9 +96,7 @@ impl PageWork {
 
     /// An episode described on a listing page, with no page of its own to read.
     async fn listed(&self, item: Item, probes: ProbePolicy) -> PageResult {
-        for dropped in &item.dropped {
-            tracing::warn!("{}: {dropped}", item.link);
-        }
+        warn_dropped(&item, |_| true);
         let url = item.link.to_string();
         match item.fields.into_episode(&url, url.clone()) {
             Ok(mut episode) => {
@@ -119,17 +115,18 @@ impl PageWork {
     /// A page that failed (or robots.txt forbids), whose listing item gives an episode all the
     /// same: a new one. An episode stored already keeps what its page gave (a page that fails
     /// keeps its previous data, and its guid).
-    async fn listed_instead(&self, failed: PageResult, listed: Option<Fields>, probes: ProbePolicy) -> PageResult {
+    async fn listed_instead(&self, failed: PageResult, listed: Option<Box<Item>>, probes: ProbePolicy) -> PageResult {
         let (url, page_failure) = match &failed {
             PageResult::Failed { url, reason, transient } => (url, Some((reason.clone(), *transient))),
             PageResult::Skipped { url, was_read: false, .. } => (url, None),
             _ => return failed,
         };
-        let Some(fields) = listed else { return failed };
+        let Some(item) = listed else { return failed };
         if !matches!(self.store.guid_of_page(url), Ok(None)) {
             return failed;
         }
-        let Ok(mut episode) = fields.into_episode(url, url.clone()) else { return failed };
+        warn_dropped(&item, |_| true);
+        let Ok(mut episode) = item.fields.into_episode(url, url.clone()) else { return failed };
         let probe_failure = self.fill_enclosure(&mut episode, probes).await;
         PageResult::Episode { episode: Box::new(episode), page: None, probe_failure, page_failure }
     }
@@ -154,7 +151,12 @@ impl PageWork {
         match self.client.page(&url, RequestKind::Episode, validators.as_ref(), &in_scope).await {
             Ok(Fetched::Page(page, held)) => Ok((page, true, held)),
             Ok(Fetched::NotModified) => match self.store.page(url.as_str()) {
-                Ok(Some(page)) => cached(page).await,
+                Ok(Some(page)) => {
+                    if let Err(e) = self.store.renew_page(url.as_str()) {
+                        tracing::warn!("{e}");
+                    }
+                    cached(page).await
+                }
                 _ => Err(failed("304 Not Modified but not cached".into(), true)),
             },
             Err(FetchError::Disallowed) => {
@@ -172,7 +174,7 @@ impl PageWork {
         &self,
         page: Page,
         fresh: bool,
-        listed: Fields,
+        listed: Option<Box<Item>>,
     ) -> (Option<PackedPage>, Result<Episode, NotAnEpisode>) {
         let _slot = self.parse_slots.acquire().await.expect("semaphore is never closed");
         let recipe = self.recipe.clone();
@@ -299,10 +301,24 @@ impl PageWork {
     }
 }
 
-fn extract_page(page: &Page, recipe: &Recipe, listed: Fields) -> Result<Episode, NotAnEpisode> {
-    let extracted = extract::extract_over(page, &recipe.episode, listed).0?;
+/// The page's episode, over its listing item's fields. What either could not use is warned
+/// about, the item's only where the page gave nothing in its place.
+fn extract_page(page: &Page, recipe: &Recipe, listed: Option<Box<Item>>) -> Result<Episode, NotAnEpisode> {
+    let fields = listed.as_ref().map(|item| item.fields.clone()).unwrap_or_default();
+    let (extracted, trace) = extract::extract_over(page, &recipe.episode, fields);
+    if let Some(item) = &listed {
+        warn_dropped(item, |field| trace.iter().any(|t| t.field == field && t.rule.is_none()));
+    }
+    let extracted = extracted?;
     for dropped in &extracted.dropped {
         tracing::warn!("{}: {dropped}", page.url);
     }
     Ok(extracted.episode)
+}
+
+/// Warns of the values a listing item gave for `field`s that could not be used.
+fn warn_dropped(item: &Item, field_wanted: impl Fn(&str) -> bool) {
+    for dropped in item.dropped.iter().filter(|d| field_wanted(d.field)) {
+        tracing::warn!("{} (its listing item): {dropped}", item.link);
+    }
 }
