@@ -320,7 +320,9 @@ fn dropped(trace: &[FieldTrace]) -> Vec<Dropped> {
         .iter()
         .filter(|t| t.rule.is_none())
         // Only a few words of the value are ever shown: a huge one is not carried along.
-        .filter_map(|t| Some(Dropped { field: t.field, value: shorten(t.raw.as_ref()?, 60), reason: t.unused.clone()? }))
+        .filter_map(|t| {
+            Some(Dropped { field: t.field, value: shorten(t.raw.as_ref()?, 60), reason: t.unused.clone()? })
+        })
         .collect()
 }
 

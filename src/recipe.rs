@@ -411,6 +411,15 @@ impl NumberedPages {
         }
         Url::parse(&self.template.replace("{n}", &n.to_string())).ok()
     }
+
+    /// Which numbered page `url` is, if it is one: one of the numbers in it, put back into the
+    /// template, gives it.
+    pub fn number_of(&self, url: &Url) -> Option<u32> {
+        url.as_str()
+            .split(|c: char| !c.is_ascii_digit())
+            .filter_map(|digits| digits.parse().ok())
+            .find(|&n| self.url(n).as_ref() == Some(url))
+    }
 }
 
 /// Query parameters that only track where a visitor came from: a link with them is the same
@@ -441,6 +450,12 @@ impl Crawl {
         let kept = kept.join("&");
         url.set_query((!kept.is_empty()).then_some(kept.as_str()));
         url
+    }
+
+    /// Whether the recipe fetches any episode page (`episodes` links, or a sitemap); without,
+    /// its `[listing]` items are all it reads.
+    pub fn reads_episode_pages(&self) -> bool {
+        self.episodes.is_some() || !self.sitemap.is_empty()
     }
 
     /// Whether a listing item's episode page is fetched: with `episodes`, when it is in scope
@@ -732,8 +747,7 @@ fn compile_episode_sources(
     episode: Option<EpisodeRulesFile>,
     listing: Option<EpisodeRulesFile>,
 ) -> Result<(EpisodeRules, Option<ListingRules>), Invalid> {
-    // Sitemaps list episode pages, as `crawl.episodes` links do.
-    let pages = crawl.episodes.is_some() || !crawl.sitemap.is_empty();
+    let pages = crawl.reads_episode_pages();
     let episode = match (pages, episode) {
         // Beside [listing], the item may give what the page does not.
         (true, Some(rules)) => compile_episode_rules("episode", rules, listing.is_none())?,

@@ -104,7 +104,8 @@ impl Sitemap {
     /// would ask for the page again every night).
     pub fn drop_meaningless_lastmods(&mut self, now: DateTime<Utc>) {
         let mut dates = self.pages.iter().map(|(_, changed)| *changed);
-        let stamped = self.pages.len() > 1 && dates.next().flatten().is_some_and(|first| dates.all(|d| d == Some(first)));
+        let stamped =
+            self.pages.len() > 1 && dates.next().flatten().is_some_and(|first| dates.all(|d| d == Some(first)));
         for (_, changed) in &mut self.pages {
             if stamped || changed.is_some_and(|d| d > now) {
                 *changed = None;

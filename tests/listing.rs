@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use common::{parse_feed, Fixture};
+use podfeed::demo::pages::teaser_of;
+use podfeed::demo::show::ShowEpisode;
 use podfeed::demo::{DemoConfig, DEMO_LISTING_PAGES_RECIPE, DEMO_LISTING_RECIPE};
 use podfeed::model::Episode;
 use podfeed::pipeline::Mode;
@@ -13,10 +15,51 @@ use podfeed::pipeline::Mode;
 const EPISODES: u32 = 120;
 
 async fn fixture(recipe: &str) -> Fixture {
-    let fx =
-        Fixture::start(DemoConfig { episodes: EPISODES, latency: Duration::ZERO, faults: false, hostile: false }).await;
+    fixture_of(recipe, EPISODES).await
+}
+
+async fn fixture_of(recipe: &str, episodes: u32) -> Fixture {
+    let fx = Fixture::start(DemoConfig { episodes, latency: Duration::ZERO, faults: false, hostile: false }).await;
     fx.write_recipe(&fx.site.recipe_text_of(recipe));
     fx
+}
+
+/// What the demo's episode page says in its `<meta name=description>`, as the feed's HTML.
+fn page_description(show: &ShowEpisode) -> String {
+    let text = format!("Episode {} of The Long Signal: {}. {}", show.number, show.title, teaser_of(show.number));
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// Where an episode's fields come from, in the recipe being tested.
+#[derive(Clone, Copy, PartialEq)]
+enum Read {
+    /// `[listing]` items alone.
+    Items,
+    /// Items and their episode pages; the page of `failed` failed.
+    ItemsAndPages { failed: Option<u32> },
+}
+
+/// Every episode with audio is stored, and each field is what the site says of it.
+fn assert_field_exact(fx: &Fixture, read: Read) {
+    let episodes = stored(fx);
+    let with_audio: Vec<_> = fx.site.episodes().into_iter().filter(ShowEpisode::has_audio).collect();
+    assert_eq!(episodes.len(), with_audio.len());
+    for show in &with_audio {
+        let (n, url) = (show.number, fx.site.episode_url(show.number));
+        let e = episodes.get(&url).unwrap_or_else(|| panic!("episode {n} is an item"));
+        let page_read = matches!(read, Read::ItemsAndPages { failed } if failed != Some(n));
+        assert_eq!((e.guid.as_str(), e.link.as_str()), (url.as_str(), url.as_str()), "guid and link of {n}");
+        assert_eq!(e.title, show.title, "title of {n}");
+        assert_eq!(e.published, Some(show.published), "{n}: 'August 16, 2017 · 9:00 AM ET' is exact");
+        assert_eq!(e.duration, Some(show.duration_secs), "{n}: P15M,31S");
+        assert_eq!(e.enclosure.url, format!("{}{}", fx.site.base_url(), show.audio_path()), "audio of {n}");
+        assert_eq!(e.enclosure.length, Some(fx.site.audio_bytes(n)), "size of {n}");
+        assert_eq!(e.enclosure.mime_type.as_deref(), Some("audio/mpeg"), "type of {n}");
+        let description = if page_read { page_description(show) } else { teaser_of(n) };
+        assert_eq!(e.description.as_deref(), Some(description.as_str()), "description of {n}");
+        assert_eq!(e.episode, page_read.then_some(n), "episode number of {n}: the page's");
+        assert_eq!(e.content.is_some(), page_read, "show notes of {n}: the page's");
+    }
 }
 
 /// Every stored episode, by guid.
@@ -37,19 +80,7 @@ async fn listing_items_alone_make_the_feed_with_one_request_per_listing_page() {
     assert_eq!(stats.listing as u32, EPISODES.div_ceil(20), "one request per listing page");
     assert_eq!(stats.audio_full, 0);
 
-    // Field by field, against what the site says of each episode.
-    let episodes = stored(&fx);
-    for show in &with_audio {
-        let guid = fx.site.episode_url(show.number);
-        let e = episodes.get(&guid).unwrap_or_else(|| panic!("episode {} is an item", show.number));
-        assert_eq!(e.title, show.title, "{guid}");
-        assert_eq!(e.published, Some(show.published), "{guid}: 'August 16, 2017 · 9:00 AM ET' is exact");
-        assert_eq!(e.duration, Some(show.duration_secs), "{guid}: P15M,31S");
-        assert_eq!(e.enclosure.url, format!("{}{}", fx.site.base_url(), show.audio_path()), "{guid}");
-        assert_eq!(e.enclosure.length, Some(fx.site.audio_bytes(show.number)), "{guid}");
-        let teaser = podfeed::demo::pages::teaser_of(show.number);
-        assert_eq!(e.description.as_deref(), Some(teaser.as_str()), "{guid}: the teaser without its date");
-    }
+    assert_field_exact(&fx, Read::Items);
     let feed = parse_feed(&fx.feed_bytes());
     assert_eq!(feed.entries.len(), with_audio.len());
 
@@ -110,18 +141,10 @@ async fn episode_pages_win_field_by_field_and_a_failed_page_leaves_its_item() {
         summary.problems
     );
 
+    // From each page: its description, episode number and notes; from its item: the audio, the
+    // date and the duration. The 404 page's item alone: its teaser, no notes.
+    assert_field_exact(&fx, Read::ItemsAndPages { failed: Some(107) });
     let episodes = stored(&fx);
-    let page_read = &episodes[&fx.site.episode_url(8)];
-    let item_only = &episodes[&fx.site.episode_url(107)];
-    // From the page: the episode number and the notes; from the item: the audio and duration.
-    assert_eq!(page_read.episode, Some(8));
-    assert!(page_read.content.is_some());
-    assert_ne!(page_read.description.as_deref(), Some(podfeed::demo::pages::teaser_of(8).as_str()), "the page's own");
-    assert_eq!(page_read.duration, Some(fx.site.episodes().iter().find(|e| e.number == 8).unwrap().duration_secs));
-    // The item alone: its teaser and its date, no notes.
-    assert_eq!(item_only.description.as_deref(), Some(podfeed::demo::pages::teaser_of(107).as_str()));
-    assert_eq!(item_only.content, None);
-    assert_eq!(item_only.published, Some(fx.site.episodes().iter().find(|e| e.number == 107).unwrap().published));
 
     // A page that fails later (a --full night) keeps what it gave: its item does not replace it.
     fx.site.fail("/episodes/108", 500);
@@ -171,9 +194,12 @@ async fn check_listing_shows_what_the_crawl_finds_on_one_listing_page() {
     assert!(text.contains("items        20 items"), "{text}");
     // Whole URLs, and the values as the feed will have them.
     let newest = fx.site.episodes()[0].clone();
-    assert!(text.contains(&format!("{}\n  title      {}", fx.site.episode_url(newest.number), newest.title)), "{text}");
-    assert!(text.contains(&format!("  audio      {}{}", fx.site.base_url(), newest.audio_path())), "{text}");
-    assert!(text.contains(&format!("  published  {}", newest.published.to_rfc3339())), "{text}");
+    assert!(
+        text.contains(&format!("{}\n  title        {}", fx.site.episode_url(newest.number), newest.title)),
+        "{text}"
+    );
+    assert!(text.contains(&format!("  audio        {}{}\n", fx.site.base_url(), newest.audio_path())), "{text}");
+    assert!(text.contains(&format!("  published    {}", newest.published.to_rfc3339())), "{text}");
 
     // A page with nothing the recipe knows: exit 1.
     let out =
@@ -210,6 +236,24 @@ async fn numbered_pages_without_links_are_read_until_one_is_empty() {
     fx.site.reset_stats();
     fx.build(Mode::Incremental).await;
     assert_eq!(fx.site.stats().listing, 1);
+
+    // `check --listing` says where a page stands among the numbered ones, and every field.
+    let base = fx.site.base_url();
+    let page = format!("{base}/numbered?page=2");
+    let out = common::podfeed_async(fx.dir.path(), &["check", "--recipe", "demo.toml", "--listing", &page]).await;
+    let text = common::stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains(&format!("pages        page 2 of crawl.pages; the next is {base}/numbered?page=3")),
+        "{text}"
+    );
+    assert!(text.contains("items        20 items"), "{text}");
+    let second = &fx.site.episodes()[20];
+    assert!(text.contains(&format!("  description  {}", &teaser_of(second.number)[..60])), "{text}");
+    let past = format!("{base}/numbered?page=99");
+    let out = common::podfeed_async(fx.dir.path(), &["check", "--recipe", "demo.toml", "--listing", &past]).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(common::stdout(&out).contains("page 99 of crawl.pages: the numbered pages end here"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -234,6 +278,23 @@ async fn a_sitemap_finds_the_episode_pages_and_lastmod_brings_a_changed_one_back
     assert_eq!(stats.listing, 3, "the index and its two sitemaps, one gzipped, and no archive page");
     assert_eq!(stats.episode, u64::from(EPISODES), "every episode page the sitemap lists, nothing else");
     assert_eq!(stats.other, 1, "robots.txt; not /, /archive or /list, which the match leaves out");
+    // Field by field, as the classic recipe reads the archive's pages.
+    let episodes = stored(&fx);
+    for show in fx.site.episodes().iter().filter(|e| e.has_audio()) {
+        let (n, url) = (show.number, fx.site.episode_url(show.number));
+        let e = &episodes[&url];
+        assert_eq!(
+            (e.guid.as_str(), e.link.as_str(), e.title.as_str()),
+            (url.as_str(), url.as_str(), show.title.as_str())
+        );
+        assert_eq!(e.published, Some(show.published), "pubDate of {n}");
+        assert_eq!(e.duration, Some(show.expected_duration()), "duration of {n}");
+        assert_eq!(e.enclosure.url, format!("{base}{}", show.audio_path()), "audio of {n}");
+        assert_eq!(e.enclosure.length, Some(show.audio_bytes()), "size of {n}");
+        assert_eq!(e.description.as_deref(), Some(page_description(show).as_str()), "description of {n}");
+        assert_eq!((e.episode, e.season), (Some(n), Some(show.season)), "numbers of {n}");
+        assert_eq!(e.image, Some(format!("{base}/images/{n}.jpg")), "image of {n}");
+    }
 
     // A quiet night: the sitemaps only. A retitled episode: its newer <lastmod> brings it back.
     fx.site.reset_stats();
@@ -244,4 +305,128 @@ async fn a_sitemap_finds_the_episode_pages_and_lastmod_brings_a_changed_one_back
     let summary = fx.build(Mode::Incremental).await;
     assert_eq!((fx.site.stats().episode, summary.updated), (1, 1), "{summary:?}");
     assert!(stored(&fx).values().any(|e| e.title == "Retitled on the site"));
+
+    // The site touches <lastmod> without changing the page: asked for conditionally (304), the
+    // page counts as fetched then, and the next night asks for nothing.
+    fx.site.retitle(42, "Retitled on the site");
+    fx.site.reset_stats();
+    fx.build(Mode::Incremental).await;
+    assert_eq!((fx.site.stats().episode, fx.site.stats().not_modified), (1, 1), "{:?}", fx.site.stats());
+    fx.site.reset_stats();
+    fx.build(Mode::Incremental).await;
+    assert_eq!(fx.site.stats().episode, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cold_build_of_1200_listed_episodes_costs_one_request_per_listing_page_and_the_probes() {
+    let fx = fixture_of(DEMO_LISTING_RECIPE, 1200).await;
+    let summary = fx.build(Mode::Incremental).await;
+    let stats = fx.site.stats();
+    let with_audio = fx.site.episodes().iter().filter(|e| e.has_audio()).count() as u64;
+    assert_eq!((summary.items, summary.failed), (with_audio, 0), "{summary:?}");
+    assert_eq!((stats.listing, stats.episode), (60, 0), "{stats:?}");
+    // The probes: a HEAD per enclosure, redirected once to the CDN, and a one-byte range
+    // request where the host refuses HEAD.
+    let refuse_head = fx.site.episodes().iter().filter(|e| e.has_audio() && e.number % 10 == 7).count() as u64;
+    let probes = (stats.redirects, stats.audio_head, stats.audio_range, stats.audio_full);
+    assert_eq!(probes, (with_audio, with_audio, refuse_head, 0), "{stats:?}");
+    assert_eq!(stats.total(), 60 + 2 * with_audio + refuse_head + 1, "and robots.txt: {stats:?}");
+    assert_field_exact(&fx, Read::Items);
+}
+
+/// Waits until `count` has not changed for half a second (at most ten seconds).
+async fn settled(count: impl Fn() -> u64) -> u64 {
+    let (mut last, mut still) = (count(), 0);
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = count();
+        still = if now == last { still + 1 } else { 0 };
+        last = now;
+        if still == 5 {
+            break;
+        }
+    }
+    last
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crawl_ahead_of_a_slow_run_holds_its_share_of_listing_items_not_the_archive() {
+    use podfeed::crawl::{self, CrawlPlan};
+    let fx = fixture_of(DEMO_LISTING_RECIPE, 1200).await;
+    let recipe = std::sync::Arc::new(podfeed::recipe::Recipe::load(&fx.recipe_path()).unwrap());
+    let client = std::sync::Arc::new(podfeed::fetch::Client::new(&recipe.http).unwrap());
+    let plan = CrawlPlan {
+        known: Default::default(),
+        incremental: false,
+        stop_early: false,
+        progress: indicatif::ProgressBar::hidden(),
+        items_ahead_bytes: 64 * 1024,
+    };
+    let (mut found, handle) = crawl::spawn(client, recipe, fx.open_store(), plan);
+    // Nobody takes the items: the crawl stops reading listing pages once it holds its share
+    // (64 items of about 1 KiB), with at most a look-ahead of pages on the way.
+    let read = settled(|| fx.site.stats().listing).await;
+    assert!(read <= 4 + 8, "{read} of 60 listing pages read while the run took nothing");
+    // Taken, every item comes.
+    let mut items = 0;
+    while let Some(discovered) = futures::StreamExt::next(&mut found).await {
+        items += usize::from(matches!(discovered, crawl::Discovered::Item(..)));
+    }
+    assert_eq!(items, 1200);
+    assert_eq!(handle.await.unwrap().listing_pages, 60);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_an_episode_page_shows_what_its_listing_item_gives() {
+    let fx = fixture(DEMO_LISTING_PAGES_RECIPE).await;
+    let base = fx.site.base_url();
+    let newest = fx.site.episodes()[0].clone();
+    let url = fx.site.episode_url(newest.number);
+    let check = |url: String| {
+        let dir = fx.dir.path().to_path_buf();
+        async move { common::podfeed_async(&dir, &["check", "--recipe", "demo.toml", &url]).await }
+    };
+    let out = check(url.clone()).await;
+    let text = common::stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains(&format!("its listing item is on {base}/list")), "{text}");
+    assert!(text.contains(&format!("title        episode.title          {}\n", newest.title)), "{text}");
+    assert!(text.contains(&format!("audio        listing.audio          {base}{}\n", newest.audio_path())), "{text}");
+    assert!(text.contains(&format!("duration     listing.duration       {}\n", newest.duration_secs)), "{text}");
+    assert!(text.contains(&format!("→ a feed item with guid {url}")), "{text}");
+
+    // An episode whose item is further back: the page alone is said to be not enough.
+    let out = check(fx.site.episode_url(3)).await;
+    let text = common::stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains(&format!("no listing item links to it on {base}/list")), "{text}");
+    assert!(text.contains("→ not a feed item: no audio URL found"), "{text}");
+
+    // With [listing] alone, the item is the episode.
+    fx.write_recipe(&fx.site.recipe_text_of(DEMO_LISTING_RECIPE));
+    let out = check(url.clone()).await;
+    let text = common::stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains(&format!("title        listing.title          {}\n", newest.title)), "{text}");
+    let teaser = teaser_of(newest.number);
+    assert!(text.contains(&format!("description  listing.description    {}", &teaser[..60])), "{text}");
+    let out = check(fx.site.episode_url(3)).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(common::stdout(&out).contains("reads only listing items, and none links to"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listing_value_that_cannot_be_used_is_warned_about_when_its_page_has_none() {
+    let fx = fixture(DEMO_LISTING_PAGES_RECIPE).await;
+    // A date is no duration; the episode pages have no duration rule.
+    fx.write_recipe(&fx.site.recipe_text_of(DEMO_LISTING_PAGES_RECIPE).replace(
+        "duration = { css = \"div.player\", attr = \"data-audio\", json = \"/duration\" }",
+        "duration = { css = \"p.teaser span.date\" }",
+    ));
+    let out = common::podfeed_async(fx.dir.path(), &["build", "--recipe", "demo.toml", "--cache", "cache"]).await;
+    let text = common::stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let url = fx.site.episode_url(fx.site.episodes()[0].number);
+    assert!(text.contains(&format!("{url} (its listing item): duration \"")), "{text}");
+    assert!(text.contains("is not a duration I know"), "{text}");
 }

@@ -1,60 +1,71 @@
 //! `podfeed check --recipe R URL`: what the recipe extracts from one page, rule by rule.
 
 use std::io::Write;
+use std::sync::Arc;
 
-use podfeed::crawl;
-use podfeed::extract::{self, shorten, FieldTrace, Unused};
+use podfeed::crawl::{self, ListingLinks};
+use podfeed::extract::{self, shorten, FieldTrace, Item, NotAnEpisode, Unused};
 use podfeed::fetch::{Client, Fetched, RequestKind};
+use podfeed::model::{Episode, Page};
 use podfeed::recipe::Recipe;
 use url::Url;
 
 use super::parse_urls;
 use crate::cli::{CheckArgs, EXIT_FAILED, EXIT_OK};
 
+/// One field as `check` shows it: where it came from and what it holds.
+struct Shown {
+    field: &'static str,
+    /// The rule (`episode.audio[1]`, `listing.title`) or the default that applied.
+    from: String,
+    /// Whether a rule gave the value.
+    found: bool,
+    value: String,
+    /// What the page held for the field; see [`FieldTrace::raw`].
+    raw: Option<String>,
+    unused: Option<Unused>,
+}
+
 pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
     let mut out = std::io::stdout();
-    let recipe = std::sync::Arc::new(Recipe::load(&args.recipe)?);
+    let recipe = Arc::new(Recipe::load(&args.recipe)?);
     let url = parse_urls(std::slice::from_ref(&args.url))?.remove(0);
     let client = Client::new(&recipe.http)?;
     // The page asked for may be anywhere; its redirects stay on its host or in the recipe's scope.
     let in_scope = |to: &Url| recipe.crawl.in_scope(to) || to.host_str() == url.host_str();
     if args.listing {
-        return check_listing(&client, recipe.clone(), &url, &in_scope, &mut out).await;
+        let page = fetch(&client, &url, RequestKind::Listing, &in_scope).await?;
+        return check_listing(page, recipe, &mut out).await;
     }
-    let page = match client.page(&url, RequestKind::Episode, None, &in_scope).await {
-        Ok(Fetched::Page(page, _held)) => page,
-        Ok(Fetched::NotModified) => anyhow::bail!("{url}: unexpected 304 Not Modified"),
-        Err(e) => anyhow::bail!("{url}: {e}"),
+    // With [listing], the episode's item is part of it: looked for on the first listing pages.
+    let item = match &recipe.listing {
+        Some(_) => find_item(&client, &recipe, &recipe.crawl.canonical(url.clone()), &mut out).await?,
+        None => None,
     };
-    if page.final_url != page.url {
-        writeln!(out, "{} redirected to {}", page.url, page.final_url)?;
-    }
-    let parse_recipe = recipe.clone();
-    let (extracted, trace) =
-        tokio::task::spawn_blocking(move || extract::extract_traced(&page, &parse_recipe.episode)).await?;
-    let episode = extracted.map(|e| e.episode);
-
-    for field in &trace {
+    let (shown, episode) = if !recipe.crawl.reads_episode_pages() {
+        // The recipe reads no episode page: the item is the episode.
+        let Some(item) = item else {
+            writeln!(out, "→ not a feed item: this recipe reads only listing items, and none links to {url}")?;
+            return Ok(EXIT_FAILED);
+        };
+        (item_fields(&item), item.fields.into_episode(url.as_str(), url.to_string()))
+    } else {
+        let page = fetch(&client, &url, RequestKind::Episode, &in_scope).await?;
+        if page.final_url != page.url {
+            writeln!(out, "{} redirected to {}", page.url, page.final_url)?;
+        }
+        page_fields(page, recipe.clone(), item).await?
+    };
+    for field in &shown {
         // URLs whole: a cut one cannot be tried in a browser.
         let value = if is_url_field(field.field) { field.value.clone() } else { shorten(&field.value, 100) };
-        writeln!(out, "{:<12} {:<22} {value}", field.field, rule_name(&recipe, field))?;
+        writeln!(out, "{:<12} {:<22} {value}", field.field, field.from)?;
     }
-    let mut warnings = warnings(&recipe, &trace);
+    let mut warnings = warnings(&recipe, &shown);
     let code = match &episode {
         Ok(episode) => {
-            match Url::parse(&episode.enclosure.url) {
-                Ok(audio) => match client.probe(&audio).await {
-                    Ok(probe) => writeln!(
-                        out,
-                        "{:<12} {:<22} {} bytes, {}",
-                        "enclosure",
-                        "(HEAD or range probe)",
-                        probe.length.map_or("unknown".into(), |n| n.to_string()),
-                        probe.mime_type.as_deref().unwrap_or("no type given")
-                    )?,
-                    Err(e) => warnings.push(format!("the enclosure {audio} cannot be probed: {e}")),
-                },
-                Err(e) => warnings.push(format!("the audio URL is not absolute: {e}")),
+            if let Some(warning) = probe(&client, episode, &mut out).await? {
+                warnings.push(warning);
             }
             writeln!(out, "\n→ a feed item with guid {}", episode.guid)?;
             EXIT_OK
@@ -70,41 +81,182 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
     Ok(code)
 }
 
+async fn fetch(
+    client: &Client,
+    url: &Url,
+    kind: RequestKind,
+    in_scope: &(dyn Fn(&Url) -> bool + Sync),
+) -> anyhow::Result<Page> {
+    match client.page(url, kind, None, in_scope).await {
+        Ok(Fetched::Page(page, _held)) => Ok(page),
+        Ok(Fetched::NotModified) => anyhow::bail!("{url}: unexpected 304 Not Modified"),
+        Err(e) => anyhow::bail!("{url}: {e}"),
+    }
+}
+
+/// The episode page's fields over its listing item's, rule by rule.
+async fn page_fields(
+    page: Page,
+    recipe: Arc<Recipe>,
+    item: Option<Item>,
+) -> anyhow::Result<(Vec<Shown>, Result<Episode, NotAnEpisode>)> {
+    let listed = item.as_ref().map(|item| item.fields.clone()).unwrap_or_default();
+    let parse_recipe = recipe.clone();
+    let (extracted, trace) =
+        tokio::task::spawn_blocking(move || extract::extract_over(&page, &parse_recipe.episode, listed)).await?;
+    let mut shown: Vec<Shown> = trace
+        .into_iter()
+        .map(|t| Shown { from: rule_name(&recipe, "episode", &t), found: t.rule.is_some(), ..shown(t) })
+        .collect();
+    if let Some(item) = &item {
+        // Where the page gives nothing, the item's value stands.
+        let from_item = item_fields(item);
+        for field in shown.iter_mut().filter(|f| !f.found && !matches!(f.field, "link" | "guid")) {
+            if let Some(listed) = from_item.iter().find(|l| l.field == field.field && (l.found || l.raw.is_some())) {
+                field.from = listed.from.clone();
+                field.found = listed.found;
+                field.value = listed.value.clone();
+                if field.raw.is_none() {
+                    (field.raw, field.unused) = (listed.raw.clone(), listed.unused.clone());
+                }
+            }
+        }
+    }
+    Ok((shown, extracted.map(|e| e.episode)))
+}
+
+fn shown(trace: FieldTrace) -> Shown {
+    Shown {
+        field: trace.field,
+        from: String::new(),
+        found: trace.rule.is_some(),
+        value: trace.value,
+        raw: trace.raw,
+        unused: trace.unused,
+    }
+}
+
+/// A listing item's fields, as `check` shows them.
+fn item_fields(item: &Item) -> Vec<Shown> {
+    item.fields
+        .named()
+        .into_iter()
+        .map(|(field, value)| {
+            let dropped = item.dropped.iter().find(|d| d.field == field);
+            let value = value.map(str::to_string).or_else(|| (field == "link").then(|| item.link.to_string()));
+            Shown {
+                field,
+                from: if value.is_some() { format!("listing.{field}") } else { "(no rule matched)".into() },
+                found: value.is_some(),
+                value: value.unwrap_or_default(),
+                raw: dropped.map(|d| d.value.clone()),
+                unused: dropped.map(|d| d.reason.clone()),
+            }
+        })
+        .filter(|f| f.found || f.raw.is_some() || matches!(f.field, "title" | "audio" | "published" | "duration"))
+        .collect()
+}
+
+/// The item for `url` on the recipe's first listing pages (`start`, and `pages`' first number),
+/// said on `out` either way.
+async fn find_item(
+    client: &Client,
+    recipe: &Arc<Recipe>,
+    url: &Url,
+    out: &mut impl Write,
+) -> anyhow::Result<Option<Item>> {
+    let first_numbered = recipe.crawl.pages.as_ref().and_then(|p| p.url(p.from));
+    let listings: Vec<Url> = recipe.crawl.start.iter().cloned().chain(first_numbered).collect();
+    let in_scope = |to: &Url| recipe.crawl.in_scope(to);
+    for listing in &listings {
+        let Ok(page) = fetch(client, listing, RequestKind::Listing, &in_scope).await else { continue };
+        let found = read_listing(page, recipe.clone()).await?;
+        if let Some(item) = found.items.into_iter().find(|item| item.link == *url) {
+            writeln!(out, "its listing item is on {listing}\n")?;
+            return Ok(Some(item));
+        }
+    }
+    let listings = listings.iter().map(Url::as_str).collect::<Vec<_>>().join(", ");
+    writeln!(
+        out,
+        "no listing item links to it on {listings}: only the page's own fields are shown \
+         (`podfeed check --listing URL` shows the items of another listing page)\n"
+    )?;
+    Ok(None)
+}
+
+async fn read_listing(page: Page, recipe: Arc<Recipe>) -> anyhow::Result<ListingLinks> {
+    Ok(tokio::task::spawn_blocking(move || crawl::read_listing_page(&page, &recipe)).await??)
+}
+
+/// The enclosure's size and type, as a build would learn them; or why they cannot be.
+async fn probe(client: &Client, episode: &Episode, out: &mut impl Write) -> anyhow::Result<Option<String>> {
+    let audio = match Url::parse(&episode.enclosure.url) {
+        Ok(audio) => audio,
+        Err(e) => return Ok(Some(format!("the audio URL is not absolute: {e}"))),
+    };
+    match client.probe(&audio).await {
+        Ok(probe) => {
+            writeln!(
+                out,
+                "{:<12} {:<22} {} bytes, {}",
+                "enclosure",
+                "(HEAD or range probe)",
+                probe.length.map_or("unknown".into(), |n| n.to_string()),
+                probe.mime_type.as_deref().unwrap_or("no type given")
+            )?;
+            Ok(None)
+        }
+        Err(e) => Ok(Some(format!("the enclosure {audio} cannot be probed: {e}"))),
+    }
+}
+
 fn is_url_field(field: &str) -> bool {
     matches!(field, "audio" | "link" | "guid" | "image" | "transcript" | "chapters")
 }
 
-/// `check --listing URL`: the links and the items the crawl would find on one listing page.
-async fn check_listing(
-    client: &Client,
-    recipe: std::sync::Arc<Recipe>,
-    url: &Url,
-    in_scope: &(dyn Fn(&Url) -> bool + Sync),
-    out: &mut impl Write,
-) -> anyhow::Result<u8> {
-    let page = match client.page(url, RequestKind::Listing, None, in_scope).await {
-        Ok(Fetched::Page(page, _held)) => page,
-        Ok(Fetched::NotModified) => anyhow::bail!("{url}: unexpected 304 Not Modified"),
-        Err(e) => anyhow::bail!("{url}: {e}"),
+/// `check --listing URL`: the links, the items and the numbered pages the crawl would find on
+/// one listing page.
+async fn check_listing(page: Page, recipe: Arc<Recipe>, out: &mut impl Write) -> anyhow::Result<u8> {
+    let url = Url::parse(&page.url)?;
+    let found = read_listing(page, recipe.clone()).await?;
+    let list = |urls: &[Url]| urls.iter().map(|u| format!("\n             {u}")).collect::<String>();
+    let links = |selector: &Option<_>, urls: &[Url]| match selector {
+        Some(_) => format!("{} links{}", urls.len(), list(urls)),
+        None => "(no rule)".to_string(),
     };
-    let found = tokio::task::spawn_blocking(move || crawl::read_listing_page(&page, &recipe)).await??;
-    let list = |urls: &[Url]| urls.iter().map(Url::as_str).collect::<Vec<_>>().join("\n             ");
-    writeln!(out, "{:<12} {} links\n             {}", "episodes", found.episodes.len(), list(&found.episodes))?;
-    writeln!(out, "{:<12} {} links\n             {}", "follow", found.follow.len(), list(&found.follow))?;
-    writeln!(out, "{:<12} {} items", "items", found.items.len())?;
+    writeln!(out, "{:<12} {}", "episodes", links(&recipe.crawl.episodes, &found.episodes))?;
+    writeln!(out, "{:<12} {}", "follow", links(&recipe.crawl.follow, &found.follow))?;
+    let nothing = found.episodes.is_empty() && found.items.is_empty();
+    if let Some(pages) = &recipe.crawl.pages {
+        let said = match pages.number_of(&url) {
+            Some(n) if nothing => format!("page {n} of crawl.pages: the numbered pages end here (nothing on it)"),
+            Some(n) => match pages.url(n.saturating_add(1)) {
+                Some(next) => format!("page {n} of crawl.pages; the next is {next}"),
+                None => format!("page {n} of crawl.pages, the last (crawl.to)"),
+            },
+            None => format!("not one of crawl.pages ({})", pages.template),
+        };
+        writeln!(out, "{:<12} {said}", "pages")?;
+    }
+    match &recipe.listing {
+        Some(_) => writeln!(out, "{:<12} {} items", "items", found.items.len())?,
+        None => writeln!(out, "{:<12} (no [listing])", "items")?,
+    }
     for item in &found.items {
-        let f = &item.fields;
         writeln!(out, "\n{}", item.link)?;
-        for (name, value) in
-            [("title", &f.title), ("audio", &f.audio), ("published", &f.published), ("duration", &f.duration)]
-        {
-            writeln!(out, "  {name:<10} {}", value.as_deref().unwrap_or("(none)"))?;
+        for field in item_fields(item) {
+            let value = match field.found {
+                true if is_url_field(field.field) => field.value,
+                true => shorten(&field.value, 100),
+                false => "(none)".into(),
+            };
+            writeln!(out, "  {:<12} {value}", field.field)?;
         }
         for dropped in &item.dropped {
             writeln!(out, "  warning: {dropped}")?;
         }
     }
-    let nothing = found.episodes.is_empty() && found.items.is_empty();
     if nothing {
         writeln!(out, "\n→ no episode link and no item on this page")?;
     }
@@ -112,11 +264,11 @@ async fn check_listing(
 }
 
 /// `episode.audio[1]`, `episode.title`, or the default that applied.
-fn rule_name(recipe: &Recipe, field: &FieldTrace) -> String {
+fn rule_name(recipe: &Recipe, table: &str, field: &FieldTrace) -> String {
     let count = recipe.episode.rules_for(field.field).len();
     match (field.rule, count) {
-        (Some(_), 1) => format!("episode.{}", field.field),
-        (Some(i), _) => format!("episode.{}[{i}]", field.field),
+        (Some(_), 1) => format!("{table}.{}", field.field),
+        (Some(i), _) => format!("{table}.{}[{i}]", field.field),
         (None, 0) if field.field == "link" => "(default: page URL)".into(),
         (None, 0) if field.field == "guid" => "(default: link)".into(),
         (None, 0) => "(no rule)".into(),
@@ -124,20 +276,18 @@ fn rule_name(recipe: &Recipe, field: &FieldTrace) -> String {
     }
 }
 
-fn warnings(recipe: &Recipe, trace: &[FieldTrace]) -> Vec<String> {
-    let field = |name: &str| trace.iter().find(|f| f.field == name);
-    let missing = |name: &str| field(name).is_some_and(|f| f.rule.is_none());
+fn warnings(recipe: &Recipe, shown: &[Shown]) -> Vec<String> {
+    let field = |name: &str| shown.iter().find(|f| f.field == name);
+    let missing = |name: &str| field(name).is_some_and(|f| !f.found);
     let raw = |name: &str| field(name).and_then(|f| f.raw.clone());
     let mut warnings = Vec::new();
     match (missing("audio"), raw("audio")) {
-        // Said below, with the reason.
-        (true, Some(_)) => warnings.push("no enclosure: podcast apps cannot play this episode".into()),
-        (true, None) => warnings.push("no enclosure: podcast apps cannot play this episode".into()),
+        (true, _) => warnings.push("no enclosure: podcast apps cannot play this episode".into()),
         (false, Some(raw)) if Url::parse(&raw).is_err() => warnings
             .push(format!("the audio URL {raw:?} is relative; it was resolved against the page, check the result")),
         (false, _) => {}
     }
-    for dropped in trace.iter().filter(|f| f.rule.is_none()) {
+    for dropped in shown.iter().filter(|f| !f.found) {
         match (&dropped.raw, &dropped.unused) {
             (Some(raw), Some(Unused::NotUnderstood(why))) => {
                 let hint = match dropped.field {

@@ -6,8 +6,7 @@ use crate::cli::{RefreshArgs, EXIT_INTERRUPTED};
 pub async fn run(args: RefreshArgs, ui: Ui) -> anyhow::Result<u8> {
     let urls = parse_urls(&args.urls)?;
     let session = Session::open(&args.recipe, &args.cache)?;
-    let crawl = &session.recipe.crawl;
-    if crawl.episodes.is_none() && crawl.sitemap.is_empty() {
+    if !session.recipe.crawl.reads_episode_pages() {
         let why = "this recipe reads its episodes from listing pages and fetches no episode page; \
                    `podfeed build --full` reads every listing page again";
         return Err(super::UsageError(format!("{}: {why}", args.recipe.display())).into());

@@ -382,7 +382,7 @@ impl<'a> Run<'a> {
     async fn recent_episode_pages(&self) -> Result<Vec<Source>, StoreError> {
         let days = self.recipe.crawl.recheck_days;
         let crawl = &self.recipe.crawl;
-        if days == 0 || (crawl.episodes.is_none() && crawl.sitemap.is_empty()) {
+        if days == 0 || !crawl.reads_episode_pages() {
             return Ok(Vec::new());
         }
         let since = Utc::now() - chrono::Duration::days(i64::from(days));
