@@ -1052,6 +1052,9 @@ audio = [ { css = "div.player", attr = "data-audio", json = "/audioUrl" }, { css
         let pages = recipe.crawl.pages.unwrap();
         assert_eq!(pages.url(2).unwrap().as_str(), "https://example.org/a?page=2");
         assert_eq!(pages.url(10), None, "past `to`");
+        assert_eq!(pages.number_of(&pages.url(7).unwrap()), Some(7));
+        assert_eq!(pages.number_of(&Url::parse("https://example.org/a?page=7&x=1").unwrap()), None);
+        assert_eq!(pages.number_of(&Url::parse("https://example.org/a?page=12").unwrap()), None, "past `to`");
         // Numbered pages alone need no `start`.
         let alone =
             MINIMAL.replace("start = [\"https://example.org/archive\"]", "pages = \"https://example.org/a?page={n}\"");
