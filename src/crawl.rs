@@ -52,9 +52,9 @@ pub enum Discovered {
     /// An episode page to fetch.
     Page(Url),
     /// An episode described on a listing page; with `[crawl] episodes` its page is fetched
-    /// too, and its fields win. The item's share of [`ITEMS_AHEAD_BYTES`] is given back when
-    /// the `ItemAhead` is dropped.
-    Item(Box<Item>, ItemAhead),
+    /// too, and its fields win. `known`: the episode is, and the site changed its item. The
+    /// item's share of [`ITEMS_AHEAD_BYTES`] is given back when `ahead` is dropped.
+    Item { item: Box<Item>, known: bool, ahead: ItemAhead },
 }
 
 /// A listing item's share of the text the crawl may hold ahead of the run.
@@ -68,7 +68,7 @@ impl Discovered {
     pub fn url(&self) -> &Url {
         match self {
             Discovered::Page(url) => url,
-            Discovered::Item(item, _) => &item.link,
+            Discovered::Item { item, .. } => &item.link,
         }
     }
 }
@@ -181,9 +181,6 @@ async fn crawl(
     let mut queue: VecDeque<Url> = recipe.crawl.start.iter().cloned().collect();
     let mut queued: HashSet<String> = queue.iter().map(Url::to_string).collect();
     let mut sent: HashSet<String> = HashSet::new();
-    if read_sitemaps(&client, &recipe, &store, &plan, &mut report, &mut sent, &mut out).await.is_err() {
-        return report; // the pipeline stopped listening
-    }
     let mut reading = FuturesUnordered::new();
     let mut lookahead = 1;
     // Numbered pages: the next number to read, until a page gives nothing (or a 404).
@@ -245,15 +242,26 @@ async fn crawl(
                 Ok(item) => item.link.to_string(),
                 Err(url) => url.to_string(),
             };
-            if !sent.insert(key.clone()) || (plan.incremental && plan.known.contains(&key)) {
+            let known = plan.known.contains(&key);
+            if !sent.insert(key) {
                 continue;
             }
-            unknown += usize::from(!plan.known.contains(&key));
+            // A known episode is sent again only when the site changed its listing item: the
+            // item may be all there is of it, and reading it again costs no request.
+            let skip = match &found {
+                _ if !plan.incremental || !known => false,
+                Ok(item) => !item_changed(&store, item),
+                Err(_) => true,
+            };
+            if skip {
+                continue;
+            }
+            unknown += usize::from(!known);
             let discovered = match found {
                 Ok(item) => {
                     let kib = u32::try_from(item_bytes(&item) / 1024).unwrap_or(u32::MAX).clamp(1, ahead_kib);
                     let held = items_ahead.clone().acquire_many_owned(kib).await.expect("semaphore is never closed");
-                    Discovered::Item(Box::new(item), ItemAhead { _held: held })
+                    Discovered::Item { item: Box::new(item), known, ahead: ItemAhead { _held: held } }
                 }
                 Err(url) => Discovered::Page(url),
             };
@@ -280,6 +288,10 @@ async fn crawl(
                 queue.push_back(next);
             }
         }
+    }
+    // Sitemaps last: a page a listing item links to was sent with its item.
+    if read_sitemaps(&client, &recipe, &store, &plan, &mut report, &mut sent, &mut out).await.is_err() {
+        return report; // the pipeline stopped listening
     }
     tracing::info!(listing_pages = report.listing_pages, stopped_early = report.stopped_early, "crawl finished");
     report
@@ -347,7 +359,22 @@ async fn read_sitemaps(
 /// What an item holds in memory, roughly.
 fn item_bytes(item: &Item) -> usize {
     let dropped: usize = item.dropped.iter().map(|d| d.value.len()).sum();
-    item.fields.bytes() + item.link.as_str().len() + dropped + std::mem::size_of::<Item>()
+    let html = item.source.as_ref().map_or(0, |s| s.html.len());
+    item.fields.bytes() + item.link.as_str().len() + dropped + html + std::mem::size_of::<Item>()
+}
+
+/// Whether a known episode's listing item differs from the one kept (an item too large to keep
+/// cannot be told apart, and counts as unchanged).
+fn item_changed(store: &Store, item: &Item) -> bool {
+    let Some(source) = &item.source else { return false };
+    match store.listed(item.link.as_str()) {
+        Ok(Some(kept)) => kept.html != source.html,
+        Ok(None) => true,
+        Err(e) => {
+            tracing::warn!("{e}");
+            true
+        }
+    }
 }
 
 /// Whether a sitemap's `<lastmod>` says the page changed after its cached copy was fetched.

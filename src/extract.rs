@@ -281,10 +281,27 @@ pub struct Item {
     /// The item's `link` rule's value, else its first `a[href]`; an item without one is skipped.
     pub link: Url,
     pub dropped: Vec<Dropped>,
+    /// The item's HTML, kept so that `--reextract` reads it again; `None` for one too large.
+    pub source: Option<ItemSource>,
 }
 
+/// A listing item's element as the listing page had it, and where and when it was read: what a
+/// re-extract needs to read the item again with other rules, whatever became of its listing page
+/// (a newest-first archive pushes items from page to page).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ItemSource {
+    pub html: String,
+    /// The listing page's URL after redirects: relative links resolve against it.
+    pub base: String,
+    pub fetched_at: DateTime<Utc>,
+}
+
+/// An item's HTML larger than this is not kept (real ones are 0.5–5 KB): it is read, but a
+/// re-extract does not read it again.
+pub const MAX_ITEM_HTML_BYTES: usize = 32 * 1024;
+
 /// The episodes a listing page describes, in document order, at most `max`. Items without a
-/// link are left out (with a warning): a link names the episode.
+/// link of their own are left out (with a warning): a link names the episode.
 pub fn listing_items(
     doc: &Html,
     page: &Page,
@@ -294,25 +311,74 @@ pub fn listing_items(
 ) -> Result<Vec<Item>, TooComplex> {
     let base = Url::parse(&page.final_url).or_else(|_| Url::parse(&page.url)).ok();
     let Some(base) = base else { return Ok(Vec::new()) };
-    let first_link = Selector::parse("a[href]").expect("a valid selector");
     let mut items = Vec::new();
+    let mut linkless = 0;
     for element in doc.select(&listing.item).take(max) {
-        let read = read_fields(Scope::Item(element), &base, page.fetched_at, &listing.rules, budget);
-        if let Some(e) = read.over_budget {
-            return Err(e);
-        }
-        let link = read.fields.link.clone().or_else(|| {
-            // The item's own href (a card that is a link), else its first link.
-            let own = element.value().attr("href").filter(|_| element.value().name() == "a");
-            let href = own.or_else(|| element.select(&first_link).next()?.value().attr("href"))?;
-            url(&base, href.trim()).ok()
+        let html = element.html();
+        let source = (html.len() <= MAX_ITEM_HTML_BYTES).then(|| ItemSource {
+            html,
+            base: base.to_string(),
+            fetched_at: page.fetched_at,
         });
-        match link.and_then(|link| Url::parse(&link).ok()) {
-            Some(link) => items.push(Item { dropped: dropped(&read.trace), fields: read.fields, link }),
-            None => tracing::warn!("listing page {}: an item has no link; left out", page.url),
+        match read_item(element, &base, page.fetched_at, &listing.rules, budget)? {
+            Some((fields, link, dropped)) => items.push(Item { fields, link, dropped, source }),
+            None => linkless += 1,
         }
     }
+    if linkless > 0 {
+        tracing::warn!("listing page {}: {linkless} items have no link of their own; left out", page.url);
+    }
     Ok(items)
+}
+
+/// An item read again from its kept HTML, with `listing`'s rules (those of the recipe now).
+/// Rules are evaluated inside the item, as on its listing page; a rule that needs what was
+/// around the item there finds nothing.
+pub fn reread_item(source: &ItemSource, listing: &ListingRules) -> Option<Item> {
+    let base = Url::parse(&source.base).ok()?;
+    // Table rows and cells are dropped by the HTML parser outside a table: put one around them.
+    let (open, close) = match source.html.get(..4).map(str::to_ascii_lowercase).as_deref() {
+        Some("<tr>" | "<tr ") => ("<table><tbody>", "</tbody></table>"),
+        Some(start) if start.starts_with("<td") || start.starts_with("<th") => {
+            ("<table><tbody><tr>", "</tr></tbody></table>")
+        }
+        _ => ("", ""),
+    };
+    let doc = Html::parse_fragment(&format!("{open}{}{close}", source.html));
+    let tag = source.html.get(1..).and_then(|rest| rest.split(|c: char| !c.is_ascii_alphanumeric()).next())?;
+    let element = doc
+        .root_element()
+        .descendants()
+        .filter_map(ElementRef::wrap)
+        .find(|e| e.value().name().eq_ignore_ascii_case(tag))?;
+    let budget = Budget::start();
+    let (fields, link, dropped) = read_item(element, &base, source.fetched_at, &listing.rules, &budget).ok()??;
+    Some(Item { fields, link, dropped, source: Some(source.clone()) })
+}
+
+/// One item's fields and link; `None` when it has no link of its own.
+fn read_item(
+    element: ElementRef,
+    base: &Url,
+    fetched: DateTime<Utc>,
+    rules: &EpisodeRules,
+    budget: &Budget,
+) -> Result<Option<(Fields, Url, Vec<Dropped>)>, TooComplex> {
+    let read = read_fields(Scope::Item(element), base, fetched, rules, budget);
+    if let Some(e) = read.over_budget {
+        return Err(e);
+    }
+    let link = read.fields.link.clone().or_else(|| {
+        // The item's own href (a card that is a link), else its first link.
+        let first_link = Selector::parse("a[href]").expect("a valid selector");
+        let own = element.value().attr("href").filter(|_| element.value().name() == "a");
+        let href = own.or_else(|| element.select(&first_link).next()?.value().attr("href"))?;
+        url(base, href.trim()).ok()
+    });
+    let link = link.and_then(|link| Url::parse(&link).ok());
+    // `href="#"`, or a link back to the listing page: not the episode's own.
+    let link = link.filter(|link| link.as_str().split('#').next() != base.as_str().split('#').next());
+    Ok(link.map(|link| (read.fields, link, dropped(&read.trace))))
 }
 
 fn dropped(trace: &[FieldTrace]) -> Vec<Dropped> {

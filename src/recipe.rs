@@ -458,10 +458,13 @@ impl Crawl {
         self.episodes.is_some() || !self.sitemap.is_empty()
     }
 
-    /// Whether a listing item's episode page is fetched: with `episodes`, when it is in scope
-    /// (off scope, the link only names the episode).
+    /// Whether a listing item's episode page is fetched: when the recipe reads episode pages
+    /// (through `episodes` links, or a sitemap whose `sitemap_match` the link matches) and the
+    /// link is in scope (off scope, it only names the episode).
     pub fn fetches_page_of(&self, link: &Url) -> bool {
-        self.episodes.is_some() && self.in_scope(link)
+        let by_sitemap =
+            !self.sitemap.is_empty() && self.sitemap_match.as_ref().is_none_or(|m| m.is_match(link.as_str()));
+        (self.episodes.is_some() || by_sitemap) && self.in_scope(link)
     }
 
     /// Whether a URL is http(s) on a host the recipe allows.

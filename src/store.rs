@@ -15,7 +15,7 @@
 //! - `probe_failures`: enclosure URL → JSON [`Failure`], enclosures whose size is not known yet
 //! - `enclosures`: enclosure URL → guid of the one episode with that audio
 //! - `duplicates`: page URL → JSON [`Duplicate`], pages whose episode has another's audio
-//! - `listed`: links of listing items that are no episode (no audio): known, not news
+//! - `listed`: link → JSON [`ItemSource`] (or nothing, for one too large), every listing item read
 
 use std::collections::HashSet;
 use std::io::{Read, Write};
@@ -28,6 +28,7 @@ use flate2::write::DeflateEncoder;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::extract::ItemSource;
 use crate::feed::FeedKey;
 use crate::model::{Episode, Page, Probe, Validators};
 
@@ -213,14 +214,24 @@ impl Store {
     /// Episode pages the cache knows: cached pages, and the pages of episodes described on
     /// listing pages (which may never be fetched).
     pub fn known_pages(&self) -> Result<HashSet<String>, StoreError> {
-        self.pages
+        let mut known = self
+            .pages
             .headers
             .iter()
             .keys()
             .chain(self.page_guid.iter().keys())
             .chain(self.listed.iter().keys())
             .map(|key| key.map(|k| String::from_utf8_lossy(&k).into_owned()).map_err(|e| self.sled(e)))
-            .collect()
+            .collect::<Result<HashSet<String>, StoreError>>()?;
+        // A page that failed and was never cached (its listing item stood for it) is still news:
+        // it is asked for again.
+        for failed in self.failures.iter().keys() {
+            let failed = String::from_utf8_lossy(&failed.map_err(|e| self.sled(e))?).into_owned();
+            if !self.pages.headers.contains_key(&failed).map_err(|e| self.sled(e))? {
+                known.remove(&failed);
+            }
+        }
+        Ok(known)
     }
 
     pub fn page(&self, url: &str) -> Result<Option<Page>, StoreError> {
@@ -455,13 +466,34 @@ impl Store {
         Ok(())
     }
 
-    /// A listing item that is no episode (a text post): known, so an incremental crawl that meets
-    /// it again does not take it for news.
-    pub fn remember_listed(&self, link: &str) -> Result<(), StoreError> {
-        if !self.listed.contains_key(link).map_err(|e| self.sled(e))? {
-            self.listed.insert(link, &[]).map_err(|e| self.sled(e))?;
+    /// Keeps a listing item read in a run (an episode or not: a text post is known, not news),
+    /// with its HTML when it is small enough to keep, for a re-extract. An unchanged item is not
+    /// written again.
+    pub fn put_listed(&self, link: &str, source: Option<&ItemSource>) -> Result<(), StoreError> {
+        let value = source.map(to_json).unwrap_or_default();
+        if self.listed.get(link).map_err(|e| self.sled(e))?.as_deref() != Some(&value[..]) {
+            self.listed.insert(link, value).map_err(|e| self.sled(e))?;
         }
         Ok(())
+    }
+
+    /// The listing item kept for `link`, if its HTML was kept.
+    pub fn listed(&self, link: &str) -> Result<Option<ItemSource>, StoreError> {
+        match self.listed.get(link).map_err(|e| self.sled(e))? {
+            Some(value) if !value.is_empty() => self.decode(&format!("listed/{link}"), &value).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// Every listing item whose HTML was kept, read as the iterator is driven.
+    pub fn listed_items(&self) -> impl Iterator<Item = Result<ItemSource, StoreError>> + Send + '_ {
+        self.listed.iter().filter_map(move |entry| {
+            let (key, value) = match entry {
+                Ok(entry) => entry,
+                Err(e) => return Some(Err(self.sled(e))),
+            };
+            (!value.is_empty()).then(|| self.decode(&format!("listed/{}", String::from_utf8_lossy(&key)), &value))
+        })
     }
 
     /// A page that no longer yields an episode (its audio was removed, say) drops the one it had.

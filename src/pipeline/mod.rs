@@ -18,7 +18,7 @@ use tokio_util::task::AbortOnDropHandle;
 use url::Url;
 
 use crate::crawl::{self, CrawlPlan, Discovered};
-use crate::extract::Item;
+use crate::extract::{self, Item, ItemSource};
 use crate::fetch::{Client, Validators};
 use crate::model::{Episode, Page, RunSummary};
 use crate::publish::{self, PublishError};
@@ -110,6 +110,9 @@ enum Source {
     Network { url: Url, validators: Option<Validators>, listed: Option<Box<Item>> },
     /// A cached page (a re-extract), with its listing item if it has one.
     Cache(Page, Option<Box<Item>>),
+    /// A known page whose listing item changed: the cached page with the new item (fetched if
+    /// it is not cached).
+    Known { url: Url, listed: Box<Item> },
     /// An episode described on a listing page, with no page to fetch.
     Listed(Box<Item>),
 }
@@ -117,11 +120,31 @@ enum Source {
 impl Source {
     fn url(&self) -> String {
         match self {
-            Source::Network { url, .. } => url.to_string(),
+            Source::Network { url, .. } | Source::Known { url, .. } => url.to_string(),
             Source::Cache(page, _) => page.url.clone(),
             Source::Listed(item) => item.link.to_string(),
         }
     }
+
+    /// The listing item this source reads, to keep once its episode is stored.
+    fn item(&self) -> Option<KeptItem> {
+        let (item, alone) = match self {
+            Source::Network { listed: Some(item), .. }
+            | Source::Cache(_, Some(item))
+            | Source::Known { listed: item, .. } => (item, false),
+            Source::Listed(item) => (item, true),
+            Source::Network { listed: None, .. } | Source::Cache(_, None) => return None,
+        };
+        Some(KeptItem { link: item.link.to_string(), source: item.source.clone(), alone })
+    }
+}
+
+/// A listing item, kept in the store once its episode is: see [`Store::put_listed`].
+struct KeptItem {
+    link: String,
+    source: Option<ItemSource>,
+    /// The item is the whole episode: no page was read for it.
+    alone: bool,
 }
 
 /// What processing one page produced.
@@ -158,15 +181,15 @@ impl<'a> Run<'a> {
     fn spawn_process(
         &self,
         (source, policy): (Source, ProbePolicy),
-    ) -> impl Future<Output = Result<PageResult, PipelineError>> + 'static {
-        let url = source.url();
+    ) -> impl Future<Output = Result<(PageResult, Option<KeptItem>), PipelineError>> + 'static {
+        let (url, item) = (source.url(), source.item());
         let pages = self.pages.clone();
         let task = AbortOnDropHandle::new(tokio::spawn(async move { pages.process(source, policy).await }));
         async move {
             match task.await {
-                Ok(result) => Ok(result),
+                Ok(result) => Ok((result, item)),
                 Err(e) if e.is_panic() => Err(panicked(&format!("task of page {url}"), e)),
-                Err(e) => Ok(PageResult::Failed { url, reason: e.to_string(), transient: true }),
+                Err(e) => Ok((PageResult::Failed { url, reason: e.to_string(), transient: true }, None)),
             }
         }
     }
@@ -214,14 +237,13 @@ impl<'a> Run<'a> {
             Mode::Reextract => {
                 // Listing items first, from the cached listing pages: with episode pages, each
                 // page's item goes with it; the items whose page is not cached stand alone.
-                let mut items = self.cached_listing_items().await;
-                let pages_too = self.recipe.crawl.episodes.is_some();
-                let listed: Arc<Mutex<HashMap<String, Item>>> = Arc::new(Mutex::new(if pages_too {
-                    items.drain(..).map(|item| (item.link.to_string(), item)).collect()
-                } else {
-                    HashMap::new()
-                }));
-                let alone = items.into_iter().map(|item| (Source::Listed(Box::new(item)), ProbePolicy::CacheOnly));
+                let (with_pages, alone): (HashMap<String, Item>, HashMap<String, Item>) = self
+                    .stored_items(None)
+                    .await
+                    .into_iter()
+                    .partition(|(_, item)| self.recipe.crawl.fetches_page_of(&item.link));
+                let listed = Arc::new(Mutex::new(with_pages));
+                let alone = alone.into_values().map(|item| (Source::Listed(Box::new(item)), ProbePolicy::CacheOnly));
                 // Pages are read and inflated one at a time as the stream pulls them.
                 let with_items = listed.clone();
                 let pages = self.store.pages().filter_map(move |page| match page {
@@ -263,10 +285,15 @@ impl<'a> Run<'a> {
                     let (url, listed) = match found {
                         Discovered::Page(url) => (url, None),
                         // Without episode pages, or with one off the recipe's scope, the item is all.
-                        Discovered::Item(item, _) if !recipe.crawl.fetches_page_of(&item.link) => {
+                        Discovered::Item { item, .. } if !recipe.crawl.fetches_page_of(&item.link) => {
                             return (Source::Listed(item), ProbePolicy::CacheFirst);
                         }
-                        Discovered::Item(item, _) => (item.link.clone(), Some(item)),
+                        // A changed item of a known page: the page need not be asked for again.
+                        Discovered::Item { item, known: true, .. } if incremental => {
+                            let url = item.link.clone();
+                            return (Source::Known { url, listed: item }, ProbePolicy::CacheFirst);
+                        }
+                        Discovered::Item { item, .. } => (item.link.clone(), Some(item)),
                     };
                     // A known page sent again (a sitemap's <lastmod>, or --full) is asked for
                     // conditionally.
@@ -354,20 +381,44 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
-    /// The episodes the cached listing pages describe (`[listing]`), read again with the current
-    /// recipe, off the reactor.
-    async fn cached_listing_items(&self) -> Vec<Item> {
+    /// Listing items kept in the store, read again with the current recipe off the reactor, by
+    /// link: those of `links`, or (`None`) every one, and then the items of the cached listing
+    /// pages that were not kept (a cache from before items were kept).
+    async fn stored_items(&self, links: Option<Vec<String>>) -> HashMap<String, Item> {
         if self.recipe.listing.is_none() {
-            return Vec::new();
+            return HashMap::new();
         }
         let (store, recipe) = (self.store.clone(), self.recipe.clone());
         let read = tokio::task::spawn_blocking(move || {
-            let mut items = Vec::new();
-            for page in store.listing_pages() {
-                match page.map(|page| (crawl::read_listing_page(&page, &recipe), page.url)) {
-                    Ok((Ok(links), _)) => items.extend(links.items),
-                    Ok((Err(e), url)) => tracing::warn!("listing page {url}: {e}"),
+            let Some(listing) = &recipe.listing else { return HashMap::new() };
+            let sources: Box<dyn Iterator<Item = Result<Option<ItemSource>, StoreError>>> = match &links {
+                Some(links) => Box::new(links.iter().map(|link| store.listed(link))),
+                None => Box::new(store.listed_items().map(|source| source.map(Some))),
+            };
+            let mut items = HashMap::new();
+            for source in sources {
+                match source {
+                    Ok(Some(source)) => {
+                        if let Some(mut item) = extract::reread_item(&source, listing) {
+                            item.link = recipe.crawl.canonical(item.link);
+                            items.insert(item.link.to_string(), item);
+                        }
+                    }
+                    Ok(None) => {}
                     Err(e) => tracing::warn!("{e}"),
+                }
+            }
+            if links.is_none() {
+                for page in store.listing_pages() {
+                    match page.map(|page| (crawl::read_listing_page(&page, &recipe), page.url)) {
+                        Ok((Ok(found), _)) => {
+                            for item in found.items {
+                                items.entry(item.link.to_string()).or_insert(item);
+                            }
+                        }
+                        Ok((Err(e), url)) => tracing::warn!("listing page {url}: {e}"),
+                        Err(e) => tracing::warn!("{e}"),
+                    }
                 }
             }
             items
@@ -391,16 +442,18 @@ impl<'a> Run<'a> {
         if recent.is_empty() {
             return Ok(Vec::new());
         }
-        let mut items: HashMap<String, Item> =
-            self.cached_listing_items().await.into_iter().map(|item| (item.link.to_string(), item)).collect();
-        let mut sources = Vec::new();
+        let mut urls = Vec::new();
         for key in recent {
             if let Some(url) = self.store.episode(&key.guid)?.and_then(|e| Url::parse(&e.page_url).ok()) {
-                let listed = items.remove(url.as_str()).map(Box::new);
-                sources.push(Source::Network { validators: cached_validators(self.store, &url), url, listed });
+                urls.push(url);
             }
         }
-        Ok(sources)
+        let mut items = self.stored_items(Some(urls.iter().map(Url::to_string).collect())).await;
+        let sources = urls.into_iter().map(|url| {
+            let listed = items.remove(url.as_str()).map(Box::new);
+            Source::Network { validators: cached_validators(self.store, &url), url, listed }
+        });
+        Ok(sources.collect())
     }
 
     async fn refresh_into(&self, urls: Vec<Url>, summary: &mut RunSummary) -> Result<(), PipelineError> {
@@ -409,8 +462,7 @@ impl<'a> Run<'a> {
         // Under the name the crawl gives the page, so the cached copy is the one refreshed.
         let urls: Vec<Url> = urls.into_iter().map(|url| self.recipe.crawl.canonical(url)).collect();
         // A page's listing item goes with it, as in a build: the page alone may lack its audio.
-        let mut items: HashMap<String, Item> =
-            self.cached_listing_items().await.into_iter().map(|item| (item.link.to_string(), item)).collect();
+        let mut items = self.stored_items(Some(urls.iter().map(Url::to_string).collect())).await;
         let sources: Vec<Source> = urls
             .into_iter()
             .map(|url| {
@@ -428,22 +480,29 @@ impl<'a> Run<'a> {
         self.finish(summary, started)
     }
 
-    /// Stores one outcome and counts it.
-    fn record(&self, outcome: PageResult, summary: &mut RunSummary) -> Result<(), StoreError> {
+    /// Stores one outcome (and the listing item it came from) and counts it.
+    fn record(
+        &self,
+        (outcome, item): (PageResult, Option<KeptItem>),
+        summary: &mut RunSummary,
+    ) -> Result<(), StoreError> {
         self.options.progress.inc(1);
+        let page_read = !item.as_ref().is_some_and(|item| item.alone);
+        let keep_item = |item: Option<KeptItem>| match item {
+            Some(item) => self.store.put_listed(&item.link, item.source.as_ref()),
+            None => Ok(()),
+        };
         match outcome {
             PageResult::Episode { episode, page, probe_failure, page_failure } => {
                 match page_failure {
-                    Some((reason, outage)) => {
-                        let kind = if outage { PageKind::Outage } else { PageKind::Episode };
-                        self.record_failed(
-                            &episode.page_url,
-                            &format!("{reason} (the listing's item stands)"),
-                            kind,
-                            summary,
-                        )?;
+                    // Nothing is lost: a warning, and the page is asked for again next run.
+                    Some((reason, _)) => {
+                        let problem = format!("{}: {reason} (the listing's item stands)", episode.page_url);
+                        tracing::warn!("{problem}");
+                        summary.problems.push(problem);
+                        self.store.record_failure(&episode.page_url, &reason)?;
                     }
-                    None => summary.pages_read += 1,
+                    None => summary.pages_read += u64::from(page_read),
                 }
                 if let Some(reason) = probe_failure {
                     self.record_probe_failure(&episode, &reason, summary);
@@ -463,16 +522,18 @@ impl<'a> Run<'a> {
                 if let Some(page) = page {
                     self.store.put_page(&page)?;
                 }
+                keep_item(item)?;
             }
             PageResult::Skipped { url, page, was_read, reason } => {
                 tracing::info!("{url}: skipped: {reason}");
-                summary.pages_read += u64::from(was_read);
+                summary.pages_read += u64::from(was_read && page_read);
                 summary.problems.push(format!("{url}: skipped: {reason}"));
                 if let Some(page) = page {
                     self.store.put_page(&page)?;
                 }
                 if was_read {
                     self.store.page_is_not_an_episode(&url)?;
+                    keep_item(item)?;
                 }
                 summary.skipped += 1;
             }

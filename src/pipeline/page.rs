@@ -73,6 +73,11 @@ impl PageWork {
     pub(super) async fn process(&self, source: Source, probes: ProbePolicy) -> PageResult {
         let (listed, source) = match source {
             Source::Listed(item) => return self.listed(*item, probes).await,
+            // A known page whose listing item changed: its cached copy with the new item.
+            Source::Known { url, listed } => match self.store.page(url.as_str()) {
+                Ok(Some(page)) => (Some(listed), Source::Cache(page, None)),
+                _ => (Some(listed), Source::Network { url, validators: None, listed: None }),
+            },
             Source::Network { url, validators, listed } => (listed, Source::Network { url, validators, listed: None }),
             Source::Cache(page, listed) => (listed, Source::Cache(page, None)),
         };
@@ -103,12 +108,7 @@ impl PageWork {
                 let probe_failure = self.fill_enclosure(&mut episode, probes).await;
                 PageResult::Episode { episode: Box::new(episode), page: None, probe_failure, page_failure: None }
             }
-            Err(reason) => {
-                if let Err(e) = self.store.remember_listed(&url) {
-                    tracing::warn!("{e}");
-                }
-                PageResult::Skipped { url, page: None, was_read: true, reason: reason.to_string() }
-            }
+            Err(reason) => PageResult::Skipped { url, page: None, was_read: true, reason: reason.to_string() },
         }
     }
 
@@ -141,8 +141,8 @@ impl PageWork {
         let (url, validators) = match source {
             Source::Cache(page, _) => return cached(page).await,
             Source::Network { url, validators, .. } => (url, validators),
-            Source::Listed(item) => {
-                let url = item.link.to_string();
+            Source::Listed(_) | Source::Known { .. } => {
+                let url = source.url();
                 return Err(PageResult::Skipped { url, page: None, was_read: false, reason: "no page".into() });
             }
         };
