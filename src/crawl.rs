@@ -184,7 +184,7 @@ async fn crawl(
     let mut reading = FuturesUnordered::new();
     let mut lookahead = 1;
     // Numbered pages: the next number to read, until a page gives nothing (or a 404).
-    let mut numbered = recipe.crawl.pages.as_ref().map(|p| (p, p.from));
+    let mut numbered = recipe.crawl.pages.as_ref().map(|p| (p, Some(p.from)));
     let mut numbered_urls: HashSet<String> = HashSet::new();
     loop {
         // Keep `lookahead` listing pages on the way, each used as soon as it arrives: a page
@@ -192,8 +192,8 @@ async fn crawl(
         while reading.len() < lookahead && !report.stopped_early {
             let next = queue.pop_front().or_else(|| {
                 let (pages, n) = numbered.as_mut()?;
-                let url = pages.url(*n)?;
-                *n += 1;
+                let url = pages.url((*n)?)?;
+                *n = n.and_then(|n| n.checked_add(1));
                 numbered_urls.insert(url.to_string());
                 Some(url)
             });
@@ -336,7 +336,9 @@ async fn read_sitemaps(
         };
         sitemap.drop_meaningless_lastmods(chrono::Utc::now());
         for child in sitemap.sitemaps {
-            if crawl.in_scope(&child) && seen.insert(child.to_string()) {
+            if !crawl.in_scope(&child) {
+                tracing::warn!("sitemap {url} names {child}, outside crawl.scope: not read");
+            } else if seen.insert(child.to_string()) {
                 queue.push_back(child);
             }
         }

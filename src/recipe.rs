@@ -175,16 +175,11 @@ struct CrawlFile {
     ignore_params: Vec<String>,
     timezone: Option<String>,
     pages: Option<String>,
-    #[serde(default = "default_from")]
-    from: u32,
+    from: Option<u32>,
     to: Option<u32>,
     #[serde(default)]
     sitemap: Vec<String>,
     sitemap_match: Option<String>,
-}
-
-fn default_from() -> u32 {
-    1
 }
 
 fn default_max_pages() -> usize {
@@ -639,7 +634,17 @@ fn compile_crawl(crawl: CrawlFile) -> Result<Crawl, Invalid> {
     }
     let sitemap = url_list("crawl.sitemap", &crawl.sitemap)?;
     let sitemap_match = crawl.sitemap_match.as_deref().map(|p| regex("crawl.sitemap_match", p)).transpose()?;
-    let pages = crawl.pages.map(|template| numbered_pages(template, crawl.from, crawl.to)).transpose()?;
+    // Keys that do nothing alone are a mistake worth saying.
+    let without = |key: &str, needs: &str| Err((format!("crawl.{key}"), format!("does nothing without crawl.{needs}")));
+    if sitemap_match.is_some() && sitemap.is_empty() {
+        return without("sitemap_match", "sitemap");
+    }
+    match (&crawl.pages, crawl.from, crawl.to) {
+        (None, Some(_), _) => return without("from", "pages"),
+        (None, _, Some(_)) => return without("to", "pages"),
+        _ => {}
+    }
+    let pages = crawl.pages.map(|template| numbered_pages(template, crawl.from.unwrap_or(1), crawl.to)).transpose()?;
     let start = url_list("crawl.start", &crawl.start)?;
     let first_numbered = pages.as_ref().and_then(|p| p.url(p.from));
     let scope = crawl.scope.unwrap_or_else(|| {
@@ -1058,6 +1063,8 @@ audio = [ { css = "div.player", attr = "data-audio", json = "/audioUrl" }, { css
         assert_eq!(pages.number_of(&pages.url(7).unwrap()), Some(7));
         assert_eq!(pages.number_of(&Url::parse("https://example.org/a?page=7&x=1").unwrap()), None);
         assert_eq!(pages.number_of(&Url::parse("https://example.org/a?page=12").unwrap()), None, "past `to`");
+        assert_eq!(error(&with("from = 2")).key, "crawl.from", "without pages");
+        assert_eq!(error(&with("to = 2")).key, "crawl.to", "without pages");
         // Numbered pages alone need no `start`.
         let alone =
             MINIMAL.replace("start = [\"https://example.org/archive\"]", "pages = \"https://example.org/a?page={n}\"");
@@ -1073,6 +1080,7 @@ audio = [ { css = "div.player", attr = "data-audio", json = "/audioUrl" }, { css
             error(&with("sitemap = [\"https://example.org/sitemap.xml\"]\nsitemap_match = \"(\"")).key,
             "crawl.sitemap_match"
         );
+        assert_eq!(error(&with("sitemap_match = '/ep/'")).key, "crawl.sitemap_match", "without a sitemap");
         // A sitemap alone lists episode pages: no `start`, no `episodes` needed.
         let alone = MINIMAL
             .replace("start = [\"https://example.org/archive\"]", "sitemap = [\"https://example.org/sitemap.xml\"]")

@@ -12,6 +12,11 @@ use url::Url;
 pub const MAX_SITEMAP_BYTES: u64 = 50 * 1024 * 1024;
 /// URLs read from one sitemap at most.
 pub const MAX_SITEMAP_URLS: usize = 50_000;
+/// Elements deeper than this are skipped: a sitemap's fields are at depth 3
+/// (`urlset/url/loc`), an extension's a level or two below.
+const MAX_DEPTH: usize = 6;
+/// Elements nested deeper than this make the document no sitemap.
+const MAX_NESTING: usize = 100;
 
 /// What one sitemap lists.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -39,15 +44,26 @@ pub fn parse(bytes: &[u8]) -> Result<Sitemap, SitemapError> {
     let mut reader = Reader::from_reader(&xml[..]);
     let mut sitemap = Sitemap::default();
     let (mut path, mut loc, mut lastmod) = (Vec::<Vec<u8>>::new(), None::<String>, None::<String>);
+    let mut depth = 0usize;
     let mut text = String::new();
     let mut buf = Vec::new();
     loop {
         match reader.read_event_into(&mut buf).map_err(|e| SitemapError::Xml(e.to_string()))? {
             Event::Start(start) => {
-                path.push(start.local_name().as_ref().to_vec());
+                depth += 1;
+                // The XML reader keeps every open element's name: a bomb of nesting is refused.
+                if depth > MAX_NESTING {
+                    return Err(SitemapError::Xml(format!("elements nested more than {MAX_NESTING} deep")));
+                }
+                if depth <= MAX_DEPTH {
+                    path.push(start.local_name().as_ref().to_vec());
+                }
                 text.clear();
             }
+            // Deeper than any entry's fields: only counted, so a deep document costs no memory.
+            Event::End(_) if depth > MAX_DEPTH => depth -= 1,
             Event::End(end) => {
+                depth = depth.saturating_sub(1);
                 let name = end.local_name().as_ref().to_vec();
                 // Only an entry's own <loc>: not an <image:loc> or <video:loc> inside it.
                 let parent = path.len().checked_sub(2).and_then(|i| path.get(i)).map(Vec::as_slice);
@@ -189,5 +205,11 @@ mod tests {
         assert_eq!(parse(b"<urlset><url><loc>https://a/</loc></url></urlset>").unwrap().pages.len(), 1);
         assert!(parse(b"<urlset><url><loc>https://a/</lo></url>").is_err(), "mismatched tags");
         assert!(matches!(parse(&[0x1f, 0x8b, 0, 1, 2]), Err(SitemapError::Gzip(_))));
+        // Nesting below the entries is skipped; a bomb of it is refused.
+        let nested = |n: usize| {
+            format!("<urlset>{}{}<url><loc>https://a/2</loc></url></urlset>", "<a>".repeat(n), "</a>".repeat(n))
+        };
+        assert_eq!(parse(nested(90).as_bytes()).unwrap().pages.len(), 1);
+        assert!(matches!(parse(nested(1_000_000).as_bytes()), Err(SitemapError::Xml(_))));
     }
 }

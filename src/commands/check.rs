@@ -143,10 +143,15 @@ fn item_fields(item: &Item) -> Vec<Shown> {
         .into_iter()
         .map(|(field, value)| {
             let dropped = item.dropped.iter().find(|d| d.field == field);
+            let from = match value {
+                Some(_) => format!("listing.{field}"),
+                None if field == "link" => "(default: first link)".into(),
+                None => "(no rule matched)".into(),
+            };
             let value = value.map(str::to_string).or_else(|| (field == "link").then(|| item.link.to_string()));
             Shown {
                 field,
-                from: if value.is_some() { format!("listing.{field}") } else { "(no rule matched)".into() },
+                from,
                 found: value.is_some(),
                 value: value.unwrap_or_default(),
                 raw: dropped.map(|d| d.value.clone()),
@@ -276,6 +281,11 @@ fn rule_name(recipe: &Recipe, table: &str, field: &FieldTrace) -> String {
     }
 }
 
+/// The recipe's `published` rules, the episode pages' and the listing items'.
+fn published_rules(recipe: &Recipe) -> impl Iterator<Item = &podfeed::recipe::Rule> {
+    recipe.episode.published.iter().chain(recipe.listing.iter().flat_map(|l| &l.rules.published))
+}
+
 fn warnings(recipe: &Recipe, shown: &[Shown]) -> Vec<String> {
     let field = |name: &str| shown.iter().find(|f| f.field == name);
     let missing = |name: &str| field(name).is_some_and(|f| !f.found);
@@ -291,7 +301,7 @@ fn warnings(recipe: &Recipe, shown: &[Shown]) -> Vec<String> {
         match (&dropped.raw, &dropped.unused) {
             (Some(raw), Some(Unused::NotUnderstood(why))) => {
                 let hint = match dropped.field {
-                    "published" if recipe.episode.published.iter().any(|r| r.format.is_some()) => {
+                    "published" if published_rules(recipe).any(|r| r.format.is_some()) => {
                         "; neither the rule's `format` nor the built-in forms read it"
                     }
                     "published" => "; add `format` to the rule",
