@@ -851,6 +851,15 @@ fn compile_rules(table: &str, name: &str, rules: Vec<RuleFile>) -> Result<Vec<Ru
         .collect()
 }
 
+/// The group numbers a template names (`$2`, `${2}`), as the regex crate's expansion reads them.
+fn template_groups(template: &str) -> impl Iterator<Item = usize> + '_ {
+    template.split('$').skip(1).filter_map(|after| {
+        let digits = after.strip_prefix('{').unwrap_or(after);
+        let end = digits.find(|c: char| !c.is_ascii_digit()).unwrap_or(digits.len());
+        digits[..end].parse().ok()
+    })
+}
+
 fn compile_rule(key: &str, rule: RuleFile) -> Result<Rule, Invalid> {
     let regex = rule.regex.as_deref().map(|pattern| regex(&format!("{key}.regex"), pattern)).transpose()?;
     if rule.template.is_some() && regex.is_none() {
@@ -858,6 +867,13 @@ fn compile_rule(key: &str, rule: RuleFile) -> Result<Rule, Invalid> {
             format!("{key}.template"),
             "a template builds the value from `regex` groups: add a `regex`".into(),
         ));
+    }
+    if let (Some(template), Some(regex)) = (&rule.template, &regex) {
+        let groups = regex.captures_len() - 1;
+        if let Some(n) = template_groups(template).find(|&n| n > groups) {
+            let reason = format!("uses ${n}, but the regex has {groups} group{}", if groups == 1 { "" } else { "s" });
+            return Err((format!("{key}.template"), reason));
+        }
     }
     if rule.join.is_some() && !rule.all {
         return Err((format!("{key}.join"), "`join` joins every match: add `all = true`".into()));
@@ -1003,6 +1019,11 @@ audio = [ { css = "div.player", attr = "data-audio", json = "/audioUrl" }, { css
         assert_eq!(e.key, "episode.title.format");
         assert!(e.reason.contains("is not a date format"), "{}", e.reason);
         assert_eq!(error(&rule("template = \"$1\"")).key, "episode.title.template");
+        let e = error(&rule("regex = '(\\d+):(\\d+)', template = \"$1:$3\""));
+        assert_eq!(
+            (e.key.as_str(), e.reason.as_str()),
+            ("episode.title.template", "uses $3, but the regex has 2 groups")
+        );
         assert_eq!(error(&rule("join = \", \"")).key, "episode.title.join");
         assert_eq!(error(&rule("remove = [\"p..x\"]")).key, "episode.title.remove[0]");
         assert_eq!(error(&rule("attr = \"title\", remove = [\"p\"]")).key, "episode.title.remove");
