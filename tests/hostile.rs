@@ -303,6 +303,8 @@ async fn a_feed_that_breaks_an_invariant_is_not_published() {
     let store = fx.open_store();
     let mut episode: Episode = store.episode(&fx.site.episode_url(20)).unwrap().unwrap();
     episode.guid = "bad\u{1}guid".into();
+    // Not the same episode as 20 under a new address (same title and day): one of its own.
+    episode.title = "Another episode that day".into();
     episode.page_url = format!("{}/not-a-cached-page", fx.site.base_url());
     episode.enclosure = Enclosure { url: format!("{}/other.mp3", fx.site.base_url()), ..episode.enclosure };
     store.put_episode(&episode).unwrap();

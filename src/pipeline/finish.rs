@@ -72,6 +72,7 @@ impl Run<'_> {
             index.publish()?;
         }
         summary.feed_changed = feed.publish()? == Outcome::Written;
+        self.store.mark_published(keys.iter().map(|key| key.guid.as_str()))?;
         if self.recipe.output.gzip && !gzip_now {
             // The published feed differed although its content had not changed (edited by hand).
             publish::write_gzip_beside(out, summary.feed_changed)?;

@@ -16,6 +16,9 @@
 //! - `enclosures`: enclosure URL → guid of the one episode with that audio
 //! - `duplicates`: page URL → JSON [`Duplicate`], pages whose episode has another's audio
 //! - `listed`: link → JSON [`ItemSource`] (or nothing, for one too large), every listing item read
+//! - `published`: guid → nothing, every guid that went out in a published feed
+//! - `identities`: `file:NAME|SECONDS` and `title:TITLE|DAY` → guid of a published episode
+//! - `rule_guids`: published guid → the guid the recipe's rules give the episode now, when other
 
 use std::collections::HashSet;
 use std::io::{Read, Write};
@@ -31,6 +34,8 @@ use serde::{Deserialize, Serialize};
 use crate::extract::ItemSource;
 use crate::feed::FeedKey;
 use crate::model::{Episode, Page, Probe, Validators};
+
+mod guids;
 
 /// Bumped whenever the key layout or a value encoding changes incompatibly.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -146,6 +151,12 @@ pub struct Store {
     enclosures: sled::Tree,
     duplicates: sled::Tree,
     listed: sled::Tree,
+    /// See [`guids`].
+    published: sled::Tree,
+    identities: sled::Tree,
+    rule_guids: sled::Tree,
+    /// Pages whose episode was stored by this process (this run): see [`guids`].
+    touched: Arc<Mutex<HashSet<String>>>,
 }
 
 impl Store {
@@ -179,6 +190,10 @@ impl Store {
             enclosures: tree("enclosures")?,
             duplicates: tree("duplicates")?,
             listed: tree("listed")?,
+            published: tree("published")?,
+            identities: tree("identities")?,
+            rule_guids: tree("rule_guids")?,
+            touched: Arc::default(),
             dir: dir.to_path_buf(),
             db,
         };
@@ -326,6 +341,9 @@ impl Store {
     /// kept, else the one stored first, and the other is recorded as a duplicate.
     pub fn put_episode(&self, episode: &Episode) -> Result<Change, StoreError> {
         let mut episode = episode.clone();
+        if let Some(of) = self.pin_guid(&mut episode)? {
+            return Ok(Change::Duplicate { of });
+        }
         let previous = self.episode(&episode.guid)?;
         if let Some(previous) = &previous {
             if previous.page_url != episode.page_url
