@@ -115,6 +115,11 @@ pub struct BuildArgs {
     /// Pages in flight at once [default: the recipe's http.concurrency].
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     pub concurrency: Option<u16>,
+    /// Give every episode the guid its rules give now, instead of the one it was first
+    /// published under. Podcast apps take every changed guid for a new episode and download it
+    /// again: only for a feed nobody follows yet.
+    #[arg(long)]
+    pub reset_guids: bool,
 }
 
 #[derive(Debug, Args)]

@@ -34,6 +34,12 @@ pub async fn run(args: BuildArgs, ui: Ui) -> anyhow::Result<u8> {
         (true, false) => Mode::Full,
         (false, false) => Mode::Incremental,
     };
+    if args.reset_guids {
+        for session in &sessions {
+            let changed = session.store.reset_guids()?;
+            tracing::warn!("{}: {changed} published guids reset to what the rules give", session.recipe.path.display());
+        }
+    }
     let runs: Vec<_> = sessions.iter().map(|s| s.run(ui, args.force)).collect();
     let Some(results) = until_interrupted(&sessions, join_all(runs.iter().map(|run| run.build(mode)))).await? else {
         return Ok(EXIT_INTERRUPTED);

@@ -32,7 +32,11 @@ pub fn run(args: ListArgs) -> anyhow::Result<u8> {
     for e in &episodes {
         let date = e.published.map_or("----------".into(), |d| d.format("%Y-%m-%d").to_string());
         let length = e.duration.map_or("-".into(), format_duration);
-        writeln!(out, "{date}  {length:>8}  {}  <{}>", e.title, e.guid)?;
+        let pinned = match store.rule_guid(&e.guid)? {
+            Some(rule_guid) => format!("  (published guid, kept; the rules give <{rule_guid}>)"),
+            None => String::new(),
+        };
+        writeln!(out, "{date}  {length:>8}  {}  <{}>{pinned}", e.title, e.guid)?;
     }
     eprintln!("{} episodes in {}", episodes.len(), store.dir().display());
     let duplicates = store.duplicates()?.len();

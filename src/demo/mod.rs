@@ -4,12 +4,13 @@
 
 pub mod hostile;
 mod latency;
+pub mod moved;
 pub mod pages;
 pub mod show;
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -139,6 +140,8 @@ struct SiteState {
     shortest_retry_wait_ms: AtomicU64,
     /// Path prefixes answered with a status instead of their page: an outage.
     outages: RwLock<Vec<(String, StatusCode)>>,
+    /// The pages are at new paths: see [`moved`].
+    moved: AtomicBool,
     counters: Counters,
 }
 
@@ -183,12 +186,15 @@ impl DemoSite {
             throttled_at: Mutex::default(),
             shortest_retry_wait_ms: AtomicU64::new(u64::MAX),
             outages: RwLock::default(),
+            moved: AtomicBool::new(false),
             counters: Counters::default(),
         });
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
         let (shutdown, stopped) = oneshot::channel::<()>();
-        let app = router(state.clone());
+        // Outside the router, so that a moved page's path is rewritten before it is routed.
+        let relocate = middleware::from_fn_with_state(state.clone(), moved::relocate);
+        let app = axum::ServiceExt::<Request>::into_make_service(tower::Layer::layer(&relocate, router(state.clone())));
         tokio::spawn(async move {
             // Without TCP_NODELAY, a response written in two segments waits for the client's
             // delayed ACK: tens of milliseconds a request that no real server costs.
@@ -215,6 +221,12 @@ impl DemoSite {
     pub fn fail(&self, prefix: &str, status: u16) {
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         self.state.outages.write().unwrap_or_else(|p| p.into_inner()).push((prefix.to_string(), status));
+    }
+
+    /// Moves every page to new paths under [`moved::MOVED_PREFIX`], links and canonical URLs
+    /// with them; the audio stays, and the old paths answer 404.
+    pub fn move_pages(&self) {
+        self.state.moved.store(true, Ordering::Relaxed);
     }
 
     /// Ends every outage.

@@ -33,10 +33,7 @@ impl Store {
         };
         match pinned {
             Some(guid) => {
-                let rule = to_json(&rule_guid);
-                if self.rule_guids.get(&guid).map_err(|e| self.sled(e))?.as_deref() != Some(&rule[..]) {
-                    self.rule_guids.insert(guid.as_str(), rule).map_err(|e| self.sled(e))?;
-                }
+                self.keep_rule_guid(&guid, &rule_guid)?;
                 episode.guid = guid;
             }
             None if self.rule_guids.contains_key(&rule_guid).map_err(|e| self.sled(e))? => {
@@ -45,6 +42,15 @@ impl Store {
             None => {}
         }
         Ok(None)
+    }
+
+    /// Notes that the episode published as `pinned` has `rule_guid` by the rules now.
+    pub(super) fn keep_rule_guid(&self, pinned: &str, rule_guid: &str) -> Result<(), StoreError> {
+        let rule = to_json(&rule_guid);
+        if self.rule_guids.get(pinned).map_err(|e| self.sled(e))?.as_deref() != Some(&rule[..]) {
+            self.rule_guids.insert(pinned, rule).map_err(|e| self.sled(e))?;
+        }
+        Ok(())
     }
 
     /// A page recorded as a duplicate stays one while it is still the kept episode's: the old
@@ -175,4 +181,98 @@ fn title_key(episode: &Episode) -> Option<String> {
     let title: Vec<String> = episode.title.split_whitespace().map(str::to_lowercase).collect();
     let day = episode.published?.format("%Y-%m-%d");
     Some(format!("title:{}|{day}", title.join(" ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Enclosure;
+
+    /// An episode at `page` whose rules give it guid `link` (its canonical link).
+    fn episode(page: &str, link: &str, audio: &str) -> Episode {
+        Episode {
+            guid: link.into(),
+            page_url: page.into(),
+            link: link.into(),
+            title: "One".into(),
+            published: crate::parse::date("2024-05-01T10:00:00Z"),
+            enclosure: Enclosure { url: audio.into(), length: None, mime_type: None },
+            duration: Some(1800),
+            description: None,
+            content: None,
+            image: None,
+            episode: None,
+            season: None,
+            episode_type: None,
+            explicit: None,
+            transcript: None,
+            chapters: None,
+        }
+    }
+
+    /// A store where `guid`'s episode was put and published by an earlier run.
+    fn published_in_an_earlier_run(dir: &std::path::Path, first: &Episode) -> Store {
+        let store = Store::open(dir).unwrap();
+        store.put_episode(first).unwrap();
+        store.mark_published([first.guid.as_str()]).unwrap();
+        drop(store);
+        super::super::tests::reopen(dir).unwrap()
+    }
+
+    #[test]
+    fn a_moved_page_keeps_the_guid_whichever_of_its_addresses_comes_first() {
+        let (old, new) = ("https://a.example/ep/1", "https://b.example/episodes/1");
+        let featured = "https://b.example/episodes/1?from=featured";
+        for order in [[new, featured], [featured, new]] {
+            let dir = tempfile::tempdir().unwrap();
+            let store = published_in_an_earlier_run(dir.path(), &episode(old, old, "https://cdn.example/1.mp3"));
+            for page in order {
+                store.put_episode(&episode(page, new, "https://cdn.example/1.mp3")).unwrap();
+            }
+            let kept = store.episode(old).unwrap().expect("the published guid");
+            assert_eq!((kept.page_url.as_str(), kept.link.as_str()), (new, new), "{order:?}");
+            assert_eq!(store.episode(new).unwrap(), None, "{order:?}: no second item");
+            assert_eq!(store.rule_guid(old).unwrap().as_deref(), Some(new));
+        }
+    }
+
+    #[test]
+    fn a_new_page_is_a_published_episode_by_its_file_or_its_title_and_day() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = "https://a.example/ep/1";
+        let store = published_in_an_earlier_run(dir.path(), &episode(old, old, "https://a.example/media/one.mp3"));
+        // The audio moved with the site: the same file name and length.
+        let moved = episode("https://b.example/1", "https://b.example/1", "https://b.example/audio/ONE.mp3");
+        store.put_episode(&moved).unwrap();
+        assert_eq!(store.episode(old).unwrap().unwrap().page_url, "https://b.example/1");
+        // Renamed too: the same title on the same day. A length that differs is another episode.
+        let renamed = episode("https://c.example/1", "https://c.example/1", "https://c.example/x.mp3");
+        let other = Episode {
+            duration: Some(600),
+            ..episode("https://c.example/2", "https://c.example/2", "https://c.example/y.mp3")
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let fresh = published_in_an_earlier_run(dir.path(), &episode(old, old, "https://a.example/media/one.mp3"));
+        fresh.put_episode(&other).unwrap();
+        assert!(fresh.episode("https://c.example/2").unwrap().is_some(), "not the same episode");
+        fresh.put_episode(&renamed).unwrap();
+        assert_eq!(fresh.episode(old).unwrap().unwrap().page_url, "https://c.example/1");
+    }
+
+    #[test]
+    fn an_unpublished_guid_follows_the_rules_and_a_reset_gives_the_rules_guids() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let page = "https://a.example/ep/1";
+        store.put_episode(&episode(page, page, "https://a.example/1.mp3")).unwrap();
+        let renamed = Episode { guid: "episode-1".into(), ..episode(page, page, "https://a.example/1.mp3") };
+        store.put_episode(&renamed).unwrap();
+        assert!(store.episode("episode-1").unwrap().is_some(), "nothing was published: the rules decide");
+        store.mark_published(["episode-1"]).unwrap();
+        store.put_episode(&Episode { guid: "ep1".into(), ..renamed.clone() }).unwrap();
+        assert!(store.episode("episode-1").unwrap().is_some(), "published: the guid stays");
+        assert_eq!(store.reset_guids().unwrap(), 1);
+        assert!(store.episode("ep1").unwrap().is_some() && store.episode("episode-1").unwrap().is_none());
+        assert!(!store.published("ep1").unwrap(), "published again by the next feed");
+    }
 }

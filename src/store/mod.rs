@@ -344,7 +344,7 @@ impl Store {
         if let Some(of) = self.pin_guid(&mut episode)? {
             return Ok(Change::Duplicate { of });
         }
-        let previous = self.episode(&episode.guid)?;
+        let mut previous = self.episode(&episode.guid)?;
         if let Some(previous) = &previous {
             if previous.page_url != episode.page_url
                 && self.guid_of_page(&previous.page_url)?.as_deref() == Some(&episode.guid)
@@ -356,7 +356,17 @@ impl Store {
         let indexed = self.enclosures.get(episode.enclosure.url.as_str()).map_err(|e| self.sled(e))?;
         let indexed = indexed.map(|guid| String::from_utf8_lossy(&guid).into_owned());
         if let Some(kept) = self.other_episode_with_audio(&episode, indexed.as_deref())? {
-            if is_canonical(&episode) && !is_canonical(&kept) {
+            if is_canonical(&episode) && !is_canonical(&kept) && self.published(&kept.guid)? {
+                // The episode's own page takes it over, under the guid it was published with.
+                if let Some(previous) = &previous {
+                    self.forget_episode(previous)?;
+                }
+                self.page_guid.remove(kept.page_url.as_str()).map_err(|e| self.sled(e))?;
+                self.put_duplicate(&kept, &kept.guid)?;
+                self.keep_rule_guid(&kept.guid, &episode.guid)?;
+                episode.guid = kept.guid.clone();
+                previous = Some(kept);
+            } else if is_canonical(&episode) && !is_canonical(&kept) {
                 self.forget_page_episode(&kept.page_url, None)?;
                 self.put_duplicate(&kept, &episode.guid)?;
             } else {
@@ -887,7 +897,7 @@ mod tests {
 
     /// Opens a cache this process just closed: sled's flusher thread lets go of the file lock a
     /// moment after the handle is dropped.
-    fn reopen(dir: &Path) -> Result<Store, StoreError> {
+    pub(super) fn reopen(dir: &Path) -> Result<Store, StoreError> {
         for _ in 0..100 {
             match Store::open(dir) {
                 Err(StoreError::Locked { .. }) => std::thread::sleep(std::time::Duration::from_millis(50)),
