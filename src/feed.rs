@@ -129,6 +129,8 @@ fn itunes_channel(channel: &Channel) -> ITunesChannelExtension {
         summary: Some(channel.description.clone()),
         r#type: Some(channel.show_type.as_str().to_string()),
         new_feed_url: channel.new_feed_url.clone(),
+        block: channel.block.then(|| "Yes".to_string()),
+        complete: channel.complete.then(|| "Yes".to_string()),
         ..Default::default()
     }
 }
@@ -167,6 +169,26 @@ fn channel_extensions(channel: &Channel) -> ExtensionMap {
         let owner = channel.owner.as_ref().and_then(|o| o.email.as_deref()).unwrap_or_default();
         let value = if locked { "yes" } else { "no" };
         add_extension(&mut map, "podcast", "locked", Some(value.into()), &[("owner", owner)]);
+    }
+    if channel.block {
+        add_extension(&mut map, "podcast", "block", Some("yes".into()), &[]);
+    }
+    for funding in &channel.funding {
+        add_extension(&mut map, "podcast", "funding", Some(funding.text.clone()), &[("url", &funding.url)]);
+    }
+    for person in &channel.persons {
+        let attrs = [
+            ("role", person.role.as_deref().or(Some("host"))),
+            ("href", person.href.as_deref()),
+            ("img", person.img.as_deref()),
+        ];
+        let attrs: Vec<(&str, &str)> = attrs.into_iter().filter_map(|(k, v)| Some((k, v?))).collect();
+        add_extension(&mut map, "podcast", "person", Some(person.name.clone()), &attrs);
+    }
+    if let Some(location) = &channel.location {
+        let attrs = [("geo", location.geo.as_deref()), ("osm", location.osm.as_deref())];
+        let attrs: Vec<(&str, &str)> = attrs.into_iter().filter_map(|(k, v)| Some((k, v?))).collect();
+        add_extension(&mut map, "podcast", "location", Some(location.name.clone()), &attrs);
     }
     map
 }
@@ -401,6 +423,37 @@ mod tests {
         assert!(text.contains(r#"<podcast:locked owner="pod@example.org">yes</podcast:locked>"#), "{text}");
         let guid = podcast_guid("https://feeds.example.org/show.xml");
         assert!(text.contains(&format!("<podcast:guid>{guid}</podcast:guid>")));
+    }
+
+    #[test]
+    fn directory_controls_funding_persons_and_location() {
+        let show: Channel = toml::from_str(
+            r#"title = "T"
+               link = "https://example.org/"
+               description = "D"
+               block = true
+               complete = true
+               funding = [ { url = "https://example.org/give?a=1&b=2", text = "Support us & more" } ]
+               persons = [ { name = "Jo Host", href = "https://example.org/jo" },
+                           { name = "Sam", role = "producer", img = "https://example.org/sam.jpg" } ]
+               location = { name = "Austin, TX", geo = "geo:30.2672,97.7431", osm = "R113314" }"#,
+        )
+        .unwrap();
+        let text = String::from_utf8(render(&show, vec![], Utc::now())).unwrap();
+        for tag in [
+            "<itunes:block>Yes</itunes:block>",
+            "<podcast:block>yes</podcast:block>",
+            "<itunes:complete>Yes</itunes:complete>",
+            r#"<podcast:funding url="https://example.org/give?a=1&amp;b=2">Support us &amp; more</podcast:funding>"#,
+            r#"<podcast:person href="https://example.org/jo" role="host">Jo Host</podcast:person>"#,
+            r#"<podcast:person img="https://example.org/sam.jpg" role="producer">Sam</podcast:person>"#,
+            r#"<podcast:location geo="geo:30.2672,97.7431" osm="R113314">Austin, TX</podcast:location>"#,
+        ] {
+            assert!(text.contains(tag), "{tag} in {text}");
+        }
+        // Off by default: nothing written.
+        let text = String::from_utf8(render(&channel(), vec![], Utc::now())).unwrap();
+        assert!(!text.contains("block") && !text.contains("complete"), "{text}");
     }
 
     #[test]

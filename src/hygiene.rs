@@ -12,7 +12,7 @@ use chrono::{DateTime, Datelike, Utc};
 use url::Url;
 
 use crate::model::{Enclosure, Episode};
-use crate::recipe::{Channel, Owner};
+use crate::recipe::{Channel, Funding, Location, Owner, Person};
 
 /// Apple shows at most this many characters of a title.
 pub const MAX_TITLE_CHARS: usize = 255;
@@ -217,6 +217,11 @@ pub fn channel(channel: Channel) -> Result<Channel, (String, String)> {
         copyright,
         new_feed_url,
         locked,
+        block,
+        complete,
+        funding,
+        persons,
+        location,
     } = channel;
     let required = |key: &str, value: &str, max: usize| {
         text(value, max).ok_or_else(|| (format!("feed.{key}"), "must not be empty".to_string()))
@@ -247,7 +252,64 @@ pub fn channel(channel: Channel) -> Result<Channel, (String, String)> {
         copyright: optional_text(copyright),
         new_feed_url: optional_url("new_feed_url", new_feed_url)?,
         locked,
+        block,
+        complete,
+        funding: funding.into_iter().enumerate().map(|(i, f)| self::funding(i, f)).collect::<Result<_, _>>()?,
+        persons: persons.into_iter().enumerate().map(|(i, p)| person(i, p)).collect::<Result<_, _>>()?,
+        location: location.map(self::location).transpose()?,
     })
+}
+
+/// The Podcasting 2.0 spec's limit on the text of `podcast:funding`, `person` and `location`.
+const MAX_PODCAST_TEXT_CHARS: usize = 128;
+
+fn funding(i: usize, Funding { url: link, text: words }: Funding) -> Result<Funding, (String, String)> {
+    let key = |field: &str| format!("feed.funding[{i}].{field}");
+    Ok(Funding {
+        url: url(&link).ok_or_else(|| (key("url"), format!("{link:?} is not an absolute http(s) URL")))?,
+        text: short_text(key("text"), &words)?,
+    })
+}
+
+/// Text of 1 to [`MAX_PODCAST_TEXT_CHARS`] characters, or why not.
+fn short_text(key: String, value: &str) -> Result<String, (String, String)> {
+    match text(value, MAX_PODCAST_TEXT_CHARS) {
+        Some(text) if value.trim().chars().count() <= MAX_PODCAST_TEXT_CHARS => Ok(text),
+        _ => Err((key, format!("must be 1 to {MAX_PODCAST_TEXT_CHARS} characters"))),
+    }
+}
+
+fn person(i: usize, Person { name, role, href, img }: Person) -> Result<Person, (String, String)> {
+    let key = |field: &str| format!("feed.persons[{i}].{field}");
+    let link = |field: &str, value: Option<String>| match value {
+        Some(value) => {
+            url(&value).map(Some).ok_or_else(|| (key(field), format!("{value:?} is not an absolute http(s) URL")))
+        }
+        None => Ok(None),
+    };
+    Ok(Person {
+        name: short_text(key("name"), &name)?,
+        role: role.as_deref().and_then(|r| text(r, MAX_PODCAST_TEXT_CHARS)).map(|r| r.to_lowercase()),
+        href: link("href", href)?,
+        img: link("img", img)?,
+    })
+}
+
+fn location(Location { name, geo, osm }: Location) -> Result<Location, (String, String)> {
+    let name = short_text("feed.location.name".into(), &name)?;
+    if let Some(geo) = geo.as_deref().filter(|g| !g.starts_with("geo:") || g.contains(char::is_whitespace)) {
+        return Err(("feed.location.geo".into(), format!("{geo:?} is not a geo: URI (such as \"geo:38.9,-77.03\")")));
+    }
+    let osm_ok = |o: &str| {
+        o.len() > 1 && o.starts_with(['N', 'W', 'R']) && o[1..].bytes().all(|b| b.is_ascii_digit() || b == b'#')
+    };
+    if let Some(osm) = osm.as_deref().filter(|o| !osm_ok(o)) {
+        return Err((
+            "feed.location.osm".into(),
+            format!("{osm:?} is not an OpenStreetMap object (such as \"R162110\")"),
+        ));
+    }
+    Ok(Location { name, geo, osm })
 }
 
 /// Characters a feed may carry: those XML 1.0 allows, less the C1 controls and noncharacters it

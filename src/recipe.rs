@@ -81,6 +81,56 @@ pub struct Channel {
     pub new_feed_url: Option<String>,
     /// `podcast:locked`: `true` asks other platforms not to import the feed (needs `owner.email`).
     pub locked: Option<bool>,
+    /// `itunes:block` and `podcast:block`: `true` keeps the feed out of Apple Podcasts and the
+    /// directories that honour them (a feed built for your own listening).
+    #[serde(default)]
+    pub block: bool,
+    /// `itunes:complete`: the show has ended, and no more episodes will come.
+    #[serde(default)]
+    pub complete: bool,
+    /// `podcast:funding`: where listeners can support the show.
+    #[serde(default)]
+    pub funding: Vec<Funding>,
+    /// `podcast:person`: the show's hosts, and whoever else makes it.
+    #[serde(default)]
+    pub persons: Vec<Person>,
+    /// `podcast:location`: where the show is made, or what it is about.
+    pub location: Option<Location>,
+}
+
+/// `[[feed.funding]]`.
+#[derive(Debug, Clone, Hash, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Funding {
+    /// The donation or membership page.
+    pub url: String,
+    /// What it says to listeners ("Support the show"); at most 128 characters.
+    pub text: String,
+}
+
+/// `[[feed.persons]]`.
+#[derive(Debug, Clone, Hash, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Person {
+    pub name: String,
+    /// A role from the Podcast Taxonomy Project (`host`, `guest`, `producer`...); default `host`.
+    pub role: Option<String>,
+    /// A page about the person.
+    pub href: Option<String>,
+    /// A picture of the person.
+    pub img: Option<String>,
+}
+
+/// `[feed.location]`.
+#[derive(Debug, Clone, Hash, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Location {
+    /// A human-readable place ("Washington, DC"); at most 128 characters.
+    pub name: String,
+    /// An RFC 5870 `geo:` URI (`geo:38.9,-77.03`).
+    pub geo: Option<String>,
+    /// An OpenStreetMap object: its type letter and id (`R162110`).
+    pub osm: Option<String>,
 }
 
 /// `[feed] type`.
@@ -1068,6 +1118,30 @@ audio = [ { css = "div.player", attr = "data-audio", json = "/audioUrl" }, { css
         // One of the two must.
         let neither = format!("{}[listing]\nitem = \"article\"\n", MINIMAL.replace("audio = [", "# audio = ["));
         assert_eq!(error(&neither).key, "listing.audio");
+    }
+
+    #[test]
+    fn directory_controls_are_checked() {
+        let feed =
+            |extra: &str| MINIMAL.replace("description = \"About\"", &format!("description = \"About\"\n{extra}"));
+        let ok = parse(&feed(
+            "block = true\ncomplete = true\nfunding = [{ url = \"https://example.org/give\", text = \"Give\" }]\n\
+             persons = [{ name = \"Jo\", role = \"Host\" }]\nlocation = { name = \"Austin\", geo = \"geo:30.2,97.7\" }",
+        ))
+        .unwrap();
+        assert!(ok.feed.block && ok.feed.complete);
+        assert_eq!(ok.feed.persons[0].role.as_deref(), Some("host"));
+        let key = |extra: &str| error(&feed(extra)).key;
+        assert_eq!(key("funding = [{ url = \"/give\", text = \"Give\" }]"), "feed.funding[0].url");
+        assert_eq!(
+            key(&format!("funding = [{{ url = \"https://a.example/\", text = \"{}\" }}]", "x".repeat(129))),
+            "feed.funding[0].text"
+        );
+        assert_eq!(key("persons = [{ name = \" \" }]"), "feed.persons[0].name");
+        assert_eq!(key("persons = [{ name = \"Jo\", href = \"jo.html\" }]"), "feed.persons[0].href");
+        assert_eq!(key("location = { name = \"Austin\", geo = \"30.2,97.7\" }"), "feed.location.geo");
+        assert_eq!(key("location = { name = \"Austin\", osm = \"113314\" }"), "feed.location.osm");
+        assert_eq!(key("block = \"yes\""), "feed.block");
     }
 
     #[test]

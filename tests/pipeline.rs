@@ -23,6 +23,17 @@ async fn cold_build_publishes_every_episode_field_by_field() {
     assert!(summary.feed_changed);
 
     let rss = rss::Channel::read_from(&fx.feed_bytes()[..]).expect("rss crate reads it");
+    // The recipe's directory controls: a demo show stays out of the directories.
+    let text = String::from_utf8(fx.feed_bytes()).unwrap();
+    for tag in [
+        "<itunes:block>Yes</itunes:block>",
+        "<podcast:block>yes</podcast:block>",
+        "<podcast:funding url=",
+        "<podcast:person ",
+        "<podcast:location geo=",
+    ] {
+        assert!(text.contains(tag), "{tag}");
+    }
     let feed = parse_feed(&fx.feed_bytes());
     assert_eq!(feed.title.unwrap().content, "The Long Signal");
     assert_eq!(feed.entries.len(), expected.len());
