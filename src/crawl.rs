@@ -365,13 +365,13 @@ fn item_bytes(item: &Item) -> usize {
     item.fields.bytes() + item.link.as_str().len() + dropped + html + std::mem::size_of::<Item>()
 }
 
-/// Whether a known episode's listing item differs from the one kept (an item too large to keep
-/// cannot be told apart, and counts as unchanged).
+/// Whether a known episode's listing item differs from the one kept (an item too large to keep,
+/// or kept without its HTML as no episode, cannot be told apart, and counts as unchanged).
 fn item_changed(store: &Store, item: &Item) -> bool {
     let Some(source) = &item.source else { return false };
     match store.listed(item.link.as_str()) {
         Ok(Some(kept)) => kept.html != source.html,
-        Ok(None) => true,
+        Ok(None) => !store.is_listed(item.link.as_str()).unwrap_or(false),
         Err(e) => {
             tracing::warn!("{e}");
             true

@@ -283,6 +283,9 @@ pub struct Item {
     pub dropped: Vec<Dropped>,
     /// The item's HTML, kept so that `--reextract` reads it again; `None` for one too large.
     pub source: Option<ItemSource>,
+    /// Read again from its kept HTML ([`reread_item`]), away from its listing page: what it
+    /// lacks may be what its rules found around it there, so it never removes an episode.
+    pub reread: bool,
 }
 
 /// A listing item's element as the listing page had it, and where and when it was read: what a
@@ -299,6 +302,8 @@ pub struct ItemSource {
 /// An item's HTML larger than this is not kept (real ones are 0.5–5 KB): it is read, but a
 /// re-extract does not read it again.
 pub const MAX_ITEM_HTML_BYTES: usize = 32 * 1024;
+/// Items' HTML written out for one listing page at most (a real page of 50 items: 100 KB).
+const MAX_ITEMS_HTML_BYTES_PER_PAGE: usize = 2 * 1024 * 1024;
 
 /// The episodes a listing page describes, in document order, at most `max`. Items without a
 /// link of their own are left out (with a warning): a link names the episode.
@@ -313,15 +318,19 @@ pub fn listing_items(
     let Some(base) = base else { return Ok(Vec::new()) };
     let mut items = Vec::new();
     let mut linkless = 0;
+    // Items nested in items (a hostile page) would each be written out whole: the HTML written
+    // out for one page is bounded, and items past it are read but not kept.
+    let mut written = 0;
     for element in doc.select(&listing.item).take(max) {
-        let html = element.html();
-        let source = (html.len() <= MAX_ITEM_HTML_BYTES).then(|| ItemSource {
+        let html = (written < MAX_ITEMS_HTML_BYTES_PER_PAGE).then(|| element.html());
+        written += html.as_ref().map_or(0, String::len);
+        let source = html.filter(|html| html.len() <= MAX_ITEM_HTML_BYTES).map(|html| ItemSource {
             html,
             base: base.to_string(),
             fetched_at: page.fetched_at,
         });
         match read_item(element, &base, page.fetched_at, &listing.rules, budget)? {
-            Some((fields, link, dropped)) => items.push(Item { fields, link, dropped, source }),
+            Some((fields, link, dropped)) => items.push(Item { fields, link, dropped, source, reread: false }),
             None => linkless += 1,
         }
     }
@@ -345,7 +354,8 @@ pub fn reread_item(source: &ItemSource, listing: &ListingRules) -> Option<Item> 
         _ => ("", ""),
     };
     let doc = Html::parse_fragment(&format!("{open}{}{close}", source.html));
-    let tag = source.html.get(1..).and_then(|rest| rest.split(|c: char| !c.is_ascii_alphanumeric()).next())?;
+    let tag =
+        source.html.get(1..).and_then(|rest| rest.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-')).next())?;
     let element = doc
         .root_element()
         .descendants()
@@ -353,7 +363,7 @@ pub fn reread_item(source: &ItemSource, listing: &ListingRules) -> Option<Item> 
         .find(|e| e.value().name().eq_ignore_ascii_case(tag))?;
     let budget = Budget::start();
     let (fields, link, dropped) = read_item(element, &base, source.fetched_at, &listing.rules, &budget).ok()??;
-    Some(Item { fields, link, dropped, source: Some(source.clone()) })
+    Some(Item { fields, link, dropped, source: Some(source.clone()), reread: true })
 }
 
 /// One item's fields and link; `None` when it has no link of its own.

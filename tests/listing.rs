@@ -505,3 +505,52 @@ async fn a_sitemap_beside_listing_items_keeps_the_items() {
     assert_eq!(fx.site.stats().episode, u64::from(EPISODES), "each page once");
     assert_field_exact(&fx, Read::ItemsAndPages { failed: None });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reextract_with_rules_that_look_around_the_item_loses_no_episode() {
+    let fx = fixture(DEMO_LISTING_RECIPE).await;
+    fx.build(Mode::Incremental).await;
+    fx.site.set_latest(EPISODES + 3);
+    fx.build(Mode::Incremental).await;
+    let with_audio = fx.site.episodes().into_iter().filter(ShowEpisode::has_audio).count() as u64;
+    // A rule that names the item's surroundings: it works on the listing pages, and finds
+    // nothing in an item kept apart from its page.
+    fx.write_recipe(
+        &fx.site
+            .recipe_text_of(DEMO_LISTING_RECIPE)
+            .replace("audio = { css = \"div.player\"", "audio = { css = \"div.archivelist div.player\""),
+    );
+    let summary = fx.build(Mode::Reextract).await;
+    assert_eq!(summary.items, with_audio, "{summary:?}");
+    assert_eq!(stored(&fx).len() as u64, with_audio);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_that_keeps_failing_under_its_item_is_a_warning_every_night() {
+    let fx = fixture(DEMO_LISTING_PAGES_RECIPE).await;
+    fx.build(Mode::Incremental).await;
+    // Episodes 110–119 are stored from their pages; now the pages fail, night after night.
+    fx.site.fail("/episodes/11", 500);
+    for night in 0..2 {
+        fx.site.retitle(115, &format!("Retitled {night}"));
+        let summary = fx.build(Mode::Incremental).await;
+        assert_eq!(summary.failed, 0, "night {night}: {summary:?}");
+        assert!(summary.problems.iter().any(|p| p.contains("(its episode stays as it was)")), "{:?}", summary.problems);
+        assert!(stored(&fx)[&fx.site.episode_url(115)].content.is_some(), "what the page gave stays");
+    }
+    // Healed: the page, asked for again, gives its new title.
+    fx.site.heal();
+    fx.build(Mode::Incremental).await;
+    assert_eq!(stored(&fx)[&fx.site.episode_url(115)].title, "Retitled 1");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retitled_episode_with_listing_and_pages_gets_its_new_title() {
+    let fx = fixture(DEMO_LISTING_PAGES_RECIPE).await;
+    fx.build(Mode::Incremental).await;
+    fx.site.retitle(118, "Retitled on the site");
+    fx.site.reset_stats();
+    let summary = fx.build(Mode::Incremental).await;
+    assert_eq!((summary.updated, fx.site.stats().episode), (1, 1), "the changed item's page, once: {summary:?}");
+    assert_eq!(stored(&fx)[&fx.site.episode_url(118)].title, "Retitled on the site");
+}

@@ -110,9 +110,6 @@ enum Source {
     Network { url: Url, validators: Option<Validators>, listed: Option<Box<Item>> },
     /// A cached page (a re-extract), with its listing item if it has one.
     Cache(Page, Option<Box<Item>>),
-    /// A known page whose listing item changed: the cached page with the new item (fetched if
-    /// it is not cached).
-    Known { url: Url, listed: Box<Item> },
     /// An episode described on a listing page, with no page to fetch.
     Listed(Box<Item>),
 }
@@ -120,7 +117,7 @@ enum Source {
 impl Source {
     fn url(&self) -> String {
         match self {
-            Source::Network { url, .. } | Source::Known { url, .. } => url.to_string(),
+            Source::Network { url, .. } => url.to_string(),
             Source::Cache(page, _) => page.url.clone(),
             Source::Listed(item) => item.link.to_string(),
         }
@@ -129,9 +126,7 @@ impl Source {
     /// The listing item this source reads, to keep once its episode is stored.
     fn item(&self) -> Option<KeptItem> {
         let (item, alone) = match self {
-            Source::Network { listed: Some(item), .. }
-            | Source::Cache(_, Some(item))
-            | Source::Known { listed: item, .. } => (item, false),
+            Source::Network { listed: Some(item), .. } | Source::Cache(_, Some(item)) => (item, false),
             Source::Listed(item) => (item, true),
             Source::Network { listed: None, .. } | Source::Cache(_, None) => return None,
         };
@@ -161,6 +156,9 @@ enum PageResult {
     /// Not a feed item (no audio, say) or not to be fetched (robots.txt): reported, not failed.
     /// `was_read` says the page itself was read, so an episode it used to give is gone.
     Skipped { url: String, page: Option<PackedPage>, was_read: bool, reason: String },
+    /// The page failed, and its episode (stored before, with its listing item) stays as it was:
+    /// a warning, asked for again next run.
+    Stood { url: String, reason: String },
     Failed {
         url: String,
         reason: String,
@@ -231,7 +229,7 @@ impl<'a> Run<'a> {
         let concurrency = self.recipe.http.concurrency;
 
         // Sources: cached pages for a re-extract, otherwise the crawl's stream of episode URLs,
-        // after the recent episodes' pages (whose enclosures are probed again: a replaced file
+        // then the recent episodes' pages (whose enclosures are probed again: a replaced file
         // has a new size).
         let (sources, crawl): (BoxStream<(Source, ProbePolicy)>, _) = match mode {
             Mode::Reextract => {
@@ -279,29 +277,39 @@ impl<'a> Run<'a> {
                 let (store, progress) = (self.store, self.options.progress.clone());
                 progress.set_length(recent.len() as u64);
                 let recipe = self.recipe.clone();
+                let sent: Arc<Mutex<std::collections::HashSet<String>>> = Arc::default();
+                let crawl_sent = sent.clone();
                 let crawled = urls.map(move |found| {
                     // The archive's size is known only as it is crawled.
                     progress.inc_length(1);
+                    crawl_sent.lock().unwrap_or_else(|p| p.into_inner()).insert(found.url().to_string());
                     let (url, listed) = match found {
-                        Discovered::Page(url) => (url, None),
                         // Without episode pages, or with one off the recipe's scope, the item is all.
                         Discovered::Item { item, .. } if !recipe.crawl.fetches_page_of(&item.link) => {
                             return (Source::Listed(item), ProbePolicy::CacheFirst);
                         }
-                        // A changed item of a known page: the page need not be asked for again.
-                        Discovered::Item { item, known: true, .. } if incremental => {
-                            let url = item.link.clone();
-                            return (Source::Known { url, listed: item }, ProbePolicy::CacheFirst);
-                        }
+                        // A known page whose item changed is asked for again, conditionally: the site
+                        // most likely changed the page too, and the page's fields win.
                         Discovered::Item { item, .. } => (item.link.clone(), Some(item)),
+                        // A known page a sitemap sends again goes with its kept item.
+                        Discovered::Page(url) if recipe.listing.is_some() => {
+                            let listed = kept_item(store, &recipe, &url).map(Box::new);
+                            (url, listed)
+                        }
+                        Discovered::Page(url) => (url, None),
                     };
                     // A known page sent again (a sitemap's <lastmod>, or --full) is asked for
                     // conditionally.
                     let validators = cached_validators(store, &url);
                     (Source::Network { url, validators, listed }, ProbePolicy::CacheFirst)
                 });
-                let recent = recent.into_iter().map(|source| (source, ProbePolicy::Recheck));
-                (stream::iter(recent).chain(crawled).boxed(), Some(handle))
+                // The recent pages after the crawl, less those it sent (with their fresh items):
+                // one page read twice in a run would race with itself.
+                let recent = stream::iter(recent).filter_map(move |source| {
+                    let again = sent.lock().unwrap_or_else(|p| p.into_inner()).contains(&source.url());
+                    std::future::ready((!again).then_some((source, ProbePolicy::Recheck)))
+                });
+                (crawled.chain(recent).boxed(), Some(handle))
             }
         };
 
@@ -381,9 +389,10 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
-    /// Listing items kept in the store, read again with the current recipe off the reactor, by
-    /// link: those of `links`, or (`None`) every one, and then the items of the cached listing
-    /// pages that were not kept (a cache from before items were kept).
+    /// The listing items of these links (`None`: of every link), with the current recipe, off
+    /// the reactor: as the cached listing pages have them (an item read there has what its
+    /// rules may find around it), else as kept in the store (a newest-first archive has since
+    /// pushed it onto a page whose cached copy is older).
     async fn stored_items(&self, links: Option<Vec<String>>) -> HashMap<String, Item> {
         if self.recipe.listing.is_none() {
             return HashMap::new();
@@ -391,34 +400,36 @@ impl<'a> Run<'a> {
         let (store, recipe) = (self.store.clone(), self.recipe.clone());
         let read = tokio::task::spawn_blocking(move || {
             let Some(listing) = &recipe.listing else { return HashMap::new() };
-            let sources: Box<dyn Iterator<Item = Result<Option<ItemSource>, StoreError>>> = match &links {
-                Some(links) => Box::new(links.iter().map(|link| store.listed(link))),
-                None => Box::new(store.listed_items().map(|source| source.map(Some))),
-            };
+            let wanted: Option<std::collections::HashSet<String>> = links.map(|l| l.into_iter().collect());
+            let is_wanted = |link: &str| wanted.as_ref().is_none_or(|w| w.contains(link));
             let mut items = HashMap::new();
-            for source in sources {
-                match source {
-                    Ok(Some(source)) => {
-                        if let Some(mut item) = extract::reread_item(&source, listing) {
-                            item.link = recipe.crawl.canonical(item.link);
-                            items.insert(item.link.to_string(), item);
+            for page in store.listing_pages() {
+                match page.map(|page| (crawl::read_listing_page(&page, &recipe), page.url)) {
+                    Ok((Ok(found), _)) => {
+                        for item in found.items.into_iter().filter(|i| is_wanted(i.link.as_str())) {
+                            items.entry(item.link.to_string()).or_insert(item);
                         }
                     }
-                    Ok(None) => {}
+                    Ok((Err(e), url)) => tracing::warn!("listing page {url}: {e}"),
                     Err(e) => tracing::warn!("{e}"),
                 }
             }
-            if links.is_none() {
-                for page in store.listing_pages() {
-                    match page.map(|page| (crawl::read_listing_page(&page, &recipe), page.url)) {
-                        Ok((Ok(found), _)) => {
-                            for item in found.items {
-                                items.entry(item.link.to_string()).or_insert(item);
-                            }
+            let kept: Box<dyn Iterator<Item = Result<(String, ItemSource), StoreError>>> = match &wanted {
+                Some(links) => Box::new(
+                    links.iter().filter_map(|l| store.listed(l).map(|s| s.map(|s| (l.clone(), s))).transpose()),
+                ),
+                None => Box::new(store.listed_items()),
+            };
+            for entry in kept {
+                match entry {
+                    Ok((link, _)) if items.contains_key(&link) => {}
+                    Ok((link, source)) => {
+                        if let Some(mut item) = extract::reread_item(&source, listing) {
+                            item.link = recipe.crawl.canonical(item.link);
+                            items.entry(link).or_insert(item);
                         }
-                        Ok((Err(e), url)) => tracing::warn!("listing page {url}: {e}"),
-                        Err(e) => tracing::warn!("{e}"),
                     }
+                    Err(e) => tracing::warn!("{e}"),
                 }
             }
             items
@@ -533,9 +544,18 @@ impl<'a> Run<'a> {
                 }
                 if was_read {
                     self.store.page_is_not_an_episode(&url)?;
-                    keep_item(item)?;
+                    // Known, so not news next time; its HTML is of no use.
+                    if let Some(item) = item {
+                        self.store.put_listed(&item.link, None)?;
+                    }
                 }
                 summary.skipped += 1;
+            }
+            PageResult::Stood { url, reason } => {
+                let problem = format!("{url}: {reason} (its episode stays as it was)");
+                tracing::warn!("{problem}");
+                summary.problems.push(problem);
+                self.store.record_failure(&url, &reason)?;
             }
             PageResult::Failed { url, reason, transient } => {
                 let kind = if transient { PageKind::Outage } else { PageKind::Episode };
@@ -598,6 +618,17 @@ enum PageKind {
 fn panicked(task: &str, error: tokio::task::JoinError) -> PipelineError {
     let message = if error.is_panic() { finish::panic_text(error.into_panic().as_ref()) } else { error.to_string() };
     PipelineError::Panicked { task: task.to_string(), message }
+}
+
+/// The listing item kept for a page, read again with the recipe's rules.
+fn kept_item(store: &Store, recipe: &Recipe, url: &Url) -> Option<Item> {
+    let source = store.listed(url.as_str()).unwrap_or_else(|e| {
+        tracing::warn!("{e}");
+        None
+    })?;
+    let mut item = extract::reread_item(&source, recipe.listing.as_ref()?)?;
+    item.link = recipe.crawl.canonical(item.link);
+    Some(item)
 }
 
 fn cached_validators(store: &Store, url: &Url) -> Option<Validators> {

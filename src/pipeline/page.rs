@@ -73,14 +73,12 @@ impl PageWork {
     pub(super) async fn process(&self, source: Source, probes: ProbePolicy) -> PageResult {
         let (listed, source) = match source {
             Source::Listed(item) => return self.listed(*item, probes).await,
-            // A known page whose listing item changed: its cached copy with the new item.
-            Source::Known { url, listed } => match self.store.page(url.as_str()) {
-                Ok(Some(page)) => (Some(listed), Source::Cache(page, None)),
-                _ => (Some(listed), Source::Network { url, validators: None, listed: None }),
-            },
             Source::Network { url, validators, listed } => (listed, Source::Network { url, validators, listed: None }),
             Source::Cache(page, listed) => (listed, Source::Cache(page, None)),
         };
+        // A page without its episode removes it, unless the item read with it was read again
+        // away from its listing page (and may lack what it had there).
+        let removes = !listed.as_ref().is_some_and(|item| item.reread);
         let in_hand = self.pages_in_hand.acquire().await.expect("semaphore is never closed");
         let (page, fresh, text) = match self.obtain(source).await {
             Ok(obtained) => obtained,
@@ -95,7 +93,7 @@ impl PageWork {
                 PageResult::Episode { episode: Box::new(episode), page, probe_failure, page_failure: None }
             }
             Err(e @ NotAnEpisode::TooComplex(_)) => PageResult::Failed { url, reason: e.to_string(), transient: false },
-            Err(reason) => PageResult::Skipped { url, page, was_read: true, reason: reason.to_string() },
+            Err(reason) => PageResult::Skipped { url, page, was_read: removes, reason: reason.to_string() },
         }
     }
 
@@ -108,13 +106,14 @@ impl PageWork {
                 let probe_failure = self.fill_enclosure(&mut episode, probes).await;
                 PageResult::Episode { episode: Box::new(episode), page: None, probe_failure, page_failure: None }
             }
-            Err(reason) => PageResult::Skipped { url, page: None, was_read: true, reason: reason.to_string() },
+            Err(reason) => PageResult::Skipped { url, page: None, was_read: !item.reread, reason: reason.to_string() },
         }
     }
 
     /// A page that failed (or robots.txt forbids), whose listing item gives an episode all the
-    /// same: a new one. An episode stored already keeps what its page gave (a page that fails
-    /// keeps its previous data, and its guid).
+    /// same. An episode stored already keeps what its page gave when the page fails (a warning,
+    /// not a failure: nothing is lost); a page robots.txt forbids never gave anything, and its
+    /// item is the episode.
     async fn listed_instead(&self, failed: PageResult, listed: Option<Box<Item>>, probes: ProbePolicy) -> PageResult {
         let (url, page_failure) = match &failed {
             PageResult::Failed { url, reason, transient } => (url, Some((reason.clone(), *transient))),
@@ -122,8 +121,10 @@ impl PageWork {
             _ => return failed,
         };
         let Some(item) = listed else { return failed };
-        if !matches!(self.store.guid_of_page(url), Ok(None)) {
-            return failed;
+        let stored = !matches!(self.store.guid_of_page(url), Ok(None));
+        if let (true, Some((reason, _))) = (stored, &page_failure) {
+            // The stored episode stays as its page gave it; the page is asked for again.
+            return PageResult::Stood { url: url.clone(), reason: reason.clone() };
         }
         warn_dropped(&item, |_| true);
         let Ok(mut episode) = item.fields.into_episode(url, url.clone()) else { return failed };
@@ -141,7 +142,7 @@ impl PageWork {
         let (url, validators) = match source {
             Source::Cache(page, _) => return cached(page).await,
             Source::Network { url, validators, .. } => (url, validators),
-            Source::Listed(_) | Source::Known { .. } => {
+            Source::Listed(_) => {
                 let url = source.url();
                 return Err(PageResult::Skipped { url, page: None, was_read: false, reason: "no page".into() });
             }

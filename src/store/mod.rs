@@ -128,6 +128,9 @@ struct PageHeader {
     fetched_at: DateTime<Utc>,
 }
 
+/// Runs in a row a failed page that was never cached is asked for again.
+const RETRIED_RUNS: u32 = 5;
+
 /// Names the process that has the cache open, for the message a second one gets.
 const PID_FILE: &str = "podfeed.pid";
 
@@ -239,11 +242,13 @@ impl Store {
             .map(|key| key.map(|k| String::from_utf8_lossy(&k).into_owned()).map_err(|e| self.sled(e)))
             .collect::<Result<HashSet<String>, StoreError>>()?;
         // A page that failed and was never cached (its listing item stood for it) is still news:
-        // it is asked for again.
-        for failed in self.failures.iter().keys() {
-            let failed = String::from_utf8_lossy(&failed.map_err(|e| self.sled(e))?).into_owned();
-            if !self.pages.headers.contains_key(&failed).map_err(|e| self.sled(e))? {
-                known.remove(&failed);
+        // it is asked for again, for a few runs; after that it is a dead link, left to `--full`.
+        for failed in self.failures.iter() {
+            let (url, value) = failed.map_err(|e| self.sled(e))?;
+            let url = String::from_utf8_lossy(&url).into_owned();
+            let failure: Failure = self.decode(&format!("failures/{url}"), &value)?;
+            if failure.attempts < RETRIED_RUNS && !self.pages.headers.contains_key(&url).map_err(|e| self.sled(e))? {
+                known.remove(&url);
             }
         }
         Ok(known)
@@ -513,14 +518,20 @@ impl Store {
         }
     }
 
-    /// Every listing item whose HTML was kept, read as the iterator is driven.
-    pub fn listed_items(&self) -> impl Iterator<Item = Result<ItemSource, StoreError>> + Send + '_ {
+    /// Whether a listing item was kept for `link`, with its HTML or without.
+    pub fn is_listed(&self, link: &str) -> Result<bool, StoreError> {
+        self.listed.contains_key(link).map_err(|e| self.sled(e))
+    }
+
+    /// Every listing item whose HTML was kept, by link, read as the iterator is driven.
+    pub fn listed_items(&self) -> impl Iterator<Item = Result<(String, ItemSource), StoreError>> + Send + '_ {
         self.listed.iter().filter_map(move |entry| {
             let (key, value) = match entry {
                 Ok(entry) => entry,
                 Err(e) => return Some(Err(self.sled(e))),
             };
-            (!value.is_empty()).then(|| self.decode(&format!("listed/{}", String::from_utf8_lossy(&key)), &value))
+            let link = String::from_utf8_lossy(&key).into_owned();
+            (!value.is_empty()).then(|| self.decode(&format!("listed/{link}"), &value).map(|source| (link, source)))
         })
     }
 
