@@ -544,10 +544,9 @@ impl<'a> Run<'a> {
                 }
                 if was_read {
                     self.store.page_is_not_an_episode(&url)?;
-                    // Known, so not news next time; its HTML is of no use.
-                    if let Some(item) = item {
-                        self.store.put_listed(&item.link, None)?;
-                    }
+                    // Known, so not news next time; an item that gains its audio later is
+                    // changed, and read again.
+                    keep_item(item)?;
                 }
                 summary.skipped += 1;
             }

@@ -111,9 +111,8 @@ impl PageWork {
     }
 
     /// A page that failed (or robots.txt forbids), whose listing item gives an episode all the
-    /// same. An episode stored already keeps what its page gave when the page fails (a warning,
-    /// not a failure: nothing is lost); a page robots.txt forbids never gave anything, and its
-    /// item is the episode.
+    /// same. An episode its page gave before keeps what the page gave (a failure is then a
+    /// warning: nothing is lost); one that only ever had its item takes the item as it is now.
     async fn listed_instead(&self, failed: PageResult, listed: Option<Box<Item>>, probes: ProbePolicy) -> PageResult {
         let (url, page_failure) = match &failed {
             PageResult::Failed { url, reason, transient } => (url, Some((reason.clone(), *transient))),
@@ -121,10 +120,13 @@ impl PageWork {
             _ => return failed,
         };
         let Some(item) = listed else { return failed };
-        let stored = !matches!(self.store.guid_of_page(url), Ok(None));
-        if let (true, Some((reason, _))) = (stored, &page_failure) {
-            // The stored episode stays as its page gave it; the page is asked for again.
-            return PageResult::Stood { url: url.clone(), reason: reason.clone() };
+        // An episode its page gave (the page is cached) stays as the page gave it; one its item
+        // alone gave takes the item's new values.
+        let from_page = !matches!(self.store.page_fetched_at(url), Ok(None));
+        match (from_page, &page_failure) {
+            (true, Some((reason, _))) => return PageResult::Stood { url: url.clone(), reason: reason.clone() },
+            (true, None) => return failed,
+            (false, _) => {}
         }
         warn_dropped(&item, |_| true);
         let Ok(mut episode) = item.fields.into_episode(url, url.clone()) else { return failed };

@@ -246,8 +246,14 @@ impl Store {
         for failed in self.failures.iter() {
             let (url, value) = failed.map_err(|e| self.sled(e))?;
             let url = String::from_utf8_lossy(&url).into_owned();
-            let failure: Failure = self.decode(&format!("failures/{url}"), &value)?;
-            if failure.attempts < RETRIED_RUNS && !self.pages.headers.contains_key(&url).map_err(|e| self.sled(e))? {
+            let attempts = match self.decode::<Failure>(&format!("failures/{url}"), &value) {
+                Ok(failure) => failure.attempts,
+                Err(e) => {
+                    tracing::warn!("{e}");
+                    RETRIED_RUNS
+                }
+            };
+            if attempts < RETRIED_RUNS && !self.pages.headers.contains_key(&url).map_err(|e| self.sled(e))? {
                 known.remove(&url);
             }
         }
