@@ -52,9 +52,9 @@ pub enum Discovered {
     /// An episode page to fetch.
     Page(Url),
     /// An episode described on a listing page; with `[crawl] episodes` its page is fetched
-    /// too, and its fields win. `known`: the episode is, and the site changed its item. The
-    /// item's share of [`ITEMS_AHEAD_BYTES`] is given back when `ahead` is dropped.
-    Item { item: Box<Item>, known: bool, ahead: ItemAhead },
+    /// too, and its fields win. The item's share of [`ITEMS_AHEAD_BYTES`] is given back when
+    /// `ahead` is dropped.
+    Item { item: Box<Item>, ahead: ItemAhead },
 }
 
 /// A listing item's share of the text the crawl may hold ahead of the run.
@@ -261,7 +261,7 @@ async fn crawl(
                 Ok(item) => {
                     let kib = u32::try_from(item_bytes(&item) / 1024).unwrap_or(u32::MAX).clamp(1, ahead_kib);
                     let held = items_ahead.clone().acquire_many_owned(kib).await.expect("semaphore is never closed");
-                    Discovered::Item { item: Box::new(item), known, ahead: ItemAhead { _held: held } }
+                    Discovered::Item { item: Box::new(item), ahead: ItemAhead { _held: held } }
                 }
                 Err(url) => Discovered::Page(url),
             };
