@@ -191,22 +191,11 @@ mod tests {
     /// An episode at `page` whose rules give it guid `link` (its canonical link).
     fn episode(page: &str, link: &str, audio: &str) -> Episode {
         Episode {
-            guid: link.into(),
-            page_url: page.into(),
             link: link.into(),
-            title: "One".into(),
             published: crate::parse::date("2024-05-01T10:00:00Z"),
             enclosure: Enclosure { url: audio.into(), length: None, mime_type: None },
             duration: Some(1800),
-            description: None,
-            content: None,
-            image: None,
-            episode: None,
-            season: None,
-            episode_type: None,
-            explicit: None,
-            transcript: None,
-            chapters: None,
+            ..super::super::tests::episode(link, page, "One")
         }
     }
 

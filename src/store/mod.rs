@@ -891,7 +891,7 @@ mod tests {
     use super::*;
     use crate::model::Enclosure;
 
-    fn episode(guid: &str, page: &str, title: &str) -> Episode {
+    pub(super) fn episode(guid: &str, page: &str, title: &str) -> Episode {
         Episode {
             guid: guid.into(),
             page_url: page.into(),
