@@ -14,7 +14,7 @@ use url::Url;
 
 use crate::html::{self, Budget, TooComplex};
 use crate::hygiene::{self, OutOfRange};
-use crate::model::{Enclosure, Episode, Page};
+use crate::model::{Credit, Enclosure, Episode, Page};
 use crate::parse::{self, NotADuration};
 use crate::recipe::{EpisodeRules, ListingRules, Rule};
 
@@ -124,11 +124,17 @@ pub struct Fields {
     pub explicit: Option<String>,
     pub transcript: Option<String>,
     pub chapters: Option<String>,
+    pub season_name: Option<String>,
+    /// `true` or `false`.
+    pub block: Option<String>,
+    /// One person a line: the name, and after a tab their page (see [`credits`]).
+    pub hosts: Option<String>,
+    pub guests: Option<String>,
 }
 
 impl Fields {
     /// Every field by its rule's name, in the recipe guide's order.
-    pub fn named(&self) -> [(&'static str, Option<&str>); 15] {
+    pub fn named(&self) -> [(&'static str, Option<&str>); 19] {
         [
             ("title", self.title.as_deref()),
             ("link", self.link.as_deref()),
@@ -145,6 +151,10 @@ impl Fields {
             ("explicit", self.explicit.as_deref()),
             ("transcript", self.transcript.as_deref()),
             ("chapters", self.chapters.as_deref()),
+            ("season_name", self.season_name.as_deref()),
+            ("block", self.block.as_deref()),
+            ("hosts", self.hosts.as_deref()),
+            ("guests", self.guests.as_deref()),
         ]
     }
 
@@ -171,6 +181,10 @@ impl Fields {
             explicit: self.explicit.or(other.explicit),
             transcript: self.transcript.or(other.transcript),
             chapters: self.chapters.or(other.chapters),
+            season_name: self.season_name.or(other.season_name),
+            block: self.block.or(other.block),
+            hosts: self.hosts.or(other.hosts),
+            guests: self.guests.or(other.guests),
         }
     }
 
@@ -195,6 +209,9 @@ impl Fields {
             explicit: self.explicit.map(|b| b == "true"),
             transcript: self.transcript,
             chapters: self.chapters,
+            season_name: self.season_name,
+            block: self.block.as_deref() == Some("true"),
+            persons: credits(self.hosts.as_deref(), "host").chain(credits(self.guests.as_deref(), "guest")).collect(),
         };
         hygiene::episode(episode).map_err(|unusable| match unusable {
             hygiene::Unusable::NoTitle => NotAnEpisode::NoTitle,
@@ -406,12 +423,12 @@ fn dropped(trace: &[FieldTrace]) -> Vec<Dropped> {
 fn read_fields(scope: Scope, base: &Url, fetched: DateTime<Utc>, rules: &EpisodeRules, budget: &Budget) -> Read {
     let mut trace = Vec::new();
     let mut over_budget = None;
-    let mut field = |name: &'static str, rules: &[Rule], convert: &dyn Fn(&Rule, String) -> Converted| {
+    let mut found_by = |name: &'static str, find: &dyn Fn() -> Found| {
         if let Err(e) = budget.check() {
             over_budget.get_or_insert(e);
             return None;
         }
-        let found = first_value(scope, rules, convert);
+        let found = find();
         trace.push(FieldTrace {
             field: name,
             rule: found.value.as_ref().map(|(i, _)| *i),
@@ -420,6 +437,9 @@ fn read_fields(scope: Scope, base: &Url, fetched: DateTime<Utc>, rules: &Episode
             unused: found.unused,
         });
         found.value.map(|(_, v)| v)
+    };
+    let mut field = |name: &'static str, rules: &[Rule], convert: &dyn Fn(&Rule, String) -> Converted| {
+        found_by(name, &|| first_value(scope, rules, convert))
     };
     let text = |max: usize| move |_: &Rule, v: String| hygiene::text(&v, max).ok_or(Reject::Unusable);
     let as_url = |_: &Rule, v: String| url(base, &v);
@@ -452,6 +472,15 @@ fn read_fields(scope: Scope, base: &Url, fetched: DateTime<Utc>, rules: &Episode
         }),
         transcript: field("transcript", &rules.transcript, &as_url),
         chapters: field("chapters", &rules.chapters, &as_url),
+        season_name: field("season_name", &rules.season_name, &text(hygiene::MAX_PODCAST_TEXT_CHARS)),
+        block: field("block", &rules.block, &|_: &Rule, v: String| Ok(blocked(&v).to_string())),
+        hosts: None,
+        guests: None,
+    };
+    let fields = Fields {
+        hosts: found_by("hosts", &|| people(scope, &rules.hosts, base)),
+        guests: found_by("guests", &|| people(scope, &rules.guests, base)),
+        ..fields
     };
     Read { fields, trace, over_budget }
 }
@@ -492,6 +521,42 @@ fn first_value(scope: Scope, rules: &[Rule], convert: &dyn Fn(&Rule, String) -> 
     }
     let (raw, unused) = rejected.map_or((None, None), |(raw, why)| (Some(raw), why));
     Found { value: None, raw, unused }
+}
+
+/// At most this many hosts, and as many guests, from one page.
+const MAX_PEOPLE: usize = 16;
+
+/// The people the first rule that selects any names: one a line, each with its page after a tab
+/// when the element is a link.
+fn people(scope: Scope, rules: &[Rule], base: &Url) -> Found {
+    for (i, rule) in rules.iter().enumerate() {
+        let mut seen = HashSet::new();
+        let lines: Vec<String> = scope
+            .select(&rule.css)
+            .filter_map(|element| {
+                // One line a person, so no line breaks or tabs in a name (an attribute may have them).
+                let name = collapse_whitespace(&apply_rule(rule, element)?);
+                let name = hygiene::text(&name, hygiene::MAX_PODCAST_TEXT_CHARS)?;
+                let href = element.value().attr("href").and_then(|href| url(base, href.trim()).ok());
+                seen.insert(name.clone()).then(|| format!("{name}\t{}", href.unwrap_or_default()))
+            })
+            .take(MAX_PEOPLE)
+            .collect();
+        if !lines.is_empty() {
+            let value = lines.join("\n");
+            return Found { value: Some((i, value.clone())), raw: Some(value), unused: None };
+        }
+    }
+    Found { value: None, raw: None, unused: None }
+}
+
+/// The people [`people`] found, with their role.
+fn credits<'a>(lines: Option<&'a str>, role: &'a str) -> impl Iterator<Item = Credit> + 'a {
+    lines.unwrap_or_default().lines().filter_map(move |line| {
+        let (name, href) = line.split_once('\t').unwrap_or((line, ""));
+        let href = (!href.is_empty()).then(|| href.to_string());
+        (!name.is_empty()).then(|| Credit { name: name.to_string(), role: role.to_string(), href })
+    })
 }
 
 /// What a rule takes from the page: each match's value in document order, or with `all`, every
@@ -660,6 +725,12 @@ fn explicit(text: &str) -> Option<bool> {
         "false" | "no" | "clean" | "0" | "c" => Some(false),
         _ => None,
     }
+}
+
+/// A `block` rule's value: a page marks what it holds back ("Members only", "yes"), so any
+/// value but a plain no blocks.
+fn blocked(text: &str) -> bool {
+    !matches!(text.trim().to_ascii_lowercase().as_str(), "" | "false" | "no" | "0" | "off")
 }
 
 fn collapse_whitespace(text: &str) -> String {
@@ -862,6 +933,29 @@ mod tests {
         assert_eq!(ep.explicit, Some(true));
         assert_eq!(ep.transcript.as_deref(), Some("https://example.org/episodes/t/42.vtt"));
         assert_eq!(ep.chapters.as_deref(), Some("https://example.org/c/42.json"));
+    }
+
+    #[test]
+    fn hosts_guests_season_name_and_block() {
+        let guests: String = (0..40).map(|i| format!("<a class=g href='/people/{i}'>Guest\n {i}</a>")).collect();
+        let html = format!(
+            r#"<h1>T</h1><a class="dl" href="/a.mp3">a</a><span class="s">Season 3</span><i class="sn">The Return</i>
+            <p class="host">Ana</p><p class="host">Ana</p><p class="host">Cy</p>{guests}<b class="bl">yes</b>"#
+        );
+        let rules = recipe(
+            "title = { css = \"h1\" }\naudio = { css = \"a.dl\", attr = \"href\" }\nseason = { css = \"span.s\" }\n\
+             season_name = { css = \"i.sn\" }\nblock = { css = \"b.bl\" }\n\
+             hosts = [{ css = \"p.nobody\" }, { css = \"p.host\" }]\nguests = { css = \"a.g\" }",
+        );
+        let ep = extract(&page(&html), &rules.episode).unwrap().episode;
+        assert_eq!((ep.season, ep.season_name.as_deref(), ep.block), (Some(3), Some("The Return"), true));
+        let hosts: Vec<_> = ep.persons.iter().filter(|p| p.role == "host").map(|p| p.name.as_str()).collect();
+        assert_eq!(hosts, ["Ana", "Cy"], "the first rule that finds anyone, each person once");
+        let guests: Vec<_> = ep.persons.iter().filter(|p| p.role == "guest").collect();
+        assert_eq!(guests.len(), MAX_PEOPLE);
+        assert_eq!(guests[1].name, "Guest 1");
+        assert_eq!(guests[1].href.as_deref(), Some("https://example.org/people/1"));
+        assert!(ep.persons.iter().filter(|p| p.role == "host").all(|p| p.href.is_none()));
     }
 
     #[test]

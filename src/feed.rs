@@ -236,6 +236,7 @@ fn item(episode: Episode, show_explicit: bool) -> rss::Item {
             episode_type: episode.episode_type,
             explicit: Some(episode.explicit.unwrap_or(show_explicit).to_string()),
             image: episode.image,
+            block: episode.block.then(|| "Yes".to_string()),
             ..Default::default()
         }),
         extensions,
@@ -250,6 +251,15 @@ fn item_extensions(episode: &Episode) -> ExtensionMap {
     }
     if let Some(url) = &episode.chapters {
         add_extension(&mut map, "podcast", "chapters", None, &[("url", url), ("type", "application/json+chapters")]);
+    }
+    if let Some(season) = episode.season {
+        let name = episode.season_name.as_deref().map(|name| ("name", name));
+        add_extension(&mut map, "podcast", "season", Some(season.to_string()), name.as_slice());
+    }
+    for person in &episode.persons {
+        let href = person.href.as_deref().map(|href| ("href", href));
+        let attrs: Vec<(&str, &str)> = [("role", person.role.as_str())].into_iter().chain(href).collect();
+        add_extension(&mut map, "podcast", "person", Some(person.name.clone()), &attrs);
     }
     map
 }
@@ -295,7 +305,7 @@ pub fn mime_from_extension(url: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Enclosure;
+    use crate::model::{Credit, Enclosure};
     use chrono::TimeZone;
 
     fn channel() -> Channel {
@@ -336,6 +346,9 @@ mod tests {
             explicit: None,
             transcript: None,
             chapters: None,
+            season_name: None,
+            block: false,
+            persons: Vec::new(),
         }
     }
 
@@ -359,6 +372,31 @@ mod tests {
         assert_eq!(itunes.episode.as_deref(), Some("2"));
         assert_eq!(item.description.as_deref(), Some("Plain ]]> text"));
         assert_eq!(item.content.as_deref(), Some("<p>Hi ]]> there</p>"));
+    }
+
+    #[test]
+    fn item_block_season_name_and_people() {
+        let host = Credit { name: "Ana".into(), role: "host".into(), href: Some("https://example.org/ana".into()) };
+        let guest = Credit { name: "Bo & Co".into(), role: "guest".into(), href: None };
+        let special = Episode {
+            season: Some(2),
+            season_name: Some("The \"Return\"".into()),
+            block: true,
+            persons: vec![host, guest],
+            ..episode(2, 2)
+        };
+        let text = String::from_utf8(render(&channel(), vec![special, episode(1, 1)], Utc::now())).unwrap();
+        let feed = parsed(text.as_bytes());
+        assert_eq!(feed.items[0].itunes_ext.as_ref().unwrap().block.as_deref(), Some("Yes"));
+        assert_eq!(feed.items[1].itunes_ext.as_ref().unwrap().block, None);
+        let podcast = &feed.items[0].extensions["podcast"];
+        let season = &podcast["season"][0];
+        assert_eq!((season.value.as_deref(), season.attrs.get("name").map(String::as_str)), (Some("2"), Some("The \"Return\"")));
+        let people: Vec<_> =
+            podcast["person"].iter().map(|p| (p.value.as_deref().unwrap(), p.attrs["role"].as_str(), p.attrs.get("href"))).collect();
+        assert_eq!(people[0], ("Ana", "host", Some(&"https://example.org/ana".to_string())));
+        assert_eq!(people[1], ("Bo & Co", "guest", None));
+        assert!(!feed.items[1].extensions.contains_key("podcast"), "nothing to say, no tags");
     }
 
     #[test]

@@ -11,7 +11,7 @@
 use chrono::{DateTime, Datelike, Utc};
 use url::Url;
 
-use crate::model::{Enclosure, Episode};
+use crate::model::{Credit, Enclosure, Episode};
 use crate::recipe::{Channel, Funding, Location, Owner, Person};
 
 /// Apple shows at most this many characters of a title.
@@ -171,6 +171,9 @@ pub fn episode(episode: Episode) -> Result<Episode, Unusable> {
         explicit,
         transcript,
         chapters,
+        season_name,
+        block,
+        persons,
     } = episode;
     let page_url = url(&page_url).ok_or(Unusable::BadPageUrl)?;
     let link = url(&link).unwrap_or_else(|| page_url.clone());
@@ -193,6 +196,9 @@ pub fn episode(episode: Episode) -> Result<Episode, Unusable> {
         explicit,
         transcript: transcript.as_deref().and_then(url),
         chapters: chapters.as_deref().and_then(url),
+        season_name: season_name.as_deref().and_then(|n| text(n, MAX_PODCAST_TEXT_CHARS)),
+        block,
+        persons: persons.into_iter().filter_map(credit).collect(),
         page_url,
         link,
     })
@@ -261,13 +267,22 @@ pub fn channel(channel: Channel) -> Result<Channel, (String, String)> {
 }
 
 /// The Podcasting 2.0 spec's limit on the text of `podcast:funding`, `person` and `location`.
-const MAX_PODCAST_TEXT_CHARS: usize = 128;
+pub const MAX_PODCAST_TEXT_CHARS: usize = 128;
 
 fn funding(i: usize, Funding { url: link, text: words }: Funding) -> Result<Funding, (String, String)> {
     let key = |field: &str| format!("feed.funding[{i}].{field}");
     Ok(Funding {
         url: url(&link).ok_or_else(|| (key("url"), format!("{link:?} is not an absolute http(s) URL")))?,
         text: short_text(key("text"), &words)?,
+    })
+}
+
+/// A person an episode names: a name, a known role, and a page only if it is a clean URL.
+fn credit(Credit { name, role, href }: Credit) -> Option<Credit> {
+    Some(Credit {
+        name: text(&name, MAX_PODCAST_TEXT_CHARS)?,
+        role: matches!(role.as_str(), "host" | "guest").then_some(role)?,
+        href: href.as_deref().and_then(url),
     })
 }
 
@@ -401,6 +416,13 @@ mod tests {
             explicit: Some(true),
             transcript: Some("ftp://x.example/t.vtt".into()),
             chapters: Some(" https://x.example/c.json ".into()),
+            season_name: Some("\u{0}".into()),
+            block: true,
+            persons: vec![
+                Credit { name: " Ana ".into(), role: "host".into(), href: Some("javascript:x".into()) },
+                Credit { name: "Bo".into(), role: "villain".into(), href: None },
+                Credit { name: "\u{1}".into(), role: "guest".into(), href: None },
+            ],
         };
         let clean = episode(junk).unwrap();
         assert_eq!((clean.guid.as_str(), clean.link.as_str()), ("https://x.example/ep/1", "https://x.example/ep/1"));
@@ -412,6 +434,8 @@ mod tests {
         assert!(clean.content.as_ref().unwrap().len() <= MAX_CONTENT_BYTES);
         assert_eq!((&clean.image, &clean.episode_type, &clean.transcript), (&None, &None, &None));
         assert_eq!(clean.chapters.as_deref(), Some("https://x.example/c.json"));
+        assert_eq!(clean.season_name, None);
+        assert_eq!(clean.persons, [Credit { name: "Ana".into(), role: "host".into(), href: None }]);
         let no_audio =
             Episode { enclosure: Enclosure { url: "javascript:x".into(), length: None, mime_type: None }, ..clean };
         assert_eq!(episode(no_audio), Err(Unusable::NoAudio));

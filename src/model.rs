@@ -41,6 +41,26 @@ pub struct Episode {
     /// URL of a JSON chapters file.
     #[serde(default)]
     pub chapters: Option<String>,
+    /// `podcast:season`'s `name`: the season's title ("The Early Years").
+    #[serde(default)]
+    pub season_name: Option<String>,
+    /// `itunes:block` on the item: this episode stays out of Apple Podcasts.
+    #[serde(default)]
+    pub block: bool,
+    /// `podcast:person` on the item: hosts and guests the page names.
+    #[serde(default)]
+    pub persons: Vec<Credit>,
+}
+
+/// A person an episode page names, as `podcast:person` writes them.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Credit {
+    pub name: String,
+    /// `host` or `guest`: the rule that found the person.
+    pub role: String,
+    /// A page about the person, when the name was a link.
+    #[serde(default)]
+    pub href: Option<String>,
 }
 
 /// The audio file of an episode. `url` is always the one the page gave, never a redirect target.

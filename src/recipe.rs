@@ -349,6 +349,10 @@ struct EpisodeRulesFile {
     explicit: Option<RulesFile>,
     transcript: Option<RulesFile>,
     chapters: Option<RulesFile>,
+    season_name: Option<RulesFile>,
+    block: Option<RulesFile>,
+    hosts: Option<RulesFile>,
+    guests: Option<RulesFile>,
 }
 
 /// One rule as written: `{ css = "...", attr = "...", ... }`.
@@ -549,6 +553,15 @@ pub struct EpisodeRules {
     pub transcript: Vec<Rule>,
     /// URL of a JSON chapters file (`podcast:chapters`).
     pub chapters: Vec<Rule>,
+    /// The season's title, written as `podcast:season`'s `name`.
+    pub season_name: Vec<Rule>,
+    /// `true`/`yes` keeps the episode out of Apple Podcasts (`itunes:block` on the item).
+    pub block: Vec<Rule>,
+    /// `podcast:person` with role `host`: every element the first matching rule selects is one
+    /// person, its value the name, its `href` (when it is a link) the person's page.
+    pub hosts: Vec<Rule>,
+    /// The same, with role `guest`.
+    pub guests: Vec<Rule>,
     /// `[crawl] timezone`: dates written without an offset are in it.
     pub timezone: Option<chrono_tz::Tz>,
 }
@@ -572,6 +585,10 @@ impl EpisodeRules {
             "explicit" => &self.explicit,
             "transcript" => &self.transcript,
             "chapters" => &self.chapters,
+            "season_name" => &self.season_name,
+            "block" => &self.block,
+            "hosts" => &self.hosts,
+            "guests" => &self.guests,
             _ => &[],
         }
     }
@@ -878,6 +895,10 @@ fn compile_episode_rules(table: &str, rules: EpisodeRulesFile, required: bool) -
         explicit: field("explicit", rules.explicit)?,
         transcript: field("transcript", rules.transcript)?,
         chapters: field("chapters", rules.chapters)?,
+        season_name: field("season_name", rules.season_name)?,
+        block: field("block", rules.block)?,
+        hosts: field("hosts", rules.hosts)?,
+        guests: field("guests", rules.guests)?,
         timezone: None,
     })
 }
@@ -896,6 +917,9 @@ fn compile_rules(table: &str, name: &str, rules: Vec<RuleFile>) -> Result<Vec<Ru
         .enumerate()
         .map(|(i, rule)| {
             let key = if single { format!("{table}.{name}") } else { format!("{table}.{name}[{i}]") };
+            if rule.all && matches!(name, "hosts" | "guests") {
+                return Err((format!("{key}.all"), "every element it selects is one person already".into()));
+            }
             compile_rule(&key, rule)
         })
         .collect()

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use std::sync::OnceLock;
 
 use common::{has_node, judge, Fixture, Judging};
-use podfeed::demo::show::ShowEpisode;
+use podfeed::demo::show::{ShowEpisode, HOST};
 use podfeed::pipeline::Mode;
 
 struct Judged {
@@ -109,6 +109,21 @@ fn required_tags_unique_guids_and_enclosures_newest_first() {
             "episode {}",
             want.number
         );
+        let podcast = podcast.expect("every demo item has a season and a host");
+        let season = &podcast["season"][0];
+        assert_eq!(season.value, Some(want.season.to_string()));
+        assert_eq!(season.attrs.get("name").map(String::as_str), Some(want.season_name()));
+        let people: Vec<(String, String, Option<String>)> = podcast["person"]
+            .iter()
+            .map(|p| (p.value.clone().unwrap(), p.attrs["role"].clone(), p.attrs.get("href").cloned()))
+            .collect();
+        let host = (HOST.to_string(), "host".to_string(), Some(format!("{}/people/host", judged.base_url)));
+        let guests = want.guests().into_iter().map(|(name, page)| {
+            (name, "guest".to_string(), page.map(|p| format!("{}{p}", judged.base_url)))
+        });
+        let wanted: Vec<_> = std::iter::once(host).chain(guests).collect();
+        assert_eq!(people, wanted, "people of episode {}", want.number);
+        assert_eq!(itunes.block.is_some(), want.members_only(), "itunes:block on episode {}", want.number);
     }
 }
 

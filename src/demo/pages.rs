@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::show::{title, AudioStyle, DateStyle, ShowEpisode, SplitMix, PAGE_SIZE, SHOW_TITLE, WORDS};
+use super::show::{title, AudioStyle, DateStyle, ShowEpisode, SplitMix, HOST, PAGE_SIZE, SHOW_TITLE, WORDS};
 
 /// An episode page, and whether it is to be served as ISO-8859-1.
 pub fn episode_page(episode: &ShowEpisode, latest: u32) -> String {
@@ -27,8 +27,9 @@ pub fn episode_page(episode: &ShowEpisode, latest: u32) -> String {
 {nav}
 <main id="main"><article class="episode">
 <p class="kicker">Episode {n}</p>
-<p class="meta"><span class="season">Season {season}</span> · <span class="type" data-type="{episode_type}">{type_label}</span> · <span class="rating">{rating}</span></p>
+<p class="meta"><span class="season">Season {season}: <i class="season-name">{season_name}</i></span> · <span class="type" data-type="{episode_type}">{type_label}</span> · <span class="rating">{rating}</span>{members}</p>
 <h1 class="episode-title">{title}</h1>
+{credits}
 {date}
 <p class="length">Length: <span class="duration">{duration}</span></p>
 {audio}
@@ -54,6 +55,9 @@ pub fn episode_page(episode: &ShowEpisode, latest: u32) -> String {
         audio = audio_block(episode),
         extras = extras(episode),
         season = episode.season,
+        season_name = episode.season_name(),
+        members = if episode.members_only() { r#" · <span class="badge members-only">Members only</span>"# } else { "" },
+        credits = credits(episode),
         episode_type = episode.episode_type,
         type_label = if episode.episode_type == "bonus" { "Bonus episode" } else { "Full episode" },
         rating = if episode.explicit { "Explicit" } else { "Clean" },
@@ -281,6 +285,20 @@ fn audio_block(episode: &ShowEpisode) -> String {
         ),
         AudioStyle::None => r#"<p class="note">This is a text-only bonus post.</p>"#.to_string(),
     }
+}
+
+/// Who hosts the episode, and its guests.
+fn credits(episode: &ShowEpisode) -> String {
+    let mut credits = format!(r#"<p class="credits">Hosted by <a class="host" href="/people/host">{HOST}</a>"#);
+    for (i, (name, page)) in episode.guests().iter().enumerate() {
+        let with = if i == 0 { " with " } else { " and " };
+        let _ = match page {
+            Some(page) => write!(credits, r#"{with}<a class="guest" href="{page}">{}</a>"#, esc(name)),
+            None => write!(credits, r#"{with}<span class="guest">{}</span>"#, esc(name)),
+        };
+    }
+    credits.push_str("</p>");
+    credits
 }
 
 /// Links to the transcript and chapters files, where the episode has them.

@@ -131,6 +131,31 @@ impl ShowEpisode {
         }
     }
 
+    /// The season's title, as its page writes it after the number.
+    pub fn season_name(&self) -> &'static str {
+        SEASON_NAMES[(self.season as usize - 1) % SEASON_NAMES.len()]
+    }
+
+    /// Every 50th episode (20 mod 50) is a members-only preview the recipe keeps out of Apple
+    /// Podcasts (`itunes:block` on its item).
+    pub fn members_only(&self) -> bool {
+        self.number % 50 == 20
+    }
+
+    /// Every third episode has a guest, linked to their page; every ninth a second, unlinked.
+    pub fn guests(&self) -> Vec<(String, Option<String>)> {
+        let mut rng = SplitMix(u64::from(self.number) << 20);
+        let mut name = || format!("{} {}", rng.pick(FIRST_NAMES), rng.pick(NOUNS));
+        let mut guests = Vec::new();
+        if self.number % 3 == 0 {
+            guests.push((name(), Some(format!("/people/{}", self.number))));
+        }
+        if self.number % 9 == 0 {
+            guests.push((format!("{} Jr.", name()), None));
+        }
+        guests
+    }
+
     pub fn has_audio(&self) -> bool {
         self.audio != AudioStyle::None
     }
@@ -200,6 +225,14 @@ impl SplitMix {
         words[(self.next_u64() % words.len() as u64) as usize]
     }
 }
+
+/// The show's host, named on every episode page.
+pub const HOST: &str = "Ada Marsh";
+
+const SEASON_NAMES: &[&str] =
+    &["Foundations", "Paper Trails", "The Long Boom", "Aftershocks", "Small Towns", "Open Water", "Night Shift"];
+
+const FIRST_NAMES: &[&str] = &["Rosa", "Tomás", "Ines", "Kwame", "Mei", "Oskar", "Leila", "Dmitri", "Ngozi", "Hugo"];
 
 pub const ADJECTIVES: &[&str] = &[
     "Quiet",

@@ -909,6 +909,9 @@ mod tests {
             explicit: None,
             transcript: None,
             chapters: None,
+            season_name: None,
+            block: false,
+            persons: Vec::new(),
         }
     }
 
