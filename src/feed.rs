@@ -391,9 +391,14 @@ mod tests {
         assert_eq!(feed.items[1].itunes_ext.as_ref().unwrap().block, None);
         let podcast = &feed.items[0].extensions["podcast"];
         let season = &podcast["season"][0];
-        assert_eq!((season.value.as_deref(), season.attrs.get("name").map(String::as_str)), (Some("2"), Some("The \"Return\"")));
-        let people: Vec<_> =
-            podcast["person"].iter().map(|p| (p.value.as_deref().unwrap(), p.attrs["role"].as_str(), p.attrs.get("href"))).collect();
+        assert_eq!(
+            (season.value.as_deref(), season.attrs.get("name").map(String::as_str)),
+            (Some("2"), Some("The \"Return\""))
+        );
+        let people: Vec<_> = podcast["person"]
+            .iter()
+            .map(|p| (p.value.as_deref().unwrap(), p.attrs["role"].as_str(), p.attrs.get("href")))
+            .collect();
         assert_eq!(people[0], ("Ana", "host", Some(&"https://example.org/ana".to_string())));
         assert_eq!(people[1], ("Bo & Co", "guest", None));
         assert!(!feed.items[1].extensions.contains_key("podcast"), "nothing to say, no tags");

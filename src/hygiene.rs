@@ -11,6 +11,7 @@
 use chrono::{DateTime, Datelike, Utc};
 use url::Url;
 
+use crate::directory;
 use crate::model::{Credit, Enclosure, Episode};
 use crate::recipe::{Channel, Funding, Location, Owner, Person};
 
@@ -246,10 +247,16 @@ pub fn channel(channel: Channel) -> Result<Channel, (String, String)> {
         title: required("title", &name, MAX_TITLE_CHARS)?,
         link: optional_url("link", Some(link))?.unwrap_or_default(),
         description: required("description", &description, MAX_DESCRIPTION_BYTES)?,
-        language: optional_text(language),
+        language: language
+            .map(|tag| directory::language(&tag).map_err(|why| ("feed.language".to_string(), why)))
+            .transpose()?,
         author: optional_text(author),
         image: optional_url("image", image)?,
-        categories: categories.iter().filter_map(|c| text(c, MAX_TEXT_CHARS)).collect(),
+        categories: categories
+            .iter()
+            .enumerate()
+            .map(|(i, c)| directory::category(c).map_err(|why| (format!("feed.categories[{i}]"), why)))
+            .collect::<Result<_, _>>()?,
         explicit,
         owner: owner.map(|Owner { name, email }| Owner { name: optional_text(name), email: optional_text(email) }),
         self_url: optional_url("self_url", self_url)?,

@@ -7,6 +7,7 @@
 
 pub mod crawl;
 pub mod demo;
+pub mod directory;
 pub mod extract;
 pub mod feed;
 pub mod fetch;

@@ -1166,6 +1166,18 @@ audio = [ { css = "div.player", attr = "data-audio", json = "/audioUrl" }, { css
         assert_eq!(key("location = { name = \"Austin\", geo = \"30.2,97.7\" }"), "feed.location.geo");
         assert_eq!(key("location = { name = \"Austin\", osm = \"113314\" }"), "feed.location.osm");
         assert_eq!(key("block = \"yes\""), "feed.block");
+        // Apple's names, spelt as Apple does.
+        let ok = parse(&feed("categories = [\"science/ astronomy\"]\nlanguage = \"EN-gb\"")).unwrap();
+        assert_eq!((ok.feed.categories[0].as_str(), ok.feed.language.as_deref()), ("Science/Astronomy", Some("en-gb")));
+        assert_eq!(key("categories = [\"Science\", \"Sience/Astronomy\"]"), "feed.categories[1]");
+        assert_eq!(key("language = \"english\""), "feed.language");
+    }
+
+    #[test]
+    fn hosts_and_guests_take_every_match_already() {
+        let rules = |rule: &str| MINIMAL.replace("[episode]\n", &format!("[episode]\n{rule}\n"));
+        assert!(parse(&rules("guests = { css = \".guest\" }\nhosts = [{ css = \"a\" }, { css = \"b\" }]")).is_ok());
+        assert_eq!(error(&rules("guests = { css = \".guest\", all = true }")).key, "episode.guests.all");
     }
 
     #[test]

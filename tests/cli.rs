@@ -35,6 +35,17 @@ fn invalid_recipes_exit_2_naming_file_key_and_reason() {
         (VALID.replace("description = \"D\"\n", ""), "feed", "missing field `description`"),
         (VALID.replace("[http]", "") + "[http]\nretries = \"often\"\n", "http.retries", "invalid type"),
         (VALID.replace("title = \"T\"", "title = \"T"), "(file)", "line 3"),
+        // Apple's checks: a category off its list names the nearest one; a language its code.
+        (
+            VALID.replace("description = \"D\"", "description = \"D\"\ncategories = [\"News\", \"Buisness\"]"),
+            "feed.categories[1]",
+            "the nearest is \"Business\"",
+        ),
+        (
+            VALID.replace("description = \"D\"", "description = \"D\"\nlanguage = \"German\""),
+            "feed.language",
+            "ISO 639 language code such as \"en\" (for that language, write \"de\")",
+        ),
     ];
     for (text, key, reason) in cases {
         std::fs::write(dir.path().join("bad.toml"), &text).unwrap();

@@ -118,9 +118,10 @@ fn required_tags_unique_guids_and_enclosures_newest_first() {
             .map(|p| (p.value.clone().unwrap(), p.attrs["role"].clone(), p.attrs.get("href").cloned()))
             .collect();
         let host = (HOST.to_string(), "host".to_string(), Some(format!("{}/people/host", judged.base_url)));
-        let guests = want.guests().into_iter().map(|(name, page)| {
-            (name, "guest".to_string(), page.map(|p| format!("{}{p}", judged.base_url)))
-        });
+        let guests = want
+            .guests()
+            .into_iter()
+            .map(|(name, page)| (name, "guest".to_string(), page.map(|p| format!("{}{p}", judged.base_url))));
         let wanted: Vec<_> = std::iter::once(host).chain(guests).collect();
         assert_eq!(people, wanted, "people of episode {}", want.number);
         assert_eq!(itunes.block.is_some(), want.members_only(), "itunes:block on episode {}", want.number);

@@ -56,7 +56,8 @@ pub fn episode_page(episode: &ShowEpisode, latest: u32) -> String {
         extras = extras(episode),
         season = episode.season,
         season_name = episode.season_name(),
-        members = if episode.members_only() { r#" · <span class="badge members-only">Members only</span>"# } else { "" },
+        members =
+            if episode.members_only() { r#" · <span class="badge members-only">Members only</span>"# } else { "" },
         credits = credits(episode),
         episode_type = episode.episode_type,
         type_label = if episode.episode_type == "bonus" { "Bonus episode" } else { "Full episode" },
