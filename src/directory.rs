@@ -156,6 +156,9 @@ pub const ARTWORK_PREFIX_BYTES: u64 = 128 * 1024;
 pub const MIN_ARTWORK_PX: usize = 1400;
 pub const MAX_ARTWORK_PX: usize = 3000;
 
+/// What Apple asks of show artwork, said after any [`ArtworkProblem`].
+pub const ARTWORK_RULE: &str = "Apple Podcasts asks for a square JPEG or PNG of 1400 to 3000 px";
+
 /// What is wrong with a show's artwork, for Apple.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ArtworkProblem {
@@ -180,9 +183,7 @@ impl fmt::Display for ArtworkProblem {
                 write!(f, "does not give its dimensions in its first {} KB", ARTWORK_PREFIX_BYTES / 1024)
             }
             ArtworkProblem::NotSquare { width, height } => write!(f, "is {width}×{height} px, not square"),
-            ArtworkProblem::OutOfBounds { side } => {
-                write!(f, "is {side}×{side} px; Apple asks for {MIN_ARTWORK_PX} to {MAX_ARTWORK_PX}")
-            }
+            ArtworkProblem::OutOfBounds { side } => write!(f, "is {side}×{side} px"),
         }
     }
 }
@@ -208,6 +209,7 @@ pub fn artwork(first_bytes: &[u8]) -> Result<(), ArtworkProblem> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::demo::art::{jpeg_header, png_header};
 
     #[test]
     fn categories_are_spelt_as_apple_does_or_named_nearest() {
@@ -236,15 +238,6 @@ mod tests {
         assert!(error.contains("write \"en\""), "{error}");
     }
 
-    /// The first bytes of a PNG of these dimensions.
-    fn png_header(width: u32, height: u32) -> Vec<u8> {
-        let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
-        bytes.extend_from_slice(&width.to_be_bytes());
-        bytes.extend_from_slice(&height.to_be_bytes());
-        bytes.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
-        bytes
-    }
-
     #[test]
     fn artwork_is_a_square_jpeg_or_png_of_1400_to_3000_px() {
         assert_eq!(artwork(&png_header(3000, 3000)), Ok(()));
@@ -252,6 +245,8 @@ mod tests {
         assert_eq!(artwork(&png_header(2000, 1000)), Err(ArtworkProblem::NotSquare { width: 2000, height: 1000 }));
         assert_eq!(artwork(&png_header(600, 600)), Err(ArtworkProblem::OutOfBounds { side: 600 }));
         assert_eq!(artwork(&png_header(4000, 4000)), Err(ArtworkProblem::OutOfBounds { side: 4000 }));
+        assert_eq!(artwork(&jpeg_header(1400, 1400)), Ok(()));
+        assert_eq!(artwork(&jpeg_header(1400, 1399)), Err(ArtworkProblem::NotSquare { width: 1400, height: 1399 }));
         assert_eq!(artwork(b"GIF89a\x10\x00\x10\x00"), Err(ArtworkProblem::Format));
         assert_eq!(artwork(b"<html>not an image</html>"), Err(ArtworkProblem::Format));
         assert_eq!(artwork(&crate::demo::cover_png()), Ok(()), "the demo's own cover");

@@ -330,6 +330,23 @@ impl Client {
         Ok(probe)
     }
 
+    /// The first `cap` bytes of a file (an image's header), asked for with a range request and
+    /// read no further whatever the server sends: never the whole of a big file.
+    pub async fn first_bytes(&self, url: &Url, cap: u64) -> Result<Vec<u8>, FetchError> {
+        let range = format!("bytes=0-{}", cap.saturating_sub(1));
+        let ranged = |url: &Url| self.http.get(url.clone()).header(header::RANGE, range.as_str());
+        let (response, _permit) = self.send(url, RequestKind::Probe, Redirects::Anywhere, ranged).await?;
+        let mut response = ok_status(response)?;
+        let mut body = Vec::new();
+        while (body.len() as u64) < cap {
+            let Some(chunk) = response.chunk().await.map_err(|e| FetchError::from_reqwest(&e))? else { break };
+            self.stats.bytes.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+            body.extend_from_slice(&chunk);
+        }
+        body.truncate(cap as usize);
+        Ok(body)
+    }
+
     /// Sends a request, following redirects where `redirects` allows, and answers with the final
     /// response whatever its status (see [`ok_status`]). Every target is checked before it is
     /// asked: a redirect never reaches a host the recipe's scope does not name.

@@ -37,10 +37,10 @@ pub async fn run(args: DemoArgs, ui: Ui) -> anyhow::Result<u8> {
     if !ui.quiet {
         eprintln!("podfeed: demo site with {} episodes at {}/archive", site.latest(), site.base_url());
     }
+    // The show's image is served beside the feed: there first, where the build checks it.
+    std::fs::create_dir_all(&args.out)?;
+    podfeed::publish::write_atomic(&args.out.join("cover.png"), &podfeed::demo::cover_png())?;
     let outcome = session.run(ui, false).build(Mode::Incremental).await;
-    if outcome.is_ok() {
-        podfeed::publish::write_atomic(&args.out.join("cover.png"), &podfeed::demo::cover_png())?;
-    }
     let code = report(outcome, &out, args.json, ui)?;
     if code == EXIT_OK && !ui.quiet {
         eprintln!("podfeed: the demo feed is {}", std::fs::canonicalize(&out).unwrap_or(out).display());

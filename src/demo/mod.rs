@@ -2,6 +2,7 @@
 //! only. Real HTTP with latency, redirects, faults and realistic pages; `podfeed demo`, the tests
 //! and the benchmarks all run against it.
 
+pub mod art;
 pub mod hostile;
 mod latency;
 pub mod moved;
@@ -16,7 +17,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{Path, Query, Request, State};
-use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -81,6 +82,9 @@ pub struct SiteStats {
     pub outage: u64,
     /// The shortest wait of a client between a 429 (`Retry-After: 1`) and its retry, if any.
     pub shortest_retry_wait_ms: Option<u64>,
+    /// Requests for artwork (`/art/...`), and the bytes of it sent.
+    pub artwork: u64,
+    pub artwork_bytes: u64,
     /// The most requests that were in flight at once.
     pub max_in_flight: u32,
     /// How long the site really delayed its answers, on average (the configured latency, plus
@@ -99,6 +103,7 @@ impl SiteStats {
             + self.other
             + self.disallowed
             + self.outage
+            + self.artwork
     }
 }
 
@@ -115,6 +120,8 @@ struct Counters {
     not_modified: AtomicU64,
     off_scope: AtomicU64,
     outage: AtomicU64,
+    artwork: AtomicU64,
+    artwork_bytes: AtomicU64,
     hostile: Mutex<std::collections::BTreeMap<String, u64>>,
     in_flight: AtomicU32,
     max_in_flight: AtomicU32,
@@ -300,6 +307,8 @@ impl DemoSite {
             not_modified: get(&c.not_modified),
             off_scope: get(&c.off_scope),
             outage: get(&c.outage),
+            artwork: get(&c.artwork),
+            artwork_bytes: get(&c.artwork_bytes),
             hostile: c.hostile.lock().unwrap_or_else(|p| p.into_inner()).clone(),
             shortest_retry_wait_ms: Some(self.state.shortest_retry_wait_ms.load(Ordering::Relaxed))
                 .filter(|ms| *ms != u64::MAX),
@@ -322,6 +331,8 @@ impl DemoSite {
             &c.not_modified,
             &c.off_scope,
             &c.outage,
+            &c.artwork,
+            &c.artwork_bytes,
             &c.delayed,
             &c.delay_us,
         ] {
@@ -354,6 +365,7 @@ fn router(state: Arc<SiteState>) -> Router {
         .route("/chapters/{file}", get(chapters))
         .route("/hostile/{kind}", get(hostile_page))
         .route("/hostile-audio/{name}", get(hostile_audio))
+        .route("/art/{name}", get(artwork))
         .fallback(|| async { StatusCode::NOT_FOUND })
         .layer(middleware::from_fn_with_state(state.clone(), network))
         .with_state(state)
@@ -601,6 +613,45 @@ async fn audio(
         Ok::<_, std::convert::Infallible>(if i + 1 == chunks { chunk.slice(..last) } else { chunk.clone() })
     }));
     (audio_headers, [(header::CONTENT_LENGTH, size.to_string())], Body::from_stream(body)).into_response()
+}
+
+/// Show artwork a recipe may point at: the demo's cover (`/art/cover.png`), and images of any
+/// dimensions (`/art/2000x1000.png`, `/art/600x600.jpg`) whose header is followed by 8 MB, as a
+/// big file's would be; `-norange` in the name ignores range requests and sends it all;
+/// `/art/cover.gif` is neither JPEG nor PNG. Bytes sent are counted in `artwork_bytes`.
+async fn artwork(State(state): State<Arc<SiteState>>, Path(name): Path<String>, headers: HeaderMap) -> Response {
+    let counters = &state.counters;
+    counters.artwork.fetch_add(1, Ordering::Relaxed);
+    let (stem, kind) = name.rsplit_once('.').unwrap_or((&name, ""));
+    let (dimensions, honours_range) = match stem.strip_suffix("-norange") {
+        Some(dimensions) => (dimensions, false),
+        None => (stem, true),
+    };
+    let size = dimensions.split_once('x').and_then(|(w, h)| Some((w.parse().ok()?, h.parse().ok()?)));
+    let mut file = match (stem, kind, size) {
+        ("cover", "png", _) => cover_png(),
+        ("cover", "gif", _) => b"GIF89a\x78\x05\x78\x05\x80\x00\x00".to_vec(),
+        (_, "png", Some((width, height))) => art::png_header(width, height),
+        (_, "jpg", Some((width, height))) => art::jpeg_header(width, height),
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    if stem != "cover" {
+        file.resize(8 * 1024 * 1024, 0);
+    }
+    let range_end = headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok()?.strip_prefix("bytes=0-")?.parse::<usize>().ok())
+        .filter(|end| honours_range && end + 1 < file.len());
+    let content_range = range_end.map(|end| format!("bytes 0-{end}/{}", file.len()));
+    file.truncate(range_end.map_or(file.len(), |end| end + 1));
+    counters.artwork_bytes.fetch_add(file.len() as u64, Ordering::Relaxed);
+    let content_type = if kind == "jpg" { "image/jpeg" } else { "image/png" };
+    let mut response = ([(header::CONTENT_TYPE, content_type)], file).into_response();
+    if let Some(content_range) = content_range.and_then(|r| HeaderValue::from_str(&r).ok()) {
+        *response.status_mut() = StatusCode::PARTIAL_CONTENT;
+        response.headers_mut().insert(header::CONTENT_RANGE, content_range);
+    }
+    response
 }
 
 async fn transcript(State(state): State<Arc<SiteState>>, Path(file): Path<String>) -> Response {

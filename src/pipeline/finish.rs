@@ -36,6 +36,7 @@ impl Run<'_> {
             return Err(PipelineError::Empty { read: summary.pages_read, skipped: summary.skipped });
         }
         self.check_shrinking(summary.items)?;
+        self.warn_for_directories(&keys)?;
         crate::test_panic_point("finish");
         let (last_build, content_changed) = self.last_build_date(&keys)?;
         let out = &self.options.out;
@@ -122,7 +123,10 @@ impl Run<'_> {
     }
 
     /// The stored episodes behind `keys`, read as the iterator is driven.
-    fn episodes_in<'k>(&'k self, keys: &'k [FeedKey]) -> impl Iterator<Item = Result<Episode, StoreError>> + 'k {
+    pub(super) fn episodes_in<'k>(
+        &'k self,
+        keys: &'k [FeedKey],
+    ) -> impl Iterator<Item = Result<Episode, StoreError>> + 'k {
         keys.iter().filter_map(|key| self.store.episode(&key.guid).transpose())
     }
 

@@ -1,5 +1,6 @@
 //! The run: crawl → fetch → extract → probe → store → feed → publish, as one stream.
 
+mod checks;
 mod finish;
 mod page;
 
@@ -349,6 +350,7 @@ impl<'a> Run<'a> {
             // A site that cannot be reached fails the run anyway: no enclosure noise on top.
             if summary.listing_pages > 0 {
                 self.reprobe_enclosures(summary).await?;
+                self.check_artwork(mode).await?;
             }
         }
         self.finish(summary, started)

@@ -19,7 +19,7 @@ pub const INDEX_TEMPLATE: &str = include_str!("../../templates/index.html");
 
 /// A URL in the folder the feed is served from, as a link relative to the page beside the feed,
 /// so the page works wherever the folder is served (`podfeed serve`, a staging host).
-fn beside_feed(url: &str, self_url: Option<&str>) -> String {
+pub(crate) fn beside_feed(url: &str, self_url: Option<&str>) -> String {
     let folder = self_url.and_then(|u| u.rsplit_once('/')).map(|(folder, _)| format!("{folder}/"));
     match folder.and_then(|folder| url.strip_prefix(&folder).map(str::to_string)) {
         Some(name) if !name.contains('/') && !name.is_empty() => name,

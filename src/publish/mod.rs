@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use flate2::write::GzEncoder;
 use tempfile::NamedTempFile;
 
+pub(crate) use index::beside_feed;
 pub use index::{stage_index, IndexError, INDEX_TEMPLATE};
 
 #[derive(Debug, thiserror::Error)]

@@ -2,7 +2,8 @@
 //!
 //! Trees and keys:
 //! - `meta`: `schema` → version (u32, big endian); `feed_state` → JSON [`FeedState`];
-//!   `archive_seen` → present once a crawl has read every listing page
+//!   `archive_seen` → present once a crawl has read every listing page; `artwork` → JSON
+//!   [`ArtworkVerdict`], what the show's image was found to be
 //! - `episodes`: guid → JSON [`Episode`]
 //! - `page_guid`: episode page URL → guid
 //! - `pages`: episode page URL → JSON [`PageHeader`], which points at the deflated HTML in a
@@ -108,6 +109,13 @@ pub fn probe_backoff(attempts: u32) -> chrono::Duration {
         0 | 1 => chrono::Duration::zero(),
         n => chrono::Duration::days(2i64.saturating_pow(n - 2).min(30)) - chrono::Duration::hours(1),
     }
+}
+
+/// The show's image as a check found it: `problem` is `None` when Apple would take it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArtworkVerdict {
+    pub url: String,
+    pub problem: Option<String>,
 }
 
 /// What the last written feed's items looked like, so `lastBuildDate` moves only when they change.
@@ -678,6 +686,17 @@ impl Store {
 
     pub fn put_feed_state(&self, state: &FeedState) -> Result<(), StoreError> {
         self.meta.insert("feed_state", to_json(state)).map_err(|e| self.sled(e))?;
+        Ok(())
+    }
+
+    /// What the show's image at `url` was found to be, if it was checked.
+    pub fn artwork_verdict(&self, url: &str) -> Result<Option<ArtworkVerdict>, StoreError> {
+        let verdict: Option<ArtworkVerdict> = self.get_json(&self.meta, "meta", "artwork")?;
+        Ok(verdict.filter(|v| v.url == url))
+    }
+
+    pub fn put_artwork_verdict(&self, verdict: &ArtworkVerdict) -> Result<(), StoreError> {
+        self.meta.insert("artwork", to_json(verdict)).map_err(|e| self.sled(e))?;
         Ok(())
     }
 

@@ -31,6 +31,9 @@ impl Fixture {
         // No re-check window: the demo's dates are fixed, and request counts must not depend on today.
         let recipe_text = site.recipe_text().replace("max_pages = 500", "max_pages = 500\nrecheck_days = 0");
         let dir = tempfile::tempdir().expect("temp dir");
+        // The show's image goes beside the feed, as `podfeed demo` puts it: the build checks it there.
+        std::fs::create_dir_all(dir.path().join("public")).expect("output folder");
+        std::fs::write(dir.path().join("public/cover.png"), podfeed::demo::cover_png()).expect("cover written");
         let fixture = Fixture { site, dir, recipe_text };
         fixture.write_recipe(&fixture.recipe_text.clone());
         fixture

@@ -1,0 +1,25 @@
+//! The first bytes of images of any dimensions, as the demo site serves artwork (and tests
+//! build it): enough header for a reader of dimensions, nothing more.
+
+/// A PNG signature and `IHDR` chunk for an RGB image of `width` × `height`.
+pub fn png_header(width: u32, height: u32) -> Vec<u8> {
+    let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+    bytes.extend_from_slice(&width.to_be_bytes());
+    bytes.extend_from_slice(&height.to_be_bytes());
+    // Bit depth 8, colour type RGB, no interlace; the chunk's CRC is not checked by readers of
+    // dimensions.
+    bytes.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
+    bytes
+}
+
+/// A JPEG start, a JFIF segment and a baseline frame header for `width` × `height` (at most
+/// 65,535 each).
+pub fn jpeg_header(width: u32, height: u32) -> Vec<u8> {
+    let [w1, w0] = u16::try_from(width).unwrap_or(u16::MAX).to_be_bytes();
+    let [h1, h0] = u16::try_from(height).unwrap_or(u16::MAX).to_be_bytes();
+    let mut bytes = vec![0xFF, 0xD8];
+    bytes.extend_from_slice(&[0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0]);
+    bytes.extend_from_slice(&[0xFF, 0xC0, 0x00, 0x11, 0x08, h1, h0, w1, w0, 0x03]);
+    bytes.extend_from_slice(&[0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01]);
+    bytes
+}

@@ -1,0 +1,116 @@
+//! Apple's checks at build, against the demo site: the show's artwork read once from its first
+//! bytes, and the warnings for a serial show without episode numbers and a missing owner email.
+//! (The checks at recipe load, categories and language, are in tests/cli.rs and src/recipe.rs.)
+
+mod common;
+
+use common::{podfeed_async, stderr, Fixture};
+
+const RULE: &str = "Apple Podcasts asks for a square JPEG or PNG of 1400 to 3000 px";
+
+fn json(output: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout).expect("--json prints one object")
+}
+
+/// Each kind of artwork: its warning on the first build that sees its URL, none on the next,
+/// and no request for it either. A big file is never downloaded whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn artwork_is_checked_once_from_its_first_bytes() {
+    let fx = Fixture::new(30, false).await;
+    let build = ["build", "--recipe", "demo.toml", "--quiet", "--json"];
+    // The demo's own cover, beside the feed: read from the output folder, and fine.
+    let out = podfeed_async(fx.dir.path(), &build).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("image"), "{}", stderr(&out));
+    assert_eq!(fx.site.stats().artwork, 0, "an image beside the feed is read from the output folder");
+
+    let base = fx.site.base_url();
+    let cases = [
+        ("2000x1000.png", Some("is 2000×1000 px, not square")),
+        ("600x600.jpg", Some("is 600×600 px")),
+        ("3200x3200.png", Some("is 3200×3200 px")),
+        ("cover.gif", Some("is not a JPEG or PNG image")),
+        ("1400x1400.jpg", None),
+        ("3000x3000-norange.png", None),
+    ];
+    for (name, problem) in cases {
+        let image = format!("{base}/art/{name}");
+        let recipe = fx.recipe_text.replace("http://127.0.0.1:8000/cover.png", &image);
+        assert_ne!(recipe, fx.recipe_text);
+        fx.write_recipe(&recipe);
+        fx.site.reset_stats();
+        let out = podfeed_async(fx.dir.path(), &build).await;
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
+        let log = stderr(&out);
+        match problem {
+            Some(problem) => {
+                let warning = format!("the show's image {image} {problem}: {RULE}");
+                assert_eq!(log.matches(&warning).count(), 1, "{name}: {log}");
+            }
+            None => assert!(!log.contains("image"), "{name}: {log}"),
+        }
+        let stats = fx.site.stats();
+        assert_eq!(stats.artwork, 1, "{name}: one request");
+        if !name.contains("norange") {
+            assert!(stats.artwork_bytes <= 128 * 1024, "{name}: a range request, {} bytes sent", stats.artwork_bytes);
+        }
+        // The run read at most the first 128 KB (and what arrived with them) of an 8 MB file,
+        // even from a server that ignores the range.
+        let bytes = json(&out)["bytes"].as_u64().unwrap();
+        assert!(bytes < 1024 * 1024, "{name}: {bytes} bytes downloaded");
+
+        fx.site.reset_stats();
+        let again = podfeed_async(fx.dir.path(), &build).await;
+        assert!(!stderr(&again).contains("image"), "{name}, once only: {}", stderr(&again));
+        assert_eq!(fx.site.stats().artwork, 0, "{name}: checked once");
+    }
+
+    // `--full` checks it again (the file may have changed), and says so again.
+    let out = podfeed_async(fx.dir.path(), &["build", "--recipe", "demo.toml", "--quiet", "--full"]).await;
+    assert_eq!(fx.site.stats().artwork, 1, "{}", stderr(&out));
+
+    // An image that cannot be read is said on every run, until it can be.
+    let missing = format!("{base}/art/missing.png");
+    fx.write_recipe(&fx.recipe_text.replace("http://127.0.0.1:8000/cover.png", &missing));
+    for night in 0..2 {
+        let out = podfeed_async(fx.dir.path(), &build).await;
+        assert_eq!(out.status.code(), Some(0), "an unreadable image does not stop the run");
+        let warning = format!("the show's image {missing} could not be read to check it: HTTP 404");
+        assert!(stderr(&out).contains(&warning), "night {night}: {}", stderr(&out));
+    }
+}
+
+/// A serial show's items without an episode number, and a missing owner email, are warned
+/// about on every build; a blocked feed needs neither.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serial_shows_without_numbers_and_feeds_without_an_owner_email_are_warned_about() {
+    let fx = Fixture::new(30, false).await;
+    let recipe = fx
+        .recipe_text
+        .replace("type = \"episodic\"", "type = \"serial\"")
+        .replace("block = true\n", "")
+        .replace("owner = { name = \"Long Signal Radio\", email = \"podcasts@example.org\" }", "")
+        // Every tenth page writes its number unlike the others: those items have none.
+        .replace(
+            "episode = { css = \"p.kicker\", regex = 'Episode (\\d+)' }",
+            "episode = { css = \"p.kicker\", regex = 'Episode (\\d*[1-9])$' }",
+        );
+    assert!(recipe.contains("type = \"serial\"") && !recipe.contains("owner =") && recipe.contains("[1-9])$"));
+    fx.write_recipe(&recipe);
+    let build = ["build", "--recipe", "demo.toml", "--quiet"];
+    for night in 0..2 {
+        let out = podfeed_async(fx.dir.path(), &build).await;
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let log = stderr(&out);
+        // Episodes 10, 20 and 30 have audio and no number.
+        let serial = format!(
+            "3 episodes of this serial show have no episode number ({}/episodes/30 is one)",
+            fx.site.base_url()
+        );
+        assert!(log.contains(&serial), "night {night}: {log}");
+        assert!(log.contains("the recipe has no feed.owner.email"), "night {night}: {log}");
+    }
+    fx.write_recipe(&recipe.replace("type = \"serial\"", "type = \"serial\"\nblock = true"));
+    let out = podfeed_async(fx.dir.path(), &build).await;
+    assert!(!stderr(&out).contains("WARN"), "a blocked feed: {}", stderr(&out));
+}
