@@ -182,6 +182,21 @@ pub struct Output {
     /// published (a broken recipe or a half-empty site), unless `--force`.
     #[serde(default = "Output::default_min_items_percent")]
     pub min_items_percent: u8,
+    /// Also write one feed per year (`feed-2017.xml`) or season (`feed-season-3.xml`) beside the
+    /// main one, for apps that choke on a feed of thousands of items.
+    pub split: Option<Split>,
+    /// When the main feed would be larger than this many bytes, its oldest items are left to the
+    /// split feeds (which need `split`); 0 for no limit.
+    #[serde(default)]
+    pub max_bytes: u64,
+}
+
+/// `[output] split`: how the archive is cut into smaller feeds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Split {
+    Year,
+    Season,
 }
 
 impl Output {
@@ -205,6 +220,8 @@ impl Default for Output {
             gzip: false,
             max_failures: Output::default_max_failures(),
             min_items_percent: Output::default_min_items_percent(),
+            split: None,
+            max_bytes: 0,
         }
     }
 }
@@ -650,6 +667,9 @@ fn toml_reason(e: &toml::de::Error, text: &str) -> String {
 
 type Invalid = (String, String);
 
+/// The smallest `[output] max_bytes`: a channel and a few items.
+const MIN_FEED_BYTES: u64 = 16 * 1024;
+
 fn compile(file: RecipeFile, name: String, path: &Path) -> Result<Recipe, Invalid> {
     let invalid = |key: &str, reason: String| (key.to_string(), reason);
     let feed = hygiene::channel(file.feed)?;
@@ -664,6 +684,18 @@ fn compile(file: RecipeFile, name: String, path: &Path) -> Result<Recipe, Invali
         }
     }
     let mut output = file.output;
+    if output.max_bytes > 0 && output.split.is_none() {
+        return Err(invalid(
+            "output.max_bytes",
+            "needs `split = \"year\"` or `\"season\"`: the oldest items move to the split feeds".into(),
+        ));
+    }
+    if (1..MIN_FEED_BYTES).contains(&output.max_bytes) {
+        return Err(invalid(
+            "output.max_bytes",
+            format!("{} is too small for a feed (at least {MIN_FEED_BYTES})", output.max_bytes),
+        ));
+    }
     if let Some(template) = &output.template {
         // Relative to the recipe, so a recipe folder can carry its own template.
         let template = path.parent().unwrap_or(Path::new("")).join(template);
@@ -1171,6 +1203,15 @@ audio = [ { css = "div.player", attr = "data-audio", json = "/audioUrl" }, { css
         assert_eq!((ok.feed.categories[0].as_str(), ok.feed.language.as_deref()), ("Science/Astronomy", Some("en-gb")));
         assert_eq!(key("categories = [\"Science\", \"Sience/Astronomy\"]"), "feed.categories[1]");
         assert_eq!(key("language = \"english\""), "feed.language");
+    }
+
+    #[test]
+    fn max_bytes_needs_split_feeds_and_room_for_a_feed() {
+        let output = |keys: &str| MINIMAL.replace("[crawl]", &format!("[output]\n{keys}\n[crawl]"));
+        assert_eq!(parse(&output("split = \"season\"\nmax_bytes = 500000")).unwrap().output.max_bytes, 500_000);
+        assert_eq!(error(&output("max_bytes = 500000")).key, "output.max_bytes");
+        assert_eq!(error(&output("split = \"year\"\nmax_bytes = 100")).key, "output.max_bytes");
+        assert_eq!(error(&output("split = \"month\"")).key, "output.split");
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
+use super::split::PartPlan;
 use super::{PipelineError, Run};
 use crate::feed::{self, FeedKey};
 use crate::model::{Episode, RunSummary};
@@ -28,7 +29,13 @@ impl Run<'_> {
         summary.bytes = self.client.stats().bytes();
         summary.elapsed_ms = started.elapsed().as_millis() as u64;
         check_failures(summary, self.recipe.output.max_failures)?;
-        let keys = feed::in_feed_order(self.store.feed_keys()?, self.recipe.feed.max_items);
+        let stored = self.store.feed_keys()?;
+        // The split feeds carry every episode, whatever `max_items` leaves in the main one.
+        let all = match self.recipe.output.split {
+            Some(_) => feed::in_feed_order(stored.clone(), 0),
+            None => Vec::new(),
+        };
+        let keys = feed::in_feed_order(stored, self.recipe.feed.max_items);
         summary.items = keys.len() as u64;
         // An empty feed over nothing: most likely a recipe that finds nothing. (Over a published
         // feed, the shrinking check speaks.)
@@ -38,17 +45,22 @@ impl Run<'_> {
         self.check_shrinking(summary.items)?;
         self.warn_for_directories(&keys)?;
         crate::test_panic_point("finish");
-        let (last_build, content_changed) = self.last_build_date(&keys)?;
+        let parts = self.plan_parts(&all)?;
+        let (last_build, content_changed) = self.last_build_date(if parts.is_empty() { &keys } else { &all })?;
         let out = &self.options.out;
+        let written = std::sync::atomic::AtomicUsize::new(0);
         let write_feed = |mut out: &mut dyn io::Write| {
             let episodes = self.episodes_in(&keys).map(|e| e.map_err(io::Error::other));
-            feed::write(&mut out, &self.recipe.feed, episodes, last_build)
+            let max_bytes = self.recipe.output.max_bytes;
+            let items = feed::write_within(&mut out, &self.recipe.feed, episodes, last_build, max_bytes)?;
+            written.store(items, std::sync::atomic::Ordering::Relaxed);
+            Ok(())
         };
         // Compress while writing only a feed whose content changed: an unchanged one keeps its
         // `feed.xml.gz`, unless the published file turns out to differ after all (edited by hand).
         let gzip_now = self.recipe.output.gzip && (content_changed || !publish::gzip_exists(out));
         let (index, staged) = std::thread::scope(|scope| {
-            let index = scope.spawn(|| self.stage_index(&keys));
+            let index = scope.spawn(|| self.stage_index(&keys, &parts));
             let staged = if gzip_now {
                 publish::stage_with_gzip(out, write_feed).map(|(feed, gz)| (feed, Some(gz)))
             } else {
@@ -61,11 +73,27 @@ impl Run<'_> {
             message: panic_text(panic.as_ref()),
         })?;
         let (index, (feed, gz)) = (index?, staged?);
+        let staged_parts = self.stage_parts(&parts, last_build)?;
+        let written = written.into_inner();
+        if written < keys.len() {
+            summary.items = written as u64;
+            if content_changed {
+                tracing::warn!(
+                    "the feed would be larger than output.max_bytes ({} bytes): its oldest {} items are only in \
+                     the split feeds",
+                    self.recipe.output.max_bytes,
+                    keys.len() - written
+                );
+            }
+        }
         // The feed is read back before anything is published. The gzip and the page go first:
         // should the run stop before the feed follows, the next run finds the published feed
         // different from its own and writes all three again (an old gzip beside a new feed
         // would not be noticed, as the content would count as unchanged).
         verify::check_file(feed.new_version())?;
+        for part in staged_parts {
+            part.publish()?;
+        }
         if let Some(gz) = gz {
             gz.publish()?;
         }
@@ -73,7 +101,9 @@ impl Run<'_> {
             index.publish()?;
         }
         summary.feed_changed = feed.publish()? == Outcome::Written;
-        self.store.mark_published(keys.iter().map(|key| key.guid.as_str()))?;
+        // Every episode in a split feed went out too.
+        let published = if parts.is_empty() { &keys[..written] } else { &all[..] };
+        self.store.mark_published(published.iter().map(|key| key.guid.as_str()))?;
         if self.recipe.output.gzip && !gzip_now {
             // The published feed differed although its content had not changed (edited by hand).
             publish::write_gzip_beside(out, summary.feed_changed)?;
@@ -84,7 +114,7 @@ impl Run<'_> {
     }
 
     /// `index.html` beside the feed, when the recipe asks for it; published with the feed.
-    fn stage_index(&self, keys: &[FeedKey]) -> Result<Option<Staged>, PipelineError> {
+    fn stage_index(&self, keys: &[FeedKey], parts: &[PartPlan]) -> Result<Option<Staged>, PipelineError> {
         if !self.recipe.output.html {
             return Ok(None);
         }
@@ -106,7 +136,9 @@ impl Run<'_> {
             }
         };
         let path = self.options.out.with_file_name("index.html");
-        let staged = publish::stage_index(&path, &template, &self.recipe.feed, feed_name, keys.len(), episode_at)?;
+        let feeds: Vec<(&str, &str)> = parts.iter().map(|p| (p.file_name.as_str(), p.label.as_str())).collect();
+        let staged =
+            publish::stage_index(&path, &template, &self.recipe.feed, feed_name, &feeds, keys.len(), episode_at)?;
         let failed = failure.lock().unwrap_or_else(|p| p.into_inner()).take();
         failed.map_or(Ok(Some(staged)), |e| Err(e.into()))
     }

@@ -3,6 +3,7 @@
 mod checks;
 mod finish;
 mod page;
+mod split;
 
 use std::collections::HashMap;
 use std::future::Future;

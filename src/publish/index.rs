@@ -92,13 +92,15 @@ impl<F: Fn(usize) -> Option<Episode> + Send + Sync + 'static> Object for IndexLi
     }
 }
 
-/// Stages the HTML page beside the feed (published with it): the show and its episodes
-/// with players. `episode_at(i)` is the i-th of `count` episodes in feed order.
+/// Stages the HTML page beside the feed (published with it): the show, its split feeds (file
+/// name and label), and its episodes with players. `episode_at(i)` is the i-th of `count`
+/// episodes in feed order.
 pub fn stage_index(
     path: &Path,
     template: &str,
     channel: &Channel,
     feed_file_name: &str,
+    split_feeds: &[(&str, &str)],
     count: usize,
     episode_at: impl Fn(usize) -> Option<Episode> + Send + Sync + 'static,
 ) -> Result<Staged, IndexError> {
@@ -116,6 +118,7 @@ pub fn stage_index(
         image => channel.image.as_deref().map(|image| beside_feed(image, channel.self_url.as_deref())),
         language => channel.language.as_deref().unwrap_or("en"),
         feed => feed_file_name,
+        split_feeds => split_feeds.iter().map(|(file, label)| minijinja::context! { file, label }).collect::<Vec<_>>(),
         podcast_url => podcast_url,
         episodes => Value::from_object(IndexList { count, episode_at }),
     };

@@ -2,6 +2,10 @@
 //! Both are rendered as given: they passed [`crate::hygiene`] when the recipe was loaded and the
 //! episode extracted, and the bytes are checked again before they are published.
 
+mod split;
+
+pub use split::Part;
+
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
@@ -55,13 +59,35 @@ pub fn write(
     episodes: impl IntoIterator<Item = io::Result<Episode>>,
     last_build: DateTime<Utc>,
 ) -> io::Result<()> {
+    write_within(out, channel, episodes, last_build, 0).map(drop)
+}
+
+/// [`write`], stopping before the first item that would make the feed larger than `max_bytes`
+/// (0: no limit); the first item is written whatever its size. Answers how many items were
+/// written: those after them are left out.
+pub fn write_within(
+    out: &mut impl Write,
+    channel: &Channel,
+    episodes: impl IntoIterator<Item = io::Result<Episode>>,
+    last_build: DateTime<Utc>,
+    max_bytes: u64,
+) -> io::Result<usize> {
     let frame = pretty(&rss_channel(channel, Vec::new(), last_build));
     let (head, tail) = frame.split_at(frame.rfind(CHANNEL_END).expect("a channel ends with </channel>"));
     out.write_all(head.as_bytes())?;
+    let mut size = (head.len() + tail.len()) as u64;
+    let mut written = 0;
     for episode in episodes {
-        out.write_all(item_xml(episode?, channel.explicit).as_bytes())?;
+        let item = item_xml(episode?, channel.explicit);
+        size += item.len() as u64;
+        if max_bytes > 0 && size > max_bytes && written > 0 {
+            break;
+        }
+        out.write_all(item.as_bytes())?;
+        written += 1;
     }
-    out.write_all(tail.as_bytes())
+    out.write_all(tail.as_bytes())?;
+    Ok(written)
 }
 
 /// The whole feed in memory; for tests and small feeds.
