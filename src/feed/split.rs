@@ -48,9 +48,9 @@ impl Part {
     }
 
     /// The part's channel: the show's, titled with the part's label, served beside the main feed
-    /// (its own `self_url`, so its own `podcast:guid`). A part no new episode will join (a past
-    /// year, an earlier season) is `complete`.
-    pub fn channel(self, show: &Channel, file_name: &str, label: &str, complete: bool) -> Channel {
+    /// (its own `self_url`, so its own `podcast:guid`). A past year is not marked
+    /// `itunes:complete`: the W3C validator does not know the tag, and apps do nothing with it.
+    pub fn channel(self, show: &Channel, file_name: &str, label: &str) -> Channel {
         let folder = show.self_url.as_deref().and_then(|url| url.rsplit_once('/')).map(|(folder, _)| folder);
         Channel {
             title: hygiene::title(&format!("{} ({label})", show.title)).unwrap_or_else(|| show.title.clone()),
@@ -58,7 +58,6 @@ impl Part {
             // The move of the main feed is not theirs to announce.
             new_feed_url: None,
             max_items: 0,
-            complete: show.complete || complete,
             ..show.clone()
         }
     }
@@ -98,11 +97,11 @@ mod tests {
 
     #[test]
     fn a_part_has_its_own_address_and_title() {
-        let part = Part::Year(2017).channel(&show(), "feed-2017.xml", "2017", true);
+        let part = Part::Year(2017).channel(&show(), "feed-2017.xml", "2017");
         assert_eq!(part.title, "Show (2017)");
         assert_eq!(part.self_url.as_deref(), Some("https://feeds.example.org/show/feed-2017.xml"));
-        assert_eq!((part.new_feed_url, part.complete), (None, true));
+        assert_eq!(part.new_feed_url, None);
         let long = Channel { title: "x".repeat(255), ..show() };
-        assert_eq!(Part::Year(2017).channel(&long, "f", "2017", false).title.chars().count(), 255);
+        assert_eq!(Part::Year(2017).channel(&long, "f", "2017").title.chars().count(), 255);
     }
 }

@@ -16,7 +16,6 @@ pub(super) struct PartPlan {
     pub label: String,
     part: Part,
     keys: Vec<FeedKey>,
-    complete: bool,
 }
 
 impl Run<'_> {
@@ -32,7 +31,6 @@ impl Run<'_> {
                 *season_name = episode.season_name;
             }
         }
-        let newest = parts.keys().filter(|part| **part != Part::Other).max().copied();
         let main = self.options.out.file_name().and_then(|n| n.to_str()).unwrap_or("feed.xml");
         Ok(parts
             .into_iter()
@@ -40,8 +38,6 @@ impl Run<'_> {
             .map(|(part, (keys, season_name))| PartPlan {
                 file_name: part.file_name(main),
                 label: part.label(split, season_name.as_deref()),
-                // New episodes join the newest part only (and the undated ones).
-                complete: Some(part) != newest && part != Part::Other,
                 part,
                 keys,
             })
@@ -57,7 +53,7 @@ impl Run<'_> {
         plans
             .iter()
             .map(|plan| {
-                let channel = plan.part.channel(&self.recipe.feed, &plan.file_name, &plan.label, plan.complete);
+                let channel = plan.part.channel(&self.recipe.feed, &plan.file_name, &plan.label);
                 let episodes = self.episodes_in(&plan.keys).map(|e| e.map_err(std::io::Error::other));
                 let path = self.options.out.with_file_name(&plan.file_name);
                 let staged = publish::stage(&path, |mut out| feed::write(&mut out, &channel, episodes, last_build))?;
