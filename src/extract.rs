@@ -559,6 +559,18 @@ fn credits<'a>(lines: Option<&'a str>, role: &'a str) -> impl Iterator<Item = Cr
     })
 }
 
+/// A field's value as `check` shows it: people as `Name <page>; Name`.
+pub fn shown_value(field: &str, value: String) -> String {
+    if !matches!(field, "hosts" | "guests") {
+        return value;
+    }
+    let people = credits(Some(&value), field).map(|person| match person.href {
+        Some(href) => format!("{} <{href}>", person.name),
+        None => person.name,
+    });
+    people.collect::<Vec<_>>().join("; ")
+}
+
 /// What a rule takes from the page: each match's value in document order, or with `all`, every
 /// match's value joined into one.
 fn raw_values<'a>(scope: Scope<'a>, rule: &'a Rule) -> Box<dyn Iterator<Item = String> + 'a> {

@@ -118,6 +118,18 @@ async fn build_list_check_refresh_from_the_command_line() {
     assert!(text.contains("audio        episode.audio[1]"), "download-link fallback named:\n{text}");
     assert!(text.contains("published    episode.published[0]"), "{text}");
     assert!(text.contains(&format!("→ a feed item with guid {url}")), "{text}");
+    // People, each with their page.
+    let out = podfeed_async(&dir, &["check", "--recipe", "demo.toml", &fx.site.episode_url(18)]).await;
+    let text = stdout(&out);
+    let guests = fx.site.episodes().into_iter().find(|e| e.number == 18).unwrap().guests();
+    let line = format!(
+        "guests       episode.guests         {} <{}{}>; {}",
+        guests[0].0,
+        fx.site.base_url(),
+        guests[0].1.as_deref().unwrap(),
+        guests[1].0
+    );
+    assert!(text.contains(&line), "{line} not in:\n{text}");
     let out = podfeed_async(&dir, &["check", "--recipe", "demo.toml", &fx.site.episode_url(97)]).await;
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout(&out).contains("not a feed item: no audio URL found"));

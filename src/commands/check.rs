@@ -130,7 +130,7 @@ fn shown(trace: FieldTrace) -> Shown {
         field: trace.field,
         from: String::new(),
         found: trace.rule.is_some(),
-        value: trace.value,
+        value: extract::shown_value(trace.field, trace.value),
         raw: trace.raw,
         unused: trace.unused,
     }
@@ -148,7 +148,8 @@ fn item_fields(item: &Item) -> Vec<Shown> {
                 None if field == "link" => "(default: first link)".into(),
                 None => "(no rule matched)".into(),
             };
-            let value = value.map(str::to_string).or_else(|| (field == "link").then(|| item.link.to_string()));
+            let value = value.map(|v| extract::shown_value(field, v.to_string()));
+            let value = value.or_else(|| (field == "link").then(|| item.link.to_string()));
             Shown {
                 field,
                 from,
