@@ -131,8 +131,8 @@ pub fn language(tag: &str) -> Result<String, String> {
     let mut parts = tag.split(['-', '_']);
     let code = parts.next().unwrap_or_default();
     let known = match code.len() {
-        2 => isolang::Language::from_639_1(code).is_some(),
-        3 => isolang::Language::from_639_3(code).is_some(),
+        2 => isolang::Language::from_639_1(code).is_some() || OLD_639_1.contains(&code),
+        3 => isolang::Language::from_639_3(code).is_some() || BIBLIOGRAPHIC_639_2.contains(&code),
         _ => false,
     };
     if !known {
@@ -147,6 +147,17 @@ pub fn language(tag: &str) -> Result<String, String> {
     }
     Ok(tag.replace('_', "-"))
 }
+
+/// ISO 639-1 codes withdrawn in 1989 that feeds and browsers still send (Hebrew, Indonesian,
+/// Yiddish).
+const OLD_639_1: &[&str] = &["iw", "in", "ji"];
+
+/// ISO 639-2's bibliographic codes, which differ from the terminology codes ISO 639-3 uses
+/// (`fre` for `fra`, French).
+const BIBLIOGRAPHIC_639_2: &[&str] = &[
+    "alb", "arm", "baq", "bur", "chi", "cze", "dut", "fre", "geo", "ger", "gre", "ice", "mac", "mao", "may", "per",
+    "rum", "slo", "tib", "wel",
+];
 
 /// Bytes of an image enough to read its dimensions: JPEG keeps them after its metadata
 /// (EXIF, a thumbnail), which seldom takes more than a few KB.
@@ -179,9 +190,11 @@ impl fmt::Display for ArtworkProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ArtworkProblem::Format => write!(f, "is not a JPEG or PNG image"),
-            ArtworkProblem::Unreadable => {
-                write!(f, "does not give its dimensions in its first {} KB", ARTWORK_PREFIX_BYTES / 1024)
-            }
+            ArtworkProblem::Unreadable => write!(
+                f,
+                "does not say its size in its first {} KB (a JPEG with much metadata): check its size by hand",
+                ARTWORK_PREFIX_BYTES / 1024
+            ),
             ArtworkProblem::NotSquare { width, height } => write!(f, "is {width}×{height} px, not square"),
             ArtworkProblem::OutOfBounds { side } => write!(f, "is {side}×{side} px"),
         }
@@ -231,6 +244,9 @@ mod tests {
         assert_eq!(language("en-US"), Ok("en-us".into()));
         assert_eq!(language("fil"), Ok("fil".into()));
         assert_eq!(language("pt_BR"), Ok("pt-br".into()));
+        for code in ["fre", "ger-at", "chi", "iw", "deu"] {
+            assert!(language(code).is_ok(), "{code}");
+        }
         assert!(language("xx").is_err());
         assert!(language("en-").is_err());
         assert!(language("en-unitedstates").is_err());

@@ -192,7 +192,7 @@ pub struct Output {
 }
 
 /// `[output] split`: how the archive is cut into smaller feeds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Split {
     Year,

@@ -65,23 +65,30 @@ async fn artwork_is_checked_once_from_its_first_bytes() {
         assert_eq!(fx.site.stats().artwork, 0, "{name}: checked once");
     }
 
-    // `--full` checks it again (the file may have changed), and says so again.
+    // `--full` checks it again (the file may have changed), and says what it finds.
+    fx.write_recipe(&fx.recipe_text.replace("http://127.0.0.1:8000/cover.png", &format!("{base}/art/600x600.jpg")));
+    podfeed_async(fx.dir.path(), &build).await;
+    fx.site.reset_stats();
     let out = podfeed_async(fx.dir.path(), &["build", "--recipe", "demo.toml", "--quiet", "--full"]).await;
     assert_eq!(fx.site.stats().artwork, 1, "{}", stderr(&out));
+    assert!(stderr(&out).contains("600x600.jpg is 600×600 px"), "{}", stderr(&out));
 
-    // An image that cannot be read is said on every run, until it can be.
+    // An image that cannot be read is tried on every run until it can be, and said once.
     let missing = format!("{base}/art/missing.png");
     fx.write_recipe(&fx.recipe_text.replace("http://127.0.0.1:8000/cover.png", &missing));
+    let warning = format!("the show's image {missing} could not be read to check it: HTTP 404");
     for night in 0..2 {
+        fx.site.reset_stats();
         let out = podfeed_async(fx.dir.path(), &build).await;
         assert_eq!(out.status.code(), Some(0), "an unreadable image does not stop the run");
-        let warning = format!("the show's image {missing} could not be read to check it: HTTP 404");
-        assert!(stderr(&out).contains(&warning), "night {night}: {}", stderr(&out));
+        assert_eq!(stderr(&out).contains(&warning), night == 0, "night {night}: {}", stderr(&out));
+        assert_eq!(fx.site.stats().artwork, 1, "night {night}: tried again");
     }
 }
 
 /// A serial show's items without an episode number, and a missing owner email, are warned
-/// about on every build; a blocked feed needs neither.
+/// about once (cron mails advice once, not nightly), and again when they change; a blocked feed
+/// needs neither.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serial_shows_without_numbers_and_feeds_without_an_owner_email_are_warned_about() {
     let fx = Fixture::new(30, false).await;
@@ -98,18 +105,27 @@ async fn serial_shows_without_numbers_and_feeds_without_an_owner_email_are_warne
     assert!(recipe.contains("type = \"serial\"") && !recipe.contains("owner =") && recipe.contains("[1-9])$"));
     fx.write_recipe(&recipe);
     let build = ["build", "--recipe", "demo.toml", "--quiet"];
-    for night in 0..2 {
-        let out = podfeed_async(fx.dir.path(), &build).await;
-        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-        let log = stderr(&out);
-        // Episodes 10, 20 and 30 have audio and no number.
-        let serial = format!(
-            "3 episodes of this serial show have no episode number ({}/episodes/30 is one)",
+    // Episodes 10, 20 and 30 have audio and no number.
+    let serial = |count: u32, newest: u32| {
+        format!(
+            "{count} episodes of this serial show have no episode number ({}/episodes/{newest} is one)",
             fx.site.base_url()
-        );
-        assert!(log.contains(&serial), "night {night}: {log}");
-        assert!(log.contains("the recipe has no feed.owner.email"), "night {night}: {log}");
-    }
+        )
+    };
+    let out = podfeed_async(fx.dir.path(), &build).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let log = stderr(&out);
+    assert!(log.contains(&serial(3, 30)), "{log}");
+    assert!(log.contains("the recipe has no feed.owner.email"), "{log}");
+    let quiet = podfeed_async(fx.dir.path(), &build).await;
+    assert!(stderr(&quiet).is_empty(), "said once, not every night: {}", stderr(&quiet));
+    // A new unnumbered episode (40) changes the advice: said again. Episode 50 is a bonus
+    // episode, which needs no number.
+    fx.site.set_latest(50);
+    let out = podfeed_async(fx.dir.path(), &build).await;
+    assert_eq!(stderr(&out).trim_end().lines().count(), 1, "{}", stderr(&out));
+    assert!(stderr(&out).contains(&serial(4, 40)), "{}", stderr(&out));
+
     fx.write_recipe(&recipe.replace("type = \"serial\"", "type = \"serial\"\nblock = true"));
     let out = podfeed_async(fx.dir.path(), &build).await;
     assert!(!stderr(&out).contains("WARN"), "a blocked feed: {}", stderr(&out));

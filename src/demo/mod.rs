@@ -641,7 +641,7 @@ async fn artwork(State(state): State<Arc<SiteState>>, Path(name): Path<String>, 
     let range_end = headers
         .get(header::RANGE)
         .and_then(|v| v.to_str().ok()?.strip_prefix("bytes=0-")?.parse::<usize>().ok())
-        .filter(|end| honours_range && end + 1 < file.len());
+        .filter(|end| honours_range && *end < file.len().saturating_sub(1));
     let content_range = range_end.map(|end| format!("bytes 0-{end}/{}", file.len()));
     file.truncate(range_end.map_or(file.len(), |end| end + 1));
     counters.artwork_bytes.fetch_add(file.len() as u64, Ordering::Relaxed);

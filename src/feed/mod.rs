@@ -40,6 +40,12 @@ impl FeedKey {
     pub fn published(&self) -> Option<DateTime<Utc>> {
         self.newest_first.0
     }
+
+    /// The key of an undated episode (for tests).
+    #[cfg(test)]
+    pub(crate) fn undated(guid: &str) -> FeedKey {
+        FeedKey { newest_first: std::cmp::Reverse(None), guid: guid.to_string() }
+    }
 }
 
 /// Sorts keys into feed order and keeps the newest `max_items` (all when 0).

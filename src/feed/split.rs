@@ -17,9 +17,15 @@ pub enum Part {
 }
 
 impl Part {
-    pub fn of(episode: &Episode, split: Split) -> Part {
+    /// The part an episode belongs to; its year is the year where the show is made (`zone`, the
+    /// recipe's `timezone`), else in UTC: a show in Tokyo dated 1 January is in the new year.
+    pub fn of(episode: &Episode, split: Split, zone: Option<chrono_tz::Tz>) -> Part {
+        let year = |date: chrono::DateTime<chrono::Utc>| match zone {
+            Some(zone) => date.with_timezone(&zone).year(),
+            None => date.year(),
+        };
         match split {
-            Split::Year => episode.published.map_or(Part::Other, |date| Part::Year(date.year())),
+            Split::Year => episode.published.map_or(Part::Other, |date| Part::Year(year(date))),
             Split::Season => episode.season.map_or(Part::Other, Part::Season),
         }
     }
@@ -83,11 +89,14 @@ mod tests {
                 "enclosure": {"url": "https://example.org/1.mp3"}}"#,
         )
         .unwrap();
-        assert_eq!(Part::of(&episode, Split::Year), Part::Other);
+        assert_eq!(Part::of(&episode, Split::Year, None), Part::Other);
         episode.published = Some(Utc.with_ymd_and_hms(2017, 12, 31, 23, 0, 0).unwrap());
         episode.season = Some(3);
-        assert_eq!(Part::of(&episode, Split::Year), Part::Year(2017));
-        assert_eq!(Part::of(&episode, Split::Season), Part::Season(3));
+        assert_eq!(Part::of(&episode, Split::Year, None), Part::Year(2017));
+        assert_eq!(Part::of(&episode, Split::Season, None), Part::Season(3));
+        // New Year's Day in Tokyo is still the old year in UTC.
+        assert_eq!(Part::of(&episode, Split::Year, Some(chrono_tz::Asia::Tokyo)), Part::Year(2018));
+        assert_eq!(Part::of(&episode, Split::Year, Some(chrono_tz::America::New_York)), Part::Year(2017));
         assert_eq!(Part::Year(2017).file_name("feed.xml"), "feed-2017.xml");
         assert_eq!(Part::Season(3).file_name("pm.rss"), "pm-season-3.rss");
         assert_eq!(Part::Other.file_name("feed"), "feed-other.xml");

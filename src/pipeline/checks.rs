@@ -1,5 +1,5 @@
-//! Apple's checks at build: the show's artwork, read once from its first bytes, and warnings
-//! for what the directories need and the feed lacks. None of them stops a run.
+//! Apple's checks at build: the show's artwork, read once from its first bytes, and notices of
+//! what the directories need and the feed lacks. None of them stops a run.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use url::Url;
 
 use super::{Mode, PipelineError, Run};
-use crate::directory::{self, ARTWORK_PREFIX_BYTES, ARTWORK_RULE};
+use crate::directory::{self, ArtworkProblem, ARTWORK_PREFIX_BYTES, ARTWORK_RULE};
 use crate::feed::FeedKey;
 use crate::publish::beside_feed;
 use crate::recipe::ShowType;
@@ -16,9 +16,9 @@ use crate::store::{ArtworkVerdict, StoreError};
 impl Run<'_> {
     /// Checks the show's image when its URL is new to the cache, and again on `--full`: the file
     /// in the output folder when the image is served beside the feed, else the first bytes a
-    /// range request gives. What is wrong with it is said once; an image that cannot be read is
-    /// said on every run until it can.
-    pub(super) async fn check_artwork(&self, mode: Mode) -> Result<(), PipelineError> {
+    /// range request gives. What is wrong with it is said when it is found; an image that cannot
+    /// be read is tried on every run until it can, and is a notice.
+    pub(super) async fn check_artwork(&self, mode: Mode, notices: &mut Vec<String>) -> Result<(), PipelineError> {
         let Some(image) = self.recipe.feed.image.as_deref() else { return Ok(()) };
         if mode != Mode::Full && self.store.artwork_verdict(image)?.is_some() {
             return Ok(());
@@ -33,14 +33,17 @@ impl Run<'_> {
         let first_bytes = match first_bytes {
             Ok(bytes) => bytes,
             Err(why) => {
-                tracing::warn!("the show's image {image} could not be read to check it: {why}");
+                notices.push(format!("the show's image {image} could not be read to check it: {why}"));
                 return Ok(());
             }
         };
-        let problem = directory::artwork(&first_bytes).err().map(|problem| problem.to_string());
-        if let Some(problem) = &problem {
-            tracing::warn!("the show's image {image} {problem}: {ARTWORK_RULE}");
+        let problem = directory::artwork(&first_bytes).err();
+        match &problem {
+            Some(unreadable @ ArtworkProblem::Unreadable) => tracing::warn!("the show's image {image} {unreadable}"),
+            Some(problem) => tracing::warn!("the show's image {image} {problem}: {ARTWORK_RULE}"),
+            None => {}
         }
+        let problem = problem.map(|problem| problem.to_string());
         self.store.put_artwork_verdict(&ArtworkVerdict { url: image.to_string(), problem })?;
         Ok(())
     }
@@ -53,36 +56,49 @@ impl Run<'_> {
         path.is_file().then_some(path)
     }
 
-    /// What Apple Podcasts, Spotify and the other directories need and the feed lacks, said on
-    /// every run (a feed blocked from the directories needs none of it).
-    pub(super) fn warn_for_directories(&self, keys: &[FeedKey]) -> Result<(), StoreError> {
+    /// What Apple Podcasts, Spotify and the other directories need and the feed lacks, as
+    /// notices (a feed blocked from the directories needs none of it).
+    pub(super) fn directory_notices(&self, keys: &[FeedKey], notices: &mut Vec<String>) -> Result<(), StoreError> {
         let feed = &self.recipe.feed;
         if feed.block {
             return Ok(());
         }
         if feed.owner.as_ref().and_then(|owner| owner.email.as_ref()).is_none() {
-            tracing::warn!(
+            notices.push(
                 "the recipe has no feed.owner.email: directories such as Apple Podcasts and Spotify verify \
                  who owns a show by it (a feed for your own listening wants `block = true` instead)"
+                    .to_string(),
             );
         }
         if feed.show_type == ShowType::Serial {
             let (mut unnumbered, mut first) = (0, None);
             for episode in self.episodes_in(keys) {
                 let episode = episode?;
-                if episode.episode.is_none() {
+                // Trailers and bonus episodes go without a number.
+                let full = episode.episode_type.as_deref().is_none_or(|t| t == "full");
+                if full && episode.episode.is_none() {
                     unnumbered += 1;
                     first.get_or_insert(episode.link);
                 }
             }
             if let Some(first) = first {
-                tracing::warn!(
+                notices.push(format!(
                     "{unnumbered} episodes of this serial show have no episode number ({first} is one): \
                      apps play a serial show in the order of its numbers"
-                );
+                ));
             }
         }
         Ok(())
+    }
+
+    /// Says each notice the last run did not give: advice is mailed once by cron, not nightly,
+    /// and again when it changes or comes back.
+    pub(super) fn say_notices(&self, notices: &[String]) -> Result<(), StoreError> {
+        let said = self.store.notices()?;
+        for notice in notices.iter().filter(|notice| !said.contains(notice)) {
+            tracing::warn!("{notice}");
+        }
+        self.store.put_notices(notices)
     }
 }
 

@@ -43,9 +43,10 @@ impl Run<'_> {
             return Err(PipelineError::Empty { read: summary.pages_read, skipped: summary.skipped });
         }
         self.check_shrinking(summary.items)?;
-        self.warn_for_directories(&keys)?;
+        self.directory_notices(&keys, &mut summary.notices)?;
         crate::test_panic_point("finish");
-        let parts = self.plan_parts(&all)?;
+        let parts = self.plan_parts(&all, &mut summary.notices)?;
+        self.say_notices(&summary.notices)?;
         let (last_build, content_changed) = self.last_build_date(if parts.is_empty() { &keys } else { &all })?;
         let out = &self.options.out;
         let written = std::sync::atomic::AtomicUsize::new(0);
@@ -77,20 +78,17 @@ impl Run<'_> {
         let written = written.into_inner();
         if written < keys.len() {
             summary.items = written as u64;
-            if content_changed {
-                tracing::warn!(
-                    "the feed would be larger than output.max_bytes ({} bytes): its oldest {} items are only in \
-                     the split feeds",
-                    self.recipe.output.max_bytes,
-                    keys.len() - written
-                );
-            }
+            self.note_cut(keys.len() - written, content_changed);
         }
         // The feed is read back before anything is published. The gzip and the page go first:
         // should the run stop before the feed follows, the next run finds the published feed
         // different from its own and writes all three again (an old gzip beside a new feed
         // would not be noticed, as the content would count as unchanged).
         verify::check_file(feed.new_version())?;
+        // What is about to go out keeps its guid from now on, whatever stops the run next; every
+        // episode in a split feed goes out too.
+        let published = if parts.is_empty() { &keys[..written] } else { &all[..] };
+        self.store.mark_published(published.iter().map(|key| key.guid.as_str()))?;
         for part in staged_parts {
             part.publish()?;
         }
@@ -101,9 +99,7 @@ impl Run<'_> {
             index.publish()?;
         }
         summary.feed_changed = feed.publish()? == Outcome::Written;
-        // Every episode in a split feed went out too.
-        let published = if parts.is_empty() { &keys[..written] } else { &all[..] };
-        self.store.mark_published(published.iter().map(|key| key.guid.as_str()))?;
+        self.remove_stale_parts(&parts)?;
         if self.recipe.output.gzip && !gzip_now {
             // The published feed differed although its content had not changed (edited by hand).
             publish::write_gzip_beside(out, summary.feed_changed)?;
@@ -166,7 +162,8 @@ impl Run<'_> {
     /// the feed file byte for byte the same. Also says whether the content moved.
     fn last_build_date(&self, keys: &[FeedKey]) -> Result<(DateTime<Utc>, bool), StoreError> {
         let mut hasher = DefaultHasher::new();
-        (env!("CARGO_PKG_VERSION"), &self.recipe.feed).hash(&mut hasher);
+        let output = &self.recipe.output;
+        (env!("CARGO_PKG_VERSION"), &self.recipe.feed, output.split, output.max_bytes).hash(&mut hasher);
         for episode in self.episodes_in(keys) {
             episode?.hash(&mut hasher);
         }

@@ -7,8 +7,34 @@ use chrono::{DateTime, Utc};
 
 use super::{PipelineError, Run};
 use crate::feed::{self, FeedKey, Part};
-use crate::publish::{self, Staged};
+use crate::publish::{self, PublishError, Staged};
+use crate::recipe::Split;
+use crate::store::StoreError;
 use crate::verify;
+
+/// At most this many split feeds: a site that gives every episode a season of its own would
+/// otherwise have podfeed write thousands of files into the served folder every night.
+const MAX_PARTS: usize = 200;
+
+/// Episodes by part, each part's keys in feed order, with the first season name found.
+type Parts = BTreeMap<Part, (Vec<FeedKey>, Option<String>)>;
+
+/// Leaves [`MAX_PARTS`] parts at most, the newest: the oldest parts' episodes join
+/// [`Part::Other`]. Answers how many dated parts there were and how many were merged, if any.
+fn cap_parts(parts: &mut Parts) -> Option<(usize, usize)> {
+    let dated = parts.keys().filter(|part| **part != Part::Other).count();
+    if dated < MAX_PARTS {
+        return None;
+    }
+    // Other takes one of the places.
+    let oldest: Vec<Part> = parts.keys().copied().filter(|p| *p != Part::Other).take(dated + 1 - MAX_PARTS).collect();
+    let mut moved: Vec<FeedKey> =
+        oldest.iter().filter_map(|part| parts.remove(part)).flat_map(|(keys, _)| keys).collect();
+    let (other, _) = parts.entry(Part::Other).or_default();
+    other.append(&mut moved);
+    other.sort();
+    Some((dated, oldest.len()))
+}
 
 /// One split feed to write.
 pub(super) struct PartPlan {
@@ -19,17 +45,27 @@ pub(super) struct PartPlan {
 }
 
 impl Run<'_> {
-    /// The split feeds `keys` (every stored episode, in feed order) make, newest part first.
-    pub(super) fn plan_parts(&self, keys: &[FeedKey]) -> Result<Vec<PartPlan>, PipelineError> {
+    /// The split feeds `keys` (every stored episode, in feed order) make, newest part first. Past
+    /// [`MAX_PARTS`], the oldest parts' episodes join those without a year or season, and a
+    /// notice says so.
+    pub(super) fn plan_parts(&self, keys: &[FeedKey], notices: &mut Vec<String>) -> Result<Vec<PartPlan>, StoreError> {
         let Some(split) = self.recipe.output.split else { return Ok(Vec::new()) };
-        let mut parts: BTreeMap<Part, (Vec<FeedKey>, Option<String>)> = BTreeMap::new();
-        for (key, episode) in keys.iter().zip(self.episodes_in(keys)) {
-            let episode = episode?;
-            let (keys, season_name) = parts.entry(Part::of(&episode, split)).or_default();
+        let zone = self.recipe.episode.timezone;
+        let mut parts = Parts::new();
+        for key in keys {
+            let Some(episode) = self.store.episode(&key.guid)? else { continue };
+            let (keys, season_name) = parts.entry(Part::of(&episode, split, zone)).or_default();
             keys.push(key.clone());
             if season_name.is_none() {
                 *season_name = episode.season_name;
             }
+        }
+        if let Some((dated, moved)) = cap_parts(&mut parts) {
+            let what = if split == Split::Year { "years" } else { "seasons" };
+            notices.push(format!(
+                "the archive has {dated} {what}, more than the {MAX_PARTS} split feeds podfeed writes: the \
+                 oldest {moved} are in the feed of episodes without one"
+            ));
         }
         let main = self.options.out.file_name().and_then(|n| n.to_str()).unwrap_or("feed.xml");
         Ok(parts
@@ -61,5 +97,58 @@ impl Run<'_> {
                 Ok(staged)
             })
             .collect()
+    }
+
+    /// `max_bytes` left the oldest `left_out` items to the split feeds: said when the feed's
+    /// content changed, not every quiet night.
+    pub(super) fn note_cut(&self, left_out: usize, content_changed: bool) {
+        if content_changed {
+            tracing::warn!(
+                "the feed would be larger than output.max_bytes ({} bytes): its oldest {left_out} items are only \
+                 in the split feeds",
+                self.recipe.output.max_bytes
+            );
+        }
+    }
+
+    /// Removes the split feeds an earlier run published that this one did not write (a year
+    /// with no episode left, a season renumbered, `split` changed or removed): served on, they
+    /// would repeat episodes under feeds nothing links any more.
+    pub(super) fn remove_stale_parts(&self, plans: &[PartPlan]) -> Result<(), PipelineError> {
+        let current: Vec<String> = plans.iter().map(|plan| plan.file_name.clone()).collect();
+        for stale in self.store.split_files()?.into_iter().filter(|name| !current.contains(name)) {
+            let path = self.options.out.with_file_name(&stale);
+            match std::fs::remove_file(&path) {
+                Ok(()) => tracing::info!("removed {}: no split feed of that name any more", path.display()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => return Err(PublishError { path, source }.into()),
+            }
+        }
+        Ok(self.store.put_split_files(&current)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(guid: &str) -> FeedKey {
+        FeedKey::undated(guid)
+    }
+
+    #[test]
+    fn past_the_cap_the_oldest_parts_join_the_other_feed() {
+        let mut parts = Parts::new();
+        for season in 1..=(MAX_PARTS as u32 + 5) {
+            parts.insert(Part::Season(season), (vec![key(&format!("s{season}"))], None));
+        }
+        parts.insert(Part::Other, (vec![key("none")], None));
+        assert_eq!(cap_parts(&mut parts), Some((MAX_PARTS + 5, 6)));
+        assert_eq!(parts.len(), MAX_PARTS);
+        assert!(!parts.contains_key(&Part::Season(6)) && parts.contains_key(&Part::Season(7)));
+        assert_eq!(parts[&Part::Other].0.len(), 7);
+        let mut few = Parts::new();
+        few.insert(Part::Season(1), (vec![key("a")], None));
+        assert_eq!(cap_parts(&mut few), None);
     }
 }

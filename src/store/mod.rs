@@ -3,7 +3,9 @@
 //! Trees and keys:
 //! - `meta`: `schema` → version (u32, big endian); `feed_state` → JSON [`FeedState`];
 //!   `archive_seen` → present once a crawl has read every listing page; `artwork` → JSON
-//!   [`ArtworkVerdict`], what the show's image was found to be
+//!   [`ArtworkVerdict`], what the show's image was found to be; `notices` → JSON list of the
+//!   advice the last run gave (each is said once); `split_files` → JSON list of the split
+//!   feeds the last run published
 //! - `episodes`: guid → JSON [`Episode`]
 //! - `page_guid`: episode page URL → guid
 //! - `pages`: episode page URL → JSON [`PageHeader`], which points at the deflated HTML in a
@@ -697,6 +699,26 @@ impl Store {
 
     pub fn put_artwork_verdict(&self, verdict: &ArtworkVerdict) -> Result<(), StoreError> {
         self.meta.insert("artwork", to_json(verdict)).map_err(|e| self.sled(e))?;
+        Ok(())
+    }
+
+    /// The advice (warnings about the feed, not about pages) the last run gave.
+    pub fn notices(&self) -> Result<Vec<String>, StoreError> {
+        Ok(self.get_json(&self.meta, "meta", "notices")?.unwrap_or_default())
+    }
+
+    pub fn put_notices(&self, notices: &[String]) -> Result<(), StoreError> {
+        self.meta.insert("notices", to_json(&notices)).map_err(|e| self.sled(e))?;
+        Ok(())
+    }
+
+    /// The file names of the split feeds the last run published beside the main feed.
+    pub fn split_files(&self) -> Result<Vec<String>, StoreError> {
+        Ok(self.get_json(&self.meta, "meta", "split_files")?.unwrap_or_default())
+    }
+
+    pub fn put_split_files(&self, names: &[String]) -> Result<(), StoreError> {
+        self.meta.insert("split_files", to_json(&names)).map_err(|e| self.sled(e))?;
         Ok(())
     }
 
