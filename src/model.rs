@@ -143,8 +143,9 @@ pub struct RunSummary {
     /// they are all the failures and nothing was read, the site could not be reached.
     #[serde(skip)]
     pub outages: u64,
-    /// Advice about the feed as a whole (a missing owner email, artwork that cannot be read...):
-    /// each is said on the first run that gives it, not every night (see `Store::notices`).
+    /// Advice about the feed as a whole (a missing owner email, a serial show's unnumbered
+    /// episodes...): each is said on the first run that gives it, not every night (see
+    /// `Store::notices`).
     #[serde(skip)]
     pub notices: Vec<String>,
 }

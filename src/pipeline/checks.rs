@@ -16,36 +16,44 @@ use crate::store::{ArtworkVerdict, StoreError};
 impl Run<'_> {
     /// Checks the show's image when its URL is new to the cache, and again on `--full`: the file
     /// in the output folder when the image is served beside the feed, else the first bytes a
-    /// range request gives. What is wrong with it is said when it is found; an image that cannot
-    /// be read is tried on every run until it can, and is a notice.
-    pub(super) async fn check_artwork(&self, mode: Mode, notices: &mut Vec<String>) -> Result<(), PipelineError> {
+    /// range request gives. What is wrong with it is said when it is found. An image that cannot
+    /// be read is tried on every run until it can, and said when the reason is new (cron mails
+    /// it once, not nightly).
+    pub(super) async fn check_artwork(&self, mode: Mode) -> Result<(), PipelineError> {
         let Some(image) = self.recipe.feed.image.as_deref() else { return Ok(()) };
-        if mode != Mode::Full && self.store.artwork_verdict(image)?.is_some() {
+        let earlier = self.store.artwork_verdict(image)?;
+        if mode != Mode::Full && earlier.as_ref().is_some_and(|verdict| verdict.unread.is_none()) {
             return Ok(());
         }
-        let first_bytes = match self.artwork_beside_feed(image) {
-            Some(path) => read_prefix(&path),
-            None => match Url::parse(image) {
-                Ok(url) => self.client.first_bytes(&url, ARTWORK_PREFIX_BYTES).await.map_err(|e| e.to_string()),
-                Err(e) => Err(e.to_string()),
-            },
-        };
-        let first_bytes = match first_bytes {
-            Ok(bytes) => bytes,
+        let verdict = match self.artwork_first_bytes(image).await {
+            Ok(first_bytes) => {
+                let problem = directory::artwork(&first_bytes).err();
+                match &problem {
+                    Some(unsure @ ArtworkProblem::Unreadable) => tracing::warn!("the show's image {image} {unsure}"),
+                    Some(problem) => tracing::warn!("the show's image {image} {problem}: {ARTWORK_RULE}"),
+                    None => {}
+                }
+                ArtworkVerdict { url: image.to_string(), problem: problem.map(|p| p.to_string()), unread: None }
+            }
             Err(why) => {
-                notices.push(format!("the show's image {image} could not be read to check it: {why}"));
-                return Ok(());
+                if earlier.and_then(|verdict| verdict.unread).as_ref() != Some(&why) {
+                    tracing::warn!("the show's image {image} could not be read to check it: {why}");
+                }
+                ArtworkVerdict { url: image.to_string(), problem: None, unread: Some(why) }
             }
         };
-        let problem = directory::artwork(&first_bytes).err();
-        match &problem {
-            Some(unreadable @ ArtworkProblem::Unreadable) => tracing::warn!("the show's image {image} {unreadable}"),
-            Some(problem) => tracing::warn!("the show's image {image} {problem}: {ARTWORK_RULE}"),
-            None => {}
+        Ok(self.store.put_artwork_verdict(&verdict)?)
+    }
+
+    /// The first bytes of the show's image, from the output folder or the web; or why not.
+    async fn artwork_first_bytes(&self, image: &str) -> Result<Vec<u8>, String> {
+        match self.artwork_beside_feed(image) {
+            Some(path) => read_prefix(&path),
+            None => {
+                let url = Url::parse(image).map_err(|e| e.to_string())?;
+                self.client.first_bytes(&url, ARTWORK_PREFIX_BYTES).await.map_err(|e| e.to_string())
+            }
         }
-        let problem = problem.map(|problem| problem.to_string());
-        self.store.put_artwork_verdict(&ArtworkVerdict { url: image.to_string(), problem })?;
-        Ok(())
     }
 
     /// The file in the output folder an image URL beside the feed's `self_url` names, if it is

@@ -351,7 +351,7 @@ impl<'a> Run<'a> {
             // A site that cannot be reached fails the run anyway: no enclosure noise on top.
             if summary.listing_pages > 0 {
                 self.reprobe_enclosures(summary).await?;
-                self.check_artwork(mode, &mut summary.notices).await?;
+                self.check_artwork(mode).await?;
             }
         }
         self.finish(summary, started)

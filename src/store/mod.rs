@@ -113,11 +113,14 @@ pub fn probe_backoff(attempts: u32) -> chrono::Duration {
     }
 }
 
-/// The show's image as a check found it: `problem` is `None` when Apple would take it.
+/// The show's image as a check found it: `problem` is `None` when Apple would take it, or when
+/// it could not be read (`unread` says why; it is tried again on the next run).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ArtworkVerdict {
     pub url: String,
     pub problem: Option<String>,
+    #[serde(default)]
+    pub unread: Option<String>,
 }
 
 /// What the last written feed's items looked like, so `lastBuildDate` moves only when they change.
