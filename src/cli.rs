@@ -182,6 +182,11 @@ pub struct DemoSiteOptions {
     /// an endless body, a server that never answers...
     #[arg(long)]
     pub hostile: bool,
+    /// The site's markup: `classic` (an archive of linked titles), `listing` (listing pages
+    /// that describe each episode) or `modern` (made-up class names; the data only in JSON-LD
+    /// and OpenGraph).
+    #[arg(long, value_enum, default_value_t = podfeed::demo::Theme::Classic)]
+    pub theme: podfeed::demo::Theme,
 }
 
 #[derive(Debug, Args)]

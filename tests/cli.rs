@@ -154,7 +154,7 @@ async fn a_recipe_set_shares_one_per_host_limit() {
         episodes: 60,
         latency: std::time::Duration::from_millis(5),
         faults: false,
-        hostile: false,
+        ..Default::default()
     };
     let fx = Fixture::start(config).await;
     let dir = fx.dir.path().to_path_buf();

@@ -23,7 +23,8 @@ fn hostile_recipe(fx: &Fixture) -> String {
 }
 
 async fn hostile_site() -> Fixture {
-    let config = DemoConfig { episodes: EPISODES, latency: Duration::ZERO, faults: false, hostile: true };
+    let config =
+        DemoConfig { episodes: EPISODES, latency: Duration::ZERO, faults: false, hostile: true, ..Default::default() };
     let fx = Fixture::start(config).await;
     fx.write_recipe(&hostile_recipe(&fx));
     fx

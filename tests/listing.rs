@@ -19,7 +19,7 @@ async fn fixture(recipe: &str) -> Fixture {
 }
 
 async fn fixture_of(recipe: &str, episodes: u32) -> Fixture {
-    let fx = Fixture::start(DemoConfig { episodes, latency: Duration::ZERO, faults: false, hostile: false }).await;
+    let fx = Fixture::start(DemoConfig { episodes, latency: Duration::ZERO, ..Default::default() }).await;
     fx.write_recipe(&fx.site.recipe_text_of(recipe));
     fx
 }

@@ -62,7 +62,7 @@ async fn a_few_failed_pages_publish_the_rest_and_are_listed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_run_on_the_same_cache_is_refused_or_waits() {
-    let config = DemoConfig { episodes: 40, latency: Duration::from_millis(150), faults: false, hostile: false };
+    let config = DemoConfig { episodes: 40, latency: Duration::from_millis(150), faults: false, ..Default::default() };
     let fx = Fixture::start(config).await;
     let slow = fx.recipe_text.replace("concurrency = 32", "concurrency = 2");
     fx.write_recipe(&slow);
@@ -96,7 +96,7 @@ async fn a_second_run_on_the_same_cache_is_refused_or_waits() {
 /// new) and the cache opens; a last run finishes the work without duplicates.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_mid_run_leaves_a_whole_feed_and_a_usable_cache() {
-    let config = DemoConfig { episodes: 300, latency: Duration::from_millis(10), faults: false, hostile: false };
+    let config = DemoConfig { episodes: 300, latency: Duration::from_millis(10), faults: false, ..Default::default() };
     let fx = Fixture::start(config).await;
     fx.write_recipe(&fx.recipe_text.replace("concurrency = 32", "concurrency = 4"));
     for kill_after in [30, 150, 400, 700] {

@@ -28,7 +28,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<u8> {
         episodes: args.episodes,
         latency: Duration::from_millis(args.latency_ms),
         faults: args.faults,
-        hostile: false,
+        ..DemoConfig::default()
     };
     let site = DemoSite::start(config, 0).await?;
     let dir = tempfile::tempdir()?;

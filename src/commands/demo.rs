@@ -20,6 +20,7 @@ fn config(options: &DemoSiteOptions) -> DemoConfig {
         latency: Duration::from_millis(options.latency_ms),
         faults: options.faults,
         hostile: options.hostile,
+        theme: options.theme,
     }
 }
 

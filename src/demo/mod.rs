@@ -5,6 +5,7 @@
 pub mod art;
 pub mod hostile;
 mod latency;
+pub mod modern;
 pub mod moved;
 pub mod pages;
 pub mod show;
@@ -50,11 +51,31 @@ pub struct DemoConfig {
     pub faults: bool,
     /// Listing page 2 also links pages built to break a feed or stall a run (see `hostile`).
     pub hostile: bool,
+    /// The markup the home page, the archive and the episode pages are served in.
+    pub theme: Theme,
+}
+
+/// The markups the demo site serves its show in (`--theme`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Theme {
+    /// A public-radio site: an archive of linked titles, episode pages with classic markup.
+    #[default]
+    Classic,
+    /// Listing pages that describe each episode completely (`/list`, as NPR's archive).
+    Listing,
+    /// A modern site: made-up class names; the data only in JSON-LD and OpenGraph.
+    Modern,
 }
 
 impl Default for DemoConfig {
     fn default() -> Self {
-        DemoConfig { episodes: 1200, latency: Duration::from_millis(20), faults: false, hostile: false }
+        DemoConfig {
+            episodes: 1200,
+            latency: Duration::from_millis(20),
+            faults: false,
+            hostile: false,
+            theme: Theme::Classic,
+        }
     }
 }
 
@@ -446,7 +467,12 @@ fn slow_page_delay(latency: Duration) -> Duration {
 
 async fn home(State(state): State<Arc<SiteState>>) -> Response {
     state.counters.other.fetch_add(1, Ordering::Relaxed);
-    html(pages::home_page(state.latest.load(Ordering::Relaxed)))
+    let latest = state.latest.load(Ordering::Relaxed);
+    html(match state.config.theme {
+        Theme::Classic => pages::home_page(latest, "/archive"),
+        Theme::Listing => pages::home_page(latest, "/list"),
+        Theme::Modern => modern::home_page(latest),
+    })
 }
 
 async fn listing(State(state): State<Arc<SiteState>>, Path(page): Path<u32>, headers: HeaderMap) -> Response {
@@ -455,7 +481,10 @@ async fn listing(State(state): State<Arc<SiteState>>, Path(page): Path<u32>, hea
     if page == 0 || page > latest.div_ceil(show::PAGE_SIZE).max(1) {
         return StatusCode::NOT_FOUND.into_response();
     }
-    let body = pages::listing_page(page, latest, state.config.faults, state.config.hostile);
+    let body = match state.config.theme {
+        Theme::Modern => modern::listing_page(page, latest, show::title),
+        _ => pages::listing_page(page, latest, state.config.faults, state.config.hostile),
+    };
     with_etag(&state.counters, &headers, "text/html; charset=utf-8", Bytes::from(body))
 }
 
@@ -561,7 +590,10 @@ async fn episode(State(state): State<Arc<SiteState>>, Path(number): Path<String>
     if state.config.faults && episode.number % 53 == 3 {
         tokio::time::sleep(slow_page_delay(state.config.latency)).await;
     }
-    let page = pages::episode_page(&episode, state.latest.load(Ordering::Relaxed));
+    let page = match state.config.theme {
+        Theme::Modern => modern::episode_page(&episode),
+        _ => pages::episode_page(&episode, state.latest.load(Ordering::Relaxed)),
+    };
     if episode.latin1 {
         let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(&page);
         with_etag(&state.counters, &headers, "text/html; charset=ISO-8859-1", Bytes::from(bytes.into_owned()))

@@ -208,11 +208,12 @@ pub fn teaser_of(n: u32) -> String {
     teaser(n)
 }
 
-pub fn home_page(latest: u32) -> String {
+/// The home page, linking the archive at `archive`.
+pub fn home_page(latest: u32, archive: &str) -> String {
     format!(
         r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{SHOW_TITLE}</title>{STYLE}</head>
 <body>{nav}<main><h1>{SHOW_TITLE}</h1><p>A weekly show about the economy's hidden machinery.</p>
-<p><a href="/archive">All {latest} episodes</a></p></main>{FOOTER}</body></html>"#,
+<p><a href="{archive}">All {latest} episodes</a></p></main>{FOOTER}</body></html>"#,
         nav = site_nav()
     )
 }
@@ -374,7 +375,7 @@ fn show_notes(n: u32) -> String {
 }
 
 /// About 45 KB of transcript: the bulk of a real episode page, not part of the feed.
-fn transcript(n: u32) -> String {
+pub(super) fn transcript(n: u32) -> String {
     let mut rng = SplitMix(u64::from(n) * 104_729);
     let mut text = String::with_capacity(52_000);
     for p in 0..64 {

@@ -23,7 +23,7 @@ pub struct Fixture {
 
 impl Fixture {
     pub async fn new(episodes: u32, faults: bool) -> Fixture {
-        Fixture::start(DemoConfig { episodes, latency: Duration::ZERO, faults, hostile: false }).await
+        Fixture::start(DemoConfig { episodes, latency: Duration::ZERO, faults, ..Default::default() }).await
     }
 
     pub async fn start(config: DemoConfig) -> Fixture {
