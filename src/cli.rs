@@ -36,6 +36,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Show what the cache holds.
     List(ListArgs),
+    /// Write a recipe from what a site declares (JSON-LD, OpenGraph, players, links).
+    Init(InitArgs),
     /// Run the whole job against the built-in demo site and write its feed.
     Demo(DemoArgs),
     /// Run the built-in demo site on 127.0.0.1 until Ctrl-C.
@@ -148,6 +150,18 @@ pub struct CheckArgs {
     /// find on it.
     #[arg(long)]
     pub listing: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The show's home page, an archive page or one episode page.
+    pub url: String,
+    /// Write the recipe here instead of to stdout.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Overwrite the file `-o` names if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -13,6 +13,7 @@ pub mod feed;
 pub mod fetch;
 pub mod html;
 pub mod hygiene;
+pub mod init;
 pub mod model;
 pub mod parse;
 pub mod pipeline;

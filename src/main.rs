@@ -48,6 +48,7 @@ fn try_main(cli: Cli) -> anyhow::Result<u8> {
             Command::Refresh(args) => commands::refresh::run(args, ui).await,
             Command::Check(args) => commands::check::run(args).await,
             Command::List(args) => commands::list::run(args),
+            Command::Init(args) => commands::init::run(args).await,
             Command::Demo(args) => commands::demo::run(args, ui).await,
             Command::DemoSite(args) => commands::demo::run_site(args).await,
             Command::Bench(args) => commands::bench::run(args).await,

@@ -5,6 +5,7 @@ pub mod bench;
 pub mod build;
 pub mod check;
 pub mod demo;
+pub mod init;
 pub mod list;
 pub mod refresh;
 pub mod serve;

@@ -1,0 +1,88 @@
+//! `podfeed init URL [-o FILE] [--force]`: a recipe from what the site declares, and a report of
+//! how it was found on stderr.
+
+use std::io::Write;
+use std::path::Path;
+
+use podfeed::fetch::Client;
+use podfeed::init::{self, Proposal};
+use podfeed::recipe::{Http, Recipe};
+use url::Url;
+
+use super::UsageError;
+use crate::cli::{InitArgs, EXIT_FAILED, EXIT_OK};
+
+pub async fn run(args: InitArgs) -> anyhow::Result<u8> {
+    let url = Url::parse(&args.url).map_err(|e| UsageError(format!("{}: not an absolute URL: {e}", args.url)))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(UsageError(format!("{url}: not an http(s) URL")).into());
+    }
+    if let Some(path) = args.output.as_deref().filter(|path| path.exists() && !args.force) {
+        return Err(UsageError(format!("{} exists; --force overwrites it", path.display())).into());
+    }
+    let client = Client::new(&Http::default())?;
+    let proposal = match init::discover(&client, &url).await {
+        Ok(proposal) => proposal,
+        Err(init::InitError::NotFound(reason)) => {
+            eprintln!("podfeed: no recipe for {url}: {reason}");
+            return Ok(EXIT_FAILED);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let text = init::recipe_text(&proposal);
+    // What init writes must be a recipe podfeed takes: a bug otherwise.
+    let name = args.output.clone().unwrap_or_else(|| "init.toml".into());
+    Recipe::parse(&text, &name).map_err(|e| anyhow::anyhow!("init wrote a recipe podfeed refuses (a bug): {e}"))?;
+    report(&proposal, &mut std::io::stderr())?;
+    let missing: Vec<&str> =
+        ["title", "audio"].into_iter().filter(|f| !proposal.fields.iter().any(|c| c.field == *f)).collect();
+    match &args.output {
+        Some(path) => {
+            podfeed::publish::write_atomic(path, text.as_bytes())?;
+            eprintln!("podfeed: wrote {}", path.display());
+        }
+        None => std::io::stdout().write_all(text.as_bytes())?,
+    }
+    if !missing.is_empty() {
+        eprintln!("podfeed: no rule for {} works on the sampled pages: the recipe needs them", missing.join(" and "));
+        return Ok(EXIT_FAILED);
+    }
+    if let Some(path) = &args.output {
+        eprintln!("podfeed: next: podfeed check --recipe {} {}", path.display(), first_sample(&proposal));
+        eprintln!("podfeed: then: podfeed build --recipe {}", display(path));
+    }
+    Ok(EXIT_OK)
+}
+
+fn first_sample(proposal: &Proposal) -> String {
+    proposal.sampled.first().map(Url::to_string).unwrap_or_default()
+}
+
+fn display(path: &Path) -> String {
+    path.display().to_string()
+}
+
+/// What init found, and from what, in a few lines.
+fn report(proposal: &Proposal, out: &mut impl Write) -> std::io::Result<()> {
+    writeln!(out, "listing page   {}", proposal.listing)?;
+    writeln!(out, "episode links  {} ({} on that page)", proposal.episodes, proposal.episode_links)?;
+    match &proposal.follow {
+        Some(follow) => writeln!(out, "next page      {follow}")?,
+        None => writeln!(out, "next page      none found: only the first listing page is read")?,
+    }
+    writeln!(out, "sampled        {} episode pages ({} pages fetched in all)", proposal.sampled.len(), proposal.pages_fetched)?;
+    for choice in &proposal.fields {
+        for (i, (candidate, matched)) in choice.rules.iter().enumerate() {
+            let field = if i == 0 { choice.field } else { "" };
+            let mut rule = candidate.css.clone();
+            if let Some(attr) = &candidate.attr {
+                rule.push_str(&format!(" @{attr}"));
+            }
+            if let Some(json) = &candidate.json {
+                rule.push_str(&format!(" {json}"));
+            }
+            writeln!(out, "{field:<14} {rule}  ({}, {matched}/{} pages)", candidate.evidence, choice.sampled)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,326 @@
+//! `podfeed init`: a recipe from what a site declares. From the address given (the home page,
+//! an archive page or one episode page) it finds a listing page whose similar links lead to
+//! pages with audio, how that page links the next one, and for each field the rules that work on
+//! every sampled episode page, trying the site's JSON-LD first, then OpenGraph and meta tags,
+//! then its visible elements. At most [`MAX_PAGES`] pages are fetched, with the client, robots.txt
+//! and limits of `build`.
+
+mod evidence;
+mod write;
+
+use std::collections::BTreeMap;
+
+use futures::stream::{self, StreamExt};
+use scraper::Html;
+use url::Url;
+
+use crate::extract;
+use crate::fetch::{Client, FetchError, Fetched, RequestKind};
+use crate::model::Page;
+use crate::recipe::Recipe;
+
+pub use evidence::Candidate;
+pub use write::recipe_text;
+
+/// Pages init fetches at most.
+pub const MAX_PAGES: usize = 30;
+/// Episode pages sampled to choose the rules: a listing page's worth, so that the few pages
+/// built otherwise (an older player, a date written out) are among them.
+const SAMPLES: usize = 20;
+
+/// Why init could not write a recipe.
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    #[error("{url}: {source}")]
+    Fetch { url: String, source: FetchError },
+    #[error("{0}")]
+    NotFound(String),
+}
+
+/// The rules chosen for one field, each with the pages it matched, of `sampled`.
+#[derive(Debug, Clone)]
+pub struct FieldChoice {
+    pub field: &'static str,
+    pub rules: Vec<(Candidate, usize)>,
+    pub sampled: usize,
+}
+
+/// The show's channel, as the site describes itself.
+#[derive(Debug, Clone, Default)]
+pub struct Channel {
+    pub title: String,
+    pub link: String,
+    pub description: Option<String>,
+    pub image: Option<String>,
+    pub language: Option<String>,
+}
+
+/// What init found: enough to write a recipe and to say how it was found.
+#[derive(Debug, Clone)]
+pub struct Proposal {
+    /// The address init was given.
+    pub asked: Url,
+    pub listing: Url,
+    /// The links on the listing page that lead to episode pages, and how many it has.
+    pub episodes: String,
+    pub episode_links: usize,
+    /// The link to the next listing page, if any.
+    pub follow: Option<String>,
+    pub channel: Channel,
+    pub fields: Vec<FieldChoice>,
+    /// Episode pages sampled, and with audio.
+    pub sampled: Vec<Url>,
+    pub pages_fetched: usize,
+}
+
+/// Finds a recipe for the site at `start`.
+pub async fn discover(client: &Client, start: &Url) -> Result<Proposal, InitError> {
+    let mut pages = Fetcher { client, host: start.host_str().unwrap_or_default().to_string(), fetched: 0 };
+    let first = pages.get(start).await?;
+    let first_has_audio = analyse(&first, |doc, _| evidence::has_audio(doc)).await;
+    // Where the episodes are listed: the page itself, else the archive it links, else the home
+    // page, else the archive that links: a few pages at most.
+    let root = start.join("/").map_err(|e| InitError::NotFound(format!("{start}: {e}")))?;
+    let mut queue: std::collections::VecDeque<Url> = std::collections::VecDeque::new();
+    if !first_has_audio {
+        queue.push_back(start.clone());
+    }
+    queue.extend(analyse(&first, archive_links).await);
+    queue.push_back(root.clone());
+    let mut tried: Vec<Url> = Vec::new();
+    while let Some(listing) = queue.pop_front() {
+        if tried.contains(&listing) || tried.len() == 4 {
+            continue;
+        }
+        tried.push(listing.clone());
+        let page = if listing == *start { first.clone() } else { pages.get(&listing).await? };
+        if let Some((episodes, links, next)) = pages.episode_links(&page).await? {
+            let samples = pages.samples(&links).await;
+            let home = if page.url == root.as_str() { page.clone() } else { pages.get(&root).await.unwrap_or(page.clone()) };
+            let fields = choose_rules(&samples, &listing).await;
+            let channel = analyse(&home, channel_of).await;
+            return Ok(Proposal {
+                asked: start.clone(),
+                listing,
+                episodes,
+                episode_links: links.len(),
+                follow: next,
+                channel,
+                fields,
+                sampled: samples.iter().filter_map(|p| Url::parse(&p.url).ok()).collect(),
+                pages_fetched: pages.fetched,
+            });
+        }
+        queue.extend(analyse(&page, archive_links).await);
+    }
+    Err(InitError::NotFound(format!(
+        "no links to pages with audio on the {} pages sampled; the site may build its pages with JavaScript, \
+         or list its episodes in a way init does not know",
+        pages.fetched
+    )))
+}
+
+/// Fetches the site's pages for init, counting them against [`MAX_PAGES`].
+struct Fetcher<'c> {
+    client: &'c Client,
+    host: String,
+    fetched: usize,
+}
+
+impl Fetcher<'_> {
+    async fn get(&mut self, url: &Url) -> Result<Page, InitError> {
+        if self.fetched >= MAX_PAGES {
+            return Err(InitError::NotFound(format!("{MAX_PAGES} pages fetched without finding the episodes")));
+        }
+        self.fetched += 1;
+        let host = self.host.clone();
+        let in_scope = move |to: &Url| to.host_str() == Some(host.as_str());
+        match self.client.page(url, RequestKind::Listing, None, &in_scope).await {
+            Ok(Fetched::Page(page, _held)) => Ok(page),
+            Ok(Fetched::NotModified) => Err(InitError::NotFound(format!("{url}: 304 Not Modified unasked"))),
+            Err(source) => Err(InitError::Fetch { url: url.to_string(), source }),
+        }
+    }
+
+    /// The group of similar links on a listing page that lead to pages with audio (two of each
+    /// group are tried, the largest groups first), its links, and the link to the next page.
+    async fn episode_links(&mut self, page: &Page) -> Result<Option<(String, Vec<Url>, Option<String>)>, InitError> {
+        let (groups, next) = analyse(page, |doc, base| (evidence::link_groups(doc, base), evidence::next_page(doc, base))).await;
+        for (css, links) in groups.into_iter().take(4) {
+            let tries = [links.first(), links.last()];
+            let mut with_audio = 0;
+            for url in tries.into_iter().flatten() {
+                let Ok(sample) = self.get(url).await else { continue };
+                with_audio += usize::from(analyse(&sample, |doc, _| evidence::has_audio(doc)).await);
+            }
+            if with_audio == 2 {
+                return Ok(Some((css, links, next.map(|(css, _)| css))));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Up to [`SAMPLES`] episode pages of `links`, fetched a few at a time, within the budget.
+    async fn samples(&mut self, links: &[Url]) -> Vec<Page> {
+        let room = MAX_PAGES.saturating_sub(self.fetched + 1).min(SAMPLES);
+        let chosen: Vec<Url> = links.iter().take(room).cloned().collect();
+        self.fetched += chosen.len();
+        let host = self.host.clone();
+        let client = self.client;
+        stream::iter(chosen)
+            .map(|url| {
+                let host = host.clone();
+                async move {
+                    let in_scope = move |to: &Url| to.host_str() == Some(host.as_str());
+                    match client.page(&url, RequestKind::Episode, None, &in_scope).await {
+                        Ok(Fetched::Page(page, _held)) => Some(page),
+                        _ => None,
+                    }
+                }
+            })
+            .buffered(4)
+            .filter_map(|page| async move { page })
+            .collect()
+            .await
+    }
+}
+
+/// Runs `analysis` on a parsed page, off the reactor.
+async fn analyse<T: Send + 'static>(page: &Page, analysis: fn(&Html, &Url) -> T) -> T {
+    let page = page.clone();
+    let run = move || {
+        let base = Url::parse(&page.final_url).or_else(|_| Url::parse(&page.url)).expect("a page has a URL");
+        analysis(&Html::parse_document(&page.html), &base)
+    };
+    tokio::task::spawn_blocking(run).await.expect("analysis does not panic")
+}
+
+/// Links that look like the way to the archive: "All episodes", `/archive`, `/episodes`.
+fn archive_links(doc: &Html, base: &Url) -> Vec<Url> {
+    let a = scraper::Selector::parse("a[href]").expect("a valid selector");
+    let mut scored: Vec<(u8, Url)> = doc
+        .select(&a)
+        .filter_map(|a| {
+            let url = base.join(a.value().attr("href")?.trim()).ok()?;
+            let text = a.text().collect::<String>().to_lowercase();
+            let path = url.path().trim_end_matches('/').to_lowercase();
+            let mut score = 0;
+            score += 3 * u8::from(text.contains("all") && text.contains("episode"));
+            score += 2 * u8::from(path.ends_with("/archive") || path.ends_with("/episodes") || path.ends_with("/podcast"));
+            score += u8::from(text.contains("archive") || text.contains("episodes"));
+            (score > 0 && url.host_str() == base.host_str() && url != *base).then_some((score, url))
+        })
+        .collect();
+    scored.sort_by(|a, b| b.0.cmp(&a.0));
+    let mut links: Vec<Url> = Vec::new();
+    for (_, url) in scored {
+        if !links.contains(&url) {
+            links.push(url);
+        }
+    }
+    links.truncate(2);
+    links
+}
+
+/// The channel as the home page describes the show.
+fn channel_of(doc: &Html, base: &Url) -> Channel {
+    let meta = |css: &str, attr: &str| {
+        let selector = scraper::Selector::parse(css).expect("a valid selector");
+        doc.select(&selector).find_map(|e| e.value().attr(attr).map(str::trim).filter(|v| !v.is_empty()).map(str::to_string))
+    };
+    let text = |css: &str| {
+        let selector = scraper::Selector::parse(css).expect("a valid selector");
+        doc.select(&selector).map(|e| e.text().collect::<String>().trim().to_string()).find(|t| !t.is_empty())
+    };
+    let title = meta("meta[property='og:site_name']", "content")
+        .or_else(|| text("title"))
+        .unwrap_or_else(|| base.host_str().unwrap_or("A podcast").to_string());
+    Channel {
+        link: base.join("/").map(|u| u.to_string()).unwrap_or_else(|_| base.to_string()),
+        description: meta("meta[name=description]", "content").or_else(|| meta("meta[property='og:description']", "content")),
+        image: meta("meta[property='og:image']", "content").and_then(|i| base.join(&i).ok()).map(|u| u.to_string()),
+        language: meta("html", "lang").and_then(|l| crate::directory::language(&l).ok()),
+        title,
+    }
+}
+
+/// For each field, the candidate rules found on the samples, tried on every sample with the
+/// real extraction: the first (most trusted) rule that works on every page, else the fewest
+/// rules, most trusted first, that together cover the most pages.
+async fn choose_rules(samples: &[Page], listing: &Url) -> Vec<FieldChoice> {
+    let (samples, listing) = (samples.to_vec(), listing.clone());
+    let choose = move || {
+        let mut found: BTreeMap<&'static str, Vec<Candidate>> = BTreeMap::new();
+        for page in &samples {
+            for (field, candidates) in evidence::candidates(&Html::parse_document(&page.html)) {
+                let list = found.entry(field).or_default();
+                for candidate in candidates {
+                    if !list.contains(&candidate) {
+                        list.push(candidate);
+                    }
+                }
+            }
+        }
+        let coverage = coverage(&found, &samples, &listing);
+        write::FIELDS
+            .iter()
+            .filter_map(|field| {
+                let candidates = found.get(field)?;
+                let covered = coverage.get(field)?;
+                Some(FieldChoice { field, rules: pick(candidates, covered, samples.len()), sampled: samples.len() })
+            })
+            .collect()
+    };
+    tokio::task::spawn_blocking(choose).await.expect("choosing rules does not panic")
+}
+
+/// Which samples each candidate of each field gives a value on, by the recipe's own extraction.
+fn coverage(
+    found: &BTreeMap<&'static str, Vec<Candidate>>,
+    samples: &[Page],
+    listing: &Url,
+) -> BTreeMap<&'static str, Vec<Vec<bool>>> {
+    let rounds = found.values().map(Vec::len).max().unwrap_or(0);
+    let mut covered: BTreeMap<&'static str, Vec<Vec<bool>>> = BTreeMap::new();
+    for round in 0..rounds {
+        // One recipe per round, each field's `round`-th candidate, evaluated on every sample.
+        let rules: BTreeMap<&'static str, Candidate> =
+            found.iter().filter_map(|(field, list)| Some((*field, list.get(round)?.clone()))).collect();
+        for field in rules.keys() {
+            covered.entry(field).or_default().push(vec![false; samples.len()]);
+        }
+        // A candidate a recipe cannot hold matches nothing.
+        let Ok(recipe) = Recipe::parse(&write::trial_recipe(listing, &rules), std::path::Path::new("init.toml")) else {
+            continue;
+        };
+        for (i, page) in samples.iter().enumerate() {
+            let (_, trace) = extract::extract_traced(page, &recipe.episode);
+            for step in trace.iter().filter(|t| t.rule.is_some() && rules.contains_key(t.field)) {
+                if let Some(row) = covered.get_mut(step.field).and_then(|rows| rows.last_mut()) {
+                    row[i] = true;
+                }
+            }
+        }
+    }
+    covered
+}
+
+/// The rules to keep for one field: see [`choose_rules`].
+fn pick(candidates: &[Candidate], covered: &[Vec<bool>], samples: usize) -> Vec<(Candidate, usize)> {
+    let count = |row: &Vec<bool>| row.iter().filter(|c| **c).count();
+    if let Some(i) = covered.iter().position(|row| count(row) == samples) {
+        return vec![(candidates[i].clone(), samples)];
+    }
+    let mut chosen = Vec::new();
+    let mut done = vec![false; samples];
+    loop {
+        let gain = |row: &Vec<bool>| row.iter().zip(&done).filter(|(c, d)| **c && !**d).count();
+        let Some((i, row)) = covered.iter().enumerate().filter(|(_, row)| gain(row) > 0).max_by_key(|(i, row)| (gain(row), std::cmp::Reverse(*i))) else {
+            break;
+        };
+        chosen.push((i, count(row)));
+        done.iter_mut().zip(row).for_each(|(d, c)| *d |= *c);
+    }
+    chosen.sort();
+    chosen.into_iter().map(|(i, n)| (candidates[i].clone(), n)).collect()
+}
