@@ -144,10 +144,18 @@ pub struct RunSummary {
     #[serde(skip)]
     pub outages: u64,
     /// Advice about the feed as a whole (a missing owner email, a serial show's unnumbered
-    /// episodes...): each is said on the first run that gives it, not every night (see
+    /// episodes...): each kind is said on the first run that gives it, not every night (see
     /// `Store::notices`).
     #[serde(skip)]
-    pub notices: Vec<String>,
+    pub notices: Vec<Notice>,
+}
+
+/// Advice about the feed as a whole: its kind (what it is about, which stays the same while the
+/// numbers in its text move) and what it says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub kind: &'static str,
+    pub text: String,
 }
 
 impl RunSummary {

@@ -119,9 +119,15 @@ async fn serial_shows_without_numbers_and_feeds_without_an_owner_email_are_warne
     assert!(log.contains("the recipe has no feed.owner.email"), "{log}");
     let quiet = podfeed_async(fx.dir.path(), &build).await;
     assert!(stderr(&quiet).is_empty(), "said once, not every night: {}", stderr(&quiet));
-    // A new unnumbered episode (40) changes the advice: said again. Episode 50 is a bonus
-    // episode, which needs no number.
+    // New unnumbered episodes are not mailed one by one.
     fx.site.set_latest(50);
+    let out = podfeed_async(fx.dir.path(), &build).await;
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+    // Advice that goes away and comes back is said again. Episode 40 has no number; 50 is a
+    // bonus episode, which needs none.
+    fx.write_recipe(&recipe.replace("type = \"serial\"", "type = \"episodic\""));
+    podfeed_async(fx.dir.path(), &build).await;
+    fx.write_recipe(&recipe);
     let out = podfeed_async(fx.dir.path(), &build).await;
     assert_eq!(stderr(&out).trim_end().lines().count(), 1, "{}", stderr(&out));
     assert!(stderr(&out).contains(&serial(4, 40)), "{}", stderr(&out));

@@ -70,7 +70,12 @@ fn report(proposal: &Proposal, out: &mut impl Write) -> std::io::Result<()> {
         Some(follow) => writeln!(out, "next page      {follow}")?,
         None => writeln!(out, "next page      none found: only the first listing page is read")?,
     }
-    writeln!(out, "sampled        {} episode pages ({} pages fetched in all)", proposal.sampled.len(), proposal.pages_fetched)?;
+    writeln!(
+        out,
+        "sampled        {} episode pages ({} pages fetched in all)",
+        proposal.sampled.len(),
+        proposal.pages_fetched
+    )?;
     for choice in &proposal.fields {
         for (i, (candidate, matched)) in choice.rules.iter().enumerate() {
             let field = if i == 0 { choice.field } else { "" };

@@ -43,13 +43,19 @@ impl Part {
     }
 
     /// What the part is called, in its feed's title and on the HTML page.
-    pub fn label(self, split: Split, season_name: Option<&str>) -> String {
+    /// `merged`: the oldest years (seasons) joined [`Part::Other`], past the cap on split feeds.
+    pub fn label(self, split: Split, season_name: Option<&str>, merged: bool) -> String {
         match (self, season_name) {
             (Part::Year(year), _) => year.to_string(),
             (Part::Season(number), Some(name)) => format!("Season {number}: {name}"),
             (Part::Season(number), None) => format!("Season {number}"),
-            (Part::Other, _) if split == Split::Year => "undated episodes".to_string(),
-            (Part::Other, _) => "episodes without a season".to_string(),
+            (Part::Other, _) => match (split, merged) {
+                (Split::Year, false) => "undated episodes",
+                (Split::Year, true) => "the oldest years and undated episodes",
+                (Split::Season, false) => "episodes without a season",
+                (Split::Season, true) => "the first seasons and episodes without one",
+            }
+            .to_string(),
         }
     }
 
@@ -100,8 +106,9 @@ mod tests {
         assert_eq!(Part::Year(2017).file_name("feed.xml"), "feed-2017.xml");
         assert_eq!(Part::Season(3).file_name("pm.rss"), "pm-season-3.rss");
         assert_eq!(Part::Other.file_name("feed"), "feed-other.xml");
-        assert_eq!(Part::Season(3).label(Split::Season, Some("The Return")), "Season 3: The Return");
-        assert_eq!(Part::Other.label(Split::Year, None), "undated episodes");
+        assert_eq!(Part::Season(3).label(Split::Season, Some("The Return"), false), "Season 3: The Return");
+        assert_eq!(Part::Other.label(Split::Year, None, false), "undated episodes");
+        assert_eq!(Part::Other.label(Split::Year, None, true), "the oldest years and undated episodes");
     }
 
     #[test]

@@ -98,7 +98,8 @@ fn episode_node(value: &serde_json::Value, at: String, depth: usize) -> Option<(
     match value {
         serde_json::Value::Object(map) => {
             let typed = |t: &serde_json::Value| t.as_str().is_some_and(|t| EPISODE_TYPES.contains(&t));
-            let is_episode = map.get("@type").is_some_and(|t| typed(t) || t.as_array().is_some_and(|a| a.iter().any(typed)));
+            let is_episode =
+                map.get("@type").is_some_and(|t| typed(t) || t.as_array().is_some_and(|a| a.iter().any(typed)));
             if is_episode {
                 return Some((at, value));
             }
@@ -126,7 +127,9 @@ fn meta(doc: &Html) -> Vec<(&'static str, Candidate)> {
         ("published", "time[datetime]", "datetime", "a <time> element"),
     ];
     tags.into_iter()
-        .filter(|(_, css, attr, _)| doc.select(&selector(css)).any(|e| e.value().attr(attr).is_some_and(|v| !v.trim().is_empty())))
+        .filter(|(_, css, attr, _)| {
+            doc.select(&selector(css)).any(|e| e.value().attr(attr).is_some_and(|v| !v.trim().is_empty()))
+        })
         .map(|(field, css, attr, evidence)| (field, Candidate::new(css, Some(attr), None, evidence)))
         .collect()
 }
@@ -172,9 +175,9 @@ fn audio_in_json(text: &str) -> Option<String> {
     fn find(value: &serde_json::Value, at: String, depth: usize) -> Option<String> {
         match value {
             serde_json::Value::String(s) if is_audio_url(s) => Some(at),
-            serde_json::Value::Object(map) if depth < 4 => {
-                map.iter().find_map(|(key, v)| find(v, format!("{at}/{}", key.replace('~', "~0").replace('/', "~1")), depth + 1))
-            }
+            serde_json::Value::Object(map) if depth < 4 => map
+                .iter()
+                .find_map(|(key, v)| find(v, format!("{at}/{}", key.replace('~', "~0").replace('/', "~1")), depth + 1)),
             _ => None,
         }
     }
@@ -250,7 +253,9 @@ pub fn next_page(doc: &Html, base: &Url) -> Option<(String, Url)> {
     }
     let says_next = |a: &ElementRef| {
         let text = a.text().collect::<String>().to_lowercase();
-        ["next", "older", "more", "previous episodes"].iter().any(|word| text.trim().starts_with(word) || text.contains(&format!("{word} ")))
+        ["next", "older", "more", "previous episodes"]
+            .iter()
+            .any(|word| text.trim().starts_with(word) || text.contains(&format!("{word} ")))
     };
     let a = doc.select(&selector("a[href]")).find(says_next)?;
     Some((signature(a)?, href(a)?))
@@ -286,7 +291,8 @@ mod tests {
                <a class="download" href="../m/1.mp3?x=1">Download</a>"#,
         );
         let found = candidates(&doc);
-        let audio: Vec<_> = found["audio"].iter().map(|c| (c.css.as_str(), c.attr.as_deref(), c.json.as_deref())).collect();
+        let audio: Vec<_> =
+            found["audio"].iter().map(|c| (c.css.as_str(), c.attr.as_deref(), c.json.as_deref())).collect();
         assert!(audio.contains(&("div.player", Some("data-audio"), Some("/audioUrl"))), "{audio:?}");
         assert!(audio.contains(&("a.download", Some("href"), None)), "{audio:?}");
         assert_eq!(found["published"][0].css, "p.byline span.date");
@@ -297,7 +303,9 @@ mod tests {
     #[test]
     fn similar_links_are_grouped_and_the_next_page_found() {
         let base = Url::parse("https://example.org/archive").unwrap();
-        let cards: String = (1..=5).map(|n| format!(r#"<article class="card"><h2 class="t"><a href="/e/{n}">E</a></h2></article>"#)).collect();
+        let cards: String = (1..=5)
+            .map(|n| format!(r#"<article class="card"><h2 class="t"><a href="/e/{n}">E</a></h2></article>"#))
+            .collect();
         let doc = Html::parse_document(&format!(
             r#"<main>{cards}</main><nav class="pages"><a href="/a/2" rel="next">Older</a></nav><a href="https://elsewhere.example/x">X</a>"#
         ));

@@ -96,7 +96,8 @@ pub async fn discover(client: &Client, start: &Url) -> Result<Proposal, InitErro
         let page = if listing == *start { first.clone() } else { pages.get(&listing).await? };
         if let Some((episodes, links, next)) = pages.episode_links(&page).await? {
             let samples = pages.samples(&links).await;
-            let home = if page.url == root.as_str() { page.clone() } else { pages.get(&root).await.unwrap_or(page.clone()) };
+            let home =
+                if page.url == root.as_str() { page.clone() } else { pages.get(&root).await.unwrap_or(page.clone()) };
             let fields = choose_rules(&samples, &listing).await;
             let channel = analyse(&home, channel_of).await;
             return Ok(Proposal {
@@ -145,7 +146,8 @@ impl Fetcher<'_> {
     /// The group of similar links on a listing page that lead to pages with audio (two of each
     /// group are tried, the largest groups first), its links, and the link to the next page.
     async fn episode_links(&mut self, page: &Page) -> Result<Option<(String, Vec<Url>, Option<String>)>, InitError> {
-        let (groups, next) = analyse(page, |doc, base| (evidence::link_groups(doc, base), evidence::next_page(doc, base))).await;
+        let (groups, next) =
+            analyse(page, |doc, base| (evidence::link_groups(doc, base), evidence::next_page(doc, base))).await;
         for (css, links) in groups.into_iter().take(4) {
             let tries = [links.first(), links.last()];
             let mut with_audio = 0;
@@ -206,7 +208,8 @@ fn archive_links(doc: &Html, base: &Url) -> Vec<Url> {
             let path = url.path().trim_end_matches('/').to_lowercase();
             let mut score = 0;
             score += 3 * u8::from(text.contains("all") && text.contains("episode"));
-            score += 2 * u8::from(path.ends_with("/archive") || path.ends_with("/episodes") || path.ends_with("/podcast"));
+            score +=
+                2 * u8::from(path.ends_with("/archive") || path.ends_with("/episodes") || path.ends_with("/podcast"));
             score += u8::from(text.contains("archive") || text.contains("episodes"));
             (score > 0 && url.host_str() == base.host_str() && url != *base).then_some((score, url))
         })
@@ -226,7 +229,8 @@ fn archive_links(doc: &Html, base: &Url) -> Vec<Url> {
 fn channel_of(doc: &Html, base: &Url) -> Channel {
     let meta = |css: &str, attr: &str| {
         let selector = scraper::Selector::parse(css).expect("a valid selector");
-        doc.select(&selector).find_map(|e| e.value().attr(attr).map(str::trim).filter(|v| !v.is_empty()).map(str::to_string))
+        doc.select(&selector)
+            .find_map(|e| e.value().attr(attr).map(str::trim).filter(|v| !v.is_empty()).map(str::to_string))
     };
     let text = |css: &str| {
         let selector = scraper::Selector::parse(css).expect("a valid selector");
@@ -237,7 +241,8 @@ fn channel_of(doc: &Html, base: &Url) -> Channel {
         .unwrap_or_else(|| base.host_str().unwrap_or("A podcast").to_string());
     Channel {
         link: base.join("/").map(|u| u.to_string()).unwrap_or_else(|_| base.to_string()),
-        description: meta("meta[name=description]", "content").or_else(|| meta("meta[property='og:description']", "content")),
+        description: meta("meta[name=description]", "content")
+            .or_else(|| meta("meta[property='og:description']", "content")),
         image: meta("meta[property='og:image']", "content").and_then(|i| base.join(&i).ok()).map(|u| u.to_string()),
         language: meta("html", "lang").and_then(|l| crate::directory::language(&l).ok()),
         title,
@@ -315,7 +320,12 @@ fn pick(candidates: &[Candidate], covered: &[Vec<bool>], samples: usize) -> Vec<
     let mut done = vec![false; samples];
     loop {
         let gain = |row: &Vec<bool>| row.iter().zip(&done).filter(|(c, d)| **c && !**d).count();
-        let Some((i, row)) = covered.iter().enumerate().filter(|(_, row)| gain(row) > 0).max_by_key(|(i, row)| (gain(row), std::cmp::Reverse(*i))) else {
+        let Some((i, row)) = covered
+            .iter()
+            .enumerate()
+            .filter(|(_, row)| gain(row) > 0)
+            .max_by_key(|(i, row)| (gain(row), std::cmp::Reverse(*i)))
+        else {
             break;
         };
         chosen.push((i, count(row)));

@@ -9,6 +9,7 @@ use url::Url;
 use super::{Mode, PipelineError, Run};
 use crate::directory::{self, ArtworkProblem, ARTWORK_PREFIX_BYTES, ARTWORK_RULE};
 use crate::feed::FeedKey;
+use crate::model::Notice;
 use crate::publish::beside_feed;
 use crate::recipe::ShowType;
 use crate::store::{ArtworkVerdict, StoreError};
@@ -66,17 +67,18 @@ impl Run<'_> {
 
     /// What Apple Podcasts, Spotify and the other directories need and the feed lacks, as
     /// notices (a feed blocked from the directories needs none of it).
-    pub(super) fn directory_notices(&self, keys: &[FeedKey], notices: &mut Vec<String>) -> Result<(), StoreError> {
+    pub(super) fn directory_notices(&self, keys: &[FeedKey], notices: &mut Vec<Notice>) -> Result<(), StoreError> {
         let feed = &self.recipe.feed;
         if feed.block {
             return Ok(());
         }
         if feed.owner.as_ref().and_then(|owner| owner.email.as_ref()).is_none() {
-            notices.push(
-                "the recipe has no feed.owner.email: directories such as Apple Podcasts and Spotify verify \
-                 who owns a show by it (a feed for your own listening wants `block = true` instead)"
+            notices.push(Notice {
+                kind: "owner email",
+                text: "the recipe has no feed.owner.email: directories such as Apple Podcasts and Spotify verify \
+                       who owns a show by it (a feed for your own listening wants `block = true` instead)"
                     .to_string(),
-            );
+            });
         }
         if feed.show_type == ShowType::Serial {
             let (mut unnumbered, mut first) = (0, None);
@@ -90,23 +92,27 @@ impl Run<'_> {
                 }
             }
             if let Some(first) = first {
-                notices.push(format!(
-                    "{unnumbered} episodes of this serial show have no episode number ({first} is one): \
-                     apps play a serial show in the order of its numbers"
-                ));
+                notices.push(Notice {
+                    kind: "serial numbers",
+                    text: format!(
+                        "{unnumbered} episodes of this serial show have no episode number ({first} is one): \
+                         apps play a serial show in the order of its numbers"
+                    ),
+                });
             }
         }
         Ok(())
     }
 
-    /// Says each notice the last run did not give: advice is mailed once by cron, not nightly,
-    /// and again when it changes or comes back.
-    pub(super) fn say_notices(&self, notices: &[String]) -> Result<(), StoreError> {
+    /// Says each kind of notice the last run did not give: advice is mailed once by cron, not
+    /// nightly nor with each new episode it concerns, and again when it goes away and comes back.
+    pub(super) fn say_notices(&self, notices: &[Notice]) -> Result<(), StoreError> {
         let said = self.store.notices()?;
-        for notice in notices.iter().filter(|notice| !said.contains(notice)) {
-            tracing::warn!("{notice}");
+        for notice in notices.iter().filter(|notice| !said.iter().any(|kind| kind == notice.kind)) {
+            tracing::warn!("{}", notice.text);
         }
-        self.store.put_notices(notices)
+        let kinds: Vec<String> = notices.iter().map(|notice| notice.kind.to_string()).collect();
+        self.store.put_notices(&kinds)
     }
 }
 

@@ -89,6 +89,7 @@ impl Run<'_> {
         // episode in a split feed goes out too.
         let published = if parts.is_empty() { &keys[..written] } else { &all[..] };
         self.store.mark_published(published.iter().map(|key| key.guid.as_str()))?;
+        let stale = self.record_parts(&parts)?;
         for part in staged_parts {
             part.publish()?;
         }
@@ -99,7 +100,7 @@ impl Run<'_> {
             index.publish()?;
         }
         summary.feed_changed = feed.publish()? == Outcome::Written;
-        self.remove_stale_parts(&parts)?;
+        self.remove_stale_parts(stale, &parts)?;
         if self.recipe.output.gzip && !gzip_now {
             // The published feed differed although its content had not changed (edited by hand).
             publish::write_gzip_beside(out, summary.feed_changed)?;
@@ -163,7 +164,8 @@ impl Run<'_> {
     fn last_build_date(&self, keys: &[FeedKey]) -> Result<(DateTime<Utc>, bool), StoreError> {
         let mut hasher = DefaultHasher::new();
         let output = &self.recipe.output;
-        (env!("CARGO_PKG_VERSION"), &self.recipe.feed, output.split, output.max_bytes).hash(&mut hasher);
+        let zone = self.recipe.episode.timezone.map(|zone| zone.name());
+        (env!("CARGO_PKG_VERSION"), &self.recipe.feed, output.split, output.max_bytes, zone).hash(&mut hasher);
         for episode in self.episodes_in(keys) {
             episode?.hash(&mut hasher);
         }

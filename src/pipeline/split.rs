@@ -7,9 +7,10 @@ use chrono::{DateTime, Utc};
 
 use super::{PipelineError, Run};
 use crate::feed::{self, FeedKey, Part};
+use crate::model::Notice;
 use crate::publish::{self, PublishError, Staged};
 use crate::recipe::Split;
-use crate::store::StoreError;
+use crate::store::{SplitFiles, StoreError};
 use crate::verify;
 
 /// At most this many split feeds: a site that gives every episode a season of its own would
@@ -22,10 +23,10 @@ type Parts = BTreeMap<Part, (Vec<FeedKey>, Option<String>)>;
 /// Leaves [`MAX_PARTS`] parts at most, the newest: the oldest parts' episodes join
 /// [`Part::Other`]. Answers how many dated parts there were and how many were merged, if any.
 fn cap_parts(parts: &mut Parts) -> Option<(usize, usize)> {
-    let dated = parts.keys().filter(|part| **part != Part::Other).count();
-    if dated < MAX_PARTS {
+    if parts.len() <= MAX_PARTS {
         return None;
     }
+    let dated = parts.keys().filter(|part| **part != Part::Other).count();
     // Other takes one of the places.
     let oldest: Vec<Part> = parts.keys().copied().filter(|p| *p != Part::Other).take(dated + 1 - MAX_PARTS).collect();
     let mut moved: Vec<FeedKey> =
@@ -48,7 +49,7 @@ impl Run<'_> {
     /// The split feeds `keys` (every stored episode, in feed order) make, newest part first. Past
     /// [`MAX_PARTS`], the oldest parts' episodes join those without a year or season, and a
     /// notice says so.
-    pub(super) fn plan_parts(&self, keys: &[FeedKey], notices: &mut Vec<String>) -> Result<Vec<PartPlan>, StoreError> {
+    pub(super) fn plan_parts(&self, keys: &[FeedKey], notices: &mut Vec<Notice>) -> Result<Vec<PartPlan>, StoreError> {
         let Some(split) = self.recipe.output.split else { return Ok(Vec::new()) };
         let zone = self.recipe.episode.timezone;
         let mut parts = Parts::new();
@@ -60,12 +61,16 @@ impl Run<'_> {
                 *season_name = episode.season_name;
             }
         }
-        if let Some((dated, moved)) = cap_parts(&mut parts) {
+        let merged = cap_parts(&mut parts);
+        if let Some((dated, moved)) = merged {
             let what = if split == Split::Year { "years" } else { "seasons" };
-            notices.push(format!(
-                "the archive has {dated} {what}, more than the {MAX_PARTS} split feeds podfeed writes: the \
-                 oldest {moved} are in the feed of episodes without one"
-            ));
+            notices.push(Notice {
+                kind: "too many split feeds",
+                text: format!(
+                    "the archive has {dated} {what}, more than the {MAX_PARTS} split feeds podfeed writes: the \
+                     oldest {moved} are in the feed of episodes without one"
+                ),
+            });
         }
         let main = self.options.out.file_name().and_then(|n| n.to_str()).unwrap_or("feed.xml");
         Ok(parts
@@ -73,7 +78,7 @@ impl Run<'_> {
             .rev()
             .map(|(part, (keys, season_name))| PartPlan {
                 file_name: part.file_name(main),
-                label: part.label(split, season_name.as_deref()),
+                label: part.label(split, season_name.as_deref(), merged.is_some()),
                 part,
                 keys,
             })
@@ -111,20 +116,35 @@ impl Run<'_> {
         }
     }
 
-    /// Removes the split feeds an earlier run published that this one did not write (a year
-    /// with no episode left, a season renumbered, `split` changed or removed): served on, they
-    /// would repeat episodes under feeds nothing links any more.
-    pub(super) fn remove_stale_parts(&self, plans: &[PartPlan]) -> Result<(), PipelineError> {
+    /// Records the split feeds about to be published, beside those published before (until the
+    /// main feed is out, both may be on disk), and answers those no longer written: stale.
+    pub(super) fn record_parts(&self, plans: &[PartPlan]) -> Result<Vec<String>, StoreError> {
+        let out = self.options.out.display().to_string();
         let current: Vec<String> = plans.iter().map(|plan| plan.file_name.clone()).collect();
-        for stale in self.store.split_files()?.into_iter().filter(|name| !current.contains(name)) {
-            let path = self.options.out.with_file_name(&stale);
+        // Files recorded for another output path are that path's business, not this one's.
+        let earlier = self.store.split_files()?.filter(|files| files.out == out).map(|files| files.names);
+        let stale: Vec<String> = earlier.unwrap_or_default().into_iter().filter(|n| !current.contains(n)).collect();
+        let names = current.iter().chain(&stale).cloned().collect();
+        self.store.put_split_files(&SplitFiles { out, names })?;
+        Ok(stale)
+    }
+
+    /// Removes the stale split feeds (a year with no episode left, a season renumbered, `split`
+    /// changed or removed) once the main feed is published: served on, they would repeat
+    /// episodes under feeds nothing links any more. The main feed and its page are never among
+    /// them, whatever an earlier run's names were.
+    pub(super) fn remove_stale_parts(&self, stale: Vec<String>, plans: &[PartPlan]) -> Result<(), PipelineError> {
+        let main = self.options.out.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        for name in stale.iter().filter(|name| name.as_str() != main && name.as_str() != "index.html") {
+            let path = self.options.out.with_file_name(name);
             match std::fs::remove_file(&path) {
                 Ok(()) => tracing::info!("removed {}: no split feed of that name any more", path.display()),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(source) => return Err(PublishError { path, source }.into()),
             }
         }
-        Ok(self.store.put_split_files(&current)?)
+        let names = plans.iter().map(|plan| plan.file_name.clone()).collect();
+        Ok(self.store.put_split_files(&SplitFiles { out: self.options.out.display().to_string(), names })?)
     }
 }
 
@@ -147,8 +167,10 @@ mod tests {
         assert_eq!(parts.len(), MAX_PARTS);
         assert!(!parts.contains_key(&Part::Season(6)) && parts.contains_key(&Part::Season(7)));
         assert_eq!(parts[&Part::Other].0.len(), 7);
-        let mut few = Parts::new();
-        few.insert(Part::Season(1), (vec![key("a")], None));
-        assert_eq!(cap_parts(&mut few), None);
+        let mut at_the_cap = Parts::new();
+        for season in 1..=MAX_PARTS as u32 {
+            at_the_cap.insert(Part::Season(season), (vec![key(&format!("s{season}"))], None));
+        }
+        assert_eq!(cap_parts(&mut at_the_cap), None, "{MAX_PARTS} feeds are not too many");
     }
 }

@@ -4,8 +4,8 @@
 //! - `meta`: `schema` → version (u32, big endian); `feed_state` → JSON [`FeedState`];
 //!   `archive_seen` → present once a crawl has read every listing page; `artwork` → JSON
 //!   [`ArtworkVerdict`], what the show's image was found to be; `notices` → JSON list of the
-//!   advice the last run gave (each is said once); `split_files` → JSON list of the split
-//!   feeds the last run published
+//!   kinds of advice the last run gave (each is said once); `split_files` → JSON
+//!   [`SplitFiles`], the split feeds published and where
 //! - `episodes`: guid → JSON [`Episode`]
 //! - `page_guid`: episode page URL → guid
 //! - `pages`: episode page URL → JSON [`PageHeader`], which points at the deflated HTML in a
@@ -111,6 +111,13 @@ pub fn probe_backoff(attempts: u32) -> chrono::Duration {
         0 | 1 => chrono::Duration::zero(),
         n => chrono::Duration::days(2i64.saturating_pow(n - 2).min(30)) - chrono::Duration::hours(1),
     }
+}
+
+/// The split feeds published beside a main feed: their file names, and the main feed's path.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SplitFiles {
+    pub out: String,
+    pub names: Vec<String>,
 }
 
 /// The show's image as a check found it: `problem` is `None` when Apple would take it, or when
@@ -705,7 +712,7 @@ impl Store {
         Ok(())
     }
 
-    /// The advice (warnings about the feed, not about pages) the last run gave.
+    /// The kinds of advice (warnings about the feed, not about pages) the last run gave.
     pub fn notices(&self) -> Result<Vec<String>, StoreError> {
         Ok(self.get_json(&self.meta, "meta", "notices")?.unwrap_or_default())
     }
@@ -715,13 +722,13 @@ impl Store {
         Ok(())
     }
 
-    /// The file names of the split feeds the last run published beside the main feed.
-    pub fn split_files(&self) -> Result<Vec<String>, StoreError> {
-        Ok(self.get_json(&self.meta, "meta", "split_files")?.unwrap_or_default())
+    /// The split feeds runs published beside the main feed, and where.
+    pub fn split_files(&self) -> Result<Option<SplitFiles>, StoreError> {
+        self.get_json(&self.meta, "meta", "split_files")
     }
 
-    pub fn put_split_files(&self, names: &[String]) -> Result<(), StoreError> {
-        self.meta.insert("split_files", to_json(&names)).map_err(|e| self.sled(e))?;
+    pub fn put_split_files(&self, files: &SplitFiles) -> Result<(), StoreError> {
+        self.meta.insert("split_files", to_json(files)).map_err(|e| self.sled(e))?;
         Ok(())
     }
 
