@@ -236,7 +236,7 @@ pub fn link_groups(doc: &Html, base: &Url) -> Vec<(String, Vec<Url>)> {
         }
     }
     let mut groups: Vec<(String, Vec<Url>)> = groups.into_iter().filter(|(_, urls)| urls.len() >= 3).collect();
-    groups.sort_by(|a, b| b.1.len().cmp(&a.1.len()));
+    groups.sort_by_key(|group| std::cmp::Reverse(group.1.len()));
     groups
 }
 

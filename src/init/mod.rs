@@ -8,7 +8,7 @@
 mod evidence;
 mod write;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use futures::stream::{self, StreamExt};
 use scraper::Html;
@@ -81,19 +81,33 @@ pub async fn discover(client: &Client, start: &Url) -> Result<Proposal, InitErro
     // Where the episodes are listed: the page itself, else the archive it links, else the home
     // page, else the archive that links: a few pages at most.
     let root = start.join("/").map_err(|e| InitError::NotFound(format!("{start}: {e}")))?;
-    let mut queue: std::collections::VecDeque<Url> = std::collections::VecDeque::new();
+    let mut queue: VecDeque<Url> = VecDeque::new();
     if !first_has_audio {
         queue.push_back(start.clone());
     }
-    queue.extend(analyse(&first, archive_links).await);
     queue.push_back(root.clone());
-    let mut tried: Vec<Url> = Vec::new();
+    let mut fetched: HashMap<Url, Page> = HashMap::from([(start.clone(), first.clone())]);
+    let (mut tried, mut deferred) = (HashSet::new(), HashSet::new());
     while let Some(listing) = queue.pop_front() {
-        if tried.contains(&listing) || tried.len() == 4 {
+        if tried.contains(&listing) || tried.len() == 5 {
             continue;
         }
-        tried.push(listing.clone());
-        let page = if listing == *start { first.clone() } else { pages.get(&listing).await? };
+        let page = match fetched.get(&listing) {
+            Some(page) => page.clone(),
+            None => pages.get(&listing).await?,
+        };
+        fetched.insert(listing.clone(), page.clone());
+        // A page that names its archive ("All episodes", /archive) is read after the archive.
+        let archives: Vec<Url> =
+            analyse(&page, archive_links).await.into_iter().filter(|url| !tried.contains(url)).collect();
+        if !archives.is_empty() && deferred.insert(listing.clone()) {
+            queue.push_front(listing);
+            for archive in archives.into_iter().rev() {
+                queue.push_front(archive);
+            }
+            continue;
+        }
+        tried.insert(listing.clone());
         if let Some((episodes, links, next)) = pages.episode_links(&page).await? {
             let samples = pages.samples(&links).await;
             let home =
@@ -112,7 +126,6 @@ pub async fn discover(client: &Client, start: &Url) -> Result<Proposal, InitErro
                 pages_fetched: pages.fetched,
             });
         }
-        queue.extend(analyse(&page, archive_links).await);
     }
     Err(InitError::NotFound(format!(
         "no links to pages with audio on the {} pages sampled; the site may build its pages with JavaScript, \
@@ -148,16 +161,15 @@ impl Fetcher<'_> {
     async fn episode_links(&mut self, page: &Page) -> Result<Option<(String, Vec<Url>, Option<String>)>, InitError> {
         let (groups, next) =
             analyse(page, |doc, base| (evidence::link_groups(doc, base), evidence::next_page(doc, base))).await;
-        for (css, links) in groups.into_iter().take(4) {
-            let tries = [links.first(), links.last()];
-            let mut with_audio = 0;
-            for url in tries.into_iter().flatten() {
-                let Ok(sample) = self.get(url).await else { continue };
-                with_audio += usize::from(analyse(&sample, |doc, _| evidence::has_audio(doc)).await);
+        'groups: for (css, links) in groups.into_iter().take(4) {
+            // The first link, then the last: a group whose first page has no audio costs one fetch.
+            for url in [links.first(), links.last()].into_iter().flatten() {
+                let Ok(sample) = self.get(url).await else { continue 'groups };
+                if !analyse(&sample, |doc, _| evidence::has_audio(doc)).await {
+                    continue 'groups;
+                }
             }
-            if with_audio == 2 {
-                return Ok(Some((css, links, next.map(|(css, _)| css))));
-            }
+            return Ok(Some((css, links, next.map(|(css, _)| css))));
         }
         Ok(None)
     }
