@@ -226,7 +226,7 @@ fn archive_links(doc: &Html, base: &Url) -> Vec<Url> {
             (score > 0 && url.host_str() == base.host_str() && url != *base).then_some((score, url))
         })
         .collect();
-    scored.sort_by(|a, b| b.0.cmp(&a.0));
+    scored.sort_by_key(|scored| std::cmp::Reverse(scored.0));
     let mut links: Vec<Url> = Vec::new();
     for (_, url) in scored {
         if !links.contains(&url) {
