@@ -213,6 +213,10 @@ pub struct DemoArgs {
     /// Print a JSON summary on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Write the recipe with `podfeed init` from the site's home page (into the output folder,
+    /// as recipe.toml) and build with it, instead of the bundled recipe.
+    #[arg(long)]
+    pub init: bool,
 }
 
 #[derive(Debug, Args)]

@@ -112,6 +112,15 @@ async fn modern_theme_from_the_archive_the_home_page_and_an_episode_page() {
     }
 }
 
+/// The listing theme's pages describe each episode; init reads their episode pages (a
+/// `[listing]` recipe, cheaper on a cold run, is not written yet).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listing_theme_from_the_archive_the_home_page_and_an_episode_page() {
+    for entry in ["/list", "/", "/episodes/150"] {
+        init_then_build(Theme::Listing, entry).await;
+    }
+}
+
 /// The modern theme's recipe reads JSON-LD, never the made-up class names of its body.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn declared_data_comes_before_markup() {
@@ -138,4 +147,18 @@ async fn a_site_without_audio_exits_1_with_the_reason_and_existing_files_are_kep
     let out = podfeed_async(fx.dir.path(), &["init", &fx.site.base_url(), "-o", "mine.toml"]).await;
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert_eq!(std::fs::read_to_string(fx.dir.path().join("mine.toml")).unwrap(), "keep me");
+}
+
+/// `podfeed demo --init`: the whole job with the recipe init writes, no hand edits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_init_builds_with_the_recipe_init_wrote() {
+    let dir = tempfile::tempdir().unwrap();
+    let args =
+        ["demo", "--init", "--theme", "modern", "--episodes", "60", "--latency-ms", "0", "--out", "out", "--json"];
+    let out = podfeed_async(dir.path(), &args).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let summary: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(summary["items"], 60, "60 episodes, all with audio: {summary}");
+    let recipe = std::fs::read_to_string(dir.path().join("out/recipe.toml")).unwrap();
+    assert!(recipe.contains("application/ld+json"), "{recipe}");
 }

@@ -27,7 +27,8 @@ fn config(options: &DemoSiteOptions) -> DemoConfig {
 /// Starts the demo site on a free port and builds its feed with the bundled recipe.
 pub async fn run(args: DemoArgs, ui: Ui) -> anyhow::Result<u8> {
     let site = DemoSite::start(config(&args.site), 0).await?;
-    let recipe = Recipe::parse(&site.recipe_text(), Path::new("recipes/demo.toml"))?;
+    let recipe = if args.init { written_by_init(&site, &args.out).await? } else { site.recipe_text() };
+    let recipe = Recipe::parse(&recipe, Path::new("recipes/demo.toml"))?;
     // The site gets a new port every time, so its URLs are new too: start from an empty cache.
     let cache = tempfile::tempdir()?;
     let out = args.out.join("feed.xml");
@@ -36,7 +37,7 @@ pub async fn run(args: DemoArgs, ui: Ui) -> anyhow::Result<u8> {
         CacheArgs { cache: Some(cache.path().to_path_buf()), out: Some(out.clone()), json: args.json, wait: false };
     let session = Session::new(recipe, &options, client)?;
     if !ui.quiet {
-        eprintln!("podfeed: demo site with {} episodes at {}/archive", site.latest(), site.base_url());
+        eprintln!("podfeed: demo site with {} episodes at {}/", site.latest(), site.base_url());
     }
     // The show's image is served beside the feed: there first, where the build checks it.
     std::fs::create_dir_all(&args.out)?;
@@ -52,6 +53,21 @@ pub async fn run(args: DemoArgs, ui: Ui) -> anyhow::Result<u8> {
         );
     }
     Ok(code)
+}
+
+/// The recipe `podfeed init` writes for the site, also saved as `recipe.toml` in `out`.
+async fn written_by_init(site: &DemoSite, out: &Path) -> anyhow::Result<String> {
+    let home = url::Url::parse(&format!("{}/", site.base_url()))?;
+    let proposal = podfeed::init::discover(&Client::new(&podfeed::recipe::Http::default())?, &home).await?;
+    let text = podfeed::init::recipe_text(&proposal);
+    std::fs::create_dir_all(out)?;
+    podfeed::publish::write_atomic(&out.join("recipe.toml"), text.as_bytes())?;
+    eprintln!(
+        "podfeed: init wrote {} from {} pages of the site",
+        out.join("recipe.toml").display(),
+        proposal.pages_fetched
+    );
+    Ok(text)
 }
 
 /// Serves the demo site until Ctrl-C.

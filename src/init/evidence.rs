@@ -215,7 +215,8 @@ fn class_of<'a>(element: ElementRef<'a>) -> Option<&'a str> {
 /// Links on a page that look alike (the same tags and classes around them), by that selector,
 /// with the distinct same-host URLs each leads to, in page order.
 pub fn link_groups(doc: &Html, base: &Url) -> Vec<(String, Vec<Url>)> {
-    let mut groups: BTreeMap<String, Vec<Url>> = BTreeMap::new();
+    // By selector: the URLs, and the characters of the links' text.
+    let mut groups: BTreeMap<String, (Vec<Url>, usize)> = BTreeMap::new();
     for a in doc.select(&selector("a[href]")) {
         let Some(url) = a.value().attr("href").and_then(|href| base.join(href.trim()).ok()) else { continue };
         if url.host_str() != base.host_str() || url.fragment().is_some() || is_audio_url(url.path()) {
@@ -230,14 +231,21 @@ pub fn link_groups(doc: &Html, base: &Url) -> Vec<(String, Vec<Url>)> {
             ancestor = element.parent().and_then(ElementRef::wrap);
         }
         path.reverse();
-        let urls = groups.entry(path.join(" ")).or_default();
+        let (urls, text) = groups.entry(path.join(" ")).or_default();
         if !urls.contains(&url) && url.as_str() != base.as_str() {
             urls.push(url);
+            *text += a.text().map(|t| t.trim().chars().count()).sum::<usize>();
         }
     }
-    let mut groups: Vec<(String, Vec<Url>)> = groups.into_iter().filter(|(_, urls)| urls.len() >= 3).collect();
-    groups.sort_by_key(|group| std::cmp::Reverse(group.1.len()));
-    groups
+    let mut groups: Vec<(String, Vec<Url>, usize)> = groups
+        .into_iter()
+        .filter(|(_, (urls, _))| urls.len() >= 3)
+        .map(|(css, (urls, text))| (css, urls, text))
+        .collect();
+    // Episode titles first ("The Hidden Harbor" is long, "Share", "2016-01" and "News" are
+    // not), then the larger groups.
+    groups.sort_by_key(|(_, urls, text)| std::cmp::Reverse((text / urls.len() >= 12, urls.len())));
+    groups.into_iter().map(|(css, urls, _)| (css, urls)).collect()
 }
 
 /// How the page links the next listing page: the group of an `a[rel=next]`, a `link[rel=next]`,

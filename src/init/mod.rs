@@ -209,7 +209,8 @@ async fn analyse<T: Send + 'static>(page: &Page, analysis: fn(&Html, &Url) -> T)
     tokio::task::spawn_blocking(run).await.expect("analysis does not panic")
 }
 
-/// Links that look like the way to the archive: "All episodes", `/archive`, `/episodes`.
+/// Links that look like the way to the archive: "All episodes", `/archive`, `/episodes` (not
+/// "Older episodes": the next page of a listing is no archive of its own).
 fn archive_links(doc: &Html, base: &Url) -> Vec<Url> {
     let a = scraper::Selector::parse("a[href]").expect("a valid selector");
     let mut scored: Vec<(u8, Url)> = doc
@@ -223,7 +224,7 @@ fn archive_links(doc: &Html, base: &Url) -> Vec<Url> {
             score +=
                 2 * u8::from(path.ends_with("/archive") || path.ends_with("/episodes") || path.ends_with("/podcast"));
             score += u8::from(text.contains("archive") || text.contains("episodes"));
-            (score > 0 && url.host_str() == base.host_str() && url != *base).then_some((score, url))
+            (score >= 2 && url.host_str() == base.host_str() && url != *base).then_some((score, url))
         })
         .collect();
     scored.sort_by_key(|scored| std::cmp::Reverse(scored.0));
