@@ -84,6 +84,7 @@ async fn init_then_build(theme: Theme, entry: &str) {
     assert_eq!(out.status.code(), Some(0), "{theme:?} {entry}: {}", stderr(&out));
     let report = stderr(&out);
     assert!(report.contains("listing page") && report.contains("sampled        20 episode pages"), "{report}");
+    assert!(report.contains("check of ") && report.contains("  audio http://"), "a check of one sample: {report}");
     let recipe = std::fs::read_to_string(fx.dir.path().join("init.toml")).unwrap();
     assert!(recipe.contains("# from "), "each rule says its evidence:\n{recipe}");
 

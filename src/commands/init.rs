@@ -32,8 +32,23 @@ pub async fn run(args: InitArgs) -> anyhow::Result<u8> {
     let text = init::recipe_text(&proposal);
     // What init writes must be a recipe podfeed takes: a bug otherwise.
     let name = args.output.clone().unwrap_or_else(|| "init.toml".into());
-    Recipe::parse(&text, &name).map_err(|e| anyhow::anyhow!("init wrote a recipe podfeed refuses (a bug): {e}"))?;
+    let recipe =
+        Recipe::parse(&text, &name).map_err(|e| anyhow::anyhow!("init wrote a recipe podfeed refuses (a bug): {e}"))?;
     report(&proposal, &mut std::io::stderr())?;
+    if let Some(page) = proposal.example.clone() {
+        let url = page.url.clone();
+        let extracted = tokio::task::spawn_blocking(move || podfeed::extract::extract(&page, &recipe.episode)).await?;
+        match extracted {
+            Ok(e) => eprintln!(
+                "check of {url}:\n  title {:?}\n  published {}\n  audio {}\n  duration {}",
+                e.episode.title,
+                e.episode.published.map(|d| d.to_rfc3339()).unwrap_or_else(|| "(none)".into()),
+                e.episode.enclosure.url,
+                e.episode.duration.map(podfeed::feed::format_duration).unwrap_or_else(|| "(none)".into()),
+            ),
+            Err(why) => eprintln!("check of {url}: {why}"),
+        }
+    }
     let missing: Vec<&str> =
         ["title", "audio"].into_iter().filter(|f| !proposal.fields.iter().any(|c| c.field == *f)).collect();
     match &args.output {

@@ -68,8 +68,10 @@ pub struct Proposal {
     pub follow: Option<String>,
     pub channel: Channel,
     pub fields: Vec<FieldChoice>,
-    /// Episode pages sampled, and with audio.
+    /// Episode pages sampled.
     pub sampled: Vec<Url>,
+    /// The first of them, for a check of the recipe on it.
+    pub example: Option<Page>,
     pub pages_fetched: usize,
 }
 
@@ -123,6 +125,7 @@ pub async fn discover(client: &Client, start: &Url) -> Result<Proposal, InitErro
                 channel,
                 fields,
                 sampled: samples.iter().filter_map(|p| Url::parse(&p.url).ok()).collect(),
+                example: samples.first().cloned(),
                 pages_fetched: pages.fetched,
             });
         }
@@ -204,9 +207,17 @@ async fn analyse<T: Send + 'static>(page: &Page, analysis: fn(&Html, &Url) -> T)
     let page = page.clone();
     let run = move || {
         let base = Url::parse(&page.final_url).or_else(|_| Url::parse(&page.url)).expect("a page has a URL");
-        analysis(&Html::parse_document(&page.html), &base)
+        analysis(&parsed(&page), &base)
     };
     tokio::task::spawn_blocking(run).await.expect("analysis does not panic")
+}
+
+/// A page parsed within the time and depth every page gets; one too complex reads as empty.
+fn parsed(page: &Page) -> Html {
+    crate::html::parse(&page.html, &crate::html::Budget::start()).unwrap_or_else(|e| {
+        tracing::warn!("{}: {e}; read as empty", page.url);
+        Html::new_document()
+    })
 }
 
 /// Links that look like the way to the archive: "All episodes", `/archive`, `/episodes` (not
@@ -270,7 +281,7 @@ async fn choose_rules(samples: &[Page], listing: &Url) -> Vec<FieldChoice> {
     let choose = move || {
         let mut found: BTreeMap<&'static str, Vec<Candidate>> = BTreeMap::new();
         for page in &samples {
-            for (field, candidates) in evidence::candidates(&Html::parse_document(&page.html)) {
+            for (field, candidates) in evidence::candidates(&parsed(page)) {
                 let list = found.entry(field).or_default();
                 for candidate in candidates {
                     if !list.contains(&candidate) {

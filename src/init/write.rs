@@ -48,7 +48,7 @@ pub fn trial_recipe(listing: &Url, rules: &BTreeMap<&'static str, Candidate>) ->
 
 /// The recipe, commented.
 pub fn recipe_text(proposal: &Proposal) -> String {
-    let Proposal { asked, listing, episodes, episode_links, follow, channel, fields, sampled, pages_fetched } =
+    let Proposal { asked, listing, episodes, episode_links, follow, channel, fields, sampled, pages_fetched, .. } =
         proposal;
     let mut text = format!(
         "# Written by `podfeed init {asked}` from {pages_fetched} pages of the site ({} episode pages sampled).\n\
