@@ -85,6 +85,8 @@ async fn init_then_build(theme: Theme, entry: &str) {
     let report = stderr(&out);
     assert!(report.contains("listing page") && report.contains("sampled        20 episode pages"), "{report}");
     assert!(report.contains("check of ") && report.contains("  audio http://"), "a check of one sample: {report}");
+    let own_feed = format!("site's feed    {}/feed.xml has 10 items", fx.site.base_url());
+    assert!(report.contains(&own_feed), "the site's own feed is named: {report}");
     let recipe = std::fs::read_to_string(fx.dir.path().join("init.toml")).unwrap();
     assert!(recipe.contains("# from "), "each rule says its evidence:\n{recipe}");
 

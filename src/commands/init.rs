@@ -91,6 +91,9 @@ fn report(proposal: &Proposal, out: &mut impl Write) -> std::io::Result<()> {
         proposal.sampled.len(),
         proposal.pages_fetched
     )?;
+    if let Some((feed, items)) = &proposal.site_feed {
+        writeln!(out, "site's feed    {feed} has {items} items; this recipe reads the whole archive")?;
+    }
     for choice in &proposal.fields {
         for (i, (candidate, matched)) in choice.rules.iter().enumerate() {
             let field = if i == 0 { choice.field } else { "" };

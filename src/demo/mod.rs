@@ -373,6 +373,7 @@ fn router(state: Arc<SiteState>) -> Router {
         .route("/list/page/{page}", get(list))
         .route("/numbered", get(numbered))
         .route("/sitemap.xml", get(sitemap_index))
+        .route("/feed.xml", get(own_feed))
         .route("/sitemap-pages.xml", get(sitemap_pages))
         .route("/sitemap-episodes.xml.gz", get(sitemap_episodes))
         .route("/episodes/{number}", get(episode))
@@ -487,6 +488,22 @@ async fn listing(State(state): State<Arc<SiteState>>, Path(page): Path<u32>, hea
     };
     with_etag(&state.counters, &headers, "text/html; charset=utf-8", Bytes::from(body))
 }
+
+/// The show's own feed: its newest episodes only, as many shows' feeds are.
+async fn own_feed(State(state): State<Arc<SiteState>>) -> Response {
+    state.counters.other.fetch_add(1, Ordering::Relaxed);
+    let latest = state.latest.load(Ordering::Relaxed);
+    let newest: Vec<ShowEpisode> = (1..=latest)
+        .rev()
+        .filter_map(|n| state.episode(n))
+        .filter(ShowEpisode::has_audio)
+        .take(OWN_FEED_ITEMS)
+        .collect();
+    ([(header::CONTENT_TYPE, "application/rss+xml")], pages::own_feed(&newest)).into_response()
+}
+
+/// Episodes in the show's own feed.
+pub const OWN_FEED_ITEMS: usize = 10;
 
 /// The sitemap index: the site's other pages, and its episodes in a gzipped sitemap.
 async fn sitemap_index(State(state): State<Arc<SiteState>>, headers: HeaderMap) -> Response {

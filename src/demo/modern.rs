@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use super::pages::{esc, teaser_of};
+use super::pages::{esc, teaser_of, FEED_LINK};
 use super::show::{ShowEpisode, PAGE_SIZE, SHOW_TITLE};
 
 /// An episode page: OpenGraph and JSON-LD in the head, a body of made-up class names.
@@ -118,7 +118,7 @@ pub fn listing_page(page: u32, latest: u32, titles: impl Fn(u32) -> String) -> S
 pub fn home_page(latest: u32) -> String {
     format!(
         r#"<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{SHOW_TITLE}</title>
+<html lang="en"><head><meta charset="utf-8"><title>{SHOW_TITLE}</title>{FEED_LINK}
 <meta property="og:site_name" content="{SHOW_TITLE}"><meta property="og:title" content="{SHOW_TITLE}">
 <meta name="description" content="A weekly show about the economy's hidden machinery.">
 <meta property="og:image" content="/art/cover.png">

@@ -208,10 +208,32 @@ pub fn teaser_of(n: u32) -> String {
     teaser(n)
 }
 
+/// The home page's link to the show's own feed (`/feed.xml`, the newest episodes only).
+pub const FEED_LINK: &str =
+    r#"<link rel="alternate" type="application/rss+xml" title="The Long Signal" href="/feed.xml">"#;
+
+/// The show's own RSS feed, as its host publishes it: the newest `OWN_FEED_ITEMS` episodes only.
+pub fn own_feed(episodes: &[ShowEpisode]) -> String {
+    let mut items = String::new();
+    for episode in episodes {
+        let _ = write!(
+            items,
+            r#"<item><title>{}</title><guid isPermaLink="false">ls-{n}</guid><pubDate>{}</pubDate><enclosure url="/media/{n}.mp3" length="{}" type="audio/mpeg"/></item>"#,
+            esc(&episode.title),
+            episode.published.to_rfc2822(),
+            episode.audio_bytes(),
+            n = episode.number,
+        );
+    }
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>{SHOW_TITLE}</title><link>/</link><description>The newest episodes.</description>{items}</channel></rss>"#
+    )
+}
+
 /// The home page, linking the archive at `archive`.
 pub fn home_page(latest: u32, archive: &str) -> String {
     format!(
-        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{SHOW_TITLE}</title>{STYLE}</head>
+        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{SHOW_TITLE}</title>{STYLE}{FEED_LINK}</head>
 <body>{nav}<main><h1>{SHOW_TITLE}</h1><p>A weekly show about the economy's hidden machinery.</p>
 <p><a href="{archive}">All {latest} episodes</a></p></main>{FOOTER}</body></html>"#,
         nav = site_nav()

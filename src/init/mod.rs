@@ -72,6 +72,8 @@ pub struct Proposal {
     pub sampled: Vec<Url>,
     /// The first of them, for a check of the recipe on it.
     pub example: Option<Page>,
+    /// The feed the site links (`<link rel=alternate>`), and the items it has.
+    pub site_feed: Option<(Url, usize)>,
     pub pages_fetched: usize,
 }
 
@@ -116,6 +118,7 @@ pub async fn discover(client: &Client, start: &Url) -> Result<Proposal, InitErro
                 if page.url == root.as_str() { page.clone() } else { pages.get(&root).await.unwrap_or(page.clone()) };
             let fields = choose_rules(&samples, &listing).await;
             let channel = analyse(&home, channel_of).await;
+            let site_feed = pages.site_feed(&home).await;
             return Ok(Proposal {
                 asked: start.clone(),
                 listing,
@@ -126,6 +129,7 @@ pub async fn discover(client: &Client, start: &Url) -> Result<Proposal, InitErro
                 fields,
                 sampled: samples.iter().filter_map(|p| Url::parse(&p.url).ok()).collect(),
                 example: samples.first().cloned(),
+                site_feed,
                 pages_fetched: pages.fetched,
             });
         }
@@ -175,6 +179,18 @@ impl Fetcher<'_> {
             return Ok(Some((css, links, next.map(|(css, _)| css))));
         }
         Ok(None)
+    }
+
+    /// The RSS feed the home page links, and how many items it has: what the recipe adds to
+    /// it is worth saying.
+    async fn site_feed(&mut self, home: &Page) -> Option<(Url, usize)> {
+        let url = analyse(home, feed_link).await.filter(|_| self.fetched < MAX_PAGES)?;
+        self.fetched += 1;
+        let host = self.host.clone();
+        let in_scope = move |to: &Url| to.host_str() == Some(host.as_str());
+        let bytes = self.client.document(&url, 5 * 1024 * 1024, &in_scope).await.ok()?;
+        let text = String::from_utf8_lossy(&bytes);
+        Some((url, text.matches("<item>").count() + text.matches("<item ").count()))
     }
 
     /// Up to [`SAMPLES`] episode pages of `links`, fetched a few at a time, within the budget.
@@ -247,6 +263,13 @@ fn archive_links(doc: &Html, base: &Url) -> Vec<Url> {
     }
     links.truncate(2);
     links
+}
+
+/// The RSS or Atom feed a page links.
+fn feed_link(doc: &Html, base: &Url) -> Option<Url> {
+    let css = "link[rel=alternate][type='application/rss+xml'], link[rel=alternate][type='application/atom+xml']";
+    let selector = scraper::Selector::parse(css).expect("a valid selector");
+    doc.select(&selector).find_map(|link| base.join(link.value().attr("href")?.trim()).ok())
 }
 
 /// The channel as the home page describes the show.

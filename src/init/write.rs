@@ -84,6 +84,12 @@ pub fn recipe_text(proposal: &Proposal) -> String {
         }
         None => text.push_str("# No link to a next listing page was found: only this page's episodes are read.\n"),
     }
+    if let Some((feed, items)) = &proposal.site_feed {
+        let _ = writeln!(
+            text,
+            "# The site has a feed of its own, {feed}, with {items} items; this recipe reads the whole archive."
+        );
+    }
     text.push_str("\n[episode]\n");
     for choice in fields {
         let origin = |candidate: &Candidate, matched: usize| {
