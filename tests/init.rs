@@ -165,3 +165,27 @@ async fn demo_init_builds_with_the_recipe_init_wrote() {
     let recipe = std::fs::read_to_string(dir.path().join("out/recipe.toml")).unwrap();
     assert!(recipe.contains("application/ld+json"), "{recipe}");
 }
+
+/// Pages built to break a run: each is an exit 1 with its reason, or a recipe, never a panic
+/// or a stall.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_pages_give_a_reason_not_a_panic() {
+    let fx =
+        Fixture::start(DemoConfig { episodes: 40, latency: Duration::ZERO, hostile: true, ..Default::default() }).await;
+    for (page, reason) in
+        [("deep", None), ("gzip-bomb", Some("page larger than")), ("endless", Some("page larger than"))]
+    {
+        let url = format!("{}/hostile/{page}", fx.site.base_url());
+        let out = podfeed_async(fx.dir.path(), &["init", &url]).await;
+        let log = stderr(&out);
+        assert!(!log.contains("panicked"), "{page}: {log}");
+        match reason {
+            Some(reason) => {
+                assert_eq!(out.status.code(), Some(1), "{page}: {log}");
+                assert_eq!(log.matches(reason).count(), 1, "{page}: said once: {log}");
+            }
+            // Read as empty, it is no episode page: the site's archive is found from its home page.
+            None => assert_eq!(out.status.code(), Some(0), "{page}: {log}"),
+        }
+    }
+}

@@ -31,8 +31,8 @@ const SAMPLES: usize = 20;
 /// Why init could not write a recipe.
 #[derive(Debug, thiserror::Error)]
 pub enum InitError {
-    #[error("{url}: {source}")]
-    Fetch { url: String, source: FetchError },
+    #[error("{url}: {reason}")]
+    Fetch { url: String, reason: FetchError },
     #[error("{0}")]
     NotFound(String),
 }
@@ -159,7 +159,7 @@ impl Fetcher<'_> {
         match self.client.page(url, RequestKind::Listing, None, &in_scope).await {
             Ok(Fetched::Page(page, _held)) => Ok(page),
             Ok(Fetched::NotModified) => Err(InitError::NotFound(format!("{url}: 304 Not Modified unasked"))),
-            Err(source) => Err(InitError::Fetch { url: url.to_string(), source }),
+            Err(reason) => Err(InitError::Fetch { url: url.to_string(), reason }),
         }
     }
 
@@ -232,7 +232,7 @@ async fn analyse<T: Send + 'static>(page: &Page, analysis: fn(&Html, &Url) -> T)
 fn parsed(page: &Page) -> Html {
     crate::html::parse(&page.html, &crate::html::Budget::start()).unwrap_or_else(|e| {
         tracing::warn!("{}: {e}; read as empty", page.url);
-        Html::new_document()
+        Html::parse_document("")
     })
 }
 
