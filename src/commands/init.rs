@@ -29,6 +29,17 @@ pub async fn run(args: InitArgs) -> anyhow::Result<u8> {
         }
         Err(e) => return Err(e.into()),
     };
+    // Without a title and audio rule there is no recipe podfeed would take.
+    let missing: Vec<&str> = ["title", "audio"]
+        .into_iter()
+        .filter(|f| !proposal.fields.iter().any(|c| c.field == *f && !c.rules.is_empty()))
+        .collect();
+    if !missing.is_empty() || proposal.sampled.is_empty() {
+        report(&proposal, &mut std::io::stderr())?;
+        let missing = if missing.is_empty() { "title and audio".to_string() } else { missing.join(" and ") };
+        eprintln!("podfeed: no recipe for {url}: no rule for {missing} works on the sampled episode pages");
+        return Ok(EXIT_FAILED);
+    }
     let text = init::recipe_text(&proposal);
     // What init writes must be a recipe podfeed takes: a bug otherwise.
     let name = args.output.clone().unwrap_or_else(|| "init.toml".into());
@@ -49,18 +60,12 @@ pub async fn run(args: InitArgs) -> anyhow::Result<u8> {
             Err(why) => eprintln!("check of {url}: {why}"),
         }
     }
-    let missing: Vec<&str> =
-        ["title", "audio"].into_iter().filter(|f| !proposal.fields.iter().any(|c| c.field == *f)).collect();
     match &args.output {
         Some(path) => {
             podfeed::publish::write_atomic(path, text.as_bytes())?;
             eprintln!("podfeed: wrote {}", path.display());
         }
         None => std::io::stdout().write_all(text.as_bytes())?,
-    }
-    if !missing.is_empty() {
-        eprintln!("podfeed: no rule for {} works on the sampled pages: the recipe needs them", missing.join(" and "));
-        return Ok(EXIT_FAILED);
     }
     if let Some(path) = &args.output {
         eprintln!("podfeed: next: podfeed check --recipe {} {}", path.display(), first_sample(&proposal));

@@ -188,6 +188,10 @@ fn audio_in_json(text: &str) -> Option<String> {
 /// parent has one: `div.player`, `p.byline span.date`. `None` for an element with no class
 /// under a parent with none (too vague to be a rule).
 pub fn signature(element: ElementRef) -> Option<String> {
+    // `o:p` and the like cannot stand in a selector.
+    if !element.value().name().bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return None;
+    }
     let own = tag_and_class(element);
     let parent = element.parent().and_then(ElementRef::wrap).filter(|p| class_of(*p).is_some()).map(tag_and_class);
     match (parent, class_of(element)) {
@@ -225,7 +229,8 @@ pub fn link_groups(doc: &Html, base: &Url) -> Vec<(String, Vec<Url>)> {
         let mut path = vec![tag_and_class(a)];
         let mut ancestor = a.parent().and_then(ElementRef::wrap);
         while let Some(element) = ancestor.filter(|_| path.len() < 3) {
-            if class_of(element).is_some() {
+            let nameable = element.value().name().bytes().all(|b| b.is_ascii_alphanumeric());
+            if nameable && class_of(element).is_some() {
                 path.push(tag_and_class(element));
             }
             ancestor = element.parent().and_then(ElementRef::wrap);

@@ -22,6 +22,9 @@ use crate::recipe::Recipe;
 pub use evidence::Candidate;
 pub use write::recipe_text;
 
+/// Candidate rules tried per field at most.
+const MAX_CANDIDATES: usize = 12;
+
 /// Pages init fetches at most.
 pub const MAX_PAGES: usize = 30;
 /// Episode pages sampled to choose the rules: a listing page's worth, so that the few pages
@@ -98,7 +101,16 @@ pub async fn discover(client: &Client, start: &Url) -> Result<Proposal, InitErro
         }
         let page = match fetched.get(&listing) {
             Some(page) => page.clone(),
-            None => pages.get(&listing).await?,
+            // A guessed archive that fails is one guess less, unless it is the address given.
+            None => match pages.get(&listing).await {
+                Ok(page) => page,
+                Err(e) if listing == *start => return Err(e),
+                Err(e) => {
+                    tracing::info!("{e}");
+                    tried.insert(listing);
+                    continue;
+                }
+            },
         };
         fetched.insert(listing.clone(), page.clone());
         // A page that names its archive ("All episodes", /archive) is read after the archive.
@@ -307,7 +319,8 @@ async fn choose_rules(samples: &[Page], listing: &Url) -> Vec<FieldChoice> {
             for (field, candidates) in evidence::candidates(&parsed(page)) {
                 let list = found.entry(field).or_default();
                 for candidate in candidates {
-                    if !list.contains(&candidate) {
+                    // A page of thousands of look-alike players is no reason to try them all.
+                    if !list.contains(&candidate) && list.len() < MAX_CANDIDATES {
                         list.push(candidate);
                     }
                 }
