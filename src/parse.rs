@@ -44,17 +44,25 @@ fn split_zone_name(text: &str, zone: Option<Tz>) -> (&str, Option<Tz>) {
     match text.rsplit_once(' ') {
         Some((rest, name)) if ZONE_NAMES.contains(&name.to_ascii_uppercase().as_str()) => {
             // A US zone name means that zone (PT is Pacific time even on an Eastern site).
-            let named = match name.to_ascii_uppercase().as_str() {
-                "UTC" | "GMT" => Tz::UTC,
-                "ET" | "EST" | "EDT" => Tz::America__New_York,
-                "CT" | "CST" | "CDT" => Tz::America__Chicago,
-                "MT" | "MST" | "MDT" => Tz::America__Denver,
-                "PT" | "PST" | "PDT" => Tz::America__Los_Angeles,
-                _ => zone,
-            };
-            (rest.trim_end(), Some(named))
+            (rest.trim_end(), Some(us_zone(name).unwrap_or(zone)))
         }
         _ => (text, Some(zone)),
+    }
+}
+
+/// The US time zone a date's trailing zone name ("9:00 AM ET") names, if it names one.
+pub fn zone_named(text: &str) -> Option<Tz> {
+    us_zone(text.trim().rsplit_once(' ')?.1)
+}
+
+fn us_zone(name: &str) -> Option<Tz> {
+    match name.to_ascii_uppercase().as_str() {
+        "UTC" | "GMT" => Some(Tz::UTC),
+        "ET" | "EST" | "EDT" => Some(Tz::America__New_York),
+        "CT" | "CST" | "CDT" => Some(Tz::America__Chicago),
+        "MT" | "MST" | "MDT" => Some(Tz::America__Denver),
+        "PT" | "PST" | "PDT" => Some(Tz::America__Los_Angeles),
+        _ => None,
     }
 }
 

@@ -2,10 +2,9 @@
 //! how it was found on stderr.
 
 use std::io::Write;
-use std::path::Path;
 
 use podfeed::fetch::Client;
-use podfeed::init::{self, Proposal};
+use podfeed::init::{self, Episodes, Proposal, Reach};
 use podfeed::recipe::{Http, Recipe};
 use url::Url;
 
@@ -47,15 +46,14 @@ pub async fn run(args: InitArgs) -> anyhow::Result<u8> {
         Recipe::parse(&text, &name).map_err(|e| anyhow::anyhow!("init wrote a recipe podfeed refuses (a bug): {e}"))?;
     report(&proposal, &mut std::io::stderr())?;
     if let Some(page) = proposal.example.clone() {
-        let url = page.url.clone();
-        let extracted = tokio::task::spawn_blocking(move || podfeed::extract::extract(&page, &recipe.episode)).await?;
-        match extracted {
+        let (url, checked) = tokio::task::spawn_blocking(move || init::first_episode(&page, &recipe)).await?;
+        match checked {
             Ok(e) => eprintln!(
                 "check of {url}:\n  title {:?}\n  published {}\n  audio {}\n  duration {}",
-                e.episode.title,
-                e.episode.published.map(|d| d.to_rfc3339()).unwrap_or_else(|| "(none)".into()),
-                e.episode.enclosure.url,
-                e.episode.duration.map(podfeed::feed::format_duration).unwrap_or_else(|| "(none)".into()),
+                e.title,
+                e.published.map(|d| d.to_rfc3339()).unwrap_or_else(|| "(none)".into()),
+                e.enclosure.url,
+                e.duration.map(podfeed::feed::format_duration).unwrap_or_else(|| "(none)".into()),
             ),
             Err(why) => eprintln!("check of {url}: {why}"),
         }
@@ -68,36 +66,47 @@ pub async fn run(args: InitArgs) -> anyhow::Result<u8> {
         None => std::io::stdout().write_all(text.as_bytes())?,
     }
     if let Some(path) = &args.output {
-        eprintln!("podfeed: next: podfeed check --recipe {} {}", path.display(), first_sample(&proposal));
-        eprintln!("podfeed: then: podfeed build --recipe {}", display(path));
+        let check = match proposal.episodes {
+            Episodes::Items { .. } => format!("--listing {}", proposal.listing),
+            Episodes::Links { .. } => proposal.sampled.first().map(Url::to_string).unwrap_or_default(),
+        };
+        eprintln!("podfeed: next: podfeed check --recipe {} {check}", path.display());
+        eprintln!("podfeed: then: podfeed build --recipe {}", path.display());
     }
     Ok(EXIT_OK)
-}
-
-fn first_sample(proposal: &Proposal) -> String {
-    proposal.sampled.first().map(Url::to_string).unwrap_or_default()
-}
-
-fn display(path: &Path) -> String {
-    path.display().to_string()
 }
 
 /// What init found, and from what, in a few lines.
 fn report(proposal: &Proposal, out: &mut impl Write) -> std::io::Result<()> {
     writeln!(out, "listing page   {}", proposal.listing)?;
-    writeln!(out, "episode links  {} ({} on that page)", proposal.episodes, proposal.episode_links)?;
-    match &proposal.follow {
-        Some(follow) => writeln!(out, "next page      {follow}")?,
-        None => writeln!(out, "next page      none found: only the first listing page is read")?,
+    match &proposal.episodes {
+        Episodes::Links { css, count } => writeln!(out, "episode links  {css} ({count} on that page)")?,
+        Episodes::Items { css, count } => {
+            writeln!(out, "listing items  {css} ({count} on that page, each with its audio)")?
+        }
     }
-    writeln!(
-        out,
-        "sampled        {} episode pages ({} pages fetched in all)",
-        proposal.sampled.len(),
-        proposal.pages_fetched
-    )?;
-    if let Some((feed, items)) = &proposal.site_feed {
-        writeln!(out, "site's feed    {feed} has {items} items; this recipe reads the whole archive")?;
+    match &proposal.reach {
+        Reach::Follow(css) => writeln!(out, "next page      {css}")?,
+        Reach::Numbered(template) => writeln!(out, "next page      by number: {template}")?,
+        Reach::Sitemap { url, pages, .. } => {
+            writeln!(out, "next page      none; the sitemap {url} lists {pages} episode pages")?
+        }
+        Reach::FirstPageOnly => writeln!(out, "next page      none found: only the first listing page is read")?,
+    }
+    let samples = match proposal.episodes {
+        Episodes::Links { .. } => "episode pages",
+        Episodes::Items { .. } => "listing items",
+    };
+    writeln!(out, "sampled        {} {samples} ({} requests in all)", proposal.sampled.len(), proposal.pages_fetched)?;
+    if let Some(zone) = proposal.timezone {
+        writeln!(out, "time zone      {} (the site's dates name it)", zone.name())?;
+    }
+    if let Some(feed) = &proposal.site_feed {
+        let reaches = match proposal.reach {
+            Reach::FirstPageOnly => "this recipe reads only the first listing page",
+            _ => "this recipe reads the whole archive",
+        };
+        writeln!(out, "site's feed    {} has {} items; {reaches}", feed.url, feed.items)?;
     }
     for choice in &proposal.fields {
         for (i, (candidate, matched)) in choice.rules.iter().enumerate() {
@@ -109,7 +118,7 @@ fn report(proposal: &Proposal, out: &mut impl Write) -> std::io::Result<()> {
             if let Some(json) = &candidate.json {
                 rule.push_str(&format!(" {json}"));
             }
-            writeln!(out, "{field:<14} {rule}  ({}, {matched}/{} pages)", candidate.evidence, choice.sampled)?;
+            writeln!(out, "{field:<14} {rule}  ({}, {matched}/{} samples)", candidate.evidence, choice.sampled)?;
         }
     }
     Ok(())

@@ -3,7 +3,10 @@
 
 use std::fmt::Write;
 
-use super::show::{title, AudioStyle, DateStyle, ShowEpisode, SplitMix, HOST, PAGE_SIZE, SHOW_TITLE, WORDS};
+use super::show::{
+    title, AudioStyle, DateStyle, ShowEpisode, SplitMix, HOST, PAGE_SIZE, SHOW_AUTHOR, SHOW_DESCRIPTION, SHOW_TITLE,
+    WORDS,
+};
 
 /// An episode page, and whether it is to be served as ISO-8859-1.
 pub fn episode_page(episode: &ShowEpisode, latest: u32) -> String {
@@ -226,7 +229,7 @@ pub fn own_feed(episodes: &[ShowEpisode]) -> String {
         );
     }
     format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>{SHOW_TITLE}</title><link>/</link><description>The newest episodes.</description>{items}</channel></rss>"#
+        r#"<?xml version="1.0" encoding="UTF-8"?><rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel><title>{SHOW_TITLE}</title><link>/</link><description>{SHOW_DESCRIPTION}</description><language>en-us</language><itunes:author>{SHOW_AUTHOR}</itunes:author><itunes:image href="/art/cover.png"/><itunes:category text="Business"/>{items}</channel></rss>"#
     )
 }
 

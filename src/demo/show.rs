@@ -7,6 +7,9 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 pub const PAGE_SIZE: u32 = 20;
 
 pub const SHOW_TITLE: &str = "The Long Signal";
+/// What the show's own feed says of it.
+pub const SHOW_DESCRIPTION: &str = "A weekly show about the economy's hidden machinery.";
+pub const SHOW_AUTHOR: &str = "Long Signal Radio";
 
 /// The show as one site serves it. Dates count back from the episode that was newest when the
 /// site started, which went out on Monday 2026-01-05: weekly, or daily for archives of more

@@ -22,13 +22,20 @@ pub struct Candidate {
     pub css: String,
     pub attr: Option<String>,
     pub json: Option<String>,
+    /// Descendants dropped before the text is read: the date inside a teaser.
+    pub remove: Option<String>,
     /// "JSON-LD", "OpenGraph", "a meta tag", "the page's elements"...
     pub evidence: &'static str,
 }
 
 impl Candidate {
     fn new(css: &str, attr: Option<&str>, json: Option<String>, evidence: &'static str) -> Candidate {
-        Candidate { css: css.to_string(), attr: attr.map(str::to_string), json, evidence }
+        Candidate { css: css.to_string(), attr: attr.map(str::to_string), json, remove: None, evidence }
+    }
+
+    /// The same rule, whatever its evidence.
+    fn same_rule(&self, other: &Candidate) -> bool {
+        (&self.css, &self.attr, &self.json, &self.remove) == (&other.css, &other.attr, &other.json, &other.remove)
     }
 }
 
@@ -45,23 +52,92 @@ pub fn is_audio_url(value: &str) -> bool {
 /// The candidate rules for each field a page offers, in the order of trust: what the page
 /// declares for machines (JSON-LD, OpenGraph, meta tags) before what it shows.
 pub fn candidates(doc: &Html) -> BTreeMap<&'static str, Vec<Candidate>> {
+    let mut rules = json_ld(doc);
+    rules.extend(meta(doc));
+    if doc.select(&selector("h1")).any(|h| !h.text().collect::<String>().trim().is_empty()) {
+        rules.push(("title", Candidate::new("h1", None, None, "the page's heading")));
+    }
+    rules.extend(elements(doc.root_element(), None));
+    by_field(rules)
+}
+
+/// The candidate rules for each field inside one listing item (an element that describes an
+/// episode), relative to it: its title link, its audio, its date and duration, its teaser.
+pub fn item_candidates(item: ElementRef, base: &Url) -> BTreeMap<&'static str, Vec<Candidate>> {
+    let mut rules = Vec::new();
+    // The link with the longest text is the episode's, and its text the title.
+    let title_link = item
+        .select(&selector("a[href]"))
+        .filter(|a| page_link(*a, base).is_some())
+        .max_by_key(|a| a.text().map(|t| t.trim().chars().count()).sum::<usize>());
+    if let Some(css) = title_link.and_then(|a| signature_in(a, Some(item))) {
+        rules.push(("title", Candidate::new(&css, None, None, "the item's link")));
+        rules.push(("link", Candidate::new(&css, Some("href"), None, "the item's link")));
+    }
+    for heading in item.select(&selector("h2, h3, h4")) {
+        if let Some(css) = signature_in(heading, Some(item)) {
+            rules.push(("title", Candidate::new(&css, None, None, "the item's heading")));
+        }
+    }
+    if item.select(&selector("time[datetime]")).next().is_some() {
+        rules.push(("published", Candidate::new("time[datetime]", Some("datetime"), None, "a <time> element")));
+    }
+    rules.extend(elements(item, Some(item)));
+    rules.extend(teaser(item));
+    by_field(rules)
+}
+
+/// Rules grouped by field, each once, in the order given.
+fn by_field(rules: Vec<(&'static str, Candidate)>) -> BTreeMap<&'static str, Vec<Candidate>> {
     let mut found: BTreeMap<&'static str, Vec<Candidate>> = BTreeMap::new();
-    let mut add = |field: &'static str, candidate: Candidate| {
+    for (field, candidate) in rules {
         let list = found.entry(field).or_default();
-        if !list.iter().any(|c| c.css == candidate.css && c.attr == candidate.attr && c.json == candidate.json) {
+        if !list.iter().any(|c| c.same_rule(&candidate)) {
             list.push(candidate);
         }
-    };
-    for (field, candidate) in json_ld(doc) {
-        add(field, candidate);
-    }
-    for (field, candidate) in meta(doc) {
-        add(field, candidate);
-    }
-    for (field, candidate) in elements(doc) {
-        add(field, candidate);
     }
     found
+}
+
+/// The item's teaser: the element with the most text that holds no link, heading or player,
+/// without a date written inside it.
+fn teaser(item: ElementRef) -> Option<(&'static str, Candidate)> {
+    let holds = |e: ElementRef, css: &str| e.select(&selector(css)).next().is_some();
+    let (element, _) = item
+        .descendants()
+        .skip(1)
+        .filter_map(ElementRef::wrap)
+        .take(2_000)
+        .filter(|e| matches!(e.value().name(), "p" | "div" | "span" | "section"))
+        .filter(|e| !holds(*e, "a, h1, h2, h3, h4, audio") && !e.value().attrs().any(|(_, v)| is_audio_url(v)))
+        .map(|e| (e, words(e).len()))
+        .filter(|(_, length)| *length >= 40)
+        .max_by_key(|(_, length)| *length)?;
+    let mut candidate = Candidate::new(&signature_in(element, Some(item))?, None, None, "the item's teaser");
+    candidate.remove = element
+        .children()
+        .filter_map(ElementRef::wrap)
+        .find(|child| is_written_date(&words(*child)))
+        .map(tag_and_class);
+    Some(("description", candidate))
+}
+
+/// An element's text, its whitespace collapsed.
+fn words(element: ElementRef) -> String {
+    element.text().collect::<String>().split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Whether a short text is a date written out ("August 16, 2017 · 9:00 AM ET").
+fn is_written_date(text: &str) -> bool {
+    text.len() < 60
+        && text.chars().any(|c| c.is_ascii_alphabetic())
+        && parse::date_in(text, Some(chrono_tz::Tz::UTC)).is_some()
+}
+
+/// A same-host link to a page (not to audio, not within the page).
+fn page_link(a: ElementRef, base: &Url) -> Option<Url> {
+    let url = base.join(a.value().attr("href")?.trim()).ok()?;
+    (url.host_str() == base.host_str() && url.fragment().is_none() && !is_audio_url(url.path())).then_some(url)
 }
 
 /// Rules into the page's JSON-LD: a JSON pointer to each field of the episode it describes.
@@ -134,70 +210,119 @@ fn meta(doc: &Html) -> Vec<(&'static str, Candidate)> {
         .collect()
 }
 
-/// Rules for what the page shows: its heading, audio in attributes (a player's JSON included),
-/// dates and durations written out.
-fn elements(doc: &Html) -> Vec<(&'static str, Candidate)> {
+/// Rules for what `root` shows (rules relative to `scope` when given): audio in attributes (a
+/// player's JSON included), dates and durations written out.
+fn elements(root: ElementRef, scope: Option<ElementRef>) -> Vec<(&'static str, Candidate)> {
     let mut rules = Vec::new();
-    if doc.select(&selector("h1")).any(|h| !h.text().collect::<String>().trim().is_empty()) {
-        rules.push(("title", Candidate::new("h1", None, None, "the page's heading")));
-    }
-    for element in doc.root_element().descendants().filter_map(ElementRef::wrap).take(20_000) {
-        let Some(css) = signature(element) else { continue };
+    for element in root.descendants().filter_map(ElementRef::wrap).take(20_000) {
+        if scope.is_some_and(|scope| scope.id() == element.id()) {
+            continue;
+        }
+        let css = signature_in(element, scope);
         for (name, value) in element.value().attrs() {
             if is_audio_url(value) {
-                rules.push(("audio", Candidate::new(&css, Some(name), None, "an audio link")));
-            } else if let Some(pointer) = value.trim().starts_with('{').then(|| audio_in_json(value)).flatten() {
-                rules.push(("audio", Candidate::new(&css, Some(name), Some(pointer), "a player's settings")));
+                // `<audio src>` or `<a href="x.mp3">` with no class: by the ending of the file.
+                if let Some(css) = css.clone().or_else(|| by_audio_ending(element, name, value)) {
+                    rules.push(("audio", Candidate::new(&css, Some(name), None, "an audio link")));
+                }
+            } else if let (Some(css), true) = (&css, value.trim().starts_with('{')) {
+                let Ok(json) = serde_json::from_str::<serde_json::Value>(value) else { continue };
+                if let Some(pointer) = pointer_to(&json, &|_, v| v.as_str().is_some_and(is_audio_url)) {
+                    rules.push(("audio", Candidate::new(css, Some(name), Some(pointer), "a player's settings")));
+                }
+                if let Some(pointer) = pointer_to(&json, &is_duration) {
+                    rules.push(("duration", Candidate::new(css, Some(name), Some(pointer), "a player's settings")));
+                }
             }
         }
+        let Some(css) = css else { continue };
         if !has_element_children(element) {
-            let text: String = element.text().collect::<String>().split_whitespace().collect::<Vec<_>>().join(" ");
-            if text.len() < 60 && !text.is_empty() {
-                if parse::date(&text).is_some() && text.chars().any(|c| c.is_ascii_alphabetic()) {
-                    rules.push(("published", Candidate::new(&css, None, None, "a date on the page")));
-                }
-                let named = css.contains("duration") || css.contains("length") || css.contains("runtime");
-                if named && parse::duration(&text).is_ok() {
-                    rules.push(("duration", Candidate::new(&css, None, None, "a duration on the page")));
-                }
+            let text = words(element);
+            if is_written_date(&text) {
+                rules.push(("published", Candidate::new(&css, None, None, "a date on the page")));
+            }
+            let named = css.contains("duration") || css.contains("length") || css.contains("runtime");
+            if named && text.len() < 60 && parse::duration(&text).is_ok() {
+                rules.push(("duration", Candidate::new(&css, None, None, "a duration on the page")));
             }
         }
     }
     rules
 }
 
+/// A selector for an audio link by the ending of its file: `audio[src*='.mp3']`.
+fn by_audio_ending(element: ElementRef, attr: &str, value: &str) -> Option<String> {
+    let tag = element.value().name();
+    let plain = |name: &str| name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    let path = value.split(['?', '#']).next().unwrap_or_default().to_ascii_lowercase();
+    let ending = AUDIO_ENDINGS.iter().find(|ending| path.ends_with(*ending))?;
+    (plain(tag) && plain(attr)).then(|| format!("{tag}[{attr}*='{ending}']"))
+}
+
+/// Whether a player's setting is the episode's duration: named so, and readable as one.
+fn is_duration(key: &str, value: &serde_json::Value) -> bool {
+    let key = key.to_ascii_lowercase();
+    let named = key.contains("duration") || key == "length" || key == "runtime";
+    let text = match value {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Number(n) => n.to_string(),
+        _ => return false,
+    };
+    named && parse::duration(&text).is_ok()
+}
+
 fn has_element_children(element: ElementRef) -> bool {
     element.children().any(|child| child.value().is_element())
 }
 
-/// The pointer to the first string in a JSON text that names an audio file.
-fn audio_in_json(text: &str) -> Option<String> {
-    fn find(value: &serde_json::Value, at: String, depth: usize) -> Option<String> {
-        match value {
-            serde_json::Value::String(s) if is_audio_url(s) => Some(at),
-            serde_json::Value::Object(map) if depth < 4 => map
-                .iter()
-                .find_map(|(key, v)| find(v, format!("{at}/{}", key.replace('~', "~0").replace('/', "~1")), depth + 1)),
-            _ => None,
-        }
+/// The JSON pointer to the first value (by key and value) a player's settings have that `wanted`
+/// accepts, a few levels deep at most.
+fn pointer_to(value: &serde_json::Value, wanted: &dyn Fn(&str, &serde_json::Value) -> bool) -> Option<String> {
+    fn find(
+        value: &serde_json::Value,
+        at: String,
+        depth: usize,
+        wanted: &dyn Fn(&str, &serde_json::Value) -> bool,
+    ) -> Option<String> {
+        let serde_json::Value::Object(map) = value else { return None };
+        map.iter().find_map(|(key, v)| {
+            let at = format!("{at}/{}", key.replace('~', "~0").replace('/', "~1"));
+            if wanted(key, v) {
+                return Some(at);
+            }
+            (depth < 4).then(|| find(v, at, depth + 1, wanted)).flatten()
+        })
     }
-    find(&serde_json::from_str(text).ok()?, String::new(), 0)
+    find(value, String::new(), 0, wanted)
 }
 
 /// A CSS selector for an element by its tag and first class, under its parent's when the
 /// parent has one: `div.player`, `p.byline span.date`. `None` for an element with no class
 /// under a parent with none (too vague to be a rule).
 pub fn signature(element: ElementRef) -> Option<String> {
+    signature_in(element, None)
+}
+
+/// [`signature`], for a rule evaluated inside `scope` (a listing item): the item itself is not
+/// named, and there plain tags are specific enough (`h2 a`).
+fn signature_in(element: ElementRef, scope: Option<ElementRef>) -> Option<String> {
     // `o:p` and the like cannot stand in a selector.
     if !element.value().name().bytes().all(|b| b.is_ascii_alphanumeric()) {
         return None;
     }
     let own = tag_and_class(element);
-    let parent = element.parent().and_then(ElementRef::wrap).filter(|p| class_of(*p).is_some()).map(tag_and_class);
+    let parent = element
+        .parent()
+        .and_then(ElementRef::wrap)
+        .filter(|p| scope.is_none_or(|scope| scope.id() != p.id()))
+        .filter(|p| p.value().name().bytes().all(|b| b.is_ascii_alphanumeric()));
     match (parent, class_of(element)) {
-        (Some(parent), _) => Some(format!("{parent} {own}")),
-        (None, Some(_)) => Some(own),
-        (None, None) => None,
+        (Some(parent), _) if class_of(parent).is_some() || scope.is_some() => {
+            Some(format!("{} {own}", tag_and_class(parent)))
+        }
+        (_, Some(_)) => Some(own),
+        (_, None) if scope.is_some() => Some(own),
+        _ => None,
     }
 }
 
@@ -272,6 +397,107 @@ pub fn next_page(doc: &Html, base: &Url) -> Option<(String, Url)> {
     };
     let a = doc.select(&selector("a[href]")).find(says_next)?;
     Some((signature(a)?, href(a)?))
+}
+
+/// The repeated elements of a listing page that each describe one episode with its audio (as
+/// NPR's archive pages do): their selector, and how many the page has. Each carries one audio
+/// file and a link to a page; most of them carry audio.
+pub fn audio_items(doc: &Html, base: &Url) -> Option<(String, usize)> {
+    let carriers: Vec<ElementRef> = doc
+        .root_element()
+        .descendants()
+        .filter_map(ElementRef::wrap)
+        .take(20_000)
+        .filter(|e| !audio_of(*e, base).is_empty())
+        .take(5)
+        .collect();
+    if carriers.len() < 3 {
+        return None;
+    }
+    for carrier in carriers {
+        for ancestor in carrier.ancestors().filter_map(ElementRef::wrap).take(6) {
+            let Some(css) = item_path(ancestor) else { continue };
+            let Ok(items) = Selector::parse(&css) else { continue };
+            let found: Vec<ElementRef> = doc.select(&items).take(1_000).collect();
+            let audio: Vec<usize> = found.iter().map(|item| audio_in(*item, base)).collect();
+            // An element holding several episodes' audio is the list, not an item.
+            if audio.iter().any(|n| *n > 1) {
+                break;
+            }
+            let with_audio = audio.iter().filter(|n| **n == 1).count();
+            let linked =
+                found.iter().all(|item| item.select(&selector("a[href]")).any(|a| page_link(a, base).is_some()));
+            let nested = found
+                .iter()
+                .any(|item| item.descendants().skip(1).filter_map(ElementRef::wrap).any(|d| items.matches(&d)));
+            if with_audio >= 3 && with_audio * 2 >= found.len() && linked && !nested {
+                return Some((css, found.len()));
+            }
+        }
+    }
+    None
+}
+
+/// A selector for a possible listing item: its tag and class, under its nearest ancestor with a
+/// class (`div.archivelist article.item`).
+fn item_path(element: ElementRef) -> Option<String> {
+    class_of(element)?;
+    let own = tag_and_class(element);
+    let nameable = |e: &ElementRef| e.value().name().bytes().all(|b| b.is_ascii_alphanumeric());
+    if !nameable(&element) {
+        return None;
+    }
+    let outer = element.ancestors().filter_map(ElementRef::wrap).find(|a| nameable(a) && class_of(*a).is_some());
+    Some(match outer {
+        Some(outer) => format!("{} {own}", tag_and_class(outer)),
+        None => own,
+    })
+}
+
+/// The distinct audio files an element and its descendants name.
+fn audio_in(element: ElementRef, base: &Url) -> usize {
+    let mut files: Vec<Url> = Vec::new();
+    for e in element.descendants().filter_map(ElementRef::wrap).take(2_000) {
+        for url in audio_of(e, base) {
+            if !files.contains(&url) {
+                files.push(url);
+            }
+        }
+    }
+    files.len()
+}
+
+/// The audio files one element names in its attributes (a player's JSON included).
+fn audio_of(element: ElementRef, base: &Url) -> Vec<Url> {
+    let mut files = Vec::new();
+    for (_, value) in element.value().attrs() {
+        let file = if is_audio_url(value) {
+            Some(value.trim().to_string())
+        } else if value.trim().starts_with('{') {
+            let json = serde_json::from_str::<serde_json::Value>(value).ok();
+            json.and_then(|json| {
+                let pointer = pointer_to(&json, &|_, v| v.as_str().is_some_and(is_audio_url))?;
+                json.pointer(&pointer)?.as_str().map(str::to_string)
+            })
+        } else {
+            None
+        };
+        files.extend(file.and_then(|file| base.join(&file).ok()));
+    }
+    files
+}
+
+/// The US time zone the page's written dates name ("August 16, 2017 · 9:00 AM ET"), if one
+/// does: a recipe needs it, for those dates have no offset.
+pub fn date_zone(doc: &Html) -> Option<chrono_tz::Tz> {
+    doc.root_element()
+        .descendants()
+        .filter_map(ElementRef::wrap)
+        .take(20_000)
+        .filter(|e| !has_element_children(*e))
+        .map(words)
+        .filter(|text| is_written_date(text))
+        .find_map(|text| parse::zone_named(&text).filter(|zone| *zone != chrono_tz::Tz::UTC))
 }
 
 /// Whether the page carries audio of its own: declared (JSON-LD, `og:audio`), in a player or

@@ -1,14 +1,17 @@
 //! `podfeed init`: a recipe from what a site declares. From the address given (the home page,
-//! an archive page or one episode page) it finds a listing page whose similar links lead to
-//! pages with audio, how that page links the next one, and for each field the rules that work on
-//! every sampled episode page, trying the site's JSON-LD first, then OpenGraph and meta tags,
-//! then its visible elements. At most [`MAX_PAGES`] pages are fetched, with the client, robots.txt
-//! and limits of `build`.
+//! an archive page or one episode page) it finds a listing page whose repeated elements carry
+//! episodes with their audio (a `[listing]` recipe) or whose similar links lead to pages with
+//! audio, how the archive goes on past that page, and for each field the rules that work on
+//! every sample, trying the site's JSON-LD first, then OpenGraph and meta tags, then its
+//! visible elements. At most [`MAX_PAGES`] requests are made, with the client, robots.txt and
+//! limits of `build`.
 
+mod choose;
 mod evidence;
+mod site;
 mod write;
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use futures::stream::{self, StreamExt};
 use scraper::Html;
@@ -16,20 +19,22 @@ use url::Url;
 
 use crate::extract;
 use crate::fetch::{Client, FetchError, Fetched, RequestKind};
-use crate::model::Page;
+use crate::model::{Episode, Page};
 use crate::recipe::Recipe;
 
+pub use choose::FieldChoice;
 pub use evidence::Candidate;
+pub use site::{Channel, SiteFeed};
 pub use write::recipe_text;
 
-/// Candidate rules tried per field at most.
-const MAX_CANDIDATES: usize = 12;
-
-/// Pages init fetches at most.
+/// Requests init makes at most (robots.txt, redirects and retries included).
 pub const MAX_PAGES: usize = 30;
 /// Episode pages sampled to choose the rules: a listing page's worth, so that the few pages
 /// built otherwise (an older player, a date written out) are among them.
 const SAMPLES: usize = 20;
+/// Requests kept back from sampling for what comes after: the next listing page, the site's
+/// feed, a sitemap.
+const RESERVED: usize = 6;
 
 /// Why init could not write a recipe.
 #[derive(Debug, thiserror::Error)]
@@ -40,22 +45,27 @@ pub enum InitError {
     NotFound(String),
 }
 
-/// The rules chosen for one field, each with the pages it matched, of `sampled`.
+/// How a listing page gives its episodes.
 #[derive(Debug, Clone)]
-pub struct FieldChoice {
-    pub field: &'static str,
-    pub rules: Vec<(Candidate, usize)>,
-    pub sampled: usize,
+pub enum Episodes {
+    /// Links (this selector, this many on the page) to episode pages, which the rules read.
+    Links { css: String, count: usize },
+    /// Elements that each describe an episode with its audio: a `[listing]` recipe, which needs
+    /// no episode page.
+    Items { css: String, count: usize },
 }
 
-/// The show's channel, as the site describes itself.
-#[derive(Debug, Clone, Default)]
-pub struct Channel {
-    pub title: String,
-    pub link: String,
-    pub description: Option<String>,
-    pub image: Option<String>,
-    pub language: Option<String>,
+/// How the archive goes on past the first listing page.
+#[derive(Debug, Clone)]
+pub enum Reach {
+    /// A link to the next listing page, by this selector; the next page was read to be sure.
+    Follow(String),
+    /// Pages by number, with `{n}` where the number goes.
+    Numbered(String),
+    /// A sitemap, and the pattern of its episode pages (this many of them).
+    Sitemap { url: Url, pattern: String, pages: usize },
+    /// Nothing found: only the first listing page is read.
+    FirstPageOnly,
 }
 
 /// What init found: enough to write a recipe and to say how it was found.
@@ -64,58 +74,105 @@ pub struct Proposal {
     /// The address init was given.
     pub asked: Url,
     pub listing: Url,
-    /// The links on the listing page that lead to episode pages, and how many it has.
-    pub episodes: String,
-    pub episode_links: usize,
-    /// The link to the next listing page, if any.
-    pub follow: Option<String>,
+    pub episodes: Episodes,
+    pub reach: Reach,
     pub channel: Channel,
     pub fields: Vec<FieldChoice>,
-    /// Episode pages sampled.
+    /// The episodes sampled: their pages, or (for listing items) their links.
     pub sampled: Vec<Url>,
-    /// The first of them, for a check of the recipe on it.
+    /// A page to check the recipe on: the first episode page sampled, or the listing page.
     pub example: Option<Page>,
-    /// The feed the site links (`<link rel=alternate>`), and the items it has.
-    pub site_feed: Option<(Url, usize)>,
+    pub site_feed: Option<SiteFeed>,
+    /// The time zone the site's dates name ("9:00 AM ET").
+    pub timezone: Option<chrono_tz::Tz>,
     pub pages_fetched: usize,
 }
 
 /// Finds a recipe for the site at `start`.
 pub async fn discover(client: &Client, start: &Url) -> Result<Proposal, InitError> {
-    let mut pages = Fetcher { client, host: start.host_str().unwrap_or_default().to_string(), fetched: 0 };
-    let first = pages.get(start).await?;
-    let first_has_audio = analyse(&first, |doc, _| evidence::has_audio(doc)).await;
-    // Where the episodes are listed: the page itself, else the archive it links, else the home
-    // page, else the archive that links: a few pages at most.
-    let root = start.join("/").map_err(|e| InitError::NotFound(format!("{start}: {e}")))?;
-    let mut queue: VecDeque<Url> = VecDeque::new();
-    if !first_has_audio {
-        queue.push_back(start.clone());
+    let mut pages = Fetcher { client, host: start.host_str().unwrap_or_default().to_string(), cache: HashMap::new() };
+    let (page, found) = find_listing(&mut pages, start).await?;
+    let listing = Url::parse(&page.url).map_err(|e| InitError::NotFound(format!("{}: {e}", page.url)))?;
+    let (fields, sampled, example, timezone) = match &found {
+        Found::Links(_, links) => {
+            let samples = pages.samples(links).await;
+            let timezone = analyse_all(&samples, |doc, _| evidence::date_zone(doc)).await.into_iter().flatten().next();
+            let fields = choose::page_rules(&samples, &listing).await;
+            let sampled = samples.iter().filter_map(|p| Url::parse(&p.url).ok()).collect();
+            (fields, sampled, samples.first().cloned(), timezone)
+        }
+        Found::Items(css, _) => {
+            let timezone = analyse(&page, |doc, _| evidence::date_zone(doc)).await;
+            let (fields, links) = choose::item_rules(&page, css).await;
+            (fields, links, Some(page.clone()), timezone)
+        }
+    };
+    let reach = pages.reach(&page, &found, &sampled).await;
+    let root = listing.join("/").unwrap_or_else(|_| listing.clone());
+    let home = if page.url == root.as_str() { page.clone() } else { pages.get(&root).await.unwrap_or(page.clone()) };
+    let site_feed = pages.site_feed(&home).await;
+    let channel = analyse(&home, site::channel_of).await.with_feed(site_feed.as_ref().map(|f| &f.channel));
+    Ok(Proposal {
+        asked: start.clone(),
+        listing,
+        episodes: found.episodes(),
+        reach,
+        channel,
+        fields,
+        sampled,
+        example,
+        site_feed,
+        timezone,
+        pages_fetched: pages.spent(),
+    })
+}
+
+/// What a listing page was found to hold.
+enum Found {
+    Links(String, Vec<Url>),
+    Items(String, usize),
+}
+
+impl Found {
+    fn episodes(&self) -> Episodes {
+        match self {
+            Found::Links(css, links) => Episodes::Links { css: css.clone(), count: links.len() },
+            Found::Items(css, count) => Episodes::Items { css: css.clone(), count: *count },
+        }
     }
-    queue.push_back(root.clone());
-    let mut fetched: HashMap<Url, Page> = HashMap::from([(start.clone(), first.clone())]);
+}
+
+/// Where the episodes are listed: the page given, else the archive it links, else the home
+/// page, else the archive that links; a few pages at most. A page with audio of its own that
+/// lists nothing is an episode page, and is passed by.
+async fn find_listing(pages: &mut Fetcher<'_>, start: &Url) -> Result<(Page, Found), InitError> {
+    let root = start.join("/").map_err(|e| InitError::NotFound(format!("{start}: {e}")))?;
+    let mut queue = VecDeque::from([start.clone(), root]);
     let (mut tried, mut deferred) = (HashSet::new(), HashSet::new());
     while let Some(listing) = queue.pop_front() {
         if tried.contains(&listing) || tried.len() == 5 {
             continue;
         }
-        let page = match fetched.get(&listing) {
-            Some(page) => page.clone(),
-            // A guessed archive that fails is one guess less, unless it is the address given.
-            None => match pages.get(&listing).await {
-                Ok(page) => page,
-                Err(e) if listing == *start => return Err(e),
-                Err(e) => {
-                    tracing::info!("{e}");
-                    tried.insert(listing);
-                    continue;
-                }
-            },
+        let page = match pages.get(&listing).await {
+            Ok(page) => page,
+            // A guessed page that fails is one guess less; the address given must answer.
+            Err(e) if listing == *start => return Err(e),
+            Err(e) => {
+                tracing::info!("{e}");
+                tried.insert(listing);
+                continue;
+            }
         };
-        fetched.insert(listing.clone(), page.clone());
+        if let Some((css, count)) = analyse(&page, evidence::audio_items).await {
+            return Ok((page, Found::Items(css, count)));
+        }
+        if analyse(&page, |doc, _| evidence::has_audio(doc)).await {
+            tried.insert(listing);
+            continue;
+        }
         // A page that names its archive ("All episodes", /archive) is read after the archive.
         let archives: Vec<Url> =
-            analyse(&page, archive_links).await.into_iter().filter(|url| !tried.contains(url)).collect();
+            analyse(&page, site::archive_links).await.into_iter().filter(|url| !tried.contains(url)).collect();
         if !archives.is_empty() && deferred.insert(listing.clone()) {
             queue.push_front(listing);
             for archive in archives.into_iter().rev() {
@@ -124,101 +181,83 @@ pub async fn discover(client: &Client, start: &Url) -> Result<Proposal, InitErro
             continue;
         }
         tried.insert(listing.clone());
-        if let Some((episodes, links, next)) = pages.episode_links(&page).await? {
-            let samples = pages.samples(&links).await;
-            let home =
-                if page.url == root.as_str() { page.clone() } else { pages.get(&root).await.unwrap_or(page.clone()) };
-            let fields = choose_rules(&samples, &listing).await;
-            let channel = analyse(&home, channel_of).await;
-            let site_feed = pages.site_feed(&home).await;
-            return Ok(Proposal {
-                asked: start.clone(),
-                listing,
-                episodes,
-                episode_links: links.len(),
-                follow: next,
-                channel,
-                fields,
-                sampled: samples.iter().filter_map(|p| Url::parse(&p.url).ok()).collect(),
-                example: samples.first().cloned(),
-                site_feed,
-                pages_fetched: pages.fetched,
-            });
+        if let Some((css, links)) = pages.episode_links(&page).await {
+            return Ok((page, Found::Links(css, links)));
         }
     }
     Err(InitError::NotFound(format!(
-        "no links to pages with audio on the {} pages sampled; the site may build its pages with JavaScript, \
+        "no links to pages with audio on the {} pages fetched; the site may build its pages with JavaScript, \
          or list its episodes in a way init does not know",
-        pages.fetched
+        pages.cache.len()
     )))
 }
 
-/// Fetches the site's pages for init, counting them against [`MAX_PAGES`].
+/// Fetches the site's pages for init, each once, within [`MAX_PAGES`] requests.
 struct Fetcher<'c> {
     client: &'c Client,
     host: String,
-    fetched: usize,
+    cache: HashMap<Url, Page>,
 }
 
 impl Fetcher<'_> {
-    async fn get(&mut self, url: &Url) -> Result<Page, InitError> {
-        if self.fetched >= MAX_PAGES {
-            return Err(InitError::NotFound(format!("{MAX_PAGES} pages fetched without finding the episodes")));
-        }
-        self.fetched += 1;
-        let host = self.host.clone();
-        let in_scope = move |to: &Url| to.host_str() == Some(host.as_str());
-        match self.client.page(url, RequestKind::Listing, None, &in_scope).await {
-            Ok(Fetched::Page(page, _held)) => Ok(page),
-            Ok(Fetched::NotModified) => Err(InitError::NotFound(format!("{url}: 304 Not Modified unasked"))),
-            Err(reason) => Err(InitError::Fetch { url: url.to_string(), reason }),
-        }
+    /// Requests made so far, robots.txt, redirects and retries included.
+    fn spent(&self) -> usize {
+        usize::try_from(self.client.stats().total_requests()).unwrap_or(usize::MAX)
     }
 
-    /// The group of similar links on a listing page that lead to pages with audio (two of each
-    /// group are tried, the largest groups first), its links, and the link to the next page.
-    async fn episode_links(&mut self, page: &Page) -> Result<Option<(String, Vec<Url>, Option<String>)>, InitError> {
-        let (groups, next) =
-            analyse(page, |doc, base| (evidence::link_groups(doc, base), evidence::next_page(doc, base))).await;
+    async fn get(&mut self, url: &Url) -> Result<Page, InitError> {
+        if let Some(page) = self.cache.get(url) {
+            return Ok(page.clone());
+        }
+        if self.spent() >= MAX_PAGES {
+            return Err(InitError::NotFound(format!("{MAX_PAGES} requests made without finding the episodes")));
+        }
+        let host = self.host.clone();
+        let in_scope = move |to: &Url| to.host_str() == Some(host.as_str());
+        let page = match self.client.page(url, RequestKind::Listing, None, &in_scope).await {
+            Ok(Fetched::Page(page, _held)) => page,
+            Ok(Fetched::NotModified) => return Err(InitError::NotFound(format!("{url}: 304 Not Modified unasked"))),
+            Err(reason) => return Err(InitError::Fetch { url: url.to_string(), reason }),
+        };
+        self.cache.insert(url.clone(), page.clone());
+        Ok(page)
+    }
+
+    /// The group of similar links on a listing page that lead to pages with audio (the first
+    /// and the last of a group are read, the likeliest groups first), and its links.
+    async fn episode_links(&mut self, page: &Page) -> Option<(String, Vec<Url>)> {
+        let groups = analyse(page, evidence::link_groups).await;
         'groups: for (css, links) in groups.into_iter().take(4) {
-            // The first link, then the last: a group whose first page has no audio costs one fetch.
             for url in [links.first(), links.last()].into_iter().flatten() {
                 let Ok(sample) = self.get(url).await else { continue 'groups };
                 if !analyse(&sample, |doc, _| evidence::has_audio(doc)).await {
                     continue 'groups;
                 }
             }
-            return Ok(Some((css, links, next.map(|(css, _)| css))));
+            return Some((css, links));
         }
-        Ok(None)
+        None
     }
 
-    /// The RSS feed the home page links, and how many items it has: what the recipe adds to
-    /// it is worth saying.
-    async fn site_feed(&mut self, home: &Page) -> Option<(Url, usize)> {
-        let url = analyse(home, feed_link).await.filter(|_| self.fetched < MAX_PAGES)?;
-        self.fetched += 1;
-        let host = self.host.clone();
-        let in_scope = move |to: &Url| to.host_str() == Some(host.as_str());
-        let bytes = self.client.document(&url, 5 * 1024 * 1024, &in_scope).await.ok()?;
-        let text = String::from_utf8_lossy(&bytes);
-        Some((url, text.matches("<item>").count() + text.matches("<item ").count()))
-    }
-
-    /// Up to [`SAMPLES`] episode pages of `links`, fetched a few at a time, within the budget.
+    /// Up to [`SAMPLES`] episode pages of `links`, in order, fetched a few at a time within
+    /// the budget (those already read cost nothing).
     async fn samples(&mut self, links: &[Url]) -> Vec<Page> {
-        let room = MAX_PAGES.saturating_sub(self.fetched + 1).min(SAMPLES);
-        let chosen: Vec<Url> = links.iter().take(room).cloned().collect();
-        self.fetched += chosen.len();
-        let host = self.host.clone();
-        let client = self.client;
-        stream::iter(chosen)
+        let chosen: Vec<Url> = links.iter().take(SAMPLES).cloned().collect();
+        let mut room = MAX_PAGES.saturating_sub(self.spent() + RESERVED);
+        let fetch: Vec<Url> = chosen
+            .iter()
+            .filter(|url| !self.cache.contains_key(*url))
+            .take_while(|_| room.checked_sub(1).map(|left| room = left).is_some())
+            .cloned()
+            .collect();
+        let (client, host) = (self.client, self.host.clone());
+        let fetched: Vec<(Url, Page)> = stream::iter(fetch)
             .map(|url| {
                 let host = host.clone();
                 async move {
                     let in_scope = move |to: &Url| to.host_str() == Some(host.as_str());
                     match client.page(&url, RequestKind::Episode, None, &in_scope).await {
-                        Ok(Fetched::Page(page, _held)) => Some(page),
+                        Ok(Fetched::Page(page, _held)) => Some((url, page)),
                         _ => None,
                     }
                 }
@@ -226,12 +265,106 @@ impl Fetcher<'_> {
             .buffered(4)
             .filter_map(|page| async move { page })
             .collect()
-            .await
+            .await;
+        self.cache.extend(fetched);
+        chosen.iter().filter_map(|url| self.cache.get(url).cloned()).collect()
+    }
+
+    /// How the archive goes on past `page`: a next link, numbered pages, or a sitemap that
+    /// lists more pages like the sampled ones. A next page is read to be sure it lists more.
+    async fn reach(&mut self, page: &Page, found: &Found, sampled: &[Url]) -> Reach {
+        if let Some((css, next)) = analyse(page, evidence::next_page).await {
+            if self.continues(page, &next, found).await {
+                return Reach::Follow(css);
+            }
+        }
+        if let Some((template, second)) = Url::parse(&page.url).ok().as_ref().and_then(site::numbered) {
+            if self.continues(page, &second, found).await {
+                return Reach::Numbered(template);
+            }
+        }
+        match found {
+            Found::Links(_, links) => self.sitemap(page, sampled, links.len()).await.unwrap_or(Reach::FirstPageOnly),
+            Found::Items(..) => Reach::FirstPageOnly,
+        }
+    }
+
+    /// Whether `next` lists episodes `page` does not, the same way.
+    async fn continues(&mut self, page: &Page, next: &Url, found: &Found) -> bool {
+        let Ok(next) = self.get(next).await else { return false };
+        if next.html == page.html {
+            return false;
+        }
+        match found {
+            Found::Links(css, links) => {
+                let groups = analyse(&next, evidence::link_groups).await;
+                groups.iter().any(|(group, urls)| group == css && urls.iter().any(|url| !links.contains(url)))
+            }
+            Found::Items(css, _) => analyse(&next, evidence::audio_items).await.is_some_and(|(items, _)| items == *css),
+        }
+    }
+
+    /// The site's `/sitemap.xml` (an index and up to three of its sitemaps), if it lists more
+    /// pages like the sampled episode pages than the listing page links.
+    async fn sitemap(&mut self, page: &Page, sampled: &[Url], listed: usize) -> Option<Reach> {
+        let pattern = site::url_pattern(sampled)?;
+        let matcher = regex::Regex::new(&pattern).ok()?;
+        let url = Url::parse(&page.url).ok()?.join("/sitemap.xml").ok()?;
+        let mut queue = VecDeque::from([url.clone()]);
+        let mut pages: HashSet<Url> = HashSet::new();
+        for _ in 0..4 {
+            let Some(next) = queue.pop_front() else { break };
+            if self.spent() >= MAX_PAGES {
+                break;
+            }
+            let host = self.host.clone();
+            let in_scope = move |to: &Url| to.host_str() == Some(host.as_str());
+            let bytes = self.client.document(&next, crate::sitemap::MAX_SITEMAP_BYTES, &in_scope).await.ok()?;
+            let Ok(sitemap) = crate::sitemap::parse(&bytes) else { break };
+            queue.extend(sitemap.sitemaps);
+            pages.extend(sitemap.pages.into_iter().map(|(url, _)| url).filter(|url| matcher.is_match(url.as_str())));
+        }
+        (pages.len() > listed).then_some(Reach::Sitemap { url, pattern, pages: pages.len() })
+    }
+
+    /// The feed the home page links (`<link rel=alternate>`, on any host), and what it says.
+    async fn site_feed(&mut self, home: &Page) -> Option<SiteFeed> {
+        let url = analyse(home, site::feed_link).await.filter(|_| self.spent() < MAX_PAGES)?;
+        // Hosts serve feeds from elsewhere (a podcast host's CDN).
+        let host = url.host_str().unwrap_or_default().to_string();
+        let in_scope = move |to: &Url| to.host_str() == Some(host.as_str());
+        let bytes = self.client.document(&url, 5 * 1024 * 1024, &in_scope).await.ok()?;
+        Some(site::read_feed(url, &bytes))
+    }
+}
+
+/// The first episode `recipe` reads on `page` (an episode page, or a listing page for a
+/// `[listing]` recipe) and where, or why there is none: the check init's report ends with.
+pub fn first_episode(page: &Page, recipe: &Recipe) -> (String, Result<Episode, String>) {
+    let Some(listing) = &recipe.listing else {
+        let extracted = extract::extract(page, &recipe.episode);
+        return (page.url.clone(), extracted.map(|e| e.episode).map_err(|e| e.to_string()));
+    };
+    let items =
+        crate::html::parse(&page.html, &crate::html::Budget::start()).map_err(|e| e.to_string()).and_then(|doc| {
+            extract::listing_items(&doc, page, listing, 1, &crate::html::Budget::start()).map_err(|e| e.to_string())
+        });
+    match items.map(|items| items.into_iter().next()) {
+        Ok(Some(item)) => {
+            let link = item.link.to_string();
+            (link.clone(), item.fields.into_episode(&link, link.clone()).map_err(|e| e.to_string()))
+        }
+        Ok(None) => (page.url.clone(), Err("no item found".to_string())),
+        Err(e) => (page.url.clone(), Err(e)),
     }
 }
 
 /// Runs `analysis` on a parsed page, off the reactor.
-async fn analyse<T: Send + 'static>(page: &Page, analysis: fn(&Html, &Url) -> T) -> T {
+async fn analyse<T, F>(page: &Page, analysis: F) -> T
+where
+    T: Send + 'static,
+    F: FnOnce(&Html, &Url) -> T + Send + 'static,
+{
     let page = page.clone();
     let run = move || {
         let base = Url::parse(&page.final_url).or_else(|_| Url::parse(&page.url)).expect("a page has a URL");
@@ -240,157 +373,19 @@ async fn analyse<T: Send + 'static>(page: &Page, analysis: fn(&Html, &Url) -> T)
     tokio::task::spawn_blocking(run).await.expect("analysis does not panic")
 }
 
+/// [`analyse`] on each page.
+async fn analyse_all<T: Send + 'static>(pages: &[Page], analysis: fn(&Html, &Url) -> T) -> Vec<T> {
+    let mut results = Vec::with_capacity(pages.len());
+    for page in pages {
+        results.push(analyse(page, analysis).await);
+    }
+    results
+}
+
 /// A page parsed within the time and depth every page gets; one too complex reads as empty.
 fn parsed(page: &Page) -> Html {
     crate::html::parse(&page.html, &crate::html::Budget::start()).unwrap_or_else(|e| {
         tracing::warn!("{}: {e}; read as empty", page.url);
         Html::parse_document("")
     })
-}
-
-/// Links that look like the way to the archive: "All episodes", `/archive`, `/episodes` (not
-/// "Older episodes": the next page of a listing is no archive of its own).
-fn archive_links(doc: &Html, base: &Url) -> Vec<Url> {
-    let a = scraper::Selector::parse("a[href]").expect("a valid selector");
-    let mut scored: Vec<(u8, Url)> = doc
-        .select(&a)
-        .filter_map(|a| {
-            let url = base.join(a.value().attr("href")?.trim()).ok()?;
-            let text = a.text().collect::<String>().to_lowercase();
-            let path = url.path().trim_end_matches('/').to_lowercase();
-            let mut score = 0;
-            score += 3 * u8::from(text.contains("all") && text.contains("episode"));
-            score +=
-                2 * u8::from(path.ends_with("/archive") || path.ends_with("/episodes") || path.ends_with("/podcast"));
-            score += u8::from(text.contains("archive") || text.contains("episodes"));
-            (score >= 2 && url.host_str() == base.host_str() && url != *base).then_some((score, url))
-        })
-        .collect();
-    scored.sort_by_key(|scored| std::cmp::Reverse(scored.0));
-    let mut links: Vec<Url> = Vec::new();
-    for (_, url) in scored {
-        if !links.contains(&url) {
-            links.push(url);
-        }
-    }
-    links.truncate(2);
-    links
-}
-
-/// The RSS or Atom feed a page links.
-fn feed_link(doc: &Html, base: &Url) -> Option<Url> {
-    let css = "link[rel=alternate][type='application/rss+xml'], link[rel=alternate][type='application/atom+xml']";
-    let selector = scraper::Selector::parse(css).expect("a valid selector");
-    doc.select(&selector).find_map(|link| base.join(link.value().attr("href")?.trim()).ok())
-}
-
-/// The channel as the home page describes the show.
-fn channel_of(doc: &Html, base: &Url) -> Channel {
-    let meta = |css: &str, attr: &str| {
-        let selector = scraper::Selector::parse(css).expect("a valid selector");
-        doc.select(&selector)
-            .find_map(|e| e.value().attr(attr).map(str::trim).filter(|v| !v.is_empty()).map(str::to_string))
-    };
-    let text = |css: &str| {
-        let selector = scraper::Selector::parse(css).expect("a valid selector");
-        doc.select(&selector).map(|e| e.text().collect::<String>().trim().to_string()).find(|t| !t.is_empty())
-    };
-    let title = meta("meta[property='og:site_name']", "content")
-        .or_else(|| text("title"))
-        .unwrap_or_else(|| base.host_str().unwrap_or("A podcast").to_string());
-    Channel {
-        link: base.join("/").map(|u| u.to_string()).unwrap_or_else(|_| base.to_string()),
-        description: meta("meta[name=description]", "content")
-            .or_else(|| meta("meta[property='og:description']", "content")),
-        image: meta("meta[property='og:image']", "content").and_then(|i| base.join(&i).ok()).map(|u| u.to_string()),
-        language: meta("html", "lang").and_then(|l| crate::directory::language(&l).ok()),
-        title,
-    }
-}
-
-/// For each field, the candidate rules found on the samples, tried on every sample with the
-/// real extraction: the first (most trusted) rule that works on every page, else the fewest
-/// rules, most trusted first, that together cover the most pages.
-async fn choose_rules(samples: &[Page], listing: &Url) -> Vec<FieldChoice> {
-    let (samples, listing) = (samples.to_vec(), listing.clone());
-    let choose = move || {
-        let mut found: BTreeMap<&'static str, Vec<Candidate>> = BTreeMap::new();
-        for page in &samples {
-            for (field, candidates) in evidence::candidates(&parsed(page)) {
-                let list = found.entry(field).or_default();
-                for candidate in candidates {
-                    // A page of thousands of look-alike players is no reason to try them all.
-                    if !list.contains(&candidate) && list.len() < MAX_CANDIDATES {
-                        list.push(candidate);
-                    }
-                }
-            }
-        }
-        let coverage = coverage(&found, &samples, &listing);
-        write::FIELDS
-            .iter()
-            .filter_map(|field| {
-                let candidates = found.get(field)?;
-                let covered = coverage.get(field)?;
-                Some(FieldChoice { field, rules: pick(candidates, covered, samples.len()), sampled: samples.len() })
-            })
-            .collect()
-    };
-    tokio::task::spawn_blocking(choose).await.expect("choosing rules does not panic")
-}
-
-/// Which samples each candidate of each field gives a value on, by the recipe's own extraction.
-fn coverage(
-    found: &BTreeMap<&'static str, Vec<Candidate>>,
-    samples: &[Page],
-    listing: &Url,
-) -> BTreeMap<&'static str, Vec<Vec<bool>>> {
-    let rounds = found.values().map(Vec::len).max().unwrap_or(0);
-    let mut covered: BTreeMap<&'static str, Vec<Vec<bool>>> = BTreeMap::new();
-    for round in 0..rounds {
-        // One recipe per round, each field's `round`-th candidate, evaluated on every sample.
-        let rules: BTreeMap<&'static str, Candidate> =
-            found.iter().filter_map(|(field, list)| Some((*field, list.get(round)?.clone()))).collect();
-        for field in rules.keys() {
-            covered.entry(field).or_default().push(vec![false; samples.len()]);
-        }
-        // A candidate a recipe cannot hold matches nothing.
-        let Ok(recipe) = Recipe::parse(&write::trial_recipe(listing, &rules), std::path::Path::new("init.toml")) else {
-            continue;
-        };
-        for (i, page) in samples.iter().enumerate() {
-            let (_, trace) = extract::extract_traced(page, &recipe.episode);
-            for step in trace.iter().filter(|t| t.rule.is_some() && rules.contains_key(t.field)) {
-                if let Some(row) = covered.get_mut(step.field).and_then(|rows| rows.last_mut()) {
-                    row[i] = true;
-                }
-            }
-        }
-    }
-    covered
-}
-
-/// The rules to keep for one field: see [`choose_rules`].
-fn pick(candidates: &[Candidate], covered: &[Vec<bool>], samples: usize) -> Vec<(Candidate, usize)> {
-    let count = |row: &Vec<bool>| row.iter().filter(|c| **c).count();
-    if let Some(i) = covered.iter().position(|row| count(row) == samples) {
-        return vec![(candidates[i].clone(), samples)];
-    }
-    let mut chosen = Vec::new();
-    let mut done = vec![false; samples];
-    loop {
-        let gain = |row: &Vec<bool>| row.iter().zip(&done).filter(|(c, d)| **c && !**d).count();
-        let Some((i, row)) = covered
-            .iter()
-            .enumerate()
-            .filter(|(_, row)| gain(row) > 0)
-            .max_by_key(|(i, row)| (gain(row), std::cmp::Reverse(*i)))
-        else {
-            break;
-        };
-        chosen.push((i, count(row)));
-        done.iter_mut().zip(row).for_each(|(d, c)| *d |= *c);
-    }
-    chosen.sort();
-    chosen.into_iter().map(|(i, n)| (candidates[i].clone(), n)).collect()
 }

@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use url::Url;
 
-use super::{Candidate, Proposal};
+use super::{Candidate, Episodes, Proposal, Reach};
 
 /// The fields init looks for, in the recipe guide's order.
 pub const FIELDS: [&str; 8] = ["title", "link", "published", "audio", "duration", "description", "image", "episode"];
@@ -25,18 +25,27 @@ fn rule(candidate: &Candidate) -> String {
     if let Some(json) = &candidate.json {
         let _ = write!(rule, ", json = {}", quoted(json));
     }
+    if let Some(remove) = &candidate.remove {
+        let _ = write!(rule, ", remove = [{}]", quoted(remove));
+    }
     rule.push_str(" }");
     rule
 }
 
-/// A recipe that tries one candidate per field (`title` and `audio` are required: a rule that
-/// matches nothing stands in for a missing one).
-pub fn trial_recipe(listing: &Url, rules: &BTreeMap<&'static str, Candidate>) -> String {
+/// A recipe that tries one candidate per field, on episode pages or (with `item`) on listing
+/// items. `title` and `audio` are required: a rule that matches nothing stands in for a missing
+/// one.
+pub fn trial_recipe(listing: &Url, item: Option<&str>, rules: &BTreeMap<&'static str, Candidate>) -> String {
     let mut text = format!(
-        "[feed]\ntitle = \"t\"\nlink = \"https://example.org/\"\ndescription = \"d\"\n\
-         [crawl]\nstart = [{}]\nepisodes = \"a\"\n[episode]\n",
+        "[feed]\ntitle = \"t\"\nlink = \"https://example.org/\"\ndescription = \"d\"\n[crawl]\nstart = [{}]\n",
         quoted(listing.as_str())
     );
+    match item {
+        Some(item) => {
+            let _ = writeln!(text, "[listing]\nitem = {}", quoted(item));
+        }
+        None => text.push_str("episodes = \"a\"\n[episode]\n"),
+    }
     for field in ["title", "audio"].into_iter().filter(|field| !rules.contains_key(field)) {
         let _ = writeln!(text, "{field} = {{ css = \"podfeed-none\" }}");
     }
@@ -48,52 +57,31 @@ pub fn trial_recipe(listing: &Url, rules: &BTreeMap<&'static str, Candidate>) ->
 
 /// The recipe, commented.
 pub fn recipe_text(proposal: &Proposal) -> String {
-    let Proposal { asked, listing, episodes, episode_links, follow, channel, fields, sampled, pages_fetched, .. } =
-        proposal;
+    let Proposal { asked, pages_fetched, sampled, .. } = proposal;
     let mut text = format!(
-        "# Written by `podfeed init {asked}` from {pages_fetched} pages of the site ({} episode pages sampled).\n\
-         # Try it with `podfeed check --recipe FILE URL` on an episode page, then `podfeed build --recipe FILE`.\n\
-         # Every key is documented in podfeed's README (\"Writing a recipe\").\n\n[feed]\n",
+        "# Written by `podfeed init {asked}` from {pages_fetched} requests to the site ({} episodes sampled).\n\
+         # Try it with `podfeed check`, then `podfeed build --recipe FILE`.\n\
+         # Every key is documented in podfeed's README (\"Writing a recipe\").\n\n",
         sampled.len()
     );
-    let _ = writeln!(text, "title = {}", quoted(&channel.title));
-    let _ = writeln!(text, "link = {}", quoted(&channel.link));
-    let description = channel.description.clone().unwrap_or_else(|| format!("Every episode of {}.", channel.title));
-    let _ = writeln!(text, "description = {}", quoted(&description));
-    if let Some(language) = &channel.language {
-        let _ = writeln!(text, "language = {}", quoted(language));
-    }
-    if let Some(image) = &channel.image {
-        let _ = writeln!(text, "image = {}   # the build checks it is what Apple asks for", quoted(image));
-    }
-    text.push_str(
-        "# A feed of a show that is not yours, for your own listening: kept out of Apple Podcasts and the\n\
-         # directories. Set it to false (and add `owner = { name, email }`) for a show you publish.\n\
-         block = true\n\n[output]\npath = \"public/feed.xml\"\nhtml = true\n\n[crawl]\n",
-    );
-    let _ = writeln!(text, "start = [{}]", quoted(listing.as_str()));
-    let _ = writeln!(
-        text,
-        "# {episode_links} such links on the listing page; the {} sampled lead to pages with audio.\nepisodes = {}",
-        sampled.len(),
-        quoted(episodes)
-    );
-    match follow {
-        Some(follow) => {
-            let _ = writeln!(text, "follow = {}   # the link to the next listing page", quoted(follow));
-        }
-        None => text.push_str("# No link to a next listing page was found: only this page's episodes are read.\n"),
-    }
-    if let Some((feed, items)) = &proposal.site_feed {
+    feed_table(proposal, &mut text);
+    crawl_table(proposal, &mut text);
+    let table = match proposal.episodes {
+        Episodes::Items { .. } => "listing",
+        Episodes::Links { .. } => "episode",
+    };
+    let _ = writeln!(text, "\n[{table}]");
+    if let Episodes::Items { css, count } = &proposal.episodes {
         let _ = writeln!(
             text,
-            "# The site has a feed of its own, {feed}, with {items} items; this recipe reads the whole archive."
+            "# {count} such items on the listing page, each an episode with its audio: no episode page is fetched.\n\
+             item = {}",
+            quoted(css)
         );
     }
-    text.push_str("\n[episode]\n");
-    for choice in fields {
+    for choice in &proposal.fields {
         let origin = |candidate: &Candidate, matched: usize| {
-            format!("from {}, on {matched} of {} sampled pages", candidate.evidence, choice.sampled)
+            format!("from {}, on {matched} of {} samples", candidate.evidence, choice.sampled)
         };
         match choice.rules.as_slice() {
             [] => {}
@@ -110,4 +98,85 @@ pub fn recipe_text(proposal: &Proposal) -> String {
         }
     }
     text
+}
+
+fn feed_table(proposal: &Proposal, text: &mut String) {
+    let channel = &proposal.channel;
+    text.push_str("[feed]\n");
+    if let Some(feed) = proposal.site_feed.as_ref().filter(|feed| !feed.channel.title.is_empty()) {
+        let _ = writeln!(text, "# From the site's own feed, {}, where it says, else from its home page.", feed.url);
+    }
+    let _ = writeln!(text, "title = {}", quoted(&channel.title));
+    let _ = writeln!(text, "link = {}", quoted(&channel.link));
+    let description = channel.description.clone().unwrap_or_else(|| format!("Every episode of {}.", channel.title));
+    let _ = writeln!(text, "description = {}", quoted(&description));
+    if let Some(language) = &channel.language {
+        let _ = writeln!(text, "language = {}", quoted(language));
+    }
+    if let Some(author) = &channel.author {
+        let _ = writeln!(text, "author = {}", quoted(author));
+    }
+    if !channel.categories.is_empty() {
+        let names: Vec<String> = channel.categories.iter().map(|c| quoted(c)).collect();
+        let _ = writeln!(text, "categories = [{}]", names.join(", "));
+    }
+    if let Some(image) = &channel.image {
+        let _ = writeln!(text, "image = {}   # the build checks it is what Apple asks for", quoted(image));
+    }
+    text.push_str(
+        "# A feed of a show that is not yours, for your own listening: kept out of Apple Podcasts and the\n\
+         # directories. Set it to false (and add `owner = { name, email }`) for a show you publish.\n\
+         block = true\n\n[output]\npath = \"public/feed.xml\"\nhtml = true\n\n[crawl]\n",
+    );
+}
+
+fn crawl_table(proposal: &Proposal, text: &mut String) {
+    match &proposal.reach {
+        Reach::Numbered(template) => {
+            let _ = writeln!(
+                text,
+                "# Listing pages by number, read until one lists no episode.\npages = {}",
+                quoted(template)
+            );
+        }
+        _ => {
+            let _ = writeln!(text, "start = [{}]", quoted(proposal.listing.as_str()));
+        }
+    }
+    if let Episodes::Links { css, count } = &proposal.episodes {
+        let _ = writeln!(
+            text,
+            "# {count} such links on the listing page; the {} sampled lead to pages with audio.\nepisodes = {}",
+            proposal.sampled.len(),
+            quoted(css)
+        );
+    }
+    match &proposal.reach {
+        Reach::Follow(css) => {
+            let _ = writeln!(text, "follow = {}   # the link to the next listing page", quoted(css));
+        }
+        Reach::Sitemap { url, pattern, pages } => {
+            let _ = writeln!(
+                text,
+                "# No next listing page; the sitemap lists {pages} pages shaped like the sampled episode pages.\n\
+                 sitemap = [{}]\nsitemap_match = {}",
+                quoted(url.as_str()),
+                quoted(pattern)
+            );
+        }
+        Reach::Numbered(_) => {}
+        Reach::FirstPageOnly => text.push_str(
+            "# No next listing page, numbered pages or sitemap was found: only this page's episodes are read.\n",
+        ),
+    }
+    if let Some(zone) = proposal.timezone {
+        let _ = writeln!(text, "timezone = {}   # the site's dates name this zone", quoted(zone.name()));
+    }
+    if let Some(feed) = &proposal.site_feed {
+        let reaches = match proposal.reach {
+            Reach::FirstPageOnly => "this recipe reads only the first listing page",
+            _ => "this recipe reads the whole archive",
+        };
+        let _ = writeln!(text, "# The site has a feed of its own, {}, with {} items; {reaches}.", feed.url, feed.items);
+    }
 }

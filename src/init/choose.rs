@@ -1,0 +1,186 @@
+//! Choosing each field's rules: every candidate found on the samples is tried on all of them
+//! with podfeed's own extraction (a trial recipe), and the first (most trusted) rule that works
+//! on every sample is kept; else the fewest rules, most trusted first, that together cover the
+//! most samples.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use scraper::Selector;
+use url::Url;
+
+use super::evidence::{self, Candidate};
+use super::{parsed, write};
+use crate::extract;
+use crate::model::Page;
+use crate::recipe::Recipe;
+
+/// Candidate rules tried per field at most.
+const MAX_CANDIDATES: usize = 12;
+/// Listing items read at most to choose their rules.
+const MAX_ITEMS: usize = 200;
+
+/// Fields whose value names one episode: a rule that gives two samples the same value reads
+/// something sitewide (the show's name in a heading, an organisation's JSON-LD, the site's
+/// description), not the episode.
+const DISTINCT: [&str; 4] = ["title", "link", "audio", "description"];
+
+/// The rules chosen for one field, each with the samples it matched, of `sampled`.
+#[derive(Debug, Clone)]
+pub struct FieldChoice {
+    pub field: &'static str,
+    pub rules: Vec<(Candidate, usize)>,
+    pub sampled: usize,
+}
+
+/// Values of each field on one sample, by field.
+type Values = HashMap<&'static str, String>;
+
+/// The rules for episode pages, from the sampled pages.
+pub(super) async fn page_rules(samples: &[Page], listing: &Url) -> Vec<FieldChoice> {
+    let (samples, listing) = (samples.to_vec(), listing.clone());
+    let choose = move || {
+        let found = gather(samples.iter().map(|page| evidence::candidates(&parsed(page))));
+        let evaluate = |recipe: &Recipe| -> Vec<Values> {
+            samples
+                .iter()
+                .map(|page| {
+                    let (_, trace) = extract::extract_traced(page, &recipe.episode);
+                    trace.into_iter().filter(|t| t.rule.is_some()).map(|t| (t.field, t.value)).collect()
+                })
+                .collect()
+        };
+        choose(&found, samples.len(), |rules| write::trial_recipe(&listing, None, rules), evaluate)
+    };
+    tokio::task::spawn_blocking(choose).await.expect("choosing rules does not panic")
+}
+
+/// The rules for the listing items `item` selects on `page`, from those items; and the items'
+/// links.
+pub(super) async fn item_rules(page: &Page, item: &str) -> (Vec<FieldChoice>, Vec<Url>) {
+    let (page, item) = (page.clone(), item.to_string());
+    let choose = move || {
+        let Ok(listing) = Url::parse(&page.url) else { return (Vec::new(), Vec::new()) };
+        let base = Url::parse(&page.final_url).unwrap_or_else(|_| listing.clone());
+        let doc = parsed(&page);
+        let Ok(items) = Selector::parse(&item) else { return (Vec::new(), Vec::new()) };
+        let elements: Vec<_> = doc.select(&items).take(MAX_ITEMS).collect();
+        let found = gather(elements.iter().map(|element| evidence::item_candidates(*element, &base)));
+        let budget = crate::html::Budget::start();
+        let read = |recipe: &Recipe| -> Vec<extract::Item> {
+            let Some(rules) = &recipe.listing else { return Vec::new() };
+            extract::listing_items(&doc, &page, rules, MAX_ITEMS, &budget).unwrap_or_default()
+        };
+        let evaluate = |recipe: &Recipe| -> Vec<Values> {
+            read(recipe)
+                .into_iter()
+                .map(|item| item.fields.named().into_iter().filter_map(|(f, v)| Some((f, v?.to_string()))).collect())
+                .collect()
+        };
+        let trial = |rules: &BTreeMap<&'static str, Candidate>| write::trial_recipe(&listing, Some(&item), rules);
+        let choices = choose(&found, elements.len(), trial, evaluate);
+        // The items' links, as the recipe will read them.
+        let text = write::trial_recipe(&listing, Some(&item), &BTreeMap::new());
+        let links = Recipe::parse(&text, Path::new("init.toml"))
+            .map(|recipe| read(&recipe).into_iter().map(|item| item.link).collect())
+            .unwrap_or_default();
+        (choices, links)
+    };
+    tokio::task::spawn_blocking(choose).await.expect("choosing rules does not panic")
+}
+
+/// Each field's candidates from every sample, each once, at most [`MAX_CANDIDATES`]: a page of
+/// thousands of look-alike players is no reason to try them all.
+fn gather(
+    per_sample: impl Iterator<Item = BTreeMap<&'static str, Vec<Candidate>>>,
+) -> BTreeMap<&'static str, Vec<Candidate>> {
+    let mut found: BTreeMap<&'static str, Vec<Candidate>> = BTreeMap::new();
+    for candidates in per_sample {
+        for (field, candidates) in candidates {
+            let list = found.entry(field).or_default();
+            for candidate in candidates {
+                if !list.contains(&candidate) && list.len() < MAX_CANDIDATES {
+                    list.push(candidate);
+                }
+            }
+        }
+    }
+    found
+}
+
+/// For each field, the rules to keep: see the module's comment. `trial` writes a recipe with
+/// one candidate per field; `evaluate` reads every sample with it.
+fn choose(
+    found: &BTreeMap<&'static str, Vec<Candidate>>,
+    samples: usize,
+    trial: impl Fn(&BTreeMap<&'static str, Candidate>) -> String,
+    evaluate: impl Fn(&Recipe) -> Vec<Values>,
+) -> Vec<FieldChoice> {
+    let coverage = coverage(found, samples, trial, evaluate);
+    write::FIELDS
+        .iter()
+        .filter_map(|field| {
+            let candidates = found.get(field)?;
+            let covered = coverage.get(field)?;
+            Some(FieldChoice { field, rules: pick(candidates, covered, samples), sampled: samples })
+        })
+        .collect()
+}
+
+/// Which samples each candidate of each field gives a value on (one that names the episode,
+/// for the [`DISTINCT`] fields).
+fn coverage(
+    found: &BTreeMap<&'static str, Vec<Candidate>>,
+    samples: usize,
+    trial: impl Fn(&BTreeMap<&'static str, Candidate>) -> String,
+    evaluate: impl Fn(&Recipe) -> Vec<Values>,
+) -> BTreeMap<&'static str, Vec<Vec<bool>>> {
+    let rounds = found.values().map(Vec::len).max().unwrap_or(0);
+    let mut covered: BTreeMap<&'static str, Vec<Vec<bool>>> = BTreeMap::new();
+    for round in 0..rounds {
+        // One recipe per round, each field's `round`-th candidate, evaluated on every sample.
+        let rules: BTreeMap<&'static str, Candidate> =
+            found.iter().filter_map(|(field, list)| Some((*field, list.get(round)?.clone()))).collect();
+        for field in rules.keys() {
+            covered.entry(field).or_default().push(vec![false; samples]);
+        }
+        // A candidate a recipe cannot hold matches nothing.
+        let Ok(recipe) = Recipe::parse(&trial(&rules), Path::new("init.toml")) else { continue };
+        let values = evaluate(&recipe);
+        for field in rules.keys() {
+            let of = |i: usize| values.get(i).and_then(|v| v.get(field)).filter(|v| !v.is_empty());
+            let Some(row) = covered.get_mut(field).and_then(|rows| rows.last_mut()) else { continue };
+            for (i, cell) in row.iter_mut().enumerate() {
+                let Some(value) = of(i) else { continue };
+                let repeated = DISTINCT.contains(field) && (0..samples).any(|j| j != i && of(j) == Some(value));
+                *cell = !repeated;
+            }
+        }
+    }
+    covered
+}
+
+/// The rules to keep for one field: see the module's comment.
+fn pick(candidates: &[Candidate], covered: &[Vec<bool>], samples: usize) -> Vec<(Candidate, usize)> {
+    let count = |row: &Vec<bool>| row.iter().filter(|c| **c).count();
+    if let Some(i) = covered.iter().position(|row| count(row) == samples) {
+        return vec![(candidates[i].clone(), samples)];
+    }
+    let mut chosen = Vec::new();
+    let mut done = vec![false; samples];
+    loop {
+        let gain = |row: &Vec<bool>| row.iter().zip(&done).filter(|(c, d)| **c && !**d).count();
+        let Some((i, row)) = covered
+            .iter()
+            .enumerate()
+            .filter(|(_, row)| gain(row) > 0)
+            .max_by_key(|(i, row)| (gain(row), std::cmp::Reverse(*i)))
+        else {
+            break;
+        };
+        chosen.push((i, count(row)));
+        done.iter_mut().zip(row).for_each(|(d, c)| *d |= *c);
+    }
+    chosen.sort();
+    chosen.into_iter().map(|(i, n)| (candidates[i].clone(), n)).collect()
+}

@@ -1,0 +1,250 @@
+//! What a site says of itself around its episodes: the show (home page, own feed), the way to
+//! its archive, and the shapes of its URLs. Pure: pages and bytes in, plain data out.
+
+use scraper::{Html, Selector};
+use url::Url;
+
+/// The show's channel, as the site describes it.
+#[derive(Debug, Clone, Default)]
+pub struct Channel {
+    pub title: String,
+    pub link: String,
+    pub description: Option<String>,
+    pub image: Option<String>,
+    pub language: Option<String>,
+    pub author: Option<String>,
+    /// Apple's names, as the recipe takes them (`"Parent/Child"`).
+    pub categories: Vec<String>,
+}
+
+impl Channel {
+    /// The channel with what the site's own feed says in place of what its home page says:
+    /// the feed is written for podcast apps.
+    pub fn with_feed(self, feed: Option<&Channel>) -> Channel {
+        let Some(feed) = feed else { return self };
+        let pick = |own: Option<String>, fed: &Option<String>| fed.clone().or(own);
+        Channel {
+            title: if feed.title.is_empty() { self.title } else { feed.title.clone() },
+            link: self.link,
+            description: pick(self.description, &feed.description),
+            image: pick(self.image, &feed.image),
+            language: pick(self.language, &feed.language),
+            author: pick(self.author, &feed.author),
+            categories: if feed.categories.is_empty() { self.categories } else { feed.categories.clone() },
+        }
+    }
+}
+
+/// The feed a site links, how many items it has, and what it says of the show.
+#[derive(Debug, Clone)]
+pub struct SiteFeed {
+    pub url: Url,
+    pub items: usize,
+    pub channel: Channel,
+}
+
+fn selector(css: &str) -> Selector {
+    Selector::parse(css).expect("a valid built-in selector")
+}
+
+/// Links that look like the way to the archive: "All episodes", `/archive`, `/episodes` (not
+/// "Older episodes": the next page of a listing is no archive of its own).
+pub fn archive_links(doc: &Html, base: &Url) -> Vec<Url> {
+    let mut scored: Vec<(u8, Url)> = doc
+        .select(&selector("a[href]"))
+        .filter_map(|a| {
+            let url = base.join(a.value().attr("href")?.trim()).ok()?;
+            let text = a.text().collect::<String>().to_lowercase();
+            let path = url.path().trim_end_matches('/').to_lowercase();
+            let mut score = 0;
+            score += 3 * u8::from(text.contains("all") && text.contains("episode"));
+            score +=
+                2 * u8::from(path.ends_with("/archive") || path.ends_with("/episodes") || path.ends_with("/podcast"));
+            score += u8::from(text.contains("archive") || text.contains("episodes"));
+            (score >= 2 && url.host_str() == base.host_str() && url != *base).then_some((score, url))
+        })
+        .collect();
+    scored.sort_by_key(|scored| std::cmp::Reverse(scored.0));
+    let mut links: Vec<Url> = Vec::new();
+    for (_, url) in scored {
+        if !links.contains(&url) {
+            links.push(url);
+        }
+    }
+    links.truncate(2);
+    links
+}
+
+/// The RSS or Atom feed a page links.
+pub fn feed_link(doc: &Html, base: &Url) -> Option<Url> {
+    let css = "link[rel=alternate][type='application/rss+xml'], link[rel=alternate][type='application/atom+xml']";
+    doc.select(&selector(css)).find_map(|link| base.join(link.value().attr("href")?.trim()).ok())
+}
+
+/// The channel as the home page describes the show.
+pub fn channel_of(doc: &Html, base: &Url) -> Channel {
+    let meta = |css: &str, attr: &str| {
+        doc.select(&selector(css))
+            .find_map(|e| e.value().attr(attr).map(str::trim).filter(|v| !v.is_empty()).map(str::to_string))
+    };
+    let text = |css: &str| {
+        doc.select(&selector(css)).map(|e| e.text().collect::<String>().trim().to_string()).find(|t| !t.is_empty())
+    };
+    let title = meta("meta[property='og:site_name']", "content")
+        .or_else(|| text("title"))
+        .unwrap_or_else(|| base.host_str().unwrap_or("A podcast").to_string());
+    Channel {
+        link: base.join("/").map(|u| u.to_string()).unwrap_or_else(|_| base.to_string()),
+        description: meta("meta[name=description]", "content")
+            .or_else(|| meta("meta[property='og:description']", "content")),
+        image: meta("meta[property='og:image']", "content").and_then(|i| base.join(&i).ok()).map(|u| u.to_string()),
+        language: meta("html", "lang").and_then(|l| crate::directory::language(&l).ok()),
+        author: meta("meta[name=author]", "content"),
+        categories: Vec::new(),
+        title,
+    }
+}
+
+/// What a feed says: its items, and (an RSS feed) its channel's title, description, image,
+/// language, author and Apple categories. An Atom feed, or one that does not parse, is
+/// counted only.
+pub fn read_feed(url: Url, bytes: &[u8]) -> SiteFeed {
+    let Ok(rss) = rss::Channel::read_from(bytes) else {
+        let text = String::from_utf8_lossy(bytes);
+        let items = text.matches("<entry>").count() + text.matches("<entry ").count();
+        return SiteFeed { url, items, channel: Channel::default() };
+    };
+    let itunes = rss.itunes_ext();
+    let absolute = |href: &str| url.join(href.trim()).ok().map(|u| u.to_string());
+    let image = itunes.and_then(|i| i.image()).or(rss.image().map(|i| i.url())).and_then(absolute);
+    let categories = itunes
+        .map(|i| {
+            i.categories()
+                .iter()
+                .flat_map(|parent| {
+                    let children = parent.subcategory.iter().map(|c| format!("{}/{}", parent.text, c.text));
+                    std::iter::once(parent.text.clone()).chain(children).last()
+                })
+                .filter_map(|name| crate::directory::category(&name).ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    let text = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+    let channel = Channel {
+        title: rss.title().trim().to_string(),
+        link: String::new(),
+        description: text(rss.description()),
+        image,
+        language: rss.language().and_then(|l| crate::directory::language(l).ok()),
+        author: itunes.and_then(|i| i.author()).and_then(text),
+        categories,
+    };
+    SiteFeed { url, items: rss.items().len(), channel }
+}
+
+/// Numbered listing pages a URL is the first of (`?page=1`, `/page/1`): the template, with
+/// `{n}` where the number goes, and the second page.
+pub fn numbered(url: &Url) -> Option<(String, Url)> {
+    const NAMES: [&str; 4] = ["page", "p", "pg", "paged"];
+    let numbered = |value: &str| value.parse::<u32>().ok();
+    let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    let at = pairs.iter().position(|(name, value)| NAMES.contains(&name.as_str()) && numbered(value).is_some());
+    let template = match at {
+        Some(at) => {
+            let mut template = url.clone();
+            let query: Vec<String> = pairs
+                .iter()
+                .enumerate()
+                .map(|(i, (name, value))| if i == at { format!("{name}={{n}}") } else { format!("{name}={value}") })
+                .collect();
+            template.set_query(Some(&query.join("&")));
+            // The URL crate escapes the braces; the template keeps them as written.
+            template.as_str().replace("%7Bn%7D", "{n}")
+        }
+        None => {
+            let path = url.path().trim_end_matches('/');
+            let (before, number) = path.rsplit_once("/page/")?;
+            numbered(number)?;
+            let mut template = url.clone();
+            template.set_path(&format!("{before}/page/NUMBER"));
+            template.as_str().replace("NUMBER", "{n}")
+        }
+    };
+    let second = Url::parse(&template.replace("{n}", "2")).ok()?;
+    (second != *url).then_some((template, second))
+}
+
+/// A regular expression for URLs shaped like `urls` (the same host, as many path segments,
+/// segments that differ as any text, or any number where they are all numbers); `None` for
+/// fewer than two URLs, URLs with queries, or nothing that differs.
+pub fn url_pattern(urls: &[Url]) -> Option<String> {
+    let first = urls.first().filter(|_| urls.len() >= 2)?;
+    let paths: Vec<Vec<&str>> = urls.iter().map(|url| url.path().split('/').collect()).collect();
+    let same_shape = urls.iter().all(|url| url.host_str() == first.host_str() && url.port() == first.port());
+    if !same_shape || urls.iter().any(|url| url.query().is_some()) || paths.iter().any(|p| p.len() != paths[0].len()) {
+        return None;
+    }
+    let mut differs = false;
+    let segments: Vec<String> = (0..paths[0].len())
+        .map(|i| {
+            let all: Vec<&str> = paths.iter().map(|path| path[i]).collect();
+            if all.iter().all(|segment| *segment == all[0]) {
+                return regex::escape(all[0]);
+            }
+            differs = true;
+            let numbers = all.iter().all(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()));
+            if numbers { r"\d+" } else { "[^/]+" }.to_string()
+        })
+        .collect();
+    let host = match first.port() {
+        Some(port) => format!("{}:{port}", first.host_str()?),
+        None => first.host_str()?.to_string(),
+    };
+    differs.then(|| format!("^https?://{}{}$", regex::escape(&host), segments.join("/")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbered_pages_by_query_or_path() {
+        let url = Url::parse("https://example.org/list?sort=new&page=1").unwrap();
+        let (template, second) = numbered(&url).unwrap();
+        assert_eq!(template, "https://example.org/list?sort=new&page={n}");
+        assert_eq!(second.as_str(), "https://example.org/list?sort=new&page=2");
+        let (template, _) = numbered(&Url::parse("https://example.org/blog/page/3/").unwrap()).unwrap();
+        assert_eq!(template, "https://example.org/blog/page/{n}");
+        assert!(numbered(&Url::parse("https://example.org/archive").unwrap()).is_none());
+    }
+
+    #[test]
+    fn url_patterns_keep_what_is_shared() {
+        let urls: Vec<Url> = ["http://127.0.0.1:8080/episodes/12", "http://127.0.0.1:8080/episodes/7"]
+            .iter()
+            .map(|u| Url::parse(u).unwrap())
+            .collect();
+        let pattern = url_pattern(&urls).unwrap();
+        assert_eq!(pattern, r"^https?://127\.0\.0\.1:8080/episodes/\d+$");
+        let matcher = regex::Regex::new(&pattern).unwrap();
+        assert!(matcher.is_match("http://127.0.0.1:8080/episodes/1188"));
+        assert!(!matcher.is_match("http://127.0.0.1:8080/archive/page/2"));
+        assert!(url_pattern(&urls[..1]).is_none());
+    }
+
+    #[test]
+    fn a_feed_tells_the_show() {
+        let xml = br#"<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel>
+            <title>Show</title><link>/</link><description>About it.</description><language>en-us</language>
+            <itunes:author>Radio</itunes:author><itunes:image href="/art.png"/>
+            <itunes:category text="Arts"><itunes:category text="Books"/></itunes:category>
+            <item><title>1</title></item><item><title>2</title></item></channel></rss>"#;
+        let feed = read_feed(Url::parse("https://example.org/feed.xml").unwrap(), xml);
+        assert_eq!(feed.items, 2);
+        assert_eq!(feed.channel.author.as_deref(), Some("Radio"));
+        assert_eq!(feed.channel.image.as_deref(), Some("https://example.org/art.png"));
+        assert_eq!(feed.channel.categories, ["Arts/Books"]);
+        let atom = br#"<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>1</title></entry></feed>"#;
+        assert_eq!(read_feed(Url::parse("https://example.org/atom").unwrap(), atom).items, 1);
+    }
+}
