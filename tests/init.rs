@@ -18,15 +18,28 @@ async fn site(theme: Theme) -> Fixture {
     Fixture::start(DemoConfig { episodes: EPISODES, latency: Duration::ZERO, theme, ..Default::default() }).await
 }
 
-/// What the demo's pages say of an episode in their description, as the feed's HTML.
-fn description(show: &ShowEpisode) -> String {
-    let text = format!("Episode {} of The Long Signal: {}. {}", show.number, show.title, teaser_of(show.number));
+/// Where a recipe reads the episodes' fields: their pages, or the listing's items (whose
+/// teaser and player say less, and say it otherwise).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Source {
+    Pages,
+    Items,
+}
+
+/// What the site says of an episode as its description, as the feed's HTML.
+fn description(show: &ShowEpisode, source: Source) -> String {
+    let text = match source {
+        Source::Pages => {
+            format!("Episode {} of The Long Signal: {}. {}", show.number, show.title, teaser_of(show.number))
+        }
+        Source::Items => teaser_of(show.number),
+    };
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 /// The episodes whose title, link, guid, date, audio, duration and description are all what
 /// the site says, of those with audio; and what was wrong with the first that is not.
-fn field_exact(fx: &Fixture, theme: Theme) -> (usize, usize, Option<String>) {
+fn field_exact(fx: &Fixture, theme: Theme, source: Source) -> (usize, usize, Option<String>) {
     let store = fx.open_store();
     let stored: HashMap<String, Episode> = store
         .feed_keys()
@@ -43,7 +56,9 @@ fn field_exact(fx: &Fixture, theme: Theme) -> (usize, usize, Option<String>) {
         .iter()
         .filter(|show| {
             let url = fx.site.episode_url(show.number);
-            let duration = if theme == Theme::Modern { show.duration_secs } else { show.expected_duration() };
+            // The classic pages write some durations in whole minutes; JSON says the seconds.
+            let exact_duration = theme == Theme::Modern || source == Source::Items;
+            let duration = if exact_duration { show.duration_secs } else { show.expected_duration() };
             let want = (
                 url.clone(),
                 url.clone(),
@@ -51,7 +66,7 @@ fn field_exact(fx: &Fixture, theme: Theme) -> (usize, usize, Option<String>) {
                 Some(show.published),
                 format!("{}{}", fx.site.base_url(), show.audio_path()),
                 Some(duration),
-                Some(description(show)),
+                Some(description(show, source)),
             );
             let got = stored.get(&url).map(|e| {
                 (
@@ -76,29 +91,46 @@ fn field_exact(fx: &Fixture, theme: Theme) -> (usize, usize, Option<String>) {
 
 /// init from `entry`, then two builds with the recipe it wrote: the first field-exact on at least
 /// 99 % of the episodes, the second (a warm night) asking for no more than a hand-written
-/// recipe does: robots.txt and the first listing page.
-async fn init_then_build(theme: Theme, entry: &str) {
+/// recipe does: robots.txt and the first listing page. init itself makes at most 30 requests.
+async fn init_then_build(theme: Theme, entry: &str) -> String {
     let fx = site(theme).await;
     let url = format!("{}{entry}", fx.site.base_url());
     let out = podfeed_async(fx.dir.path(), &["init", &url, "-o", "init.toml"]).await;
     assert_eq!(out.status.code(), Some(0), "{theme:?} {entry}: {}", stderr(&out));
+    assert!(fx.site.stats().total() <= 30, "{theme:?} {entry}: {:?}", fx.site.stats());
     let report = stderr(&out);
-    assert!(report.contains("listing page") && report.contains("sampled        20 episode pages"), "{report}");
+    let recipe = std::fs::read_to_string(fx.dir.path().join("init.toml")).unwrap();
+    // The listing theme's items carry their audio: a [listing] recipe, no episode page needed.
+    let source = if theme == Theme::Listing { Source::Items } else { Source::Pages };
+    let sampled = match source {
+        Source::Pages => "sampled        20 episode pages",
+        Source::Items => "sampled        20 listing items",
+    };
+    assert!(report.contains("listing page") && report.contains(sampled), "{report}");
+    assert_eq!(recipe.contains("\n[listing]\n"), source == Source::Items, "{recipe}");
     assert!(report.contains("check of ") && report.contains("  audio http://"), "a check of one sample: {report}");
     let own_feed = format!("site's feed    {}/feed.xml has 10 items", fx.site.base_url());
     assert!(report.contains(&own_feed), "the site's own feed is named: {report}");
-    let recipe = std::fs::read_to_string(fx.dir.path().join("init.toml")).unwrap();
     assert!(recipe.contains("# from "), "each rule says its evidence:\n{recipe}");
+    // The show as its own feed describes it.
+    for line in ["author = \"Long Signal Radio\"", "categories = [\"Business\"]", "/art/cover.png\""] {
+        assert!(recipe.contains(line), "{line}:\n{recipe}");
+    }
 
+    fx.site.reset_stats();
     let build = ["build", "--recipe", "init.toml", "--cache", "cache", "--json", "--quiet"];
     let out = podfeed_async(fx.dir.path(), &build).await;
     assert_eq!(out.status.code(), Some(0), "{theme:?} {entry}: {}\n{recipe}", stderr(&out));
-    let (exact, of, wrong) = field_exact(&fx, theme);
+    let (exact, of, wrong) = field_exact(&fx, theme, source);
     assert!(exact * 100 >= of * 99, "{theme:?} {entry}: {exact} of {of} field-exact; {wrong:?}\n{recipe}");
+    if source == Source::Items {
+        assert_eq!(fx.site.stats().episode, 0, "a [listing] recipe fetches no episode page:\n{recipe}");
+    }
 
     let warm = podfeed_async(fx.dir.path(), &build).await;
     let summary: serde_json::Value = serde_json::from_str(&stdout(&warm)).unwrap();
     assert!(summary["requests"].as_u64().unwrap() <= 2, "{theme:?} {entry}: a warm night: {summary}");
+    recipe
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -115,13 +147,17 @@ async fn modern_theme_from_the_archive_the_home_page_and_an_episode_page() {
     }
 }
 
-/// The listing theme's pages describe each episode; init reads their episode pages (a
-/// `[listing]` recipe, cheaper on a cold run, is not written yet).
+/// The listing theme's pages describe each episode, with dates in New York time ("9:00 AM
+/// ET"): a `[listing]` recipe with that time zone. Its numbered pages (`?page=N`, no link from
+/// one to the next) are read by number.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn listing_theme_from_the_archive_the_home_page_and_an_episode_page() {
+async fn listing_theme_from_the_archive_the_home_page_an_episode_page_and_numbered_pages() {
     for entry in ["/list", "/", "/episodes/150"] {
-        init_then_build(Theme::Listing, entry).await;
+        let recipe = init_then_build(Theme::Listing, entry).await;
+        assert!(recipe.contains("timezone = \"America/New_York\""), "{recipe}");
     }
+    let recipe = init_then_build(Theme::Listing, "/numbered?page=1").await;
+    assert!(recipe.contains("/numbered?page={n}\""), "{recipe}");
 }
 
 /// The modern theme's recipe reads JSON-LD, never the made-up class names of its body.
@@ -150,6 +186,93 @@ async fn a_site_without_audio_exits_1_with_the_reason_and_existing_files_are_kep
     let out = podfeed_async(fx.dir.path(), &["init", &fx.site.base_url(), "-o", "mine.toml"]).await;
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert_eq!(std::fs::read_to_string(fx.dir.path().join("mine.toml")).unwrap(), "keep me");
+
+    // With episodes, and --force, the file is the recipe.
+    fx.site.set_latest(40);
+    let out = podfeed_async(fx.dir.path(), &["init", &fx.site.base_url(), "-o", "mine.toml", "--force"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let recipe = std::fs::read_to_string(fx.dir.path().join("mine.toml")).unwrap();
+    assert!(recipe.contains("[episode]"), "{recipe}");
+}
+
+/// A small site of the kind the demo is not: its home page links its five newest episodes,
+/// and only its sitemap lists all forty. Episode pages say what they are in OpenGraph; with
+/// `audio` false they carry no audio at all (a blog, say).
+async fn sitemap_site(audio: bool) -> String {
+    use axum::extract::{Path, State};
+    use axum::routing::get;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let home = |State(_): State<bool>| async {
+        let items: String = (36..=40)
+            .rev()
+            .map(|n| format!(r#"<li class="ep"><a href="/show/story-{n}">Story number {n} of the show</a></li>"#))
+            .collect();
+        axum::response::Html(format!(
+            r#"<html><head><title>Stories</title></head><body><ul class="recent">{items}</ul></body></html>"#
+        ))
+    };
+    let episode = |State(audio): State<bool>, Path(slug): Path<String>| async move {
+        let n: u32 = slug.trim_start_matches("story-").parse().unwrap_or(0);
+        let og_audio =
+            if audio { format!(r#"<meta property="og:audio" content="/audio/{n}.mp3">"#) } else { String::new() };
+        axum::response::Html(format!(
+            r#"<html><head><meta property="og:title" content="Story number {n}">{og_audio}
+            <meta property="article:published_time" content="2024-02-{:02}T10:00:00Z"></head>
+            <body><h1>Story number {n}</h1><p>Notes.</p></body></html>"#,
+            n % 28 + 1
+        ))
+    };
+    let sitemap = |State(_): State<bool>| async {
+        let base = "BASE";
+        let urls: String = (1..=40).map(|n| format!("<url><loc>{base}/show/story-{n}</loc></url>")).collect();
+        format!(
+            r#"<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>{base}/about</loc></url>{urls}</urlset>"#
+        )
+    };
+    let base_for_sitemap = base.clone();
+    let app = axum::Router::new()
+        .route("/", get(home))
+        .route("/show/{slug}", get(episode))
+        .route(
+            "/sitemap.xml",
+            get(move |state: State<bool>| {
+                let base = base_for_sitemap.clone();
+                async move { sitemap(state).await.replace("BASE", &base) }
+            }),
+        )
+        .route("/audio/{file}", get(|| async { ([("content-type", "audio/mpeg")], vec![0u8; 4096]) }))
+        .with_state(audio);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    base
+}
+
+/// With no next page, the sitemap reaches the archive: its pages shaped like the episode
+/// pages sampled are read too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sitemap_reaches_what_the_home_page_does_not_link() {
+    let base = sitemap_site(true).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = podfeed_async(dir.path(), &["init", &format!("{base}/"), "-o", "show.toml"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let recipe = std::fs::read_to_string(dir.path().join("show.toml")).unwrap();
+    assert!(recipe.contains(&format!("sitemap = [\"{base}/sitemap.xml\"]")), "{recipe}");
+    assert!(stderr(&out).contains("lists 40 episode pages"), "{}", stderr(&out));
+    let out = podfeed_async(dir.path(), &["build", "--recipe", "show.toml", "--json", "--quiet"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}\n{recipe}", stderr(&out));
+    let summary: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(summary["items"], 40, "every story, not the 5 linked, nor /about: {summary}\n{recipe}");
+}
+
+/// Pages, links, a sitemap, and no audio anywhere: exit 1 with the reason, within the budget.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_site_of_pages_without_audio_exits_1() {
+    let base = sitemap_site(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = podfeed_async(dir.path(), &["init", &format!("{base}/")]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("no links to pages with audio"), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty(), "no recipe: {}", stdout(&out));
 }
 
 /// `podfeed demo --init`: the whole job with the recipe init writes, no hand edits.
