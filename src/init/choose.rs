@@ -184,3 +184,38 @@ fn pick(candidates: &[Candidate], covered: &[Vec<bool>], samples: usize) -> Vec<
     chosen.sort();
     chosen.into_iter().map(|(i, n)| (candidates[i].clone(), n)).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(n: u32) -> Page {
+        let html = format!(
+            r#"<html><head><meta name="description" content="The whole site's description.">
+            <script type="application/ld+json">{{"@type": "Organization", "name": "Radio Org"}}</script>
+            <script type="application/ld+json">{{"@type": "PodcastEpisode", "name": "Episode {n}",
+              "associatedMedia": {{"contentUrl": "/m/{n}.mp3"}}}}</script>
+            <meta property="og:title" content="Episode {n}"><meta property="og:description" content="About {n}.">
+            </head><body><h1>Radio</h1></body></html>"#
+        );
+        let url = format!("https://example.org/e/{n}");
+        Page { url: url.clone(), final_url: url, html, etag: None, last_modified: None, fetched_at: chrono::Utc::now() }
+    }
+
+    /// A rule that reads the same on every page reads the site, not the episode: the
+    /// organisation's name in the first JSON-LD script, the logo's heading, the site's
+    /// description all lose to what names each episode.
+    #[tokio::test]
+    async fn rules_that_read_the_site_are_passed_over() {
+        let samples: Vec<Page> = (1..=3).map(page).collect();
+        let fields = page_rules(&samples, &Url::parse("https://example.org/").unwrap()).await;
+        let rule = |field: &str| {
+            let choice = fields.iter().find(|c| c.field == field).unwrap();
+            assert_eq!(choice.rules.len(), 1, "{choice:?}");
+            choice.rules[0].0.clone()
+        };
+        assert_eq!(rule("title").css, "meta[property='og:title']");
+        assert_eq!(rule("description").css, "meta[property='og:description']");
+        assert_eq!(rule("audio").evidence, "JSON-LD");
+    }
+}

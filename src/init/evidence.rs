@@ -54,6 +54,7 @@ pub fn is_audio_url(value: &str) -> bool {
 pub fn candidates(doc: &Html) -> BTreeMap<&'static str, Vec<Candidate>> {
     let mut rules = json_ld(doc);
     rules.extend(meta(doc));
+    rules.extend(microformats(doc));
     if doc.select(&selector("h1")).any(|h| !h.text().collect::<String>().trim().is_empty()) {
         rules.push(("title", Candidate::new("h1", None, None, "the page's heading")));
     }
@@ -207,6 +208,27 @@ fn meta(doc: &Html) -> Vec<(&'static str, Candidate)> {
             doc.select(&selector(css)).any(|e| e.value().attr(attr).is_some_and(|v| !v.trim().is_empty()))
         })
         .map(|(field, css, attr, evidence)| (field, Candidate::new(css, Some(attr), None, evidence)))
+        .collect()
+}
+
+/// Rules for an `h-entry` (microformats2): its name, date, URL and summary.
+fn microformats(doc: &Html) -> Vec<(&'static str, Candidate)> {
+    let properties: [(&'static str, &str, Option<&str>); 5] = [
+        ("title", ".h-entry .p-name", None),
+        ("published", ".h-entry .dt-published", Some("datetime")),
+        ("published", ".h-entry .dt-published", None),
+        ("link", ".h-entry .u-url", Some("href")),
+        ("description", ".h-entry .p-summary", None),
+    ];
+    properties
+        .into_iter()
+        .filter(|(_, css, attr)| {
+            doc.select(&selector(css)).any(|e| match attr {
+                Some(attr) => e.value().attr(attr).is_some_and(|v| !v.trim().is_empty()),
+                None => !words(e).is_empty(),
+            })
+        })
+        .map(|(field, css, attr)| (field, Candidate::new(css, attr, None, "microformats")))
         .collect()
 }
 
@@ -537,6 +559,52 @@ mod tests {
         assert_eq!(found["published"][0].css, "p.byline span.date");
         assert_eq!(found["duration"][0].css, "span.duration");
         assert!(!candidates(&Html::parse_document("<p>No audio here</p>")).contains_key("audio"));
+        // Plain elements, no class anywhere: by the file's ending.
+        let plain =
+            candidates(&Html::parse_document(r#"<audio src="/m/2.m4a?t=1"></audio><a href="/m/2.mp3">MP3</a>"#));
+        let audio: Vec<_> = plain["audio"].iter().map(|c| c.css.as_str()).collect();
+        assert_eq!(audio, ["audio[src*='.m4a']", "a[href*='.mp3']"]);
+    }
+
+    #[test]
+    fn microformats_are_read() {
+        let doc = Html::parse_document(
+            r#"<article class="h-entry"><h2 class="p-name">T</h2><time class="dt-published" datetime="2020-01-02">Jan 2</time>
+               <a class="u-url" href="/e/1">#</a><p class="p-summary">What it is about.</p></article>"#,
+        );
+        let found = candidates(&doc);
+        assert_eq!(found["title"][0].css, ".h-entry .p-name");
+        assert_eq!(found["published"][0].evidence, "a <time> element");
+        assert!(found["published"].iter().any(|c| c.css == ".h-entry .dt-published"));
+        assert_eq!(found["link"][0].evidence, "microformats");
+        assert_eq!(found["description"][0].evidence, "microformats");
+    }
+
+    #[test]
+    fn listing_items_that_carry_their_audio_are_found_with_their_fields() {
+        let base = Url::parse("https://example.org/list").unwrap();
+        let items: String = (1..=4)
+            .map(|n| {
+                format!(
+                    r#"<article class="item"><h2 class="title"><a href="/e/{n}">Episode title number {n}</a></h2>
+                    <p class="teaser"><span class="date">August {n}, 2017 · 9:00 AM ET</span> A teaser long enough to be the description of it.</p>
+                    <div class="player" data-audio='{{"audioUrl":"/m/{n}.mp3","duration":"P15M,31S"}}'>Play</div></article>"#
+                )
+            })
+            .collect();
+        let doc = Html::parse_document(&format!(r#"<div class="archivelist">{items}</div>"#));
+        assert_eq!(audio_items(&doc, &base), Some(("div.archivelist article.item".to_string(), 4)));
+        assert_eq!(date_zone(&doc), Some(chrono_tz::America::New_York));
+        let item = doc.select(&selector("article.item")).next().unwrap();
+        let found = item_candidates(item, &base);
+        assert_eq!(found["title"][0].css, "h2.title a");
+        assert_eq!(found["link"][0].attr.as_deref(), Some("href"));
+        assert_eq!(found["duration"][0].json.as_deref(), Some("/duration"));
+        let teaser = &found["description"][0];
+        assert_eq!((teaser.css.as_str(), teaser.remove.as_deref()), ("p.teaser", Some("span.date")));
+        // One page's player and links are no listing.
+        let page = Html::parse_document(r#"<div class="player" data-audio='{"audioUrl":"/m/1.mp3"}'></div>"#);
+        assert_eq!(audio_items(&page, &base), None);
     }
 
     #[test]

@@ -223,18 +223,26 @@ impl Fetcher<'_> {
         Ok(page)
     }
 
-    /// The group of similar links on a listing page that lead to pages with audio (the first
-    /// and the last of a group are read, the likeliest groups first), and its links.
+    /// The group of similar links on a listing page that lead to pages with audio, and its
+    /// links. The likeliest groups are tried first, each by its first and last links, and by its
+    /// second when one of those has no audio (a text-only post among the episodes).
     async fn episode_links(&mut self, page: &Page) -> Option<(String, Vec<Url>)> {
         let groups = analyse(page, evidence::link_groups).await;
-        'groups: for (css, links) in groups.into_iter().take(4) {
-            for url in [links.first(), links.last()].into_iter().flatten() {
-                let Ok(sample) = self.get(url).await else { continue 'groups };
-                if !analyse(&sample, |doc, _| evidence::has_audio(doc)).await {
-                    continue 'groups;
+        for (css, links) in groups.into_iter().take(4) {
+            let (mut with_audio, mut without) = (0, 0);
+            for url in [links.first(), links.last(), links.get(1)].into_iter().flatten() {
+                let Ok(sample) = self.get(url).await else { break };
+                match analyse(&sample, |doc, _| evidence::has_audio(doc)).await {
+                    true => with_audio += 1,
+                    false => without += 1,
+                }
+                if with_audio == 2 || without == 2 {
+                    break;
                 }
             }
-            return Some((css, links));
+            if with_audio == 2 {
+                return Some((css, links));
+            }
         }
         None
     }
