@@ -191,7 +191,7 @@ impl Client {
     ) -> Result<Fetched, FetchError> {
         self.robots_allow(url).await?;
         let (response, _permit) = self
-            .send(url, kind, Redirects::Within(in_scope), |url| {
+            .send(url, kind, Redirects::Within(in_scope), self.retries, |url| {
                 let mut request = self.http.get(url.clone());
                 if let Some(v) = validators {
                     if let Some(etag) = &v.etag {
@@ -237,7 +237,8 @@ impl Client {
     ) -> Result<Vec<u8>, FetchError> {
         self.robots_allow(url).await?;
         let get = |url: &Url| self.http.get(url.clone());
-        let (response, _permit) = self.send(url, RequestKind::Listing, Redirects::Within(in_scope), get).await?;
+        let (response, _permit) =
+            self.send(url, RequestKind::Listing, Redirects::Within(in_scope), self.retries, get).await?;
         self.read_up_to(ok_status(response)?, cap).await
     }
 
@@ -274,7 +275,7 @@ impl Client {
     fn robots_txt(&self, url: Url) -> BoxFuture<'_, RobotsTxt> {
         async move {
             let get = |url: &Url| self.http.get(url.clone());
-            let response = match self.send(&url, RequestKind::Robots, Redirects::Anywhere, get).await {
+            let response = match self.send(&url, RequestKind::Robots, Redirects::Anywhere, self.retries, get).await {
                 Ok((response, _permit)) => response,
                 Err(e) => return RobotsTxt::Unreachable(e),
             };
@@ -305,7 +306,7 @@ impl Client {
     /// else a one-byte ranged GET and its `Content-Range`.
     pub async fn probe(&self, url: &Url) -> Result<Probe, FetchError> {
         let head = |url: &Url| self.http.head(url.clone());
-        let (head, permits) = self.send(url, RequestKind::Probe, Redirects::Anywhere, head).await?;
+        let (head, permits) = self.send(url, RequestKind::Probe, Redirects::Anywhere, self.retries, head).await?;
         if head.status().is_success() {
             if let Some(length) = header_str(head.headers(), header::CONTENT_LENGTH).and_then(|v| v.parse().ok()) {
                 return Ok(Probe { length: Some(length), mime_type: mime_of(head.headers()) });
@@ -315,7 +316,8 @@ impl Client {
         let target = head.url().clone();
         drop((head, permits));
         let ranged = |url: &Url| self.http.get(url.clone()).header(header::RANGE, "bytes=0-0");
-        let (response, _permit) = self.send(&target, RequestKind::Probe, Redirects::Anywhere, ranged).await?;
+        let (response, _permit) =
+            self.send(&target, RequestKind::Probe, Redirects::Anywhere, self.retries, ranged).await?;
         let response = ok_status(response)?;
         let headers = response.headers();
         let length = match response.status() {
@@ -335,7 +337,9 @@ impl Client {
     pub async fn first_bytes(&self, url: &Url, cap: u64) -> Result<Vec<u8>, FetchError> {
         let range = format!("bytes=0-{}", cap.saturating_sub(1));
         let ranged = |url: &Url| self.http.get(url.clone()).header(header::RANGE, range.as_str());
-        let (response, _permit) = self.send(url, RequestKind::Probe, Redirects::Anywhere, ranged).await?;
+        // One attempt: the check is tried again on the next run, and a nightly run should not
+        // wait out the backoff of an image host that is down.
+        let (response, _permit) = self.send(url, RequestKind::Probe, Redirects::Anywhere, 0, ranged).await?;
         let mut response = ok_status(response)?;
         let mut body = Vec::new();
         while (body.len() as u64) < cap {
@@ -355,11 +359,12 @@ impl Client {
         url: &Url,
         kind: RequestKind,
         redirects: Redirects<'_>,
+        retries: u32,
         build: impl Fn(&Url) -> RequestBuilder,
     ) -> Result<(Response, Permits), FetchError> {
         let mut current = url.clone();
         for _ in 0..=MAX_REDIRECTS {
-            let (response, permits) = self.send_with_retries(&current, kind, &build).await?;
+            let (response, permits) = self.send_with_retries(&current, kind, retries, &build).await?;
             let Some(next) = redirect_target(&response)? else { return Ok((response, permits)) };
             drop((response, permits));
             if let Redirects::Within(in_scope) = redirects {
@@ -382,6 +387,7 @@ impl Client {
         &self,
         url: &Url,
         kind: RequestKind,
+        retries: u32,
         build: impl Fn(&Url) -> RequestBuilder,
     ) -> Result<(Response, Permits), FetchError> {
         let mut attempt = 0;
@@ -389,11 +395,11 @@ impl Client {
             let permits = self.permits(url, kind).await;
             self.stats.counter(kind).fetch_add(1, Ordering::Relaxed);
             let wait = match build(url).send().await {
-                Ok(response) if is_retryable(response.status()) && attempt < self.retries => {
+                Ok(response) if is_retryable(response.status()) && attempt < retries => {
                     retry_after(response.headers()).unwrap_or_else(|| backoff(attempt))
                 }
                 Ok(response) => return Ok((response, permits)),
-                Err(e) if (e.is_connect() || e.is_timeout()) && attempt < self.retries => backoff(attempt),
+                Err(e) if (e.is_connect() || e.is_timeout()) && attempt < retries => backoff(attempt),
                 Err(e) => return Err(FetchError::from_reqwest(&e)),
             };
             drop(permits);

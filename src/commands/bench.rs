@@ -34,6 +34,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<u8> {
     let dir = tempfile::tempdir()?;
     let recipe = dir.path().join("demo.toml");
     std::fs::write(&recipe, site.recipe_text())?;
+    // The show's image beside the feed, as `podfeed demo` puts it: the build checks it there.
+    std::fs::create_dir_all(dir.path().join("public"))?;
+    std::fs::write(dir.path().join("public/cover.png"), podfeed::demo::cover_png())?;
     let build = |extra: &[&str]| -> Vec<String> {
         let mut args_out = vec!["build", "--recipe", "demo.toml", "--cache", "cache", "--out", "public/feed.xml"];
         args_out.extend_from_slice(&["--json", "--quiet"]);
