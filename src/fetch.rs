@@ -61,6 +61,8 @@ pub enum FetchError {
     BadRedirect(String),
     #[error("more than {MAX_REDIRECTS} redirects (a redirect loop?)")]
     TooManyRedirects,
+    #[error("not fetched: the {0} requests allowed were made")]
+    RequestLimit(u64),
 }
 
 /// Where a response's redirects may lead. Pages stay within the recipe's scope; enclosures go
@@ -146,6 +148,10 @@ pub struct Client {
     /// [`TEXT_WAITING_BYTES`] for pages downloaded and waiting.
     text_budget: Arc<Semaphore>,
     text_budget_kib: u32,
+    /// Requests this client may make at most, retries, redirects and robots.txt included
+    /// (`podfeed init`'s budget); `u64::MAX` for a build.
+    request_limit: u64,
+    issued: AtomicU64,
 }
 
 impl Client {
@@ -173,7 +179,15 @@ impl Client {
             max_page_bytes: config.max_page_bytes,
             robots: config.respect_robots.then(|| Robots::new(&config.user_agent)),
             stats: Stats::default(),
+            request_limit: u64::MAX,
+            issued: AtomicU64::new(0),
         })
+    }
+
+    /// The client, refusing requests past the `limit`-th.
+    pub fn with_request_limit(mut self, limit: u64) -> Client {
+        self.request_limit = limit;
+        self
     }
 
     pub fn stats(&self) -> &Stats {
@@ -393,6 +407,9 @@ impl Client {
         let mut attempt = 0;
         loop {
             let permits = self.permits(url, kind).await;
+            if self.issued.fetch_add(1, Ordering::Relaxed) >= self.request_limit {
+                return Err(FetchError::RequestLimit(self.request_limit));
+            }
             self.stats.counter(kind).fetch_add(1, Ordering::Relaxed);
             let wait = match build(url).send().await {
                 Ok(response) if is_retryable(response.status()) && attempt < retries => {
@@ -564,7 +581,8 @@ impl FetchError {
             | FetchError::Tls(_)
             | FetchError::Network(_)
             | FetchError::RetryTooLate(_)
-            | FetchError::RobotsUnavailable(_) => true,
+            | FetchError::RobotsUnavailable(_)
+            | FetchError::RequestLimit(_) => true,
             FetchError::TooLarge(_)
             | FetchError::NotHtml(_)
             | FetchError::NoLength

@@ -4,6 +4,8 @@
 mod common;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::{podfeed_async, stderr, stdout, Fixture};
@@ -195,84 +197,146 @@ async fn a_site_without_audio_exits_1_with_the_reason_and_existing_files_are_kep
     assert!(recipe.contains("[episode]"), "{recipe}");
 }
 
-/// A small site of the kind the demo is not: its home page links its five newest episodes,
-/// and only its sitemap lists all forty. Episode pages say what they are in OpenGraph; with
-/// `audio` false they carry no audio at all (a blog, say).
-async fn sitemap_site(audio: bool) -> String {
+/// A small site of the kind the demo is not, built to mislead init: its home page plays the
+/// newest episode and links the five newest (each with tag links beside it, through a redirect
+/// to the page's real address); episode pages live under their year (`/2023/story-7/`) and
+/// each has a box of three related episodes with players; only the sitemap lists all forty.
+/// With `audio` false no page has audio (a blog). Counts every request it answers.
+async fn small_site(audio: bool) -> (String, Arc<AtomicU64>) {
     use axum::extract::{Path, State};
+    use axum::response::{Html, IntoResponse, Redirect};
     use axum::routing::get;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let home = |State(_): State<bool>| async {
+
+    #[derive(Clone)]
+    struct Site {
+        audio: bool,
+        base: String,
+        requests: Arc<AtomicU64>,
+    }
+    fn year(n: u32) -> u32 {
+        if n > 20 {
+            2024
+        } else {
+            2023
+        }
+    }
+    async fn home(State(site): State<Site>) -> Html<String> {
+        let player =
+            if site.audio { r#"<div class="hero"><audio src="/audio/40.mp3" controls></audio></div>"# } else { "" };
         let items: String = (36..=40)
             .rev()
-            .map(|n| format!(r#"<li class="ep"><a href="/show/story-{n}">Story number {n} of the show</a></li>"#))
+            .map(|n| {
+                format!(
+                    r#"<li class="ep"><a href="/{}/story-{n}">Story number {n} of the show</a>
+                    <span class="tags"><a href="/tag/economy">economy</a> <a href="/tag/n{n}">more</a></span></li>"#,
+                    year(n)
+                )
+            })
             .collect();
-        axum::response::Html(format!(
-            r#"<html><head><title>Stories</title></head><body><ul class="recent">{items}</ul></body></html>"#
+        Html(format!(
+            r#"<html><head><title>Stories</title></head><body>{player}<ul class="recent">{items}</ul></body></html>"#
         ))
-    };
-    let episode = |State(audio): State<bool>, Path(slug): Path<String>| async move {
+    }
+    async fn episode(State(site): State<Site>, Path((y, slug)): Path<(u32, String)>) -> axum::response::Response {
         let n: u32 = slug.trim_start_matches("story-").parse().unwrap_or(0);
+        if y != year(n) || !(1..=40).contains(&n) {
+            return axum::http::StatusCode::NOT_FOUND.into_response();
+        }
+        let audio =
+            |m: u32| if site.audio { format!(r#"<audio src="/audio/{m}.mp3"></audio>"#) } else { String::new() };
         let og_audio =
-            if audio { format!(r#"<meta property="og:audio" content="/audio/{n}.mp3">"#) } else { String::new() };
-        axum::response::Html(format!(
+            if site.audio { format!(r#"<meta property="og:audio" content="/audio/{n}.mp3">"#) } else { String::new() };
+        let related: String = (n.saturating_sub(3).max(1)..n)
+            .map(|m| {
+                format!(
+                    r#"<div class="rel"><a href="/{}/story-{m}/">Story number {m} of the show</a>{}</div>"#,
+                    year(m),
+                    audio(m)
+                )
+            })
+            .collect();
+        Html(format!(
             r#"<html><head><meta property="og:title" content="Story number {n}">{og_audio}
-            <meta property="article:published_time" content="2024-02-{:02}T10:00:00Z"></head>
-            <body><h1>Story number {n}</h1><p>Notes.</p></body></html>"#,
-            n % 28 + 1
+            <meta property="article:published_time" content="{}-02-{:02}T10:00:00Z"></head>
+            <body><h1>Story number {n}</h1>{}<p>Notes.</p><aside class="more">{related}</aside></body></html>"#,
+            year(n),
+            n % 28 + 1,
+            audio(n)
         ))
-    };
-    let sitemap = |State(_): State<bool>| async {
-        let base = "BASE";
-        let urls: String = (1..=40).map(|n| format!("<url><loc>{base}/show/story-{n}</loc></url>")).collect();
+        .into_response()
+    }
+    async fn sitemap(State(site): State<Site>) -> String {
+        let urls: String =
+            (1..=40).map(|n| format!("<url><loc>{}/{}/story-{n}/</loc></url>", site.base, year(n))).collect();
         format!(
-            r#"<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>{base}/about</loc></url>{urls}</urlset>"#
+            r#"<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>{}/about</loc></url>{urls}</urlset>"#,
+            site.base
         )
-    };
-    let base_for_sitemap = base.clone();
+    }
+    async fn count(
+        State(site): State<Site>,
+        request: axum::extract::Request,
+        next: axum::middleware::Next,
+    ) -> axum::response::Response {
+        site.requests.fetch_add(1, Ordering::SeqCst);
+        next.run(request).await
+    }
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let site = Site { audio, base: base.clone(), requests: Arc::new(AtomicU64::new(0)) };
+    let requests = site.requests.clone();
     let app = axum::Router::new()
         .route("/", get(home))
-        .route("/show/{slug}", get(episode))
+        // Links without the trailing slash are redirected, as WordPress does.
         .route(
-            "/sitemap.xml",
-            get(move |state: State<bool>| {
-                let base = base_for_sitemap.clone();
-                async move { sitemap(state).await.replace("BASE", &base) }
-            }),
+            "/{year}/{slug}",
+            get(|Path((y, slug)): Path<(u32, String)>| async move { Redirect::permanent(&format!("/{y}/{slug}/")) }),
         )
+        .route("/{year}/{slug}/", get(episode))
+        .route("/sitemap.xml", get(sitemap))
         .route("/audio/{file}", get(|| async { ([("content-type", "audio/mpeg")], vec![0u8; 4096]) }))
-        .with_state(audio);
+        .layer(axum::middleware::from_fn_with_state(site.clone(), count))
+        .with_state(site);
     tokio::spawn(async move { axum::serve(listener, app).await });
-    base
+    (base, requests)
 }
 
-/// With no next page, the sitemap reaches the archive: its pages shaped like the episode
-/// pages sampled are read too.
+/// The small site from its home page and from one episode page: the five linked episodes (not
+/// their tags, not the related boxes), the sitemap for the rest with any year, and within 30
+/// requests though every link redirects. The build then has all forty, and nothing skipped.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sitemap_reaches_what_the_home_page_does_not_link() {
-    let base = sitemap_site(true).await;
-    let dir = tempfile::tempdir().unwrap();
-    let out = podfeed_async(dir.path(), &["init", &format!("{base}/"), "-o", "show.toml"]).await;
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let recipe = std::fs::read_to_string(dir.path().join("show.toml")).unwrap();
-    assert!(recipe.contains(&format!("sitemap = [\"{base}/sitemap.xml\"]")), "{recipe}");
-    assert!(stderr(&out).contains("lists 40 episode pages"), "{}", stderr(&out));
-    let out = podfeed_async(dir.path(), &["build", "--recipe", "show.toml", "--json", "--quiet"]).await;
-    assert_eq!(out.status.code(), Some(0), "{}\n{recipe}", stderr(&out));
-    let summary: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
-    assert_eq!(summary["items"], 40, "every story, not the 5 linked, nor /about: {summary}\n{recipe}");
+    for entry in ["/", "/2024/story-30/"] {
+        let (base, requests) = small_site(true).await;
+        let dir = tempfile::tempdir().unwrap();
+        let out = podfeed_async(dir.path(), &["init", &format!("{base}{entry}"), "-o", "show.toml"]).await;
+        let report = stderr(&out);
+        assert_eq!(out.status.code(), Some(0), "{entry}: {report}");
+        assert!(requests.load(Ordering::SeqCst) <= 30, "{entry}: {} requests", requests.load(Ordering::SeqCst));
+        let recipe = std::fs::read_to_string(dir.path().join("show.toml")).unwrap();
+        assert!(report.contains("episode links  ul.recent li.ep > a (5 on that page)"), "{entry}: {report}");
+        assert!(recipe.contains(&format!("sitemap = [\"{base}/sitemap.xml\"]")), "{entry}: {recipe}");
+        assert!(report.contains("lists 40 episode pages"), "{entry}: {report}");
+        assert!(!recipe.contains("[listing]"), "a related box is no listing: {recipe}");
+        let out = podfeed_async(dir.path(), &["build", "--recipe", "show.toml", "--json", "--quiet"]).await;
+        assert_eq!(out.status.code(), Some(0), "{}\n{recipe}", stderr(&out));
+        let summary: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        assert_eq!(summary["items"], 40, "{entry}: every story, of both years: {summary}\n{recipe}");
+        assert_eq!(summary["problems"], serde_json::json!([]), "{entry}: no tag page fetched: {summary}");
+    }
 }
 
 /// Pages, links, a sitemap, and no audio anywhere: exit 1 with the reason, within the budget.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_site_of_pages_without_audio_exits_1() {
-    let base = sitemap_site(false).await;
+    let (base, requests) = small_site(false).await;
     let dir = tempfile::tempdir().unwrap();
     let out = podfeed_async(dir.path(), &["init", &format!("{base}/")]).await;
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("no links to pages with audio"), "{}", stderr(&out));
     assert!(stdout(&out).is_empty(), "no recipe: {}", stdout(&out));
+    assert!(requests.load(Ordering::SeqCst) <= 30);
 }
 
 /// `podfeed demo --init`: the whole job with the recipe init writes, no hand edits.

@@ -116,6 +116,19 @@ fn choose(
     trial: impl Fn(&BTreeMap<&'static str, Candidate>) -> String,
     evaluate: impl Fn(&Recipe) -> Vec<Values>,
 ) -> Vec<FieldChoice> {
+    // A candidate no recipe can hold (a selector the recipe's parser refuses) is dropped alone,
+    // so that it does not spoil the round of every field it would be tried with.
+    let found: BTreeMap<&'static str, Vec<Candidate>> = found
+        .iter()
+        .map(|(field, list)| {
+            let holds = |c: &&Candidate| {
+                let alone = BTreeMap::from([(*field, (*c).clone())]);
+                Recipe::parse(&trial(&alone), Path::new("init.toml")).is_ok()
+            };
+            (*field, list.iter().filter(holds).cloned().collect())
+        })
+        .collect();
+    let found = &found;
     let coverage = coverage(found, samples, trial, evaluate);
     write::FIELDS
         .iter()

@@ -44,14 +44,14 @@ fn selector(css: &str) -> Selector {
 }
 
 /// Whether a URL (or a path) names an audio file.
-pub fn is_audio_url(value: &str) -> bool {
+pub(crate) fn is_audio_url(value: &str) -> bool {
     let path = value.trim().split(['?', '#']).next().unwrap_or_default().to_ascii_lowercase();
     AUDIO_ENDINGS.iter().any(|ending| path.ends_with(ending)) && !path.contains(char::is_whitespace)
 }
 
 /// The candidate rules for each field a page offers, in the order of trust: what the page
 /// declares for machines (JSON-LD, OpenGraph, meta tags) before what it shows.
-pub fn candidates(doc: &Html) -> BTreeMap<&'static str, Vec<Candidate>> {
+pub(crate) fn candidates(doc: &Html) -> BTreeMap<&'static str, Vec<Candidate>> {
     let mut rules = json_ld(doc);
     rules.extend(meta(doc));
     rules.extend(microformats(doc));
@@ -64,7 +64,7 @@ pub fn candidates(doc: &Html) -> BTreeMap<&'static str, Vec<Candidate>> {
 
 /// The candidate rules for each field inside one listing item (an element that describes an
 /// episode), relative to it: its title link, its audio, its date and duration, its teaser.
-pub fn item_candidates(item: ElementRef, base: &Url) -> BTreeMap<&'static str, Vec<Candidate>> {
+pub(crate) fn item_candidates(item: ElementRef, base: &Url) -> BTreeMap<&'static str, Vec<Candidate>> {
     let mut rules = Vec::new();
     // The link with the longest text is the episode's, and its text the title.
     let title_link = item
@@ -145,9 +145,14 @@ fn page_link(a: ElementRef, base: &Url) -> Option<Url> {
 fn json_ld(doc: &Html) -> Vec<(&'static str, Candidate)> {
     const CSS: &str = "script[type='application/ld+json']";
     let mut rules = Vec::new();
-    for script in doc.select(&selector(CSS)) {
-        let Ok(json) = serde_json::from_str::<serde_json::Value>(&script.text().collect::<String>()) else { continue };
-        let Some((pointer, node)) = episode_node(&json, String::new(), 0) else { continue };
+    let scripts: Vec<Option<serde_json::Value>> =
+        doc.select(&selector(CSS)).take(50).map(|s| serde_json::from_str(&s.text().collect::<String>()).ok()).collect();
+    for (i, json) in scripts.iter().enumerate() {
+        let Some(json) = json else { continue };
+        let Some((pointer, node)) = episode_node(json, String::new(), 0) else { continue };
+        // The rule reads the first script that has the pointer: one before the episode's
+        // (a WebPage's `/datePublished`, an Organization's `/name`) would be read instead.
+        let earlier = |pointer: &str| scripts[..i].iter().flatten().any(|s| s.pointer(pointer).is_some());
         let fields: [(&'static str, &[&str]); 8] = [
             ("title", &["/name", "/headline"]),
             ("published", &["/datePublished", "/uploadDate"]),
@@ -160,7 +165,10 @@ fn json_ld(doc: &Html) -> Vec<(&'static str, Candidate)> {
         ];
         for (field, paths) in fields {
             for path in paths.iter().filter(|path| node.pointer(path).is_some_and(|v| v.is_string() || v.is_number())) {
-                rules.push((field, Candidate::new(CSS, None, Some(format!("{pointer}{path}")), "JSON-LD")));
+                let pointer = format!("{pointer}{path}");
+                if !earlier(&pointer) {
+                    rules.push((field, Candidate::new(CSS, None, Some(pointer), "JSON-LD")));
+                }
             }
         }
     }
@@ -275,7 +283,10 @@ fn elements(root: ElementRef, scope: Option<ElementRef>) -> Vec<(&'static str, C
 /// A selector for an audio link by the ending of its file: `audio[src*='.mp3']`.
 fn by_audio_ending(element: ElementRef, attr: &str, value: &str) -> Option<String> {
     let tag = element.value().name();
-    let plain = |name: &str| name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    let plain = |name: &str| {
+        name.starts_with(|c: char| c.is_ascii_alphabetic())
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
     let path = value.split(['?', '#']).next().unwrap_or_default().to_ascii_lowercase();
     let ending = AUDIO_ENDINGS.iter().find(|ending| path.ends_with(*ending))?;
     (plain(tag) && plain(attr)).then(|| format!("{tag}[{attr}*='{ending}']"))
@@ -321,7 +332,7 @@ fn pointer_to(value: &serde_json::Value, wanted: &dyn Fn(&str, &serde_json::Valu
 /// A CSS selector for an element by its tag and first class, under its parent's when the
 /// parent has one: `div.player`, `p.byline span.date`. `None` for an element with no class
 /// under a parent with none (too vague to be a rule).
-pub fn signature(element: ElementRef) -> Option<String> {
+pub(crate) fn signature(element: ElementRef) -> Option<String> {
     signature_in(element, None)
 }
 
@@ -363,9 +374,23 @@ fn class_of<'a>(element: ElementRef<'a>) -> Option<&'a str> {
     (plain && !class.starts_with(|c: char| c.is_ascii_digit() || c == '-')).then_some(class)
 }
 
+/// A selector for a link by its place: its parent as the link's direct parent, under the
+/// nearest ancestor with a class (`article.card h2.title > a`). A tag link or a share link in
+/// the same card has another parent, and is another group.
+fn link_path(a: ElementRef) -> Option<String> {
+    let nameable = |e: &ElementRef| e.value().name().bytes().all(|b| b.is_ascii_alphanumeric());
+    let parent = a.parent().and_then(ElementRef::wrap).filter(nameable)?;
+    let own = format!("{} > {}", tag_and_class(parent), tag_and_class(a));
+    let outer = parent.ancestors().filter_map(ElementRef::wrap).take(8).find(|e| nameable(e) && class_of(*e).is_some());
+    Some(match outer {
+        Some(outer) => format!("{} {own}", tag_and_class(outer)),
+        None => own,
+    })
+}
+
 /// Links on a page that look alike (the same tags and classes around them), by that selector,
 /// with the distinct same-host URLs each leads to, in page order.
-pub fn link_groups(doc: &Html, base: &Url) -> Vec<(String, Vec<Url>)> {
+pub(crate) fn link_groups(doc: &Html, base: &Url) -> Vec<(String, Vec<Url>)> {
     // By selector: the URLs, and the characters of the links' text.
     let mut groups: BTreeMap<String, (Vec<Url>, usize)> = BTreeMap::new();
     for a in doc.select(&selector("a[href]")) {
@@ -373,17 +398,8 @@ pub fn link_groups(doc: &Html, base: &Url) -> Vec<(String, Vec<Url>)> {
         if url.host_str() != base.host_str() || url.fragment().is_some() || is_audio_url(url.path()) {
             continue;
         }
-        let mut path = vec![tag_and_class(a)];
-        let mut ancestor = a.parent().and_then(ElementRef::wrap);
-        while let Some(element) = ancestor.filter(|_| path.len() < 3) {
-            let nameable = element.value().name().bytes().all(|b| b.is_ascii_alphanumeric());
-            if nameable && class_of(element).is_some() {
-                path.push(tag_and_class(element));
-            }
-            ancestor = element.parent().and_then(ElementRef::wrap);
-        }
-        path.reverse();
-        let (urls, text) = groups.entry(path.join(" ")).or_default();
+        let Some(css) = link_path(a) else { continue };
+        let (urls, text) = groups.entry(css).or_default();
         if !urls.contains(&url) && url.as_str() != base.as_str() {
             urls.push(url);
             *text += a.text().map(|t| t.trim().chars().count()).sum::<usize>();
@@ -400,31 +416,57 @@ pub fn link_groups(doc: &Html, base: &Url) -> Vec<(String, Vec<Url>)> {
     groups.into_iter().map(|(css, urls, _)| (css, urls)).collect()
 }
 
-/// How the page links the next listing page: the group of an `a[rel=next]`, a `link[rel=next]`,
-/// or a link that says "next", "older" or "more".
-pub fn next_page(doc: &Html, base: &Url) -> Option<(String, Url)> {
-    let href = |e: ElementRef| e.value().attr("href").and_then(|h| base.join(h.trim()).ok());
+/// How the page may link the rest of the archive, likeliest first, each as a selector for
+/// `crawl.follow` and the first page it leads to: an `a[rel=next]` (with its classes), a
+/// `link[rel=next]`, the link to page "2" of numbered pages, a link that says "next", "older" or
+/// "more" (not one of a menu's many links), links to month archives ("March 2024").
+pub(crate) fn next_pages(doc: &Html, base: &Url) -> Vec<(String, Url)> {
+    let href = |e: ElementRef| {
+        let url = base.join(e.value().attr("href")?.trim()).ok()?;
+        (url.host_str() == base.host_str() && url != *base).then_some(url)
+    };
+    let mut found = Vec::new();
     if let Some((a, url)) = doc.select(&selector("a[rel~=next]")).find_map(|a| Some((a, href(a)?))) {
         let css = signature(a).map_or_else(|| "a[rel~=next]".to_string(), |css| format!("{css}[rel~=next]"));
-        return Some((css, url));
+        found.push((css, url));
     }
     if let Some(url) = doc.select(&selector("link[rel~=next]")).find_map(href) {
-        return Some(("link[rel~=next]".to_string(), url));
+        found.push(("link[rel~=next]".to_string(), url));
     }
-    let says_next = |a: &ElementRef| {
-        let text = a.text().collect::<String>().to_lowercase();
-        ["next", "older", "more", "previous episodes"]
-            .iter()
-            .any(|word| text.trim().starts_with(word) || text.contains(&format!("{word} ")))
+    let links: Vec<ElementRef> = doc.select(&selector("a[href]")).take(5_000).collect();
+    let page_two = links.iter().find(|a| words(**a) == "2" && href(**a).is_some_and(|u| u.as_str().contains('2')));
+    if let Some((css, url)) = page_two.and_then(|a| Some((signature(*a).or_else(|| link_path(*a))?, href(*a)?))) {
+        found.push((css, url));
+    }
+    let says_next = |a: &&ElementRef| {
+        let text = words(**a).to_lowercase();
+        ["next", "older", "more", "previous episodes"].iter().any(|word| text.starts_with(word))
     };
-    let a = doc.select(&selector("a[href]")).find(says_next)?;
-    Some((signature(a)?, href(a)?))
+    let few = |css: &str| Selector::parse(css).is_ok_and(|s| doc.select(&s).count() <= 2);
+    if let Some((css, url)) =
+        links.iter().filter(says_next).find_map(|a| Some((signature(*a).filter(|css| few(css))?, href(*a)?)))
+    {
+        found.push((css, url));
+    }
+    let month = |a: &&ElementRef| {
+        let text = words(**a);
+        let year =
+            text.split(' ').nth(1).and_then(|y| y.parse::<u32>().ok()).is_some_and(|y| (1990..2100).contains(&y));
+        year && text.split(' ').count() == 2 && parse::date(&format!("1 {text}")).is_some()
+    };
+    let months: Vec<&ElementRef> = links.iter().filter(month).collect();
+    if let [first, _, ..] = months.as_slice() {
+        if let Some(found_month) = link_path(**first).zip(href(**first)) {
+            found.push(found_month);
+        }
+    }
+    found
 }
 
 /// The repeated elements of a listing page that each describe one episode with its audio (as
 /// NPR's archive pages do): their selector, and how many the page has. Each carries one audio
 /// file and a link to a page; most of them carry audio.
-pub fn audio_items(doc: &Html, base: &Url) -> Option<(String, usize)> {
+pub(crate) fn audio_items(doc: &Html, base: &Url) -> Option<(String, usize)> {
     let carriers: Vec<ElementRef> = doc
         .root_element()
         .descendants()
@@ -458,6 +500,18 @@ pub fn audio_items(doc: &Html, base: &Url) -> Option<(String, usize)> {
         }
     }
     None
+}
+
+/// Whether the page has audio outside the items `css` selects: an episode page's own player
+/// beside its "related episodes", or a home page's player of the latest one.
+pub(crate) fn audio_outside(doc: &Html, base: &Url, css: &str) -> bool {
+    let Ok(items) = Selector::parse(css) else { return false };
+    doc.root_element()
+        .descendants()
+        .filter_map(ElementRef::wrap)
+        .take(20_000)
+        .filter(|e| !audio_of(*e, base).is_empty())
+        .any(|carrier| !carrier.ancestors().filter_map(ElementRef::wrap).any(|a| items.matches(&a)))
 }
 
 /// A selector for a possible listing item: its tag and class, under its nearest ancestor with a
@@ -511,7 +565,7 @@ fn audio_of(element: ElementRef, base: &Url) -> Vec<Url> {
 
 /// The US time zone the page's written dates name ("August 16, 2017 · 9:00 AM ET"), if one
 /// does: a recipe needs it, for those dates have no offset.
-pub fn date_zone(doc: &Html) -> Option<chrono_tz::Tz> {
+pub(crate) fn date_zone(doc: &Html) -> Option<chrono_tz::Tz> {
     doc.root_element()
         .descendants()
         .filter_map(ElementRef::wrap)
@@ -524,7 +578,7 @@ pub fn date_zone(doc: &Html) -> Option<chrono_tz::Tz> {
 
 /// Whether the page carries audio of its own: declared (JSON-LD, `og:audio`), in a player or
 /// a link.
-pub fn has_audio(doc: &Html) -> bool {
+pub(crate) fn has_audio(doc: &Html) -> bool {
     candidates(doc).contains_key("audio")
 }
 
@@ -564,6 +618,26 @@ mod tests {
             candidates(&Html::parse_document(r#"<audio src="/m/2.m4a?t=1"></audio><a href="/m/2.mp3">MP3</a>"#));
         let audio: Vec<_> = plain["audio"].iter().map(|c| c.css.as_str()).collect();
         assert_eq!(audio, ["audio[src*='.m4a']", "a[href*='.mp3']"]);
+    }
+
+    #[test]
+    fn numbered_pages_month_archives_and_menus() {
+        let base = Url::parse("https://example.org/archive").unwrap();
+        let menu: String = (1..=4).map(|n| format!(r#"<a href="/about/{n}">More about us</a>"#)).collect();
+        let doc = Html::parse_document(&format!(
+            r#"<nav class="menu">{menu}</nav><div class="pager"><a href="/archive?page=2">2</a><a href="/archive?page=3">3</a></div>
+               <ul class="months"><li><a href="/2024/03/">March 2024</a></li><li><a href="/2024/02/">February 2024</a></li></ul>"#
+        ));
+        let found: Vec<(String, String)> =
+            next_pages(&doc, &base).into_iter().map(|(css, url)| (css, url.to_string())).collect();
+        assert_eq!(
+            found,
+            [
+                ("div.pager a".to_string(), "https://example.org/archive?page=2".to_string()),
+                ("ul.months li > a".to_string(), "https://example.org/2024/03/".to_string()),
+            ],
+            "a menu's 'More' is none of them"
+        );
     }
 
     #[test]
@@ -617,9 +691,9 @@ mod tests {
             r#"<main>{cards}</main><nav class="pages"><a href="/a/2" rel="next">Older</a></nav><a href="https://elsewhere.example/x">X</a>"#
         ));
         let groups = link_groups(&doc, &base);
-        assert_eq!(groups[0].0, "article.card h2.t a");
+        assert_eq!(groups[0].0, "article.card h2.t > a");
         assert_eq!(groups[0].1.len(), 5);
-        let (css, url) = next_page(&doc, &base).unwrap();
+        let (css, url) = next_pages(&doc, &base).into_iter().next().unwrap();
         assert_eq!((css.as_str(), url.as_str()), ("nav.pages a[rel~=next]", "https://example.org/a/2"));
     }
 }

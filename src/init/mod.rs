@@ -98,7 +98,9 @@ pub async fn discover(client: &Client, start: &Url) -> Result<Proposal, InitErro
             let samples = pages.samples(links).await;
             let timezone = analyse_all(&samples, |doc, _| evidence::date_zone(doc)).await.into_iter().flatten().next();
             let fields = choose::page_rules(&samples, &listing).await;
-            let sampled = samples.iter().filter_map(|p| Url::parse(&p.url).ok()).collect();
+            // Where the pages are, after redirects: the addresses a sitemap would list.
+            let sampled =
+                samples.iter().filter_map(|p| Url::parse(&p.final_url).or_else(|_| Url::parse(&p.url)).ok()).collect();
             (fields, sampled, samples.first().cloned(), timezone)
         }
         Found::Items(css, _) => {
@@ -143,13 +145,20 @@ impl Found {
 }
 
 /// Where the episodes are listed: the page given, else the archive it links, else the home
-/// page, else the archive that links; a few pages at most. A page with audio of its own that
-/// lists nothing is an episode page, and is passed by.
+/// page, else the archive that links; a few pages at most.
 async fn find_listing(pages: &mut Fetcher<'_>, start: &Url) -> Result<(Page, Found), InitError> {
     let root = start.join("/").map_err(|e| InitError::NotFound(format!("{start}: {e}")))?;
-    let mut queue = VecDeque::from([start.clone(), root]);
+    let mut queue = VecDeque::from([start.clone(), root.clone()]);
     let (mut tried, mut deferred) = (HashSet::new(), HashSet::new());
-    while let Some(listing) = queue.pop_front() {
+    // Pages with audio of their own, read when the others gave nothing: the home page first.
+    let mut with_audio: Vec<Url> = Vec::new();
+    let mut revisited = HashSet::new();
+    loop {
+        let listing = match queue.pop_front() {
+            Some(listing) => listing,
+            None if with_audio.is_empty() => break,
+            None => with_audio.remove(with_audio.iter().position(|url| *url == root).unwrap_or(0)),
+        };
         if tried.contains(&listing) || tried.len() == 5 {
             continue;
         }
@@ -163,12 +172,20 @@ async fn find_listing(pages: &mut Fetcher<'_>, start: &Url) -> Result<(Page, Fou
                 continue;
             }
         };
-        if let Some((css, count)) = analyse(&page, evidence::audio_items).await {
-            return Ok((page, Found::Items(css, count)));
-        }
-        if analyse(&page, |doc, _| evidence::has_audio(doc)).await {
-            tried.insert(listing);
+        let items = analyse(&page, evidence::audio_items).await;
+        let own_audio = match items.clone() {
+            Some((css, _)) => analyse(&page, move |doc, base| evidence::audio_outside(doc, base, &css)).await,
+            None => analyse(&page, |doc, _| evidence::has_audio(doc)).await,
+        };
+        // A page with audio of its own is an episode page (whose "related episodes" are no
+        // archive) or a home page with a player: read after the others, and then only for its
+        // links (items beside a player of its own are a related box).
+        if own_audio && revisited.insert(listing.clone()) {
+            with_audio.push(listing);
             continue;
+        }
+        if let Some((css, count)) = items.filter(|_| !own_audio) {
+            return Ok((page, Found::Items(css, count)));
         }
         // A page that names its archive ("All episodes", /archive) is read after the archive.
         let archives: Vec<Url> =
@@ -278,10 +295,11 @@ impl Fetcher<'_> {
         chosen.iter().filter_map(|url| self.cache.get(url).cloned()).collect()
     }
 
-    /// How the archive goes on past `page`: a next link, numbered pages, or a sitemap that
-    /// lists more pages like the sampled ones. A next page is read to be sure it lists more.
+    /// How the archive goes on past `page`: a link to the next pages, numbered pages, or a
+    /// sitemap that lists more pages like the sampled ones. A next page is read to be sure it
+    /// lists more, the same way.
     async fn reach(&mut self, page: &Page, found: &Found, sampled: &[Url]) -> Reach {
-        if let Some((css, next)) = analyse(page, evidence::next_page).await {
+        for (css, next) in analyse(page, evidence::next_pages).await.into_iter().take(3) {
             if self.continues(page, &next, found).await {
                 return Reach::Follow(css);
             }
@@ -327,8 +345,10 @@ impl Fetcher<'_> {
             }
             let host = self.host.clone();
             let in_scope = move |to: &Url| to.host_str() == Some(host.as_str());
-            let bytes = self.client.document(&next, crate::sitemap::MAX_SITEMAP_BYTES, &in_scope).await.ok()?;
-            let Ok(sitemap) = crate::sitemap::parse(&bytes) else { break };
+            let Ok(bytes) = self.client.document(&next, crate::sitemap::MAX_SITEMAP_BYTES, &in_scope).await else {
+                continue;
+            };
+            let Ok(sitemap) = crate::sitemap::parse(&bytes) else { continue };
             queue.extend(sitemap.sitemaps);
             pages.extend(sitemap.pages.into_iter().map(|(url, _)| url).filter(|url| matcher.is_match(url.as_str())));
         }

@@ -20,7 +20,7 @@ pub struct Channel {
 impl Channel {
     /// The channel with what the site's own feed says in place of what its home page says:
     /// the feed is written for podcast apps.
-    pub fn with_feed(self, feed: Option<&Channel>) -> Channel {
+    pub(crate) fn with_feed(self, feed: Option<&Channel>) -> Channel {
         let Some(feed) = feed else { return self };
         let pick = |own: Option<String>, fed: &Option<String>| fed.clone().or(own);
         Channel {
@@ -49,7 +49,7 @@ fn selector(css: &str) -> Selector {
 
 /// Links that look like the way to the archive: "All episodes", `/archive`, `/episodes` (not
 /// "Older episodes": the next page of a listing is no archive of its own).
-pub fn archive_links(doc: &Html, base: &Url) -> Vec<Url> {
+pub(crate) fn archive_links(doc: &Html, base: &Url) -> Vec<Url> {
     let mut scored: Vec<(u8, Url)> = doc
         .select(&selector("a[href]"))
         .filter_map(|a| {
@@ -61,7 +61,9 @@ pub fn archive_links(doc: &Html, base: &Url) -> Vec<Url> {
             score +=
                 2 * u8::from(path.ends_with("/archive") || path.ends_with("/episodes") || path.ends_with("/podcast"));
             score += u8::from(text.contains("archive") || text.contains("episodes"));
-            (score >= 2 && url.host_str() == base.host_str() && url != *base).then_some((score, url))
+            // `/episodes?page=3` is a page of the archive, not the way to it.
+            let paged = url.query().is_some() || url.path().contains("/page/");
+            (score >= 2 && !paged && url.host_str() == base.host_str() && url != *base).then_some((score, url))
         })
         .collect();
     scored.sort_by_key(|scored| std::cmp::Reverse(scored.0));
@@ -76,13 +78,13 @@ pub fn archive_links(doc: &Html, base: &Url) -> Vec<Url> {
 }
 
 /// The RSS or Atom feed a page links.
-pub fn feed_link(doc: &Html, base: &Url) -> Option<Url> {
+pub(crate) fn feed_link(doc: &Html, base: &Url) -> Option<Url> {
     let css = "link[rel=alternate][type='application/rss+xml'], link[rel=alternate][type='application/atom+xml']";
     doc.select(&selector(css)).find_map(|link| base.join(link.value().attr("href")?.trim()).ok())
 }
 
 /// The channel as the home page describes the show.
-pub fn channel_of(doc: &Html, base: &Url) -> Channel {
+pub(crate) fn channel_of(doc: &Html, base: &Url) -> Channel {
     let meta = |css: &str, attr: &str| {
         doc.select(&selector(css))
             .find_map(|e| e.value().attr(attr).map(str::trim).filter(|v| !v.is_empty()).map(str::to_string))
@@ -108,7 +110,7 @@ pub fn channel_of(doc: &Html, base: &Url) -> Channel {
 /// What a feed says: its items, and (an RSS feed) its channel's title, description, image,
 /// language, author and Apple categories. An Atom feed, or one that does not parse, is
 /// counted only.
-pub fn read_feed(url: Url, bytes: &[u8]) -> SiteFeed {
+pub(crate) fn read_feed(url: Url, bytes: &[u8]) -> SiteFeed {
     let Ok(rss) = rss::Channel::read_from(bytes) else {
         let text = String::from_utf8_lossy(bytes);
         let items = text.matches("<entry>").count() + text.matches("<entry ").count();
@@ -144,7 +146,7 @@ pub fn read_feed(url: Url, bytes: &[u8]) -> SiteFeed {
 
 /// Numbered listing pages a URL is the first of (`?page=1`, `/page/1`): the template, with
 /// `{n}` where the number goes, and the second page.
-pub fn numbered(url: &Url) -> Option<(String, Url)> {
+pub(crate) fn numbered(url: &Url) -> Option<(String, Url)> {
     const NAMES: [&str; 4] = ["page", "p", "pg", "paged"];
     let numbered = |value: &str| value.parse::<u32>().ok();
     let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
@@ -152,14 +154,14 @@ pub fn numbered(url: &Url) -> Option<(String, Url)> {
     let template = match at {
         Some(at) => {
             let mut template = url.clone();
-            let query: Vec<String> = pairs
-                .iter()
-                .enumerate()
-                .map(|(i, (name, value))| if i == at { format!("{name}={{n}}") } else { format!("{name}={value}") })
-                .collect();
-            template.set_query(Some(&query.join("&")));
-            // The URL crate escapes the braces; the template keeps them as written.
-            template.as_str().replace("%7Bn%7D", "{n}")
+            // The other parameters as they were (encoded again), the page's number a placeholder.
+            let mut query = template.query_pairs_mut();
+            query.clear();
+            for (i, (name, value)) in pairs.iter().enumerate() {
+                query.append_pair(name, if i == at { "PODFEEDN" } else { value });
+            }
+            drop(query);
+            template.as_str().replace("PODFEEDN", "{n}")
         }
         None => {
             let path = url.path().trim_end_matches('/');
@@ -177,7 +179,7 @@ pub fn numbered(url: &Url) -> Option<(String, Url)> {
 /// A regular expression for URLs shaped like `urls` (the same host, as many path segments,
 /// segments that differ as any text, or any number where they are all numbers); `None` for
 /// fewer than two URLs, URLs with queries, or nothing that differs.
-pub fn url_pattern(urls: &[Url]) -> Option<String> {
+pub(crate) fn url_pattern(urls: &[Url]) -> Option<String> {
     let first = urls.first().filter(|_| urls.len() >= 2)?;
     let paths: Vec<Vec<&str>> = urls.iter().map(|url| url.path().split('/').collect()).collect();
     let same_shape = urls.iter().all(|url| url.host_str() == first.host_str() && url.port() == first.port());
@@ -188,12 +190,18 @@ pub fn url_pattern(urls: &[Url]) -> Option<String> {
     let segments: Vec<String> = (0..paths[0].len())
         .map(|i| {
             let all: Vec<&str> = paths.iter().map(|path| path[i]).collect();
+            let numbers = all.iter().all(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()));
+            // A number the samples share is still a number: the newest episodes all under
+            // `/2024/` say nothing of the older ones under `/2023/`.
+            if numbers {
+                differs = true;
+                return r"\d+".to_string();
+            }
             if all.iter().all(|segment| *segment == all[0]) {
                 return regex::escape(all[0]);
             }
             differs = true;
-            let numbers = all.iter().all(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()));
-            if numbers { r"\d+" } else { "[^/]+" }.to_string()
+            "[^/]+".to_string()
         })
         .collect();
     let host = match first.port() {
@@ -209,10 +217,10 @@ mod tests {
 
     #[test]
     fn numbered_pages_by_query_or_path() {
-        let url = Url::parse("https://example.org/list?sort=new&page=1").unwrap();
+        let url = Url::parse("https://example.org/list?q=a%26b&page=1").unwrap();
         let (template, second) = numbered(&url).unwrap();
-        assert_eq!(template, "https://example.org/list?sort=new&page={n}");
-        assert_eq!(second.as_str(), "https://example.org/list?sort=new&page=2");
+        assert_eq!(template, "https://example.org/list?q=a%26b&page={n}");
+        assert_eq!(second.as_str(), "https://example.org/list?q=a%26b&page=2");
         let (template, _) = numbered(&Url::parse("https://example.org/blog/page/3/").unwrap()).unwrap();
         assert_eq!(template, "https://example.org/blog/page/{n}");
         assert!(numbered(&Url::parse("https://example.org/archive").unwrap()).is_none());
@@ -230,6 +238,13 @@ mod tests {
         assert!(matcher.is_match("http://127.0.0.1:8080/episodes/1188"));
         assert!(!matcher.is_match("http://127.0.0.1:8080/archive/page/2"));
         assert!(url_pattern(&urls[..1]).is_none());
+        // Years the samples share are any year.
+        let dated: Vec<Url> = ["https://example.org/2024/a-story/", "https://example.org/2024/another/"]
+            .iter()
+            .map(|u| Url::parse(u).unwrap())
+            .collect();
+        let dated = regex::Regex::new(&url_pattern(&dated).unwrap()).unwrap();
+        assert!(dated.is_match("https://example.org/2019/an-old-one/"));
     }
 
     #[test]

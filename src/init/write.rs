@@ -9,7 +9,7 @@ use url::Url;
 use super::{Candidate, Episodes, Proposal, Reach};
 
 /// The fields init looks for, in the recipe guide's order.
-pub const FIELDS: [&str; 8] = ["title", "link", "published", "audio", "duration", "description", "image", "episode"];
+pub(crate) const FIELDS: [&str; 8] = ["title", "link", "published", "audio", "duration", "description", "image", "episode"];
 
 /// A TOML string.
 fn quoted(text: &str) -> String {
@@ -35,7 +35,7 @@ fn rule(candidate: &Candidate) -> String {
 /// A recipe that tries one candidate per field, on episode pages or (with `item`) on listing
 /// items. `title` and `audio` are required: a rule that matches nothing stands in for a missing
 /// one.
-pub fn trial_recipe(listing: &Url, item: Option<&str>, rules: &BTreeMap<&'static str, Candidate>) -> String {
+pub(crate) fn trial_recipe(listing: &Url, item: Option<&str>, rules: &BTreeMap<&'static str, Candidate>) -> String {
     let mut text = format!(
         "[feed]\ntitle = \"t\"\nlink = \"https://example.org/\"\ndescription = \"d\"\n[crawl]\nstart = [{}]\n",
         quoted(listing.as_str())
@@ -139,11 +139,25 @@ fn crawl_table(proposal: &Proposal, text: &mut String) {
                 quoted(template)
             );
         }
-        _ => {
+        // The sitemap alone: the listing's links would name the same episodes again, often by
+        // other addresses (before a redirect), as duplicates.
+        Reach::Sitemap { url, pattern, pages } => {
+            let _ = writeln!(
+                text,
+                "# {} links to only a few episodes, with no next page; the sitemap lists {pages} pages\n\
+                 # shaped like the sampled episode pages.\nsitemap = [{}]\nsitemap_match = {}",
+                proposal.listing,
+                quoted(url.as_str()),
+                quoted(pattern)
+            );
+        }
+        Reach::Follow(_) | Reach::FirstPageOnly => {
             let _ = writeln!(text, "start = [{}]", quoted(proposal.listing.as_str()));
         }
     }
-    if let Episodes::Links { css, count } = &proposal.episodes {
+    if let (Episodes::Links { css, count }, false) =
+        (&proposal.episodes, matches!(proposal.reach, Reach::Sitemap { .. }))
+    {
         let _ = writeln!(
             text,
             "# {count} such links on the listing page; the {} sampled lead to pages with audio.\nepisodes = {}",
@@ -155,19 +169,10 @@ fn crawl_table(proposal: &Proposal, text: &mut String) {
         Reach::Follow(css) => {
             let _ = writeln!(text, "follow = {}   # the link to the next listing page", quoted(css));
         }
-        Reach::Sitemap { url, pattern, pages } => {
-            let _ = writeln!(
-                text,
-                "# No next listing page; the sitemap lists {pages} pages shaped like the sampled episode pages.\n\
-                 sitemap = [{}]\nsitemap_match = {}",
-                quoted(url.as_str()),
-                quoted(pattern)
-            );
-        }
-        Reach::Numbered(_) => {}
         Reach::FirstPageOnly => text.push_str(
             "# No next listing page, numbered pages or sitemap was found: only this page's episodes are read.\n",
         ),
+        Reach::Numbered(_) | Reach::Sitemap { .. } => {}
     }
     if let Some(zone) = proposal.timezone {
         let _ = writeln!(text, "timezone = {}   # the site's dates name this zone", quoted(zone.name()));
