@@ -242,4 +242,8 @@ pub struct BenchArgs {
     /// Run the site in fault mode.
     #[arg(long)]
     pub faults: bool,
+    /// Also run the tutorials' asyncio + aiohttp + BeautifulSoup script (`bench/peer.py`,
+    /// needs `pip install -r bench/requirements.txt`) against a site of its own, and compare.
+    #[arg(long)]
+    pub peer: bool,
 }

@@ -30,7 +30,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<u8> {
         faults: args.faults,
         ..DemoConfig::default()
     };
-    let site = DemoSite::start(config, 0).await?;
+    let site = DemoSite::start(config.clone(), 0).await?;
     let dir = tempfile::tempdir()?;
     let recipe = dir.path().join("demo.toml");
     std::fs::write(&recipe, site.recipe_text())?;
@@ -63,6 +63,18 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<u8> {
         results.push(Measured { scenario, site: site.stats(), site_cpu: own_cpu() - site_cpu_before, ..measured });
     }
     let check = time_feed_check(&dir.path().join("public/feed.xml"))?;
+    if args.peer {
+        // A site of its own, as new as podfeed's cold run found it: the same faults, once each.
+        let peer_site = DemoSite::start(config, 0).await?;
+        let url = format!("{}/archive", peer_site.base_url());
+        let site_cpu_before = own_cpu();
+        let measured = tokio::task::spawn_blocking({
+            let dir = dir.path().to_path_buf();
+            move || measure_peer(&dir, &url)
+        })
+        .await??;
+        results.push(Measured { site: peer_site.stats(), site_cpu: own_cpu() - site_cpu_before, ..measured });
+    }
     print_report(&args, &results, &check);
     Ok(EXIT_OK)
 }
@@ -84,16 +96,37 @@ fn time_feed_check(feed: &Path) -> anyhow::Result<FeedCheck> {
     Ok(FeedCheck { bytes: std::fs::metadata(feed)?.len(), time: best })
 }
 
+/// The tutorials' script (`bench/peer.py`), as a cold run of its own.
+const PEER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/bench/peer.py");
+
+/// Runs the peer script against `archive` and reads its resource use like podfeed's.
+fn measure_peer(dir: &Path, archive: &str) -> anyhow::Result<Measured> {
+    if !Path::new(PEER).is_file() {
+        bail!("{PEER} is missing: --peer runs from the repository it was built in");
+    }
+    let args = [PEER.to_string(), archive.to_string(), "peer.xml".to_string()];
+    let mut measured = measure_program(dir, Path::new("python3"), &args)
+        .context("the peer needs python3 with `pip install -r bench/requirements.txt`")?;
+    measured.scenario = "peer: asyncio + aiohttp + BeautifulSoup, cold";
+    Ok(measured)
+}
+
 /// Runs one `podfeed build` child and reads its resource use with `wait4`.
 fn measure(dir: &Path, args: &[String]) -> anyhow::Result<Measured> {
     let exe: PathBuf = std::env::current_exe().context("cannot find the podfeed binary")?;
+    measure_program(dir, &exe, args)
+}
+
+/// Runs a child that prints a JSON summary with `items`, and reads its resource use with
+/// `wait4`.
+fn measure_program(dir: &Path, program: &Path, args: &[String]) -> anyhow::Result<Measured> {
     let started = Instant::now();
-    let child = Command::new(exe)
+    let child = Command::new(program)
         .args(args)
         .current_dir(dir)
         .stdout(std::process::Stdio::piped())
         .spawn()
-        .context("cannot start podfeed build")?;
+        .with_context(|| format!("cannot start {}", program.display()))?;
     let pid = child.id() as libc::pid_t;
     let stdout = child.stdout;
     let output = std::thread::spawn(move || {
@@ -110,10 +143,10 @@ fn measure(dir: &Path, args: &[String]) -> anyhow::Result<Measured> {
     let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     let wall = started.elapsed();
     if waited != pid || !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
-        bail!("podfeed {} failed (status {status})", args.join(" "));
+        bail!("{} {} failed (status {status})", program.display(), args.join(" "));
     }
     let summary: serde_json::Value =
-        serde_json::from_str(&output.join().unwrap_or_default()).context("podfeed build --json printed no summary")?;
+        serde_json::from_str(&output.join().unwrap_or_default()).context("the run printed no JSON summary")?;
     Ok(Measured {
         scenario: "",
         wall,
@@ -168,6 +201,15 @@ fn print_report(args: &BenchArgs, results: &[Measured], check: &FeedCheck) {
             floor,
             m.items,
             m.site_cpu.as_secs_f64()
+        );
+    }
+    if let (Some(cold), Some(peer)) = (results.first(), results.iter().find(|m| m.scenario.starts_with("peer"))) {
+        let ratio = |ours: f64, theirs: f64| if ours > 0.0 { theirs / ours } else { f64::NAN };
+        println!(
+            "\nThe peer against podfeed's cold run: {:.1}× the wall time, {:.1}× the CPU, {:.1}× the peak memory.",
+            ratio(cold.wall.as_secs_f64(), peer.wall.as_secs_f64()),
+            ratio(cold.cpu.as_secs_f64(), peer.cpu.as_secs_f64()),
+            ratio(cold.peak_rss_kib as f64, peer.peak_rss_kib as f64)
         );
     }
     if let Some(cold) = results.first() {

@@ -9,7 +9,8 @@ use url::Url;
 use super::{Candidate, Episodes, Proposal, Reach};
 
 /// The fields init looks for, in the recipe guide's order.
-pub(crate) const FIELDS: [&str; 8] = ["title", "link", "published", "audio", "duration", "description", "image", "episode"];
+pub(crate) const FIELDS: [&str; 8] =
+    ["title", "link", "published", "audio", "duration", "description", "image", "episode"];
 
 /// A TOML string.
 fn quoted(text: &str) -> String {
