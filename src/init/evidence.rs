@@ -378,7 +378,8 @@ fn class_of<'a>(element: ElementRef<'a>) -> Option<&'a str> {
 /// nearest ancestor with a class (`article.card h2.title > a`). A tag link or a share link in
 /// the same card has another parent, and is another group.
 fn link_path(a: ElementRef) -> Option<String> {
-    let nameable = |e: &ElementRef| e.value().name().bytes().all(|b| b.is_ascii_alphanumeric());
+    // Custom elements (`<ep-link>`) are named with a dash; `o:p` and the like cannot be named.
+    let nameable = |e: &ElementRef| e.value().name().bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
     let parent = a.parent().and_then(ElementRef::wrap).filter(nameable)?;
     let own = format!("{} > {}", tag_and_class(parent), tag_and_class(a));
     let outer = parent.ancestors().filter_map(ElementRef::wrap).take(8).find(|e| nameable(e) && class_of(*e).is_some());
@@ -388,20 +389,46 @@ fn link_path(a: ElementRef) -> Option<String> {
     })
 }
 
+/// Whether a link is the first link among its siblings.
+fn first_link(a: ElementRef) -> bool {
+    !a.prev_siblings().filter_map(ElementRef::wrap).any(|s| s.value().name() == "a")
+}
+
 /// Links on a page that look alike (the same tags and classes around them), by that selector,
 /// with the distinct same-host URLs each leads to, in page order.
 pub(crate) fn link_groups(doc: &Html, base: &Url) -> Vec<(String, Vec<Url>)> {
     // By selector: the URLs, and the characters of the links' text.
     let mut groups: BTreeMap<String, (Vec<Url>, usize)> = BTreeMap::new();
-    for a in doc.select(&selector("a[href]")) {
-        let Some(url) = a.value().attr("href").and_then(|href| base.join(href.trim()).ok()) else { continue };
-        if url.host_str() != base.host_str() || url.fragment().is_some() || is_audio_url(url.path()) {
-            continue;
+    let links: Vec<(ElementRef, Url, String)> = doc
+        .select(&selector("a[href]"))
+        .take(10_000)
+        .filter_map(|a| {
+            let url = base.join(a.value().attr("href")?.trim()).ok()?;
+            let page = url.host_str() == base.host_str() && url.fragment().is_none() && !is_audio_url(url.path());
+            (page && url.as_str() != base.as_str()).then_some((a, url, link_path(a)?))
+        })
+        .collect();
+    // A title link and the tag links beside it under one parent, in many such parents (cards):
+    // told apart by position. One parent of many links is a plain list.
+    let mut parents: BTreeMap<&str, std::collections::HashSet<ego_tree::NodeId>> = BTreeMap::new();
+    for (a, _, css) in &links {
+        parents.entry(css).or_default().extend(a.parent().map(|p| p.id()));
+    }
+    let mut beside: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    for (a, _, css) in &links {
+        if !first_link(*a) && parents.get(css.as_str()).is_some_and(|p| p.len() >= 3) {
+            beside.insert(css);
         }
-        let Some(css) = link_path(a) else { continue };
+    }
+    for (a, url, css) in &links {
+        let css = match (beside.contains(css.as_str()), first_link(*a)) {
+            (false, _) => css.clone(),
+            (true, true) => format!("{css}:first-of-type"),
+            (true, false) => format!("{css}:not(:first-of-type)"),
+        };
         let (urls, text) = groups.entry(css).or_default();
-        if !urls.contains(&url) && url.as_str() != base.as_str() {
-            urls.push(url);
+        if !urls.contains(url) {
+            urls.push(url.clone());
             *text += a.text().map(|t| t.trim().chars().count()).sum::<usize>();
         }
     }

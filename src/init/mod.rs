@@ -62,8 +62,10 @@ pub enum Reach {
     Follow(String),
     /// Pages by number, with `{n}` where the number goes.
     Numbered(String),
-    /// A sitemap, and the pattern of its episode pages (this many of them).
-    Sitemap { url: Url, pattern: String, pages: usize },
+    /// A sitemap, and the pattern of its episode pages (this many of them); `alone` when the
+    /// listing's links redirect to the addresses the sitemap lists (read both, and each of
+    /// those episodes would come twice, as a duplicate).
+    Sitemap { url: Url, pattern: String, pages: usize, alone: bool },
     /// Nothing found: only the first listing page is read.
     FirstPageOnly,
 }
@@ -184,7 +186,9 @@ async fn find_listing(pages: &mut Fetcher<'_>, start: &Url) -> Result<(Page, Fou
             with_audio.push(listing);
             continue;
         }
-        if let Some((css, count)) = items.filter(|_| !own_audio) {
+        // Here a page with a player of its own is on its second look: its items count then (a
+        // home page's player above them), after every other page (a related box).
+        if let Some((css, count)) = items {
             return Ok((page, Found::Items(css, count)));
         }
         // A page that names its archive ("All episodes", /archive) is read after the archive.
@@ -280,6 +284,11 @@ impl Fetcher<'_> {
             .map(|url| {
                 let host = host.clone();
                 async move {
+                    // Redirects and retries cost requests too: the reserve is kept whatever they took.
+                    let spent = usize::try_from(client.stats().total_requests()).unwrap_or(usize::MAX);
+                    if spent + RESERVED >= MAX_PAGES {
+                        return None;
+                    }
                     let in_scope = move |to: &Url| to.host_str() == Some(host.as_str());
                     match client.page(&url, RequestKind::Episode, None, &in_scope).await {
                         Ok(Fetched::Page(page, _held)) => Some((url, page)),
@@ -310,7 +319,7 @@ impl Fetcher<'_> {
             }
         }
         match found {
-            Found::Links(_, links) => self.sitemap(page, sampled, links.len()).await.unwrap_or(Reach::FirstPageOnly),
+            Found::Links(_, links) => self.sitemap(page, sampled, links).await.unwrap_or(Reach::FirstPageOnly),
             Found::Items(..) => Reach::FirstPageOnly,
         }
     }
@@ -332,7 +341,7 @@ impl Fetcher<'_> {
 
     /// The site's `/sitemap.xml` (an index and up to three of its sitemaps), if it lists more
     /// pages like the sampled episode pages than the listing page links.
-    async fn sitemap(&mut self, page: &Page, sampled: &[Url], listed: usize) -> Option<Reach> {
+    async fn sitemap(&mut self, page: &Page, sampled: &[Url], listed_links: &[Url]) -> Option<Reach> {
         let pattern = site::url_pattern(sampled)?;
         let matcher = regex::Regex::new(&pattern).ok()?;
         let url = Url::parse(&page.url).ok()?.join("/sitemap.xml").ok()?;
@@ -352,7 +361,8 @@ impl Fetcher<'_> {
             queue.extend(sitemap.sitemaps);
             pages.extend(sitemap.pages.into_iter().map(|(url, _)| url).filter(|url| matcher.is_match(url.as_str())));
         }
-        (pages.len() > listed).then_some(Reach::Sitemap { url, pattern, pages: pages.len() })
+        let alone = sampled.iter().any(|url| !listed_links.contains(url));
+        (pages.len() > listed_links.len()).then_some(Reach::Sitemap { url, pattern, pages: pages.len(), alone })
     }
 
     /// The feed the home page links (`<link rel=alternate>`, on any host), and what it says.

@@ -62,7 +62,7 @@ pub(crate) fn archive_links(doc: &Html, base: &Url) -> Vec<Url> {
                 2 * u8::from(path.ends_with("/archive") || path.ends_with("/episodes") || path.ends_with("/podcast"));
             score += u8::from(text.contains("archive") || text.contains("episodes"));
             // `/episodes?page=3` is a page of the archive, not the way to it.
-            let paged = url.query().is_some() || url.path().contains("/page/");
+            let paged = numbered(&url).is_some() || url.query_pairs().any(|(name, _)| name == "page");
             (score >= 2 && !paged && url.host_str() == base.host_str() && url != *base).then_some((score, url))
         })
         .collect();

@@ -140,9 +140,7 @@ fn crawl_table(proposal: &Proposal, text: &mut String) {
                 quoted(template)
             );
         }
-        // The sitemap alone: the listing's links would name the same episodes again, often by
-        // other addresses (before a redirect), as duplicates.
-        Reach::Sitemap { url, pattern, pages } => {
+        Reach::Sitemap { url, pattern, pages, alone } => {
             let _ = writeln!(
                 text,
                 "# {} links to only a few episodes, with no next page; the sitemap lists {pages} pages\n\
@@ -151,14 +149,24 @@ fn crawl_table(proposal: &Proposal, text: &mut String) {
                 quoted(url.as_str()),
                 quoted(pattern)
             );
+            match alone {
+                // Read both, and each listed episode would come twice (as a duplicate).
+                true => text.push_str(
+                    "# The listing's links redirect to the sitemap's addresses: the sitemap alone is read,\n\
+                     # so an episode it does not list yet waits for it.\n",
+                ),
+                // The listing too: a sitemap that lags behind the site misses the newest.
+                false => {
+                    let _ = writeln!(text, "start = [{}]", quoted(proposal.listing.as_str()));
+                }
+            }
         }
         Reach::Follow(_) | Reach::FirstPageOnly => {
             let _ = writeln!(text, "start = [{}]", quoted(proposal.listing.as_str()));
         }
     }
-    if let (Episodes::Links { css, count }, false) =
-        (&proposal.episodes, matches!(proposal.reach, Reach::Sitemap { .. }))
-    {
+    let sitemap_alone = matches!(proposal.reach, Reach::Sitemap { alone: true, .. });
+    if let (Episodes::Links { css, count }, false) = (&proposal.episodes, sitemap_alone) {
         let _ = writeln!(
             text,
             "# {count} such links on the listing page; the {} sampled lead to pages with audio.\nepisodes = {}",
