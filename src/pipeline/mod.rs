@@ -219,6 +219,21 @@ impl<'a> Run<'a> {
             Err(PipelineError::Panicked { task: "run".into(), message: finish::panic_text(panic.as_ref()) })
         });
         let flushed = self.store.flush().map_err(PipelineError::from);
+        if flushed.is_ok() {
+            // The cache keeps its size: packs mostly of pages fetched again are rewritten.
+            match self.store.compact() {
+                Ok(done) if done.packs > 0 => {
+                    tracing::info!(
+                        packs = done.packs,
+                        freed = done.freed_bytes,
+                        moved = done.moved_bytes,
+                        "cache compacted"
+                    )
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!("the cache could not be compacted (it will be tried again): {e}"),
+            }
+        }
         match result.and(flushed) {
             Ok(()) => Ok(summary),
             Err(cause) => Err(RunFailed { cause, summary: Box::new(summary) }),

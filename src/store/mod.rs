@@ -38,7 +38,10 @@ use crate::extract::ItemSource;
 use crate::feed::FeedKey;
 use crate::model::{Episode, Page, Probe, Validators};
 
+mod compact;
 mod guids;
+
+pub use compact::Compacted;
 
 /// Bumped whenever the key layout or a value encoding changes incompatibly.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -137,7 +140,7 @@ pub struct FeedState {
     pub last_build: DateTime<Utc>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 struct PageHeader {
     body: BodyRef,
     final_url: String,
