@@ -219,7 +219,8 @@ impl<'a> Run<'a> {
             Err(PipelineError::Panicked { task: "run".into(), message: finish::panic_text(panic.as_ref()) })
         });
         let flushed = self.store.flush().map_err(PipelineError::from);
-        if flushed.is_ok() {
+        // Only after a run that finished: a failed one may leave tasks writing to the cache.
+        if result.is_ok() && flushed.is_ok() {
             // The cache keeps its size: packs mostly of pages fetched again are rewritten.
             match self.store.compact() {
                 Ok(done) if done.packs > 0 => {

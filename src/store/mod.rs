@@ -907,8 +907,7 @@ impl Packs {
     fn append(&self, bytes: &[u8]) -> std::io::Result<BodyRef> {
         let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
         if current.2 > 0 && current.2 + bytes.len() as u64 > PACK_LIMIT {
-            let next = current.0 + 1;
-            *current = (next, Packs::open_pack(&self.dir, next)?, 0);
+            self.start_next(&mut current)?;
         }
         let (pack, file, len) = &mut *current;
         file.write_all(bytes)?;
@@ -917,9 +916,22 @@ impl Packs {
         Ok(body)
     }
 
+    /// Closes the current pack durably (a later `sync` covers only the newest) and starts the
+    /// next, its name on disk before any header can point into it.
+    fn start_next(&self, current: &mut (u32, std::fs::File, u64)) -> std::io::Result<()> {
+        current.1.sync_data()?;
+        let next = current.0 + 1;
+        *current = (next, Packs::open_pack(&self.dir, next)?, 0);
+        std::fs::File::open(&self.dir)?.sync_all()
+    }
+
     fn read(&self, body: &BodyRef) -> std::io::Result<Vec<u8>> {
         use std::io::{Seek, SeekFrom};
         let mut file = std::fs::File::open(self.dir.join(format!("{:06}.pack", body.pack)))?;
+        // A header's length is checked against the file before it is allocated.
+        if body.offset.saturating_add(body.len) > file.metadata()?.len() {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
         file.seek(SeekFrom::Start(body.offset))?;
         let mut bytes = vec![0; body.len as usize];
         file.read_exact(&mut bytes)?;
