@@ -246,4 +246,14 @@ pub struct BenchArgs {
     /// needs `pip install -r bench/requirements.txt`) against a site of its own, and compare.
     #[arg(long)]
     pub peer: bool,
+    /// Instead, build this many demo shows (50 to 500 episodes each, a recipe each) in one
+    /// `podfeed build --recipe DIR`, cold and warm.
+    #[arg(long, default_value_t = 0, conflicts_with = "peer")]
+    pub shows: usize,
+    /// With --shows: the hosts they are spread over (127.0.0.1, 127.0.0.2, ...).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u8).range(1..=250))]
+    pub hosts: u8,
+    /// With --shows: requests in flight to one host at most (every recipe's `per_host`).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..))]
+    pub per_host: u16,
 }

@@ -146,8 +146,9 @@ async fn build_list_check_refresh_from_the_command_line() {
     assert!(feed.entries.iter().any(|e| e.title.as_ref().unwrap().content == "Renamed on the site"));
 }
 
-/// Two recipes in one run share one client: never more than `per_host` requests in flight to
-/// the one host both use, as the site itself measures.
+/// A folder of recipes, more than are built at once, in one run sharing one client: never more
+/// than `per_host` requests in flight to the one host they all use, as the site itself
+/// measures; every feed complete, and the summaries in the recipes' order.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_recipe_set_shares_one_per_host_limit() {
     let config = podfeed::demo::DemoConfig {
@@ -159,7 +160,8 @@ async fn a_recipe_set_shares_one_per_host_limit() {
     let fx = Fixture::start(config).await;
     let dir = fx.dir.path().to_path_buf();
     std::fs::create_dir(dir.join("recipes")).unwrap();
-    for name in ["a", "b"] {
+    let names: Vec<String> = (0..12).map(|n| format!("show-{n:02}")).collect();
+    for name in &names {
         let text = fx
             .recipe_text
             .replace("concurrency = 32", "concurrency = 32\nper_host = 4")
@@ -170,12 +172,14 @@ async fn a_recipe_set_shares_one_per_host_limit() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let summaries: Vec<serde_json::Value> =
         stdout(&out).lines().map(|line| serde_json::from_str(line).expect("one JSON object per recipe")).collect();
-    assert_eq!(summaries.len(), 2);
-    assert!(summaries.iter().all(|s| s["new"] == 60));
+    assert_eq!(summaries.len(), names.len());
+    assert!(summaries.iter().all(|s| s["new"] == 60), "{summaries:?}");
+    let reported: Vec<&str> = summaries.iter().filter_map(|s| s["recipe"].as_str()).collect();
+    assert!(reported.iter().zip(&names).all(|(recipe, name)| recipe.contains(name.as_str())), "{reported:?}");
     let stats = fx.site.stats();
     assert!(stats.max_in_flight >= 2, "the runs overlapped: {stats:?}");
     assert!(stats.max_in_flight <= 4, "{} requests in flight to one host, per_host is 4", stats.max_in_flight);
-    for name in ["a", "b"] {
+    for name in &names {
         let feed = parse_feed(&std::fs::read(fx.dir.path().join(format!("public/{name}.xml"))).unwrap());
         assert_eq!(feed.entries.len(), 60);
         assert!(fx.dir.path().join(format!("cache/{name}")).is_dir());

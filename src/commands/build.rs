@@ -1,16 +1,24 @@
 //! `podfeed build`: one recipe, or several sharing one HTTP client and its per-host limits.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
-use futures::future::join_all;
+use futures::stream::{self, StreamExt};
 use podfeed::fetch::Client;
 use podfeed::pipeline::Mode;
 use podfeed::recipe::{Http, Recipe};
+use podfeed::store::Store;
 
 use super::{report, until_interrupted, Session, Ui, UsageError};
-use crate::cli::{BuildArgs, EXIT_INTERRUPTED, EXIT_OK};
+use crate::cli::{BuildArgs, CacheArgs, EXIT_INTERRUPTED, EXIT_OK};
+
+/// Recipes built at once. Each run keeps far more pages in progress than the shared client
+/// lets requests fly, so a few runs keep every host busy; running all of a folder's recipes at
+/// once only holds their caches, tasks and pages in memory (200 recipes at once: 2.2 GB and
+/// no faster). Each cache is open only while its recipe is built.
+const RECIPES_AT_ONCE: usize = 8;
 
 pub async fn run(args: BuildArgs, ui: Ui) -> anyhow::Result<u8> {
     let paths = recipe_files(&args.recipe)?;
@@ -18,6 +26,7 @@ pub async fn run(args: BuildArgs, ui: Ui) -> anyhow::Result<u8> {
     if paths.len() > 1 && (options.cache.is_some() || options.out.is_some()) {
         return Err(UsageError("--cache and --out need a single recipe".into()).into());
     }
+    // Every recipe is read before anything is fetched: one invalid recipe stops the night.
     let mut recipes = paths.iter().map(|p| Recipe::load(p)).collect::<Result<Vec<_>, _>>()?;
     for recipe in &mut recipes {
         if let Some(n) = args.concurrency {
@@ -25,30 +34,100 @@ pub async fn run(args: BuildArgs, ui: Ui) -> anyhow::Result<u8> {
         }
     }
     let client = Arc::new(Client::new(&Http::shared(recipes.iter().map(|r| &r.http)))?);
-    let sessions = recipes
-        .into_iter()
-        .map(|recipe| Session::new(recipe, options, client.clone()))
-        .collect::<anyhow::Result<Vec<_>>>()?;
     let mode = match (args.full, args.reextract) {
         (_, true) => Mode::Reextract,
         (true, false) => Mode::Full,
         (false, false) => Mode::Incremental,
     };
-    if args.reset_guids {
-        for session in &sessions {
-            let changed = session.store.reset_guids()?;
-            tracing::warn!("{}: {changed} published guids reset to what the rules give", session.recipe.path.display());
-        }
-    }
-    let runs: Vec<_> = sessions.iter().map(|s| s.run(ui, args.force)).collect();
-    let Some(results) = until_interrupted(&sessions, join_all(runs.iter().map(|run| run.build(mode)))).await? else {
+    let open = OpenCaches::default();
+    let args = &args;
+    let builds = stream::iter(hosts_taking_turns(recipes))
+        .map(|(index, recipe)| {
+            let (client, open) = (client.clone(), open.clone());
+            async move { (index, build_one(recipe, options, client, &open, &args, mode, ui).await) }
+        })
+        .buffer_unordered(RECIPES_AT_ONCE)
+        .collect::<Vec<_>>();
+    let Some(mut results) = until_interrupted(|| open.flush(), builds).await? else {
         return Ok(EXIT_INTERRUPTED);
     };
+    results.sort_by_key(|(index, _)| *index);
     let mut code = EXIT_OK;
-    for (session, result) in sessions.iter().zip(results) {
-        code = code.max(report(result, &session.out, options.json, ui)?);
+    for (_, result) in results {
+        let (outcome, out) = result?;
+        code = code.max(report(outcome, &out, options.json, ui)?);
     }
     Ok(code)
+}
+
+type Built = (Result<podfeed::model::RunSummary, podfeed::pipeline::RunFailed>, PathBuf);
+
+/// Opens one recipe's cache, builds its feed and closes the cache again.
+async fn build_one(
+    recipe: Recipe,
+    options: &CacheArgs,
+    client: Arc<Client>,
+    open: &OpenCaches,
+    args: &BuildArgs,
+    mode: Mode,
+    ui: Ui,
+) -> anyhow::Result<Built> {
+    let session = Session::new(recipe, options, client)?;
+    let key = open.add(&session.store);
+    if args.reset_guids {
+        let changed = session.store.reset_guids()?;
+        tracing::warn!("{}: {changed} published guids reset to what the rules give", session.recipe.path.display());
+    }
+    let outcome = session.run(ui, args.force).build(mode).await;
+    open.remove(key);
+    Ok((outcome, session.out))
+}
+
+/// The caches open at the moment, for Ctrl-C to flush.
+#[derive(Clone, Default)]
+struct OpenCaches(Arc<Mutex<(usize, HashMap<usize, Store>)>>);
+
+impl OpenCaches {
+    fn add(&self, store: &Store) -> usize {
+        let mut open = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        open.0 += 1;
+        let key = open.0;
+        open.1.insert(key, store.clone());
+        key
+    }
+
+    fn remove(&self, key: usize) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).1.remove(&key);
+    }
+
+    fn flush(&self) -> anyhow::Result<()> {
+        let open: Vec<Store> = self.0.lock().unwrap_or_else(|p| p.into_inner()).1.values().cloned().collect();
+        open.iter().try_for_each(|store| store.flush().map_err(Into::into))
+    }
+}
+
+/// The recipes (with their place on the command line) in an order that starts each host's
+/// first recipe before any host's second: a folder of one network's shows, named alike, would
+/// otherwise keep the first few runs on one host while the others wait.
+fn hosts_taking_turns(recipes: Vec<Recipe>) -> Vec<(usize, Recipe)> {
+    let mut turn_on_host: HashMap<String, usize> = HashMap::new();
+    let mut ordered: Vec<(usize, usize, Recipe)> = recipes
+        .into_iter()
+        .enumerate()
+        .map(|(index, recipe)| {
+            let turn = turn_on_host.entry(host_of(&recipe)).or_default();
+            *turn += 1;
+            (*turn, index, recipe)
+        })
+        .collect();
+    ordered.sort_by_key(|(turn, index, _)| (*turn, *index));
+    ordered.into_iter().map(|(_, index, recipe)| (index, recipe)).collect()
+}
+
+/// The host a recipe's crawl starts on.
+fn host_of(recipe: &Recipe) -> String {
+    let first = recipe.crawl.start.first().or(recipe.crawl.sitemap.first());
+    first.and_then(|url| url.host_str()).unwrap_or_default().to_string()
 }
 
 /// The recipe files named: files as given, folders as the `*.toml` files inside, sorted.

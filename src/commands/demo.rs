@@ -21,6 +21,7 @@ fn config(options: &DemoSiteOptions) -> DemoConfig {
         faults: options.faults,
         hostile: options.hostile,
         theme: options.theme,
+        ..DemoConfig::default()
     }
 }
 

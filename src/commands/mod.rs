@@ -139,17 +139,15 @@ impl Session {
     }
 }
 
-/// Runs `work`, but on Ctrl-C flushes every session's cache first and returns `None`.
-pub async fn until_interrupted<F, T>(sessions: &[Session], work: F) -> anyhow::Result<Option<T>>
+/// Runs `work`, but on Ctrl-C flushes the open caches first and returns `None`.
+pub async fn until_interrupted<F, T>(flush: impl FnOnce() -> anyhow::Result<()>, work: F) -> anyhow::Result<Option<T>>
 where
     F: std::future::Future<Output = T>,
 {
     tokio::select! {
         result = work => Ok(Some(result)),
         _ = tokio::signal::ctrl_c() => {
-            for session in sessions {
-                session.store.flush()?;
-            }
+            flush()?;
             eprintln!("podfeed: interrupted; the cache is saved and the feed was not changed");
             Ok(None)
         }

@@ -12,7 +12,7 @@ pub async fn run(args: RefreshArgs, ui: Ui) -> anyhow::Result<u8> {
         return Err(super::UsageError(format!("{}: {why}", args.recipe.display())).into());
     }
     let run = session.run(ui, args.force);
-    match until_interrupted(std::slice::from_ref(&session), run.refresh(urls)).await? {
+    match until_interrupted(|| Ok(session.store.flush()?), run.refresh(urls)).await? {
         Some(outcome) => report(outcome, &session.out, args.cache.json, ui),
         None => Ok(EXIT_INTERRUPTED),
     }

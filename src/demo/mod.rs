@@ -11,7 +11,7 @@ pub mod pages;
 pub mod show;
 
 use std::collections::{HashMap, HashSet};
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -53,6 +53,39 @@ pub struct DemoConfig {
     pub hostile: bool,
     /// The markup the home page, the archive and the episode pages are served in.
     pub theme: Theme,
+    /// The loopback address to listen on: 127.0.0.1, or another 127.x.y.z to stand for another
+    /// host (podfeed's per-host limits go by host name, not port).
+    pub address: IpAddr,
+    /// Shared by sites on one address that stand for one host serving many shows: their
+    /// requests in flight counted together.
+    pub host_in_flight: Option<Arc<InFlight>>,
+}
+
+/// Requests in flight, and the most there were at once.
+#[derive(Debug, Default)]
+pub struct InFlight {
+    now: AtomicU32,
+    most: AtomicU32,
+}
+
+impl InFlight {
+    fn enter(&self) {
+        let now = self.now.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most.fetch_max(now, Ordering::SeqCst);
+    }
+
+    fn leave(&self) {
+        self.now.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// The most requests there were in flight at once since the last reset.
+    pub fn most(&self) -> u32 {
+        self.most.load(Ordering::SeqCst)
+    }
+
+    pub fn reset(&self) {
+        self.most.store(0, Ordering::SeqCst);
+    }
 }
 
 /// The markups the demo site serves its show in (`--theme`).
@@ -75,6 +108,8 @@ impl Default for DemoConfig {
             faults: false,
             hostile: false,
             theme: Theme::Classic,
+            address: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            host_in_flight: None,
         }
     }
 }
@@ -144,8 +179,7 @@ struct Counters {
     artwork: AtomicU64,
     artwork_bytes: AtomicU64,
     hostile: Mutex<std::collections::BTreeMap<String, u64>>,
-    in_flight: AtomicU32,
-    max_in_flight: AtomicU32,
+    in_flight: InFlight,
     delayed: AtomicU64,
     delay_us: AtomicU64,
 }
@@ -200,7 +234,7 @@ pub struct DemoSite {
 }
 
 impl DemoSite {
-    /// Starts the site on 127.0.0.1:`port` (0 picks a free port).
+    /// Starts the site on the configured address (127.0.0.1) and `port` (0 picks a free port).
     pub async fn start(config: DemoConfig, port: u16) -> std::io::Result<DemoSite> {
         let state = Arc::new(SiteState {
             latest: AtomicU32::new(config.episodes),
@@ -217,7 +251,7 @@ impl DemoSite {
             moved: AtomicBool::new(false),
             counters: Counters::default(),
         });
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+        let listener = tokio::net::TcpListener::bind((state.config.address, port)).await?;
         let addr = listener.local_addr()?;
         let (shutdown, stopped) = oneshot::channel::<()>();
         // Outside the router, so that a moved page's path is rewritten before it is routed.
@@ -333,7 +367,7 @@ impl DemoSite {
             hostile: c.hostile.lock().unwrap_or_else(|p| p.into_inner()).clone(),
             shortest_retry_wait_ms: Some(self.state.shortest_retry_wait_ms.load(Ordering::Relaxed))
                 .filter(|ms| *ms != u64::MAX),
-            max_in_flight: c.max_in_flight.load(Ordering::Relaxed),
+            max_in_flight: c.in_flight.most(),
             mean_delay: Duration::from_micros(get(&c.delay_us) / get(&c.delayed).max(1)),
         }
     }
@@ -359,7 +393,7 @@ impl DemoSite {
         ] {
             counter.store(0, Ordering::Relaxed);
         }
-        c.max_in_flight.store(0, Ordering::Relaxed);
+        c.in_flight.reset();
         c.hostile.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
 }
@@ -396,11 +430,12 @@ fn router(state: Arc<SiteState>) -> Router {
 /// Latency, in-flight accounting and injected faults, for every request.
 async fn network(State(state): State<Arc<SiteState>>, request: Request, next: Next) -> Response {
     let counters = &state.counters;
-    let now = counters.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-    counters.max_in_flight.fetch_max(now, Ordering::SeqCst);
+    let host_in_flight = state.config.host_in_flight.as_deref();
+    counters.in_flight.enter();
+    host_in_flight.map(InFlight::enter);
     let arrived = std::time::Instant::now();
     let host = request.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
-    if !host.starts_with("127.0.0.1") {
+    if !host.starts_with(&state.config.address.to_string()) {
         counters.off_scope.fetch_add(1, Ordering::Relaxed);
     }
     state.latency.wait().await;
@@ -410,7 +445,8 @@ async fn network(State(state): State<Arc<SiteState>>, request: Request, next: Ne
         Some(fault) => fault,
         None => next.run(request).await,
     };
-    counters.in_flight.fetch_sub(1, Ordering::SeqCst);
+    counters.in_flight.leave();
+    host_in_flight.map(InFlight::leave);
     response
 }
 

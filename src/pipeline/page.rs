@@ -13,11 +13,20 @@ use crate::model::{Episode, Page, Probe};
 use crate::recipe::Recipe;
 use crate::store::{Failure, PackedPage, Store};
 
+
 /// Pages fetched or parsed at once, per request slot. Enough to keep page requests queued well
 /// ahead of the probes that follow them, so slow pages and pages told to retry later start early
 /// (1,200 episodes in fault mode: 7.3 s with 4 per slot, 6.3 s with 16, no better with 32), yet a
 /// bound on the page text held in memory while pages wait for a parser.
 const PAGES_IN_HAND_PER_SLOT: usize = 16;
+
+/// Pages parsed at once in this process, by all its runs together: the cores are shared, and
+/// each parse holds a page's tree in memory.
+static PARSE_SLOTS: std::sync::LazyLock<Semaphore> = std::sync::LazyLock::new(|| Semaphore::new(cores()));
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
 
 /// What processing a page needs. Each page is processed in a task of its own, so its requests,
 /// waits and parsing go on (on any core) while the run's own task stores results: with all
@@ -27,14 +36,14 @@ pub(super) struct PageWork {
     recipe: Arc<Recipe>,
     store: Store,
     client: Arc<Client>,
-    /// One probe per enclosure URL per run, even when two pages of one episode race for it.
-    probes: Mutex<HashMap<String, Arc<OnceCell<Option<Probe>>>>>,
-    /// Pages being parsed at once.
-    parse_slots: Semaphore,
     /// Pages being fetched or parsed at once. Downloaded pages wait for a parse slot holding
     /// their text; without a bound all pages in progress could, and peak memory rose with the
-    /// speed of the network (to 133 MB at 10,000 episodes, 10 ms).
+    /// speed of the network (to 133 MB at 10,000 episodes, 10 ms). Per run, not per client:
+    /// shared by the recipes of one night, one run's pages waiting on its host took every
+    /// place and left the other hosts idle. The client's text budget bounds them all.
     pages_in_hand: Semaphore,
+    /// One probe per enclosure URL per run, even when two pages of one episode race for it.
+    probes: Mutex<HashMap<String, Arc<OnceCell<Option<Probe>>>>>,
 }
 
 /// Where an enclosure's size and type may come from.
@@ -53,20 +62,18 @@ pub(super) enum ProbePolicy {
 
 impl PageWork {
     pub(super) fn new(recipe: Arc<Recipe>, store: Store, client: Arc<Client>) -> PageWork {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         PageWork {
             pages_in_hand: Semaphore::new(recipe.http.concurrency * PAGES_IN_HAND_PER_SLOT),
             recipe,
             store,
             client,
             probes: Mutex::default(),
-            parse_slots: Semaphore::new(cores),
         }
     }
 
     /// Pages a re-extract keeps in progress: enough to keep every parser busy.
     pub(super) fn parsers(&self) -> usize {
-        self.parse_slots.available_permits()
+        cores()
     }
 
     /// Fetches (or takes from the cache), extracts off the reactor, and probes one page.
@@ -179,7 +186,7 @@ impl PageWork {
         fresh: bool,
         listed: Option<Box<Item>>,
     ) -> (Option<PackedPage>, Result<Episode, NotAnEpisode>) {
-        let _slot = self.parse_slots.acquire().await.expect("semaphore is never closed");
+        let _slot = PARSE_SLOTS.acquire().await.expect("semaphore is never closed");
         let recipe = self.recipe.clone();
         let parsed = tokio::task::spawn_blocking(move || {
             crate::test_panic_point("page");

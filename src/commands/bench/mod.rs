@@ -1,6 +1,9 @@
 //! `podfeed bench`: the benchmark harness. Starts the demo site in this process and runs
 //! `podfeed build` as a child for each scenario, measuring the child alone: wall time, CPU time
 //! (user + sys) and peak RSS from `wait4`, and requests by kind as the site counted them.
+//! `--shows N` measures many recipes in one run instead (see `many`).
+
+mod many;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -24,6 +27,9 @@ struct Measured {
 }
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<u8> {
+    if args.shows > 0 {
+        return many::run(args).await;
+    }
     let config = DemoConfig {
         episodes: args.episodes,
         latency: Duration::from_millis(args.latency_ms),
@@ -117,8 +123,8 @@ fn measure(dir: &Path, args: &[String]) -> anyhow::Result<Measured> {
     measure_program(dir, &exe, args)
 }
 
-/// Runs a child that prints a JSON summary with `items`, and reads its resource use with
-/// `wait4`.
+/// Runs a child that prints a JSON summary with `items` (one per recipe), and reads its
+/// resource use with `wait4`.
 fn measure_program(dir: &Path, program: &Path, args: &[String]) -> anyhow::Result<Measured> {
     let started = Instant::now();
     let child = Command::new(program)
@@ -145,8 +151,12 @@ fn measure_program(dir: &Path, program: &Path, args: &[String]) -> anyhow::Resul
     if waited != pid || !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
         bail!("{} {} failed (status {status})", program.display(), args.join(" "));
     }
-    let summary: serde_json::Value =
-        serde_json::from_str(&output.join().unwrap_or_default()).context("the run printed no JSON summary")?;
+    let output = output.join().unwrap_or_default();
+    let summaries = serde_json::Deserializer::from_str(&output).into_iter::<serde_json::Value>();
+    let summaries = summaries.collect::<Result<Vec<_>, _>>().context("the run printed no JSON summary")?;
+    if summaries.is_empty() {
+        bail!("the run printed no JSON summary");
+    }
     Ok(Measured {
         scenario: "",
         wall,
@@ -154,7 +164,7 @@ fn measure_program(dir: &Path, program: &Path, args: &[String]) -> anyhow::Resul
         peak_rss_kib: usage.ru_maxrss as u64,
         site: SiteStats::default(),
         site_cpu: Duration::ZERO,
-        items: summary["items"].as_u64().unwrap_or(0),
+        items: summaries.iter().map(|summary| summary["items"].as_u64().unwrap_or(0)).sum(),
     })
 }
 
