@@ -44,7 +44,7 @@ pub async fn run(args: BuildArgs, ui: Ui) -> anyhow::Result<u8> {
     let builds = stream::iter(hosts_taking_turns(recipes))
         .map(|(index, recipe)| {
             let (client, open) = (client.clone(), open.clone());
-            async move { (index, build_one(recipe, options, client, &open, &args, mode, ui).await) }
+            async move { (index, build_one(recipe, options, client, &open, args, mode, ui).await) }
         })
         .buffer_unordered(RECIPES_AT_ONCE)
         .collect::<Vec<_>>();
