@@ -152,6 +152,8 @@ pub struct Client {
     /// (`podfeed init`'s budget); `u64::MAX` for a build.
     request_limit: u64,
     issued: AtomicU64,
+    /// Runs using this client at once (`build` of several recipes).
+    runs_at_once: usize,
 }
 
 impl Client {
@@ -163,6 +165,9 @@ impl Client {
             .timeout(Duration::from_secs(config.timeout_secs))
             .connect_timeout(Duration::from_secs(config.timeout_secs.min(10)))
             .pool_max_idle_per_host(config.concurrency)
+            // Not reqwest's 90 s: a folder of recipes leaves every finished show's connections
+            // idle, each with its buffers (200 shows, one port each: 1,200 sockets open).
+            .pool_idle_timeout(Duration::from_secs(10))
             // Redirects are followed by `send`, which checks every target before asking it.
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -181,6 +186,7 @@ impl Client {
             stats: Stats::default(),
             request_limit: u64::MAX,
             issued: AtomicU64::new(0),
+            runs_at_once: 1,
         })
     }
 
@@ -188,6 +194,17 @@ impl Client {
     pub fn with_request_limit(mut self, limit: u64) -> Client {
         self.request_limit = limit;
         self
+    }
+
+    /// The client, shared by `runs` runs at once: each keeps its share of the pages in hand,
+    /// so that they hold no more page text together than one run alone.
+    pub fn shared_by(mut self, runs: usize) -> Client {
+        self.runs_at_once = runs.max(1);
+        self
+    }
+
+    pub fn runs_at_once(&self) -> usize {
+        self.runs_at_once
     }
 
     pub fn stats(&self) -> &Stats {

@@ -309,6 +309,37 @@ async fn gzip_and_page_follow_the_feed_even_when_it_was_edited_by_hand() {
     assert_eq!(gunzip(&gz_path), built);
 }
 
+/// A quiet night leaves the published files as they are and says what they carry; a file
+/// missing beside the feed is written again, and so is a feed that is not the one written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quiet_night_keeps_the_published_files_and_puts_back_a_missing_one() {
+    let fx = Fixture::new(EPISODES, false).await;
+    let first = fx.build(Mode::Incremental).await;
+    let built = fx.feed_bytes();
+    let (gz_path, page_path) = (fx.feed_path().with_file_name("feed.xml.gz"), fx.feed_path().with_file_name("index.html"));
+    let page = std::fs::read(&page_path).unwrap();
+
+    let quiet = fx.build(Mode::Incremental).await;
+    assert_eq!((quiet.items, quiet.feed_changed), (first.items, false), "{quiet:?}");
+    assert_eq!(fx.feed_bytes(), built);
+
+    std::fs::remove_file(&page_path).unwrap();
+    std::fs::remove_file(&gz_path).unwrap();
+    let summary = fx.build(Mode::Incremental).await;
+    assert_eq!(summary.items, first.items);
+    assert_eq!(std::fs::read(&page_path).unwrap(), page, "the page is written again");
+    assert_eq!(gunzip(&gz_path), built, "the gzip is written again");
+
+    // Another feed of the same length in its place: not the one written.
+    let mut other = built.clone();
+    let at = other.windows(7).position(|w| w == b"<title>").unwrap() + 7;
+    other[at] = if other[at] == b'X' { b'Y' } else { b'X' };
+    std::fs::write(fx.feed_path(), &other).unwrap();
+    let summary = fx.build(Mode::Incremental).await;
+    assert!(summary.feed_changed, "{summary:?}");
+    assert_eq!(fx.feed_bytes(), built);
+}
+
 fn gunzip(path: &std::path::Path) -> Vec<u8> {
     let mut bytes = Vec::new();
     let gz = std::fs::read(path).unwrap();

