@@ -340,7 +340,7 @@ impl<'a> Run<'a> {
         // pages in progress keep the cores busy without holding the archive.
         let in_progress = match mode {
             Mode::Reextract => self.pages.parsers() * 2,
-            // Runs sharing the client share this too: 8 runs of 1,024 tasks held 80 MB more.
+            // Runs sharing the client share this, as they share the pages in hand.
             _ => (concurrency * 32 / self.client.runs_at_once()).max(concurrency),
         };
         let mut outcomes = sources.map(|source| self.spawn_process(source)).buffer_unordered(in_progress);
