@@ -81,7 +81,7 @@ pub struct ServeArgs {
 }
 
 /// Options of every command that reads the cache or writes the feed.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct CacheArgs {
     /// Cache folder [default: cache/<recipe name>/]; only with a single recipe.
     #[arg(long)]

@@ -447,8 +447,9 @@ impl Client {
     }
 
     /// Slots for one request: its host's first, then one of all. Listing pages skip the global
-    /// queue and wait only for their host, so discovering the archive is never starved by the
-    /// episode pages it feeds, while the per-host limit still holds for every request. In that
+    /// queue and wait only for their host, so the archive's discovery does not queue behind
+    /// every episode page it feeds (it can still wait for a host slot held by an episode page
+    /// waiting for a global one), while the per-host limit holds for every request. In that
     /// order because a global slot held while waiting for a busy host idles every other host
     /// (recipes on 4 hosts: all 32 global slots waiting on one host's 8).
     async fn permits(&self, url: &Url, kind: RequestKind) -> Permits {

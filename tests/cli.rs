@@ -186,6 +186,48 @@ async fn a_recipe_set_shares_one_per_host_limit() {
     }
 }
 
+/// Recipes named alike in two folders would share `cache/<name>`: refused before any request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recipes_that_would_share_a_cache_are_refused() {
+    let fx = Fixture::new(10, false).await;
+    let dir = fx.dir.path();
+    for folder in ["network-a", "network-b"] {
+        std::fs::create_dir(dir.join(folder)).unwrap();
+        std::fs::write(dir.join(folder).join("news.toml"), &fx.recipe_text).unwrap();
+    }
+    fx.site.reset_stats();
+    let out = podfeed_async(dir, &["build", "--recipe", "network-a", "--recipe", "network-b"]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("network-a/news.toml") && err.contains("network-b/news.toml"), "{err}");
+    assert_eq!(fx.site.stats().total(), 0);
+}
+
+/// A cache another process holds fails its recipe alone: the others are built and reported,
+/// in order, and the night exits 1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_cache_fails_only_its_recipe() {
+    let fx = Fixture::new(20, false).await;
+    let dir = fx.dir.path();
+    std::fs::create_dir(dir.join("recipes")).unwrap();
+    for name in ["a", "b", "c"] {
+        let text = fx.recipe_text.replace("public/feed.xml", &format!("public/{name}.xml"));
+        std::fs::write(dir.join(format!("recipes/{name}.toml")), text).unwrap();
+    }
+    std::fs::create_dir_all(dir.join("cache/b")).unwrap();
+    let held = podfeed::store::Store::open(&dir.join("cache/b")).unwrap();
+    let out = podfeed_async(dir, &["build", "--recipe", "recipes", "--json"]).await;
+    drop(held);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let summaries: Vec<serde_json::Value> =
+        stdout(&out).lines().map(|line| serde_json::from_str(line).expect("one JSON object per recipe")).collect();
+    let errors: Vec<bool> = summaries.iter().map(|s| !s["error"].is_null()).collect();
+    assert_eq!(errors, [false, true, false], "{summaries:?}");
+    assert!(summaries[1]["recipe"].as_str().unwrap().ends_with("b.toml"));
+    assert!(dir.join("public/a.xml").exists() && dir.join("public/c.xml").exists());
+    assert!(!dir.join("public/b.xml").exists());
+}
+
 #[test]
 fn completions_and_man_page() {
     let dir = tempfile::tempdir().unwrap();

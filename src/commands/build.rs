@@ -11,8 +11,10 @@ use podfeed::pipeline::Mode;
 use podfeed::recipe::{Http, Recipe};
 use podfeed::store::Store;
 
-use super::{report, until_interrupted, Session, Ui, UsageError};
-use crate::cli::{BuildArgs, CacheArgs, EXIT_INTERRUPTED, EXIT_OK};
+use podfeed::model::RunSummary;
+
+use super::{cache_dir, report, until_interrupted, Session, Ui, UsageError};
+use crate::cli::{BuildArgs, CacheArgs, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK};
 
 /// Recipes built at once. Each run keeps far more pages in progress than the shared client
 /// lets requests fly, so a few runs keep every host busy; running all of a folder's recipes at
@@ -33,6 +35,7 @@ pub async fn run(args: BuildArgs, ui: Ui) -> anyhow::Result<u8> {
             recipe.http.concurrency = usize::from(n);
         }
     }
+    refuse_shared_caches(&recipes, options)?;
     let client = Client::new(&Http::shared(recipes.iter().map(|r| &r.http)))?;
     let client = Arc::new(client.shared_by(RECIPES_AT_ONCE.min(recipes.len())));
     let mode = match (args.full, args.reextract) {
@@ -54,11 +57,39 @@ pub async fn run(args: BuildArgs, ui: Ui) -> anyhow::Result<u8> {
     };
     results.sort_by_key(|(index, _)| *index);
     let mut code = EXIT_OK;
-    for (_, result) in results {
-        let (outcome, out) = result?;
-        code = code.max(report(outcome, &out, options.json, ui)?);
+    for (index, result) in results {
+        code = code.max(match result {
+            Ok((outcome, out)) => report(outcome, &out, options.json, ui)?,
+            // A cache that would not open fails its recipe alone; the others are reported.
+            Err(error) => {
+                eprintln!("podfeed: error: {}: {error:#}", paths[index].display());
+                if options.json {
+                    let summary = RunSummary { error: Some(format!("{error:#}")), ..RunSummary::of(&paths[index]) };
+                    println!("{}", serde_json::to_string(&summary)?);
+                }
+                EXIT_FAILED
+            }
+        });
     }
     Ok(code)
+}
+
+/// Two recipes of one run with one cache folder (`cache/<file name>`) would mix their
+/// episodes, one after the other: refused before anything is fetched.
+fn refuse_shared_caches(recipes: &[Recipe], options: &CacheArgs) -> Result<(), UsageError> {
+    let mut seen: HashMap<PathBuf, &Recipe> = HashMap::new();
+    for recipe in recipes {
+        let dir = cache_dir(options.cache.as_deref(), recipe);
+        if let Some(first) = seen.insert(dir.clone(), recipe) {
+            return Err(UsageError(format!(
+                "{} and {} would share the cache {}: rename one of them",
+                first.path.display(),
+                recipe.path.display(),
+                dir.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 type Built = (Result<podfeed::model::RunSummary, podfeed::pipeline::RunFailed>, PathBuf);
@@ -73,15 +104,25 @@ async fn build_one(
     mode: Mode,
     ui: Ui,
 ) -> anyhow::Result<Built> {
-    let session = Session::new(recipe, options, client)?;
+    // Off the driver thread: `--wait` sleeps there until another run lets go of the cache.
+    let options = options.clone();
+    let session = tokio::task::spawn_blocking(move || Session::new(recipe, &options, client)).await??;
     let key = open.add(&session.store);
-    if args.reset_guids {
+    let outcome = reset_guids(&session, args.reset_guids);
+    let outcome = match outcome {
+        Ok(()) => Ok(session.run(ui, args.force).build(mode).await),
+        Err(e) => Err(e),
+    };
+    open.remove(key);
+    Ok((outcome?, session.out))
+}
+
+fn reset_guids(session: &Session, asked: bool) -> anyhow::Result<()> {
+    if asked {
         let changed = session.store.reset_guids()?;
         tracing::warn!("{}: {changed} published guids reset to what the rules give", session.recipe.path.display());
     }
-    let outcome = session.run(ui, args.force).build(mode).await;
-    open.remove(key);
-    Ok((outcome, session.out))
+    Ok(())
 }
 
 /// The caches open at the moment, for Ctrl-C to flush.

@@ -148,7 +148,7 @@ where
         result = work => Ok(Some(result)),
         _ = tokio::signal::ctrl_c() => {
             flush()?;
-            eprintln!("podfeed: interrupted; the cache is saved and the feed was not changed");
+            eprintln!("podfeed: interrupted; the cache is saved and no feed was changed by the runs cut short");
             Ok(None)
         }
     }

@@ -195,7 +195,8 @@ impl Run<'_> {
         let mut hasher = DefaultHasher::new();
         let output = &self.recipe.output;
         let zone = self.recipe.episode.timezone.map(|zone| zone.name());
-        (env!("CARGO_PKG_VERSION"), &self.recipe.feed, output.split, output.max_bytes, zone).hash(&mut hasher);
+        let page = (output.html, &output.template);
+        (env!("CARGO_PKG_VERSION"), &self.recipe.feed, output.split, output.max_bytes, zone, page).hash(&mut hasher);
         for episode in self.episodes_in(keys) {
             episode?.hash(&mut hasher);
         }

@@ -148,6 +148,10 @@ impl Store {
         for tree in [&self.rule_guids, &self.published, &self.identities] {
             tree.clear().map_err(|e| self.sled(e))?;
         }
+        // The next run publishes (and so records) every guid again, even over the same items.
+        if let Some(state) = self.feed_state()? {
+            self.put_feed_state(&super::FeedState { published: None, ..state })?;
+        }
         Ok(changed)
     }
 }
