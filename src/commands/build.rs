@@ -44,11 +44,22 @@ pub async fn run(args: BuildArgs, ui: Ui) -> anyhow::Result<u8> {
         (false, false) => Mode::Incremental,
     };
     let open = OpenCaches::default();
-    let args = &args;
     let builds = stream::iter(hosts_taking_turns(recipes))
         .map(|(index, recipe)| {
-            let (client, open) = (client.clone(), open.clone());
-            async move { (index, build_one(recipe, options, client, &open, args, mode, ui).await) }
+            let job = Job {
+                options: options.clone(),
+                client: client.clone(),
+                open: open.clone(),
+                force: args.force,
+                reset_guids: args.reset_guids,
+                mode,
+                ui,
+            };
+            // A task of its own, on any worker thread: polled here, every run's blocking
+            // moments (opening its cache, writing its feed, syncing) took turns on one thread
+            // while the cores idled (200 quiet recipes: 5.3 s for 2.7 s of CPU).
+            let task = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(job.build(recipe)));
+            async move { (index, task.await.unwrap_or_else(|e| Err(anyhow::anyhow!("the run stopped: {e}")))) }
         })
         .buffer_unordered(RECIPES_AT_ONCE)
         .collect::<Vec<_>>();
@@ -94,27 +105,31 @@ fn refuse_shared_caches(recipes: &[Recipe], options: &CacheArgs) -> Result<(), U
 
 type Built = (Result<podfeed::model::RunSummary, podfeed::pipeline::RunFailed>, PathBuf);
 
-/// Opens one recipe's cache, builds its feed and closes the cache again.
-async fn build_one(
-    recipe: Recipe,
-    options: &CacheArgs,
+/// What building one recipe of the night needs.
+struct Job {
+    options: CacheArgs,
     client: Arc<Client>,
-    open: &OpenCaches,
-    args: &BuildArgs,
+    open: OpenCaches,
+    force: bool,
+    reset_guids: bool,
     mode: Mode,
     ui: Ui,
-) -> anyhow::Result<Built> {
-    // Off the driver thread: `--wait` sleeps there until another run lets go of the cache.
-    let options = options.clone();
-    let session = tokio::task::spawn_blocking(move || Session::new(recipe, &options, client)).await??;
-    let key = open.add(&session.store);
-    let outcome = reset_guids(&session, args.reset_guids);
-    let outcome = match outcome {
-        Ok(()) => Ok(session.run(ui, args.force).build(mode).await),
-        Err(e) => Err(e),
-    };
-    open.remove(key);
-    Ok((outcome?, session.out))
+}
+
+impl Job {
+    /// Opens the recipe's cache, builds its feed and closes the cache again.
+    async fn build(self, recipe: Recipe) -> anyhow::Result<Built> {
+        // Off the reactor: `--wait` sleeps until another run lets go of the cache.
+        let (options, client) = (self.options, self.client);
+        let session = tokio::task::spawn_blocking(move || Session::new(recipe, &options, client)).await??;
+        let key = self.open.add(&session.store);
+        let outcome = match reset_guids(&session, self.reset_guids) {
+            Ok(()) => Ok(session.run(self.ui, self.force).build(self.mode).await),
+            Err(e) => Err(e),
+        };
+        self.open.remove(key);
+        Ok((outcome?, session.out))
+    }
 }
 
 fn reset_guids(session: &Session, asked: bool) -> anyhow::Result<()> {
