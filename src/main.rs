@@ -11,6 +11,7 @@ use cli::{Cli, Command};
 use podfeed::recipe::RecipeError;
 
 fn main() -> ExitCode {
+    one_heap_per_core();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
@@ -71,5 +72,23 @@ fn exit_code_of(error: &anyhow::Error) -> u8 {
         cli::EXIT_USAGE
     } else {
         cli::EXIT_FAILED
+    }
+}
+
+/// glibc gives up to eight heaps per core to the threads that allocate, and each keeps what
+/// it freed. A night of many recipes passes through many threads (runtime workers, parsers,
+/// blocking openings of caches, sled's flushers): 200 recipes peaked at 327 MiB, most of it
+/// freed memory held in heaps nobody used any more. One heap per core: 40 recipes, 191 MiB
+/// → 149 MiB, with the same CPU.
+fn one_heap_per_core() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        let heaps = libc::c_int::try_from(cores).unwrap_or(libc::c_int::MAX);
+        // SAFETY: called first thing, before any other thread exists; a refusal (0) only
+        // leaves glibc's default in place.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, heaps);
+        }
     }
 }

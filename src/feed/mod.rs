@@ -34,7 +34,11 @@ pub struct FeedKey {
 
 impl FeedKey {
     pub fn of(episode: &Episode) -> FeedKey {
-        FeedKey { newest_first: std::cmp::Reverse(episode.published), guid: episode.guid.clone() }
+        FeedKey::new(episode.guid.clone(), episode.published)
+    }
+
+    pub fn new(guid: String, published: Option<DateTime<Utc>>) -> FeedKey {
+        FeedKey { newest_first: std::cmp::Reverse(published), guid }
     }
 
     pub fn published(&self) -> Option<DateTime<Utc>> {

@@ -163,6 +163,15 @@ impl PublishedFeed {
     }
 }
 
+/// The fields of a stored [`Episode`] that place it in the feed: decoding only these skips
+/// the descriptions, which are most of the bytes.
+#[derive(Deserialize)]
+struct KeyFields {
+    guid: String,
+    #[serde(default)]
+    published: Option<DateTime<Utc>>,
+}
+
 #[derive(Clone, Serialize, Deserialize)]
 struct PageHeader {
     body: BodyRef,
@@ -382,14 +391,19 @@ impl Store {
             .iter()
             .map(|entry| {
                 let (key, value) = entry.map_err(|e| self.sled(e))?;
-                let episode: Episode = self.decode(&format!("episodes/{}", String::from_utf8_lossy(&key)), &value)?;
-                Ok(FeedKey::of(&episode))
+                let key: KeyFields = self.decode(&format!("episodes/{}", String::from_utf8_lossy(&key)), &value)?;
+                Ok(FeedKey::new(key.guid, key.published))
             })
             .collect()
     }
 
     pub fn episode(&self, guid: &str) -> Result<Option<Episode>, StoreError> {
         self.get_json(&self.episodes, "episodes", guid)
+    }
+
+    /// An episode as stored, not decoded: enough to tell whether it changed.
+    pub fn episode_bytes(&self, guid: &str) -> Result<Option<sled::IVec>, StoreError> {
+        self.episodes.get(guid).map_err(|e| self.sled(e))
     }
 
     /// Stores an episode under its guid. The same episode reached from a second URL keeps the
