@@ -447,20 +447,20 @@ impl Client {
     }
 
     /// Slots for one request: its host's first, then one of all. Listing pages skip the global
-    /// queue and wait only for their host, so the archive's discovery does not queue behind
-    /// every episode page it feeds (it can still wait for a host slot held by an episode page
-    /// waiting for a global one), while the per-host limit holds for every request. In that
-    /// order because a global slot held while waiting for a busy host idles every other host
-    /// (recipes on 4 hosts: all 32 global slots waiting on one host's 8).
+    /// queue and the host's queue of other pages, so the archive's discovery does not wait
+    /// behind every episode page it feeds, while the per-host limit holds for every request.
+    /// Host first because a global slot held while waiting for a busy host idles every other
+    /// host (recipes on 4 hosts: all 32 global slots waiting on one host's 8).
     async fn permits(&self, url: &Url, kind: RequestKind) -> Permits {
         let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
         self.hosts.until_ready(&host).await;
-        let host = self.hosts.acquire(&host).await;
-        let global = match kind {
-            RequestKind::Listing => None,
-            _ => Some(self.in_flight.clone().acquire_owned().await.expect("semaphore is never closed")),
+        let listing = matches!(kind, RequestKind::Listing);
+        let (queued, host) = self.hosts.acquire(&host, listing).await;
+        let global = match listing {
+            true => None,
+            false => Some(self.in_flight.clone().acquire_owned().await.expect("semaphore is never closed")),
         };
-        Permits { _global: global, _host: host }
+        Permits { _global: global, _host: host, _queued: queued }
     }
 
     async fn read_capped(&self, response: Response) -> Result<Vec<u8>, FetchError> {
@@ -492,13 +492,14 @@ fn kib(bytes: usize) -> u32 {
 struct Permits {
     _global: Option<OwnedSemaphorePermit>,
     _host: OwnedSemaphorePermit,
+    _queued: Option<OwnedSemaphorePermit>,
 }
 
 /// One semaphore per host, so one slow host cannot be flooded and others keep flowing, and
 /// optionally a requests-per-second quota per host.
 struct HostLimits {
     per_host: usize,
-    hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+    hosts: Mutex<HashMap<String, HostSlots>>,
     rate: Option<DefaultKeyedRateLimiter<String>>,
 }
 
@@ -515,12 +516,32 @@ impl HostLimits {
         }
     }
 
-    async fn acquire(&self, host: &str) -> OwnedSemaphorePermit {
-        let semaphore = {
+    /// A slot of the host; other than for a listing page, after a place among the host's
+    /// `per_host` pages next in line, so that a listing page queues behind those only, not
+    /// behind the hundreds of pages the run has in progress.
+    async fn acquire(&self, host: &str, listing: bool) -> (Option<OwnedSemaphorePermit>, OwnedSemaphorePermit) {
+        let slots = {
             let mut hosts = self.hosts.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            hosts.entry(host.to_string()).or_insert_with(|| Arc::new(Semaphore::new(self.per_host))).clone()
+            hosts.entry(host.to_string()).or_insert_with(|| HostSlots::new(self.per_host)).clone()
         };
-        semaphore.acquire_owned().await.expect("semaphore is never closed")
+        let queued = match listing {
+            true => None,
+            false => Some(slots.next_in_line.acquire_owned().await.expect("semaphore is never closed")),
+        };
+        (queued, slots.in_flight.acquire_owned().await.expect("semaphore is never closed"))
+    }
+}
+
+/// One host's requests in flight, and its pages next in line for them.
+#[derive(Clone)]
+struct HostSlots {
+    in_flight: Arc<Semaphore>,
+    next_in_line: Arc<Semaphore>,
+}
+
+impl HostSlots {
+    fn new(per_host: usize) -> HostSlots {
+        HostSlots { in_flight: Arc::new(Semaphore::new(per_host)), next_in_line: Arc::new(Semaphore::new(per_host)) }
     }
 }
 
@@ -748,6 +769,32 @@ mod tests {
         client.refit(&mut reserved, 10 * 1024).await;
         assert_eq!(reserved.0.num_permits(), 10, "what a reservation did not use goes back");
         assert_eq!(client.text_budget.available_permits() as u32, client.text_budget_kib - 10);
+    }
+
+    /// A listing page waits behind its host's pages next in line, not behind every page the
+    /// run has in progress (hundreds): else discovering the archive crawls while they drain.
+    #[tokio::test]
+    async fn a_listing_page_does_not_queue_behind_every_episode_page() {
+        let client = Arc::new(Client::new(&Http { concurrency: 2, ..Http::default() }).unwrap());
+        let url = Url::parse("http://127.0.0.1/").unwrap();
+        let first = client.permits(&url, RequestKind::Episode).await;
+        let _second = client.permits(&url, RequestKind::Episode).await;
+        let take = |kind| {
+            let (client, url) = (client.clone(), url.clone());
+            tokio::spawn(async move {
+                let _held = client.permits(&url, kind).await;
+                if kind != RequestKind::Listing {
+                    std::future::pending::<()>().await;
+                }
+            })
+        };
+        let _waiting: Vec<_> = (0..20).map(|_| take(RequestKind::Episode)).collect();
+        tokio::task::yield_now().await;
+        let listing = take(RequestKind::Listing);
+        tokio::task::yield_now().await;
+        drop(first);
+        let served = tokio::time::timeout(Duration::from_secs(5), listing).await;
+        assert!(served.is_ok(), "the listing page got the host's next free slot");
     }
 
     /// The cause of a failed request, as a person would name it: each server here fails one way.
