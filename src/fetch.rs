@@ -447,15 +447,18 @@ impl Client {
     }
 
     /// Slots for one request: its host's first, then one of all. Listing pages skip the global
-    /// queue and the host's queue of other pages, so the archive's discovery does not wait
-    /// behind every episode page it feeds, while the per-host limit holds for every request.
-    /// Host first because a global slot held while waiting for a busy host idles every other
-    /// host (recipes on 4 hosts: all 32 global slots waiting on one host's 8).
+    /// queue and the host's line of other pages, so the archive's discovery waits behind a
+    /// host's `per_host` pages next in line, not behind every episode page it feeds (it can
+    /// still wait for a slot held by a page waiting for a global one). The per-host limit holds
+    /// for every request. Host first because a global slot held while waiting for a busy host
+    /// idles every other host (recipes on 4 hosts: all 32 global slots waiting on one host's
+    /// 8). The host's rate quota is taken with its slot in hand, just before sending: taken
+    /// before, the requests that waited for slots went out in a burst once slots freed up.
     async fn permits(&self, url: &Url, kind: RequestKind) -> Permits {
-        let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
-        self.hosts.until_ready(&host).await;
+        let host_name = url.host_str().unwrap_or_default().to_ascii_lowercase();
         let listing = matches!(kind, RequestKind::Listing);
-        let (queued, host) = self.hosts.acquire(&host, listing).await;
+        let (queued, host) = self.hosts.acquire(&host_name, listing).await;
+        self.hosts.until_ready(&host_name).await;
         let global = match listing {
             true => None,
             false => Some(self.in_flight.clone().acquire_owned().await.expect("semaphore is never closed")),
@@ -509,7 +512,7 @@ impl HostLimits {
         HostLimits { per_host, hosts: Mutex::new(HashMap::new()), rate }
     }
 
-    /// Waits for the host's rate quota (holding no slot meanwhile).
+    /// Waits for the host's rate quota (holding the host's slot, but no global one).
     async fn until_ready(&self, host: &str) {
         if let Some(rate) = &self.rate {
             rate.until_key_ready(&host.to_string()).await;
@@ -792,6 +795,7 @@ mod tests {
         tokio::task::yield_now().await;
         let listing = take(RequestKind::Listing);
         tokio::task::yield_now().await;
+        assert!(!listing.is_finished(), "a full host makes a listing page wait too");
         drop(first);
         let served = tokio::time::timeout(Duration::from_secs(5), listing).await;
         assert!(served.is_ok(), "the listing page got the host's next free slot");

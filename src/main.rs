@@ -83,8 +83,13 @@ fn exit_code_of(error: &anyhow::Error) -> u8 {
 fn one_heap_per_core() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
-        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-        let heaps = libc::c_int::try_from(cores).unwrap_or(libc::c_int::MAX);
+        // An operator's own setting wins; so does glibc's default when the cores are unknown.
+        let set_by_operator = ["MALLOC_ARENA_MAX", "GLIBC_TUNABLES"].iter().any(|name| std::env::var_os(name).is_some());
+        let Ok(cores) = std::thread::available_parallelism() else { return };
+        if set_by_operator {
+            return;
+        }
+        let heaps = libc::c_int::try_from(cores.get()).unwrap_or(libc::c_int::MAX);
         // SAFETY: called first thing, before any other thread exists; a refusal (0) only
         // leaves glibc's default in place.
         unsafe {
