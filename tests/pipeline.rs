@@ -338,6 +338,14 @@ async fn a_quiet_night_keeps_the_published_files_and_puts_back_a_missing_one() {
     let summary = fx.build(Mode::Incremental).await;
     assert!(summary.feed_changed, "{summary:?}");
     assert_eq!(fx.feed_bytes(), built);
+
+    // ... nor with its modification time set to the written one's, as `cp -p` would.
+    let written = std::fs::metadata(fx.feed_path()).unwrap().modified().unwrap();
+    std::fs::write(fx.feed_path(), &other).unwrap();
+    std::fs::File::options().write(true).open(fx.feed_path()).unwrap().set_modified(written).unwrap();
+    let summary = fx.build(Mode::Incremental).await;
+    assert!(summary.feed_changed, "{summary:?}");
+    assert_eq!(fx.feed_bytes(), built);
 }
 
 fn gunzip(path: &std::path::Path) -> Vec<u8> {

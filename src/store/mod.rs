@@ -144,12 +144,19 @@ pub struct FeedState {
     pub published: Option<PublishedFeed>,
 }
 
-/// A published feed file, told apart from any other by its path, size and modification time.
+/// A published feed file, told apart from any other by its path, size, modification time and
+/// (on Unix) inode and change time: a copy with the size and modification time kept
+/// (`cp -p`, `rsync -t`) is another file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublishedFeed {
     pub path: String,
     pub len: u64,
     pub modified_ns: u128,
+    /// Inode and change time (ns); 0 where the system has none, and in older caches.
+    #[serde(default)]
+    pub inode: u64,
+    #[serde(default)]
+    pub changed_ns: i128,
     /// Items it carries (fewer than the feed's episodes when `max_bytes` cut it).
     pub items: u64,
 }
@@ -159,8 +166,20 @@ impl PublishedFeed {
     pub fn on_disk(path: &Path, items: u64) -> Option<PublishedFeed> {
         let meta = std::fs::metadata(path).ok()?;
         let modified_ns = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?.as_nanos();
-        Some(PublishedFeed { path: path.display().to_string(), len: meta.len(), modified_ns, items })
+        let (inode, changed_ns) = identity(&meta);
+        Some(PublishedFeed { path: path.display().to_string(), len: meta.len(), modified_ns, inode, changed_ns, items })
     }
+}
+
+#[cfg(unix)]
+fn identity(meta: &std::fs::Metadata) -> (u64, i128) {
+    use std::os::unix::fs::MetadataExt;
+    (meta.ino(), i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec()))
+}
+
+#[cfg(not(unix))]
+fn identity(_: &std::fs::Metadata) -> (u64, i128) {
+    (0, 0)
 }
 
 /// The fields of a stored [`Episode`] that place it in the feed: decoding only these skips
