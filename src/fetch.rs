@@ -801,6 +801,51 @@ mod tests {
         assert!(served.is_ok(), "the listing page got the host's next free slot");
     }
 
+    /// A host's `rate_limit` holds after the host was slow: the requests that waited meanwhile
+    /// go out at the rate, not all at once when it answers. (Lower bounds on time only: a busy
+    /// machine spreads them further.)
+    #[tokio::test]
+    async fn requests_that_waited_for_a_slow_host_go_out_at_its_rate() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let server = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = server.local_addr().unwrap();
+        let arrivals = Arc::new(Mutex::new(Vec::new()));
+        tokio::spawn({
+            let arrivals = arrivals.clone();
+            async move {
+                while let Ok((mut stream, _)) = server.accept().await {
+                    let first = {
+                        let mut arrivals = arrivals.lock().unwrap();
+                        arrivals.push(std::time::Instant::now());
+                        arrivals.len() == 1
+                    };
+                    tokio::spawn(async move {
+                        let _ = stream.read(&mut [0; 4096]).await;
+                        if first {
+                            tokio::time::sleep(Duration::from_secs(3)).await;
+                        }
+                        let body = "<html><body><p>hi</p></body></html>";
+                        let head = format!("HTTP/1.1 200 OK\r\ncontent-type: text/html\r\nconnection: close\r\ncontent-length: {}\r\n\r\n", body.len());
+                        let _ = stream.write_all(format!("{head}{body}").as_bytes()).await;
+                    });
+                }
+            }
+        });
+        let config = Http { concurrency: 8, per_host: Some(1), rate_limit: 2, respect_robots: false, ..Http::default() };
+        let client = Client::new(&config).unwrap();
+        let url = Url::parse(&format!("http://{addr}/")).unwrap();
+        let pages = (0..7).map(|_| client.page(&url, RequestKind::Episode, None, &|_: &Url| true));
+        for page in futures::future::join_all(pages).await {
+            page.unwrap();
+        }
+        let arrivals = arrivals.lock().unwrap();
+        assert_eq!(arrivals.len(), 7);
+        // The slow answer came 3 s after the first arrival; the bucket holds 2 requests, and
+        // the 4 after those come at 2 per second.
+        let after_the_slow_answer = arrivals[6].duration_since(arrivals[0]);
+        assert!(after_the_slow_answer >= Duration::from_millis(4800), "{after_the_slow_answer:?}");
+    }
+
     /// The cause of a failed request, as a person would name it: each server here fails one way.
     #[tokio::test]
     async fn network_failures_name_their_cause() {
