@@ -831,7 +831,8 @@ mod tests {
                 }
             }
         });
-        let config = Http { concurrency: 8, per_host: Some(1), rate_limit: 2, respect_robots: false, ..Http::default() };
+        let config =
+            Http { concurrency: 8, per_host: Some(1), rate_limit: 2, respect_robots: false, ..Http::default() };
         let client = Client::new(&config).unwrap();
         let url = Url::parse(&format!("http://{addr}/")).unwrap();
         let pages = (0..7).map(|_| client.page(&url, RequestKind::Episode, None, &|_: &Url| true));

@@ -84,7 +84,8 @@ fn one_heap_per_core() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         // An operator's own setting wins; so does glibc's default when the cores are unknown.
-        let set_by_operator = ["MALLOC_ARENA_MAX", "GLIBC_TUNABLES"].iter().any(|name| std::env::var_os(name).is_some());
+        let set_by_operator =
+            ["MALLOC_ARENA_MAX", "GLIBC_TUNABLES"].iter().any(|name| std::env::var_os(name).is_some());
         let Ok(cores) = std::thread::available_parallelism() else { return };
         if set_by_operator {
             return;

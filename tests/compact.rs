@@ -99,7 +99,8 @@ async fn kill_9_during_compaction_loses_nothing() {
         assert_eq!(summary["failed"], 0, "{summary}");
     }
     // The re-extracts compacted too: what they left reads.
-    let out = podfeed_async(fx.dir.path(), &["build", "--recipe", "demo.toml", "--quiet", "--json", "--reextract"]).await;
+    let out =
+        podfeed_async(fx.dir.path(), &["build", "--recipe", "demo.toml", "--quiet", "--json", "--reextract"]).await;
     let summary: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     let problems = summary["problems"].as_array().unwrap().iter().filter_map(|p| p.as_str());
     assert_eq!(unexpected(problems), Vec::<&str>::new(), "after the last re-extract: {summary}");

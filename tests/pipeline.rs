@@ -316,7 +316,8 @@ async fn a_quiet_night_keeps_the_published_files_and_puts_back_a_missing_one() {
     let fx = Fixture::new(EPISODES, false).await;
     let first = fx.build(Mode::Incremental).await;
     let built = fx.feed_bytes();
-    let (gz_path, page_path) = (fx.feed_path().with_file_name("feed.xml.gz"), fx.feed_path().with_file_name("index.html"));
+    let (gz_path, page_path) =
+        (fx.feed_path().with_file_name("feed.xml.gz"), fx.feed_path().with_file_name("index.html"));
     let page = std::fs::read(&page_path).unwrap();
 
     let quiet = fx.build(Mode::Incremental).await;

@@ -435,7 +435,9 @@ async fn network(State(state): State<Arc<SiteState>>, request: Request, next: Ne
     host_in_flight.map(InFlight::enter);
     let arrived = std::time::Instant::now();
     let host = request.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
-    if !host.starts_with(&state.config.address.to_string()) {
+    // The Host header's name, without its port: 127.0.0.1 is not 127.0.0.10.
+    let name = host.rsplit_once(':').map_or(host, |(name, _)| name);
+    if name != state.config.address.to_string() {
         counters.off_scope.fetch_add(1, Ordering::Relaxed);
     }
     state.latency.wait().await;

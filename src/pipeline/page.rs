@@ -13,7 +13,6 @@ use crate::model::{Episode, Page, Probe};
 use crate::recipe::Recipe;
 use crate::store::{Failure, PackedPage, Store};
 
-
 /// Pages fetched or parsed at once, per request slot. Enough to keep page requests queued well
 /// ahead of the probes that follow them, so slow pages and pages told to retry later start early
 /// (1,200 episodes in fault mode: 7.3 s with 4 per slot, 6.3 s with 16, no better with 32), yet a

@@ -201,6 +201,12 @@ mod tests {
         store.put_page(&super::super::PackedPage::pack(&page(n, night))).unwrap();
     }
 
+    /// Pages 1–10 fetched on night 1, and 1–8 again on nights 2 and 3: one pack mostly dead.
+    fn three_nights(store: &Store) {
+        (1..=10).for_each(|n| put(store, n, 1));
+        (2..=3).for_each(|night| (1..=8).for_each(|n| put(store, n, night)));
+    }
+
     fn packs(dir: &std::path::Path) -> Vec<u32> {
         let mut packs: Vec<u32> = std::fs::read_dir(dir.join("packs"))
             .unwrap()
@@ -247,9 +253,7 @@ mod tests {
     fn a_compaction_cut_short_is_finished_by_the_next() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        (1..=10).for_each(|n| put(&store, n, 1));
-        (1..=8).for_each(|n| put(&store, n, 2));
-        (1..=8).for_each(|n| put(&store, n, 3));
+        three_nights(&store);
         store.bodies.roll().unwrap();
         // What the killed compaction left: copies nothing points at.
         for n in [9, 10] {
@@ -261,7 +265,18 @@ mod tests {
         store.flush().unwrap();
         store.compact().unwrap();
         drop(store);
-        let latest: Vec<(u32, u32)> = (1..=10).map(|n| (n, if n <= 3 { 4 } else if n <= 8 { 3 } else { 1 })).collect();
+        let latest: Vec<(u32, u32)> = (1..=10)
+            .map(|n| {
+                (
+                    n,
+                    match n {
+                        1..=3 => 4,
+                        4..=8 => 3,
+                        _ => 1,
+                    },
+                )
+            })
+            .collect();
         assert_pages(dir.path(), &latest);
         assert_eq!(packs(dir.path()).len(), 1, "the dead copies and the old pack are gone");
     }
@@ -272,9 +287,7 @@ mod tests {
     fn a_pack_a_header_still_points_into_stays() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        (1..=10).for_each(|n| put(&store, n, 1));
-        (1..=8).for_each(|n| put(&store, n, 2));
-        (1..=8).for_each(|n| put(&store, n, 3));
+        three_nights(&store);
         store.flush().unwrap();
         let chosen = store.mostly_dead().unwrap();
         assert_eq!(chosen.iter().map(|c| c.pack).collect::<Vec<_>>(), [0]);

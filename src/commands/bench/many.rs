@@ -52,7 +52,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<u8> {
         })
         .await??;
         let per_host = hosts.iter().map(|h| (h.requests(), h.in_flight.most())).collect();
-        nights.push(Night { measured: Measured { scenario, site_cpu: own_cpu() - site_cpu_before, ..measured }, hosts: per_host });
+        nights.push(Night {
+            measured: Measured { scenario, site_cpu: own_cpu() - site_cpu_before, ..measured },
+            hosts: per_host,
+        });
     }
     print_report(&args, &hosts, &nights);
     Ok(EXIT_OK)
@@ -84,9 +87,9 @@ async fn start_hosts(args: &BenchArgs) -> anyhow::Result<Vec<Host>> {
             host_in_flight: Some(host.in_flight.clone()),
             ..DemoConfig::default()
         };
-        let site = DemoSite::start(config, 0)
-            .await
-            .with_context(|| format!("cannot start a demo site on {} (is it a loopback address here?)", host.address))?;
+        let site = DemoSite::start(config, 0).await.with_context(|| {
+            format!("cannot start a demo site on {} (is it a loopback address here?)", host.address)
+        })?;
         host.sites.push(site);
     }
     Ok(hosts)
@@ -147,11 +150,8 @@ fn print_report(args: &BenchArgs, hosts: &[Host], nights: &[Night]) {
         let target = if m.scenario == "cold" { format!("≤ {:.2} s", 1.3 * floor + 2.0) } else { "≤ 3 s".into() };
         let most: Vec<String> = night.hosts.iter().map(|(_, most)| most.to_string()).collect();
         println!(
-            "| {} | {:.2} s | {:.2} s | {:.1} MiB | {} | {} | {}, {:.2} s | {} | {} | {:.2} s |",
-            m.scenario,
-            m.wall.as_secs_f64(),
-            m.cpu.as_secs_f64(),
-            m.peak_rss_kib as f64 / 1024.0,
+            "{} {} | {} | {}, {:.2} s | {} | {} | {:.2} s |",
+            m.cost_cells(),
             m.items,
             night.hosts.iter().map(|(requests, _)| requests).sum::<u64>(),
             busiest,

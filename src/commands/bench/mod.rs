@@ -26,6 +26,19 @@ struct Measured {
     items: u64,
 }
 
+impl Measured {
+    /// The first cells of a table row: run, wall, CPU, peak RSS.
+    fn cost_cells(&self) -> String {
+        format!(
+            "| {} | {:.2} s | {:.2} s | {:.1} MiB |",
+            self.scenario,
+            self.wall.as_secs_f64(),
+            self.cpu.as_secs_f64(),
+            self.peak_rss_kib as f64 / 1024.0
+        )
+    }
+}
+
 pub async fn run(args: BenchArgs) -> anyhow::Result<u8> {
     if args.shows > 0 {
         return many::run(args).await;
@@ -196,11 +209,8 @@ fn print_report(args: &BenchArgs, results: &[Measured], check: &FeedCheck) {
         let s = &m.site;
         let floor = s.total() as f64 * args.latency_ms as f64 / 1000.0 / args.concurrency as f64;
         println!(
-            "| {} | {:.2} s | {:.2} s | {:.1} MiB | {} ({} / {} / {} / {} / {} / {}) | {:.2} s | {} | {:.2} s |",
-            m.scenario,
-            m.wall.as_secs_f64(),
-            m.cpu.as_secs_f64(),
-            m.peak_rss_kib as f64 / 1024.0,
+            "{} {} ({} / {} / {} / {} / {} / {}) | {:.2} s | {} | {:.2} s |",
+            m.cost_cells(),
             s.total(),
             s.listing,
             s.episode,
