@@ -179,6 +179,7 @@ async fn find_listing(pages: &mut Fetcher<'_>, start: &Url) -> Result<(Page, Fou
             Some((css, _)) => analyse(&page, move |doc, base| evidence::audio_outside(doc, base, &css)).await,
             None => analyse(&page, |doc, _| evidence::has_audio(doc)).await,
         };
+        tracing::debug!("init: {listing}: items with audio {items:?}, audio of its own {own_audio}");
         // A page with audio of its own is an episode page (whose "related episodes" are no
         // archive) or a home page with a player: read after the others, and then only for its
         // links (items beside a player of its own are a related box).
@@ -250,6 +251,7 @@ impl Fetcher<'_> {
     async fn episode_links(&mut self, page: &Page) -> Option<(String, Vec<Url>)> {
         let groups = analyse(page, evidence::link_groups).await;
         for (css, links) in groups.into_iter().take(4) {
+            tracing::debug!("init: {}: {} links like {css}", page.url, links.len());
             let (mut with_audio, mut without) = (0, 0);
             for url in [links.first(), links.last(), links.get(1)].into_iter().flatten() {
                 let Ok(sample) = self.get(url).await else { break };
@@ -261,6 +263,7 @@ impl Fetcher<'_> {
                     break;
                 }
             }
+            tracing::debug!("init: {css}: {with_audio} with audio, {without} without");
             if with_audio == 2 {
                 return Some((css, links));
             }
