@@ -6,7 +6,9 @@
 //! visible elements. At most [`MAX_PAGES`] requests are made, with the client, robots.txt and
 //! limits of `build`.
 
+mod archive;
 mod choose;
+mod dom;
 mod evidence;
 mod site;
 mod write;
@@ -174,9 +176,9 @@ async fn find_listing(pages: &mut Fetcher<'_>, start: &Url) -> Result<(Page, Fou
                 continue;
             }
         };
-        let items = analyse(&page, evidence::audio_items).await;
+        let items = analyse(&page, archive::audio_items).await;
         let own_audio = match items.clone() {
-            Some((css, _)) => analyse(&page, move |doc, base| evidence::audio_outside(doc, base, &css)).await,
+            Some((css, _)) => analyse(&page, move |doc, base| archive::audio_outside(doc, base, &css)).await,
             None => analyse(&page, |doc, _| evidence::has_audio(doc)).await,
         };
         tracing::debug!("init: {listing}: items with audio {items:?}, audio of its own {own_audio}");
@@ -249,7 +251,7 @@ impl Fetcher<'_> {
     /// links. The likeliest groups are tried first, each by its first and last links, and by its
     /// second when one of those has no audio (a text-only post among the episodes).
     async fn episode_links(&mut self, page: &Page) -> Option<(String, Vec<Url>)> {
-        let groups = analyse(page, evidence::link_groups).await;
+        let groups = analyse(page, archive::link_groups).await;
         for (css, links) in groups.into_iter().take(4) {
             tracing::debug!("init: {}: {} links like {css}", page.url, links.len());
             let (mut with_audio, mut without) = (0, 0);
@@ -311,7 +313,7 @@ impl Fetcher<'_> {
     /// sitemap that lists more pages like the sampled ones. A next page is read to be sure it
     /// lists more, the same way.
     async fn reach(&mut self, page: &Page, found: &Found, sampled: &[Url]) -> Reach {
-        for (css, next) in analyse(page, evidence::next_pages).await.into_iter().take(3) {
+        for (css, next) in analyse(page, archive::next_pages).await.into_iter().take(3) {
             if self.continues(page, &next, found).await {
                 return Reach::Follow(css);
             }
@@ -335,10 +337,10 @@ impl Fetcher<'_> {
         }
         match found {
             Found::Links(css, links) => {
-                let groups = analyse(&next, evidence::link_groups).await;
+                let groups = analyse(&next, archive::link_groups).await;
                 groups.iter().any(|(group, urls)| group == css && urls.iter().any(|url| !links.contains(url)))
             }
-            Found::Items(css, _) => analyse(&next, evidence::audio_items).await.is_some_and(|(items, _)| items == *css),
+            Found::Items(css, _) => analyse(&next, archive::audio_items).await.is_some_and(|(items, _)| items == *css),
         }
     }
 
