@@ -443,6 +443,7 @@ fn read_fields(scope: Scope, base: &Url, fetched: DateTime<Utc>, rules: &Episode
     };
     let text = |max: usize| move |_: &Rule, v: String| hygiene::text(&v, max).ok_or(Reject::Unusable);
     let as_url = |_: &Rule, v: String| url(base, &v);
+    let as_audio = |_: &Rule, v: String| url(base, &v).map(|url| without_player_suffix(&url));
     let as_date = |rule: &Rule, v: String| date(rule, &v, fetched, rules.timezone);
     let as_seconds = |_: &Rule, v: String| seconds(&v);
     let as_number = |_: &Rule, v: String| first_number(&v);
@@ -454,7 +455,7 @@ fn read_fields(scope: Scope, base: &Url, fetched: DateTime<Utc>, rules: &Episode
     };
     let fields = Fields {
         title: field("title", &rules.title, &text(hygiene::MAX_TITLE_CHARS)),
-        audio: field("audio", &rules.audio, &as_url),
+        audio: field("audio", &rules.audio, &as_audio),
         link: field("link", &rules.link, &as_url),
         guid: field("guid", &rules.guid, &|_: &Rule, v: String| hygiene::guid(&v).ok_or(Reject::Unusable)),
         published: field("published", &rules.published, &as_date),
@@ -589,6 +590,9 @@ fn raw_values<'a>(scope: Scope<'a>, rule: &'a Rule) -> Box<dyn Iterator<Item = S
 /// is tried. A space is allowed only in what is plainly a link, absolute or from the site's root
 /// (sites write `/audio/a b.mp3`, and browsers follow it).
 fn url(base: &Url, text: &str) -> Converted {
+    // A URL inside a script's JSON string has its slashes escaped (`https:\/\/host\/a.mp3`).
+    let unescaped = text.contains("\\/").then(|| text.replace("\\/", "/"));
+    let text = unescaped.as_deref().unwrap_or(text);
     let plainly_a_link = ["http://", "https://", "/"].iter().any(|start| text.starts_with(start));
     if text.starts_with(['{', '[']) || (text.contains(char::is_whitespace) && !plainly_a_link) {
         return Err(Reject::NotUnderstood("is not a URL"));
@@ -606,13 +610,41 @@ fn date(rule: &Rule, text: &str, fetched: DateTime<Utc>, zone: Option<chrono_tz:
     hygiene::date(date, fetched).map(|d| d.to_rfc3339()).map_err(Reject::OutOfRange)
 }
 
-/// A duration in seconds, if the text is one an episode can have.
+/// An audio URL without the `_=N` a WordPress player adds to every file it plays (`?_=1`,
+/// `?_=2`: which player on the page, not which file). The site's own feed names the file
+/// without it, and a feed item's enclosure should not change with the player's place.
+pub fn without_player_suffix(url: &str) -> String {
+    let Some((file, query)) = url.split_once('?') else { return url.to_string() };
+    let (query, fragment) = query.split_once('#').map_or((query, None), |(q, f)| (q, Some(f)));
+    let is_suffix =
+        |pair: &&str| pair.strip_prefix("_=").is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    if !query.split('&').any(|pair| is_suffix(&pair)) {
+        return url.to_string();
+    }
+    let kept: Vec<&str> = query.split('&').filter(|pair| !is_suffix(pair)).collect();
+    let mut clean = file.to_string();
+    if !kept.is_empty() {
+        clean.push('?');
+        clean.push_str(&kept.join("&"));
+    }
+    if let Some(fragment) = fragment {
+        clean.push('#');
+        clean.push_str(fragment);
+    }
+    clean
+}
+
+/// A duration in seconds, if the text is one an episode can have. Zero is what players write
+/// when they do not know: no duration, and the next rule is tried.
 fn seconds(text: &str) -> Converted {
     let seconds = parse::duration(text).map_err(|e| match e {
         NotADuration::Unreadable => Reject::NotUnderstood("is not a duration I know"),
         NotADuration::Negative => Reject::OutOfRange(OutOfRange::Negative),
         NotADuration::TooLarge => Reject::OutOfRange(OutOfRange::TooLarge),
     })?;
+    if seconds == 0 {
+        return Err(Reject::Unusable);
+    }
     hygiene::duration(seconds).map(|s| s.to_string()).map_err(Reject::OutOfRange)
 }
 
@@ -837,6 +869,45 @@ mod tests {
         assert_eq!(ep.image.as_deref(), Some("https://example.org/img/42.jpg"));
         assert_eq!(ep.link, "https://example.org/episodes/42?ref=home");
         assert_eq!(ep.guid, ep.link);
+    }
+
+    /// A WordPress player's `?_=1` names the player, not the file: it is dropped, and every
+    /// other parameter kept as written. A URL in a script's JSON, slashes escaped, is a URL.
+    #[test]
+    fn player_suffixes_and_escaped_slashes_in_audio_urls() {
+        let html = r#"<h1>T</h1><audio class="wp-audio-shortcode"><source src="https://cdn.example.org/42.mp3?_=1"></audio>
+            <audio class="b"><source src="/m/42.mp3?dl=1&amp;_=12&amp;t=x"></audio>
+            <script>new Player({"audio":[{"url":"https:\/\/cdn.example.org\/s\/42.m4a"}]})</script>"#;
+        let audio = |rule: &str| {
+            let rules = recipe(&format!("title = {{ css = \"h1\" }}\naudio = {rule}"));
+            extract(&page(html), &rules.episode).unwrap().episode.enclosure.url
+        };
+        assert_eq!(
+            audio(r#"{ css = "audio.wp-audio-shortcode source", attr = "src" }"#),
+            "https://cdn.example.org/42.mp3"
+        );
+        assert_eq!(audio(r#"{ css = "audio.b source", attr = "src" }"#), "https://example.org/m/42.mp3?dl=1&t=x");
+        assert_eq!(audio(r#"{ css = "script", regex = '"url":"([^"]+)"' }"#), "https://cdn.example.org/s/42.m4a");
+        assert_eq!(without_player_suffix("https://a.org/x.mp3?_=3#t=5"), "https://a.org/x.mp3#t=5");
+        assert_eq!(without_player_suffix("https://a.org/x.mp3?_=abc"), "https://a.org/x.mp3?_=abc");
+    }
+
+    /// Players write a duration of 0 when they do not know it: no duration, and the next rule's
+    /// value if it has one.
+    #[test]
+    fn a_duration_of_zero_is_no_duration() {
+        let html = r#"<h1>T</h1><a class="download" href="/42.mp3">mp3</a>
+            <div class="player" data-audio='{"duration": 0}'></div><span class="len">52:05</span>"#;
+        let rules = |duration: &str| {
+            recipe(&format!(
+                "title = {{ css = \"h1\" }}\naudio = {{ css = \"a.download\", attr = \"href\" }}\nduration = {duration}"
+            ))
+        };
+        let json = r#"{ css = "div.player", attr = "data-audio", json = "/duration" }"#;
+        let read = |rules: Recipe| extract(&page(html), &rules.episode).unwrap();
+        let alone = read(rules(json));
+        assert_eq!((alone.episode.duration, alone.dropped.len()), (None, 0), "no value, and nothing to warn of");
+        assert_eq!(read(rules(&format!(r#"[ {json}, {{ css = "span.len" }} ]"#))).episode.duration, Some(3125));
     }
 
     #[test]

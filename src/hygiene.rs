@@ -187,7 +187,8 @@ pub fn episode(episode: Episode) -> Result<Episode, Unusable> {
             mime_type: media_type.as_deref().and_then(mime_type),
         },
         published: published.filter(|d| (MIN_YEAR..=MAX_YEAR).contains(&d.year())),
-        duration: seconds.filter(|s| duration(*s).is_ok()),
+        // Zero is a player's "unknown", not an episode's length.
+        duration: seconds.filter(|s| *s > 0 && duration(*s).is_ok()),
         description: description.as_deref().and_then(|d| html(d, MAX_DESCRIPTION_BYTES)),
         content: content.as_deref().and_then(|c| html(c, MAX_CONTENT_BYTES)),
         image: image.as_deref().and_then(url),

@@ -174,27 +174,38 @@ fn day_or_year(word: &str) -> Option<u32> {
     digits.parse().ok()
 }
 
-/// Full names, three-letter abbreviations and AP style ("Sept").
+/// Month names, each month's in the languages podcast sites most often write dates in: English,
+/// Portuguese, Spanish, French, German, Italian, Dutch, Polish and Russian (Polish and Russian
+/// in the genitive a date takes: "5 lutego 2012", "5 февраля 2012").
+const MONTH_NAMES: [&[&str]; 12] = [
+    &["january", "janeiro", "enero", "janvier", "januar", "jänner", "gennaio", "januari", "stycznia", "января"],
+    &["february", "fevereiro", "febrero", "février", "februar", "febbraio", "februari", "lutego", "февраля"],
+    &["march", "março", "marzo", "mars", "märz", "maart", "marca", "марта"],
+    &["april", "abril", "avril", "aprile", "kwietnia", "апреля"],
+    &["may", "maio", "mayo", "mai", "maggio", "mei", "maja", "мая"],
+    &["june", "junho", "junio", "juin", "juni", "giugno", "czerwca", "июня"],
+    &["july", "julho", "julio", "juillet", "juli", "luglio", "lipca", "июля"],
+    &["august", "agosto", "août", "augustus", "sierpnia", "августа"],
+    &["september", "setembro", "septiembre", "septembre", "settembre", "września", "сентября"],
+    &["october", "outubro", "octubre", "octobre", "oktober", "ottobre", "października", "октября"],
+    &["november", "novembro", "noviembre", "novembre", "listopada", "ноября"],
+    &["december", "dezembro", "diciembre", "décembre", "dezember", "dicembre", "grudnia", "декабря"],
+];
+
+/// Abbreviations that are also everyday words ("check out", "two days ago"): a month only
+/// when written out.
+const NOT_ABBREVIATIONS: [&str; 5] = ["out", "set", "ago", "sie", "lis"];
+
+/// A month's number from its name or an abbreviation of it (three letters or more: "Feb",
+/// AP style "Sept", "févr"), in any language of [`MONTH_NAMES`].
 fn month_number(word: &str) -> Option<u32> {
-    const MONTHS: [&str; 12] = [
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-    ];
-    let word = word.to_ascii_lowercase();
-    if word.len() < 3 || word.bytes().any(|b| !b.is_ascii_alphabetic()) {
+    let word = word.to_lowercase();
+    if word.chars().count() < 3 || !word.chars().all(char::is_alphabetic) {
         return None;
     }
-    MONTHS.iter().position(|m| m.starts_with(&word)).map(|i| i as u32 + 1)
+    let abbreviation_of =
+        |name: &&str| name.starts_with(&word) && (*name == word || !NOT_ABBREVIATIONS.contains(&word.as_str()));
+    MONTH_NAMES.iter().position(|names| names.iter().any(abbreviation_of)).map(|i| i as u32 + 1)
 }
 
 /// Why a text is not a duration.
@@ -249,8 +260,13 @@ fn add_units(total: u64, count: u64, unit: u64) -> Result<u64, NotADuration> {
     count.checked_mul(unit).and_then(|s| total.checked_add(s)).ok_or(NotADuration::TooLarge)
 }
 
-/// "MM:SS" or "H:MM:SS".
+/// "MM:SS" or "H:MM:SS", the seconds perhaps with a fraction a player adds ("00:53:52.676"),
+/// which a clock does not show: it is dropped.
 fn clock(text: &str) -> Result<u64, NotADuration> {
+    let text = match text.rsplit_once('.') {
+        Some((whole, fraction)) if !fraction.is_empty() && fraction.bytes().all(|b| b.is_ascii_digit()) => whole,
+        _ => text,
+    };
     let parts: Vec<&str> = text.split(':').collect();
     if !(2..=3).contains(&parts.len()) || parts.iter().any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit())) {
         return Err(NotADuration::Unreadable);
@@ -403,6 +419,33 @@ mod tests {
         assert_eq!(date("March 5, 2020"), Some(utc("2020-03-05T12:00:00Z")));
     }
 
+    /// Sites write dates in their own language: a Portuguese, French, German, Polish or Russian
+    /// date is the same day as the English one.
+    #[test]
+    fn dates_written_in_other_languages() {
+        let feb_5 = Some(utc("2012-02-05T12:00:00Z"));
+        for text in [
+            "5 de fevereiro de 2012",
+            "5 de febrero de 2012",
+            "5 février 2012",
+            "5. Februar 2012",
+            "5 febbraio 2012",
+            "5 februari 2012",
+            "5 lutego 2012",
+            "5 февраля 2012",
+            "Feb 5, 2012",
+            "févr. 5 2012",
+        ] {
+            assert_eq!(date(text), feb_5, "{text}");
+        }
+        assert_eq!(date("1 de março de 2021"), Some(utc("2021-03-01T12:00:00Z")));
+        assert_eq!(date("12 października 2019"), Some(utc("2019-10-12T12:00:00Z")));
+        // Everyday words that begin a month's name in some language are no month.
+        for text in ["check out 5 episodes of 2012", "2 days ago, 2012", "a set of 5 from 2012"] {
+            assert_eq!(date(text), None, "{text}");
+        }
+    }
+
     #[test]
     fn date_only_is_stable_between_calls() {
         assert_eq!(date("May 1, 2021"), date("May 1, 2021"));
@@ -466,6 +509,9 @@ mod tests {
             ("15 min 31 sec", 931),
             ("P1D", 86_400),
             ("PT1,5H", 5400),
+            // A player's milliseconds: a clock shows the whole seconds.
+            ("00:53:52.676", 3232),
+            ("53:52.9", 3232),
         ];
         for (text, seconds) in cases {
             assert_eq!(duration(text), Ok(seconds), "{text}");

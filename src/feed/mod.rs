@@ -266,7 +266,8 @@ fn item(episode: Episode, show_explicit: bool) -> rss::Item {
             mime_type,
         }),
         itunes_ext: Some(ITunesItemExtension {
-            duration: episode.duration.map(format_duration),
+            // Zero means unknown (a cache from an older podfeed may hold it): no tag.
+            duration: episode.duration.filter(|s| *s > 0).map(format_duration),
             episode: episode.episode.map(|n| n.to_string()),
             season: episode.season.map(|n| n.to_string()),
             episode_type: episode.episode_type,
@@ -408,6 +409,20 @@ mod tests {
         assert_eq!(itunes.episode.as_deref(), Some("2"));
         assert_eq!(item.description.as_deref(), Some("Plain ]]> text"));
         assert_eq!(item.content.as_deref(), Some("<p>Hi ]]> there</p>"));
+    }
+
+    /// A cache written before zero meant "unknown" may hold a duration of 0: no tag, not 0:00:00.
+    #[test]
+    fn a_zero_duration_is_left_out() {
+        let unknown = Episode { duration: Some(0), ..episode(1, 1) };
+        let feed = parsed(&render(&channel(), vec![unknown], Utc::now()));
+        assert_eq!(feed.items[0].itunes_ext.as_ref().unwrap().duration, None);
+        assert!(!String::from_utf8_lossy(&render(
+            &channel(),
+            vec![Episode { duration: Some(0), ..episode(1, 1) }],
+            Utc::now()
+        ))
+        .contains("itunes:duration"));
     }
 
     #[test]
