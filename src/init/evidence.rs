@@ -22,6 +22,9 @@ pub struct Candidate {
     pub css: String,
     pub attr: Option<String>,
     pub json: Option<String>,
+    /// A regular expression whose first group is the value: a player's setting in a script's
+    /// text, or a title without the site's name around it.
+    pub regex: Option<String>,
     /// Descendants dropped before the text is read: the date inside a teaser.
     pub remove: Option<String>,
     /// "JSON-LD", "OpenGraph", "a meta tag", "the page's elements"...
@@ -29,27 +32,56 @@ pub struct Candidate {
 }
 
 impl Candidate {
-    fn new(css: &str, attr: Option<&str>, json: Option<String>, evidence: &'static str) -> Candidate {
-        Candidate { css: css.to_string(), attr: attr.map(str::to_string), json, remove: None, evidence }
+    pub(super) fn new(css: &str, attr: Option<&str>, json: Option<String>, evidence: &'static str) -> Candidate {
+        Candidate { css: css.to_string(), attr: attr.map(str::to_string), json, regex: None, remove: None, evidence }
     }
 
     /// The same rule, whatever its evidence.
     fn same_rule(&self, other: &Candidate) -> bool {
-        (&self.css, &self.attr, &self.json, &self.remove) == (&other.css, &other.attr, &other.json, &other.remove)
+        (&self.css, &self.attr, &self.json, &self.regex, &self.remove)
+            == (&other.css, &other.attr, &other.json, &other.regex, &other.remove)
     }
 }
 
+/// Headings tried as an episode's title at most: enough for a logo's, a section's and the
+/// article's own.
+const MAX_HEADINGS: usize = 6;
+
 /// The candidate rules for each field a page offers, in the order of trust: what the page
-/// declares for machines (JSON-LD, OpenGraph, meta tags) before what it shows.
+/// declares for machines (JSON-LD, OpenGraph, meta tags) before what it shows, and its
+/// `<title>` last (which names the site too).
 pub(crate) fn candidates(doc: &Html) -> BTreeMap<&'static str, Vec<Candidate>> {
     let mut rules = json_ld(doc);
     rules.extend(meta(doc));
     rules.extend(microformats(doc));
-    if doc.select(&selector("h1")).any(|h| !h.text().collect::<String>().trim().is_empty()) {
-        rules.push(("title", Candidate::new("h1", None, None, "the page's heading")));
-    }
+    rules.extend(headings(doc));
     rules.extend(elements(doc.root_element(), None));
+    rules.extend(super::scripts::candidates(doc));
+    if doc.select(&selector("head > title")).any(|t| !words(t).is_empty()) {
+        rules.push(("title", Candidate::new("head > title", None, None, "the page's <title>")));
+    }
     by_field(rules)
+}
+
+/// The page's headings as title rules, `h1` before `h2` before `h3`, each by its place
+/// (`h1.entry-title`, `div.post h2`): a site's logo is often the first `h1`, and the article's
+/// heading an `h2` of a theme's. A heading named only by its tag is the first of its kind.
+fn headings(doc: &Html) -> Vec<(&'static str, Candidate)> {
+    let mut rules = Vec::new();
+    for tag in ["h1", "h2", "h3"] {
+        for (i, heading) in doc.select(&selector(tag)).take(20).enumerate() {
+            let text = words(heading);
+            if text.is_empty() || text.chars().count() > 300 {
+                continue;
+            }
+            let css = signature_in(heading, None).or_else(|| (i == 0).then(|| tag.to_string()));
+            if let Some(css) = css {
+                rules.push(("title", Candidate::new(&css, None, None, "the page's heading")));
+            }
+        }
+    }
+    rules.truncate(MAX_HEADINGS);
+    rules
 }
 
 /// The candidate rules for each field inside one listing item (an element that describes an
@@ -179,8 +211,9 @@ fn episode_node(value: &serde_json::Value, at: String, depth: usize) -> Option<(
 
 /// Rules for the OpenGraph and meta tags a page has.
 fn meta(doc: &Html) -> Vec<(&'static str, Candidate)> {
-    let tags: [(&'static str, &str, &str, &'static str); 9] = [
+    let tags: [(&'static str, &str, &str, &'static str); 10] = [
         ("title", "meta[property='og:title']", "content", "OpenGraph"),
+        ("title", "meta[name='twitter:title']", "content", "a meta tag"),
         ("audio", "meta[property='og:audio']", "content", "OpenGraph"),
         ("audio", "meta[property='og:audio:url']", "content", "OpenGraph"),
         ("published", "meta[property='article:published_time']", "content", "OpenGraph"),
@@ -219,20 +252,27 @@ fn microformats(doc: &Html) -> Vec<(&'static str, Candidate)> {
         .collect()
 }
 
+/// Attributes that name a file without being its URL (`download="ep1.mp3"`, a title).
+const NOT_URL_ATTRIBUTES: [&str; 6] = ["download", "title", "alt", "aria-label", "class", "id"];
+
 /// Rules for what `root` shows (rules relative to `scope` when given): audio in attributes (a
-/// player's JSON included), dates and durations written out.
+/// player's JSON included), dates and durations written out. Audio links are ordered so that
+/// a download link comes before a player's address, and an address with no query (cache
+/// busters, trackers, a player's `?_=1`) before one with.
 fn elements(root: ElementRef, scope: Option<ElementRef>) -> Vec<(&'static str, Candidate)> {
     let mut rules = Vec::new();
+    let mut audio: Vec<((bool, bool), Candidate)> = Vec::new();
     for element in root.descendants().filter_map(ElementRef::wrap).take(20_000) {
         if scope.is_some_and(|scope| scope.id() == element.id()) {
             continue;
         }
         let css = signature_in(element, scope);
         for (name, value) in element.value().attrs() {
-            if is_audio_url(value) {
+            if is_audio_url(value) && !NOT_URL_ATTRIBUTES.contains(&name) {
                 // `<audio src>` or `<a href="x.mp3">` with no class: by the ending of the file.
                 if let Some(css) = css.clone().or_else(|| by_audio_ending(element, name, value)) {
-                    rules.push(("audio", Candidate::new(&css, Some(name), None, "an audio link")));
+                    let rank = (!is_download_link(element), value.contains('?'));
+                    audio.push((rank, Candidate::new(&css, Some(name), None, "an audio link")));
                 }
             } else if let (Some(css), true) = (&css, value.trim().starts_with('{')) {
                 let Ok(json) = serde_json::from_str::<serde_json::Value>(value) else { continue };
@@ -251,12 +291,24 @@ fn elements(root: ElementRef, scope: Option<ElementRef>) -> Vec<(&'static str, C
                 rules.push(("published", Candidate::new(&css, None, None, "a date on the page")));
             }
             let named = css.contains("duration") || css.contains("length") || css.contains("runtime");
-            if named && text.len() < 60 && parse::duration(&text).is_ok() {
+            if named && text.len() < 60 && parse::duration(&text).is_ok_and(|s| s > 0) {
                 rules.push(("duration", Candidate::new(&css, None, None, "a duration on the page")));
             }
         }
     }
+    audio.sort_by_key(|(rank, _)| *rank);
+    rules.extend(audio.into_iter().map(|(_, candidate)| ("audio", candidate)));
     rules
+}
+
+/// Whether an element is a link to download its file: `download`, or says so in its class or
+/// words (PowerPress's `a.powerpress_link_d`, "Download").
+fn is_download_link(element: ElementRef) -> bool {
+    let says = |text: &str| text.to_lowercase().contains("download");
+    element.value().name() == "a"
+        && (element.value().attr("download").is_some()
+            || element.value().classes().any(|c| says(c) || c.ends_with("_link_d"))
+            || says(&words(element)))
 }
 
 /// A selector for an audio link by the ending of its file: `audio[src*='.mp3']`.
@@ -280,7 +332,7 @@ fn is_duration(key: &str, value: &serde_json::Value) -> bool {
         serde_json::Value::Number(n) => n.to_string(),
         _ => return false,
     };
-    named && parse::duration(&text).is_ok()
+    named && parse::duration(&text).is_ok_and(|s| s > 0)
 }
 
 /// The US time zone the page's written dates name ("August 16, 2017 · 9:00 AM ET"), if one
@@ -333,11 +385,47 @@ mod tests {
         assert_eq!(found["published"][0].css, "p.byline span.date");
         assert_eq!(found["duration"][0].css, "span.duration");
         assert!(!candidates(&Html::parse_document("<p>No audio here</p>")).contains_key("audio"));
-        // Plain elements, no class anywhere: by the file's ending.
+        // Plain elements, no class anywhere: by the file's ending; the address without a query
+        // first.
         let plain =
             candidates(&Html::parse_document(r#"<audio src="/m/2.m4a?t=1"></audio><a href="/m/2.mp3">MP3</a>"#));
         let audio: Vec<_> = plain["audio"].iter().map(|c| c.css.as_str()).collect();
-        assert_eq!(audio, ["audio[src*='.m4a']", "a[href*='.mp3']"]);
+        assert_eq!(audio, ["a[href*='.mp3']", "audio[src*='.m4a']"]);
+    }
+
+    /// PowerPress writes the player first, its URL with `?_=1`, and the download link after, as
+    /// the site's own feed names the file: the download link is tried first. Its `download`
+    /// attribute is a file name, not a URL.
+    #[test]
+    fn a_download_link_before_a_players_address() {
+        let doc = Html::parse_document(
+            r#"<div class="powerpress_player"><audio class="wp-audio-shortcode"><source type="audio/mpeg" src="https://cdn.example.org/e1.mp3?_=1"></audio></div>
+               <p class="powerpress_links"><a href="https://cdn.example.org/e1.mp3" class="powerpress_link_pinw">Play in new window</a> |
+               <a href="https://cdn.example.org/e1.mp3" class="powerpress_link_d" download="e1.mp3">Download</a></p>"#,
+        );
+        let audio: Vec<_> = candidates(&doc)["audio"]
+            .iter()
+            .map(|c| format!("{} @{}", c.css, c.attr.as_deref().unwrap_or("")))
+            .collect();
+        assert_eq!(
+            audio,
+            [
+                "p.powerpress_links a.powerpress_link_d @href",
+                "p.powerpress_links a.powerpress_link_pinw @href",
+                "audio.wp-audio-shortcode source @src"
+            ]
+        );
+    }
+
+    /// The article's heading by its place, past a logo's `h1`; the `<title>` last.
+    #[test]
+    fn headings_by_their_place_and_the_title_last() {
+        let doc = Html::parse_document(
+            r#"<head><title>Ep 4 | Show</title></head><body><div class="logo"><h1>Show</h1></div>
+               <article class="post"><h1 class="entry-title">Ep 4</h1><h2>Notes</h2></article></body>"#,
+        );
+        let titles: Vec<_> = candidates(&doc)["title"].iter().map(|c| c.css.clone()).collect();
+        assert_eq!(titles, ["div.logo h1", "article.post h1.entry-title", "article.post h2", "head > title"]);
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod archive;
 mod choose;
 mod dom;
 mod evidence;
+mod scripts;
 mod site;
 mod write;
 

@@ -26,6 +26,9 @@ fn rule(candidate: &Candidate) -> String {
     if let Some(json) = &candidate.json {
         let _ = write!(rule, ", json = {}", quoted(json));
     }
+    if let Some(regex) = &candidate.regex {
+        let _ = write!(rule, ", regex = {}", quoted(regex));
+    }
     if let Some(remove) = &candidate.remove {
         let _ = write!(rule, ", remove = [{}]", quoted(remove));
     }
