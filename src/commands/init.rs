@@ -68,7 +68,7 @@ pub async fn run(args: InitArgs) -> anyhow::Result<u8> {
     if let Some(path) = &args.output {
         let check = match proposal.episodes {
             Episodes::Items { .. } => format!("--listing {}", proposal.listing),
-            Episodes::Links { .. } => proposal.sampled.first().map(Url::to_string).unwrap_or_default(),
+            Episodes::Links { .. } | Episodes::Lone => proposal.sampled.first().map(Url::to_string).unwrap_or_default(),
         };
         eprintln!("podfeed: next: podfeed check --recipe {} {check}", path.display());
         eprintln!("podfeed: then: podfeed build --recipe {}", path.display());
@@ -78,10 +78,14 @@ pub async fn run(args: InitArgs) -> anyhow::Result<u8> {
 
 /// What init found, and from what, in a few lines.
 fn report(proposal: &Proposal, out: &mut impl Write) -> std::io::Result<()> {
-    writeln!(out, "listing page   {}", proposal.listing)?;
     match &proposal.episodes {
-        Episodes::Links { css, count } => writeln!(out, "episode links  {css} ({count} on that page)")?,
+        Episodes::Lone => writeln!(out, "listing page   none found: only {} is read", proposal.listing)?,
+        Episodes::Links { css, count } => {
+            writeln!(out, "listing page   {}", proposal.listing)?;
+            writeln!(out, "episode links  {css} ({count} on that page)")?
+        }
         Episodes::Items { css, count } => {
+            writeln!(out, "listing page   {}", proposal.listing)?;
             writeln!(out, "listing items  {css} ({count} on that page, each with its audio)")?
         }
     }
@@ -91,10 +95,11 @@ fn report(proposal: &Proposal, out: &mut impl Write) -> std::io::Result<()> {
         Reach::Sitemap { url, pages, .. } => {
             writeln!(out, "next page      none; the sitemap {url} lists {pages} episode pages")?
         }
+        Reach::FirstPageOnly if matches!(proposal.episodes, Episodes::Lone) => {}
         Reach::FirstPageOnly => writeln!(out, "next page      none found: only the first listing page is read")?,
     }
     let samples = match proposal.episodes {
-        Episodes::Links { .. } => "episode pages",
+        Episodes::Links { .. } | Episodes::Lone => "episode pages",
         Episodes::Items { .. } => "listing items",
     };
     writeln!(out, "sampled        {} {samples} ({} requests in all)", proposal.sampled.len(), proposal.pages_fetched)?;
@@ -108,6 +113,12 @@ fn report(proposal: &Proposal, out: &mut impl Write) -> std::io::Result<()> {
         };
         writeln!(out, "site's feed    {} has {} items; {reaches}", feed.url, feed.items)?;
     }
+    if !proposal.fields.iter().any(|c| c.field == "published" && !c.rules.is_empty()) {
+        writeln!(
+            out,
+            "published      none found: no episode will have a date, and apps sort undated items as they like"
+        )?;
+    }
     for choice in &proposal.fields {
         for (i, (candidate, matched)) in choice.rules.iter().enumerate() {
             let field = if i == 0 { choice.field } else { "" };
@@ -117,6 +128,9 @@ fn report(proposal: &Proposal, out: &mut impl Write) -> std::io::Result<()> {
             }
             if let Some(json) = &candidate.json {
                 rule.push_str(&format!(" {json}"));
+            }
+            if let Some(regex) = &candidate.regex {
+                rule.push_str(&format!(" /{regex}/"));
             }
             writeln!(out, "{field:<14} {rule}  ({}, {matched}/{} samples)", candidate.evidence, choice.sampled)?;
         }

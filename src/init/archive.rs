@@ -7,7 +7,12 @@ use std::collections::BTreeMap;
 use scraper::{ElementRef, Html, Selector};
 use url::Url;
 
-use super::dom::{class_of, is_audio_url, page_link, pointer_to, selector, signature, tag_and_class, words};
+use scraper::CaseSensitivity::CaseSensitive;
+
+use super::dom::{
+    class_of, is_audio_url, is_kind, page_link, pointer_to, selector, signature, tag_and_class, words,
+    NOT_URL_ATTRIBUTES,
+};
 use crate::parse;
 
 /// A selector for a link by its place: its parent as the link's direct parent, under the
@@ -30,9 +35,18 @@ fn first_link(a: ElementRef) -> bool {
     !a.prev_siblings().filter_map(ElementRef::wrap).any(|s| s.value().name() == "a")
 }
 
-/// Links on a page that look alike (the same tags and classes around them), by that selector,
-/// with the distinct same-host URLs each leads to, in page order.
-pub(crate) fn link_groups(doc: &Html, base: &Url) -> Vec<(String, Vec<Url>)> {
+/// Links that look alike on a listing page: their selector, the distinct same-host URLs they
+/// lead to in page order, and whether their words are titles (long, as an episode's are).
+#[derive(Debug, Clone)]
+pub(crate) struct LinkGroup {
+    pub css: String,
+    pub urls: Vec<Url>,
+    pub titled: bool,
+}
+
+/// Links on a page that look alike (the same tags and classes around them), the likeliest to be
+/// an archive's first: titled ones, then larger groups.
+pub(crate) fn link_groups(doc: &Html, base: &Url) -> Vec<LinkGroup> {
     // By selector: the URLs, and the characters of the links' text.
     let mut groups: BTreeMap<String, (Vec<Url>, usize)> = BTreeMap::new();
     let links: Vec<(ElementRef, Url, String)> = doc
@@ -76,54 +90,87 @@ pub(crate) fn link_groups(doc: &Html, base: &Url) -> Vec<(String, Vec<Url>)> {
     // Episode titles first ("The Hidden Harbor" is long, "Share", "2016-01" and "News" are
     // not), then the larger groups.
     groups.sort_by_key(|(_, urls, text)| std::cmp::Reverse((text / urls.len() >= 12, urls.len())));
-    groups.into_iter().map(|(css, urls, _)| (css, urls)).collect()
+    groups.into_iter().map(|(css, urls, text)| LinkGroup { titled: text / urls.len() >= 12, css, urls }).collect()
 }
 
 /// How the page may link the rest of the archive, likeliest first, each as a selector for
-/// `crawl.follow` and the first page it leads to: an `a[rel=next]` (with its classes), a
-/// `link[rel=next]`, the link to page "2" of numbered pages, a link that says "next", "older" or
-/// "more" (not one of a menu's many links), links to month archives ("March 2024").
-pub(crate) fn next_pages(doc: &Html, base: &Url) -> Vec<(String, Url)> {
+/// `crawl.follow` and the pages it leads to that show it does (the first, or for a list of
+/// dated archives a few of them): an `a[rel=next]` (with its classes), a `link[rel=next]`, the
+/// link to page "2" of numbered pages, a link that says "next", "older" or "more" ("« Older
+/// Entries", not one of a menu's many links) or whose class says so (`nav-previous`), and
+/// archives by month or year ("March 2024", "2016").
+pub(crate) fn next_pages(doc: &Html, base: &Url) -> Vec<(String, Vec<Url>)> {
     let href = |e: ElementRef| {
-        let url = base.join(e.value().attr("href")?.trim()).ok()?;
-        (url.host_str() == base.host_str() && url != *base).then_some(url)
+        let mut url = base.join(e.value().attr("href")?.trim()).ok()?;
+        url.set_fragment(None);
+        (url.host_str() == base.host_str() && url.as_str() != base.as_str().split('#').next()?).then_some(url)
     };
     let mut found = Vec::new();
     if let Some((a, url)) = doc.select(&selector("a[rel~=next]")).find_map(|a| Some((a, href(a)?))) {
         let css = signature(a).map_or_else(|| "a[rel~=next]".to_string(), |css| format!("{css}[rel~=next]"));
-        found.push((css, url));
+        found.push((css, vec![url]));
     }
     if let Some(url) = doc.select(&selector("link[rel~=next]")).find_map(href) {
-        found.push(("link[rel~=next]".to_string(), url));
+        found.push(("link[rel~=next]".to_string(), vec![url]));
     }
     let links: Vec<ElementRef> = doc.select(&selector("a[href]")).take(5_000).collect();
     let page_two = links.iter().find(|a| words(**a) == "2" && href(**a).is_some_and(|u| u.as_str().contains('2')));
     if let Some((css, url)) = page_two.and_then(|a| Some((signature(*a).or_else(|| link_path(*a))?, href(*a)?))) {
-        found.push((css, url));
+        found.push((css, vec![url]));
     }
-    let says_next = |a: &&ElementRef| {
-        let text = words(**a).to_lowercase();
-        ["next", "older", "more", "previous episodes"].iter().any(|word| text.starts_with(word))
-    };
     let few = |css: &str| Selector::parse(css).is_ok_and(|s| doc.select(&s).count() <= 2);
     if let Some((css, url)) =
-        links.iter().filter(says_next).find_map(|a| Some((signature(*a).filter(|css| few(css))?, href(*a)?)))
+        links.iter().filter(|a| says_next(**a)).find_map(|a| Some((signature(*a).filter(|css| few(css))?, href(*a)?)))
     {
-        found.push((css, url));
+        found.push((css, vec![url]));
     }
-    let month = |a: &&ElementRef| {
-        let text = words(**a);
-        let year =
-            text.split(' ').nth(1).and_then(|y| y.parse::<u32>().ok()).is_some_and(|y| (1990..2100).contains(&y));
-        year && text.split(' ').count() == 2 && parse::date(&format!("1 {text}")).is_some()
+    found.extend(dated_archives(&links, href));
+    found
+}
+
+/// Whether a link leads to the next (older) page of a listing, by its words or its class.
+fn says_next(a: ElementRef) -> bool {
+    let text = words(a).to_lowercase();
+    let text = text.trim_start_matches(|c: char| !c.is_alphanumeric());
+    let by_words = ["next", "older", "more", "previous episodes", "earlier"].iter().any(|word| text.starts_with(word));
+    let classes =
+        a.value().classes().chain(a.parent().and_then(ElementRef::wrap).into_iter().flat_map(|p| p.value().classes()));
+    let by_class =
+        classes.map(str::to_lowercase).any(|c| c == "next" || c.contains("nav-previous") || c.contains("older"));
+    by_words || (by_class && !text.is_empty() && text.len() < 40)
+}
+
+/// Archives by month or year: a list of links whose words are a month and a year ("February
+/// 2017") or a year alone, at least three alike. Their selector, and three of them to try (the
+/// first that is not this page, the next, the oldest): a site may lack a month.
+fn dated_archives(links: &[ElementRef], href: impl Fn(ElementRef) -> Option<Url>) -> Option<(String, Vec<Url>)> {
+    let year = |word: &str| word.parse::<u32>().ok().is_some_and(|y| (1990..2100).contains(&y));
+    let dated = |a: &ElementRef| {
+        let text = words(*a);
+        let parts: Vec<&str> = text.split(' ').collect();
+        match parts.as_slice() {
+            [y] => year(y),
+            [month, y] => year(y) && parse::date(&format!("1 {month} {y}")).is_some(),
+            _ => false,
+        }
     };
-    let months: Vec<&ElementRef> = links.iter().filter(month).collect();
-    if let [first, _, ..] = months.as_slice() {
-        if let Some(found_month) = link_path(**first).zip(href(**first)) {
-            found.push(found_month);
+    let mut groups: BTreeMap<String, Vec<Url>> = BTreeMap::new();
+    let mut order: Vec<String> = Vec::new();
+    for a in links.iter().filter(|a| dated(a)) {
+        let (Some(css), Some(url)) = (link_path(*a), href(*a)) else { continue };
+        if !groups.contains_key(&css) {
+            order.push(css.clone());
+        }
+        let urls = groups.entry(css).or_default();
+        if !urls.contains(&url) {
+            urls.push(url);
         }
     }
-    found
+    let css = order.into_iter().find(|css| groups[css].len() >= 3)?;
+    let urls = groups.remove(&css)?;
+    let mut tries: Vec<Url> = urls.iter().take(2).cloned().collect();
+    tries.extend(urls.last().cloned().filter(|last| !tries.contains(last)));
+    Some((css, tries))
 }
 
 /// The repeated elements of a listing page that each describe one episode with its audio (as
@@ -142,7 +189,10 @@ pub(crate) fn audio_items(doc: &Html, base: &Url) -> Option<(String, usize)> {
         return None;
     }
     for carrier in carriers {
-        for ancestor in carrier.ancestors().filter_map(ElementRef::wrap).take(6) {
+        // The largest element around the player that is still one episode's: its heading and
+        // date may sit beside the part that holds the player.
+        let mut best: Option<(String, usize)> = None;
+        for ancestor in carrier.ancestors().filter_map(ElementRef::wrap).take(8) {
             let Some(css) = item_path(ancestor) else { continue };
             let Ok(items) = Selector::parse(&css) else { continue };
             let found: Vec<ElementRef> = doc.select(&items).take(1_000).collect();
@@ -157,9 +207,13 @@ pub(crate) fn audio_items(doc: &Html, base: &Url) -> Option<(String, usize)> {
             let nested = found
                 .iter()
                 .any(|item| item.descendants().skip(1).filter_map(ElementRef::wrap).any(|d| items.matches(&d)));
-            if with_audio >= 3 && with_audio * 2 >= found.len() && linked && !nested {
-                return Some((css, found.len()));
+            let fewer = best.as_ref().is_some_and(|(_, count)| found.len() != *count);
+            if with_audio >= 3 && with_audio * 2 >= found.len() && linked && !nested && !fewer {
+                best = Some((css, found.len()));
             }
+        }
+        if best.is_some() {
+            return best;
         }
     }
     None
@@ -177,11 +231,28 @@ pub(crate) fn audio_outside(doc: &Html, base: &Url, css: &str) -> bool {
         .any(|carrier| !carrier.ancestors().filter_map(ElementRef::wrap).any(|a| items.matches(&a)))
 }
 
-/// A selector for a possible listing item: its tag and class, under its nearest ancestor with a
-/// class (`div.archivelist article.item`).
+/// A selector for a possible listing item: its tag and the class it shares with the most of its
+/// siblings (WordPress gives each post `post-1659 post type-post … excerpt`), under its nearest
+/// ancestor with a class (`div.archivelist article.item`).
 fn item_path(element: ElementRef) -> Option<String> {
-    class_of(element)?;
-    let own = tag_and_class(element);
+    let tag = element.value().name();
+    let siblings: Vec<ElementRef> = element
+        .parent()
+        .into_iter()
+        .flat_map(|p| p.children())
+        .filter_map(ElementRef::wrap)
+        .filter(|s| s.value().name() == tag)
+        .take(500)
+        .collect();
+    let shared = |class: &&str| siblings.iter().filter(|s| s.value().has_class(class, CaseSensitive)).count();
+    let mut best: Option<(&str, usize)> = None;
+    for class in element.value().classes().filter(|c| is_kind(c)) {
+        let count = shared(&class);
+        if best.is_none_or(|(_, most)| count > most) {
+            best = Some((class, count));
+        }
+    }
+    let own = format!("{tag}.{}", best?.0);
     let nameable = |e: &ElementRef| e.value().name().bytes().all(|b| b.is_ascii_alphanumeric());
     if !nameable(&element) {
         return None;
@@ -195,12 +266,29 @@ fn item_path(element: ElementRef) -> Option<String> {
 
 /// The distinct audio files an element and its descendants name.
 fn audio_in(element: ElementRef, base: &Url) -> usize {
-    let mut files: Vec<Url> = Vec::new();
-    for e in element.descendants().filter_map(ElementRef::wrap).take(2_000) {
-        for url in audio_of(e, base) {
-            if !files.contains(&url) {
-                files.push(url);
-            }
+    distinct_files(element.descendants().filter_map(ElementRef::wrap).take(2_000).flat_map(|e| audio_of(e, base)))
+}
+
+/// The distinct audio files a page names in its elements' attributes: one on an episode's
+/// page (in a player, a download link, an `.m4a` beside the `.mp3`), several on a page that
+/// lists episodes with their players (a tag's, a category's).
+pub(crate) fn audio_files(doc: &Html, base: &Url) -> usize {
+    audio_in(doc.root_element(), base)
+}
+
+/// How many files `urls` name: one file whatever its query (a player's `?_=1`, a download
+/// link's `&dl=1`), its ending (the same episode as MP3 and AAC) and the host or tracking prefix
+/// it is reached through (`/p/content.blubrry.com/…` and `/s/content.blubrry.com/…`): by its
+/// name and its folder's.
+fn distinct_files(urls: impl Iterator<Item = Url>) -> usize {
+    let mut files: Vec<String> = Vec::new();
+    for url in urls {
+        let mut segments = url.path().rsplit('/');
+        let name = segments.next().unwrap_or_default();
+        let stem = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
+        let file = format!("{}/{stem}", segments.next().unwrap_or_default()).to_lowercase();
+        if !files.contains(&file) {
+            files.push(file);
         }
     }
     files.len()
@@ -209,7 +297,7 @@ fn audio_in(element: ElementRef, base: &Url) -> usize {
 /// The audio files one element names in its attributes (a player's JSON included).
 fn audio_of(element: ElementRef, base: &Url) -> Vec<Url> {
     let mut files = Vec::new();
-    for (_, value) in element.value().attrs() {
+    for (_, value) in element.value().attrs().filter(|(name, _)| !NOT_URL_ATTRIBUTES.contains(name)) {
         let file = if is_audio_url(value) {
             Some(value.trim().to_string())
         } else if value.trim().starts_with('{') {
@@ -235,20 +323,46 @@ mod tests {
     fn numbered_pages_month_archives_and_menus() {
         let base = Url::parse("https://example.org/archive").unwrap();
         let menu: String = (1..=4).map(|n| format!(r#"<a href="/about/{n}">More about us</a>"#)).collect();
+        let months: String = ["March 2024", "February 2024", "January 2024", "December 2023"]
+            .iter()
+            .enumerate()
+            .map(|(i, month)| format!(r#"<li><a href="/archive?date={i}">{month}</a></li>"#))
+            .collect();
         let doc = Html::parse_document(&format!(
             r#"<nav class="menu">{menu}</nav><div class="pager"><a href="/archive?page=2">2</a><a href="/archive?page=3">3</a></div>
-               <ul class="months"><li><a href="/2024/03/">March 2024</a></li><li><a href="/2024/02/">February 2024</a></li></ul>"#
+               <ul class="months">{months}</ul>"#
         ));
-        let found: Vec<(String, String)> =
-            next_pages(&doc, &base).into_iter().map(|(css, url)| (css, url.to_string())).collect();
+        let found: Vec<(String, Vec<String>)> = next_pages(&doc, &base)
+            .into_iter()
+            .map(|(css, urls)| (css, urls.iter().map(Url::to_string).collect()))
+            .collect();
+        let url = |q: &str| format!("https://example.org/archive?{q}");
         assert_eq!(
             found,
             [
-                ("div.pager a".to_string(), "https://example.org/archive?page=2".to_string()),
-                ("ul.months li > a".to_string(), "https://example.org/2024/03/".to_string()),
+                ("div.pager a".to_string(), vec![url("page=2")]),
+                // Dated archives: the first two and the oldest, any of which may be missing.
+                ("ul.months li > a".to_string(), vec![url("date=0"), url("date=1"), url("date=3")]),
             ],
             "a menu's 'More' is none of them"
         );
+    }
+
+    /// WordPress's "« Older Entries" and `nav-previous`, and archives by year.
+    #[test]
+    fn older_entries_and_years() {
+        let base = Url::parse("https://example.org/").unwrap();
+        let years: String = (2016..=2019).rev().map(|y| format!(r#"<li><a href="/{y}/">{y}</a></li>"#)).collect();
+        let doc = Html::parse_document(&format!(
+            r#"<div class="navigation"><div class="alignleft"><a href="/page/2/">&laquo; Older Entries</a></div></div>
+               <aside class="widget_archive"><ul>{years}</ul></aside>"#
+        ));
+        let found: Vec<(String, String)> =
+            next_pages(&doc, &base).into_iter().map(|(css, urls)| (css, urls[0].to_string())).collect();
+        assert_eq!(found[0], ("div.alignleft a".to_string(), "https://example.org/page/2/".to_string()));
+        assert_eq!(found[1], ("aside.widget_archive li > a".to_string(), "https://example.org/2019/".to_string()));
+        let doc = Html::parse_document(r#"<div class="nav-previous"><a href="/page/2/">Earlier posts</a></div>"#);
+        assert_eq!(next_pages(&doc, &base)[0].0, "div.nav-previous a");
     }
 
     #[test]
@@ -288,9 +402,9 @@ mod tests {
             r#"<main>{cards}</main><nav class="pages"><a href="/a/2" rel="next">Older</a></nav><a href="https://elsewhere.example/x">X</a>"#
         ));
         let groups = link_groups(&doc, &base);
-        assert_eq!(groups[0].0, "article.card h2.t > a");
-        assert_eq!(groups[0].1.len(), 5);
-        let (css, url) = next_pages(&doc, &base).into_iter().next().unwrap();
-        assert_eq!((css.as_str(), url.as_str()), ("nav.pages a[rel~=next]", "https://example.org/a/2"));
+        assert_eq!(groups[0].css, "article.card h2.t > a");
+        assert_eq!(groups[0].urls.len(), 5);
+        let (css, urls) = next_pages(&doc, &base).into_iter().next().unwrap();
+        assert_eq!((css.as_str(), urls[0].as_str()), ("nav.pages a[rel~=next]", "https://example.org/a/2"));
     }
 }

@@ -10,6 +10,7 @@ use scraper::Selector;
 use url::Url;
 
 use super::evidence::{self, Candidate};
+use super::titles::{self, PageNames};
 use super::{parsed, write};
 use crate::extract;
 use crate::model::Page;
@@ -40,7 +41,10 @@ type Values = HashMap<&'static str, String>;
 pub(super) async fn page_rules(samples: &[Page], listing: &Url) -> Vec<FieldChoice> {
     let (samples, listing) = (samples.to_vec(), listing.clone());
     let choose = move || {
-        let found = gather(samples.iter().map(|page| evidence::candidates(&parsed(page))));
+        let docs: Vec<_> = samples.iter().map(parsed).collect();
+        let found = gather(docs.iter().map(evidence::candidates));
+        let names: Vec<PageNames> = docs.iter().map(PageNames::of).collect();
+        drop(docs);
         let evaluate = |recipe: &Recipe| -> Vec<Values> {
             samples
                 .iter()
@@ -50,7 +54,7 @@ pub(super) async fn page_rules(samples: &[Page], listing: &Url) -> Vec<FieldChoi
                 })
                 .collect()
         };
-        choose(&found, samples.len(), |rules| write::trial_recipe(&listing, None, rules), evaluate)
+        choose(&found, &names, |rules| write::trial_recipe(&listing, None, rules), evaluate)
     };
     tokio::task::spawn_blocking(choose).await.expect("choosing rules does not panic")
 }
@@ -78,7 +82,7 @@ pub(super) async fn item_rules(page: &Page, item: &str) -> (Vec<FieldChoice>, Ve
                 .collect()
         };
         let trial = |rules: &BTreeMap<&'static str, Candidate>| write::trial_recipe(&listing, Some(&item), rules);
-        let choices = choose(&found, elements.len(), trial, evaluate);
+        let choices = choose(&found, &vec![PageNames::default(); elements.len()], trial, evaluate);
         // The items' links, as the recipe will read them.
         let text = write::trial_recipe(&listing, Some(&item), &BTreeMap::new());
         let links = Recipe::parse(&text, Path::new("init.toml"))
@@ -109,68 +113,94 @@ fn gather(
 }
 
 /// For each field, the rules to keep: see the module's comment. `trial` writes a recipe with
-/// one candidate per field; `evaluate` reads every sample with it.
+/// one candidate per field; `evaluate` reads every sample with it; `names` are what each sample
+/// says of itself (none for listing items).
 fn choose(
     found: &BTreeMap<&'static str, Vec<Candidate>>,
-    samples: usize,
+    names: &[PageNames],
     trial: impl Fn(&BTreeMap<&'static str, Candidate>) -> String,
     evaluate: impl Fn(&Recipe) -> Vec<Values>,
 ) -> Vec<FieldChoice> {
+    let samples = names.len();
     // A candidate no recipe can hold (a selector the recipe's parser refuses) is dropped alone,
     // so that it does not spoil the round of every field it would be tried with.
-    let found: BTreeMap<&'static str, Vec<Candidate>> = found
+    let holds = |field: &'static str, c: &Candidate| {
+        let alone = BTreeMap::from([(field, c.clone())]);
+        Recipe::parse(&trial(&alone), Path::new("init.toml")).is_ok()
+    };
+    let mut found: BTreeMap<&'static str, Vec<Candidate>> = found
         .iter()
-        .map(|(field, list)| {
-            let holds = |c: &&Candidate| {
-                let alone = BTreeMap::from([(*field, (*c).clone())]);
-                Recipe::parse(&trial(&alone), Path::new("init.toml")).is_ok()
-            };
-            (*field, list.iter().filter(holds).cloned().collect())
-        })
+        .map(|(field, list)| (*field, list.iter().filter(|c| holds(field, c)).cloned().collect()))
         .collect();
-    let found = &found;
-    let coverage = coverage(found, samples, trial, evaluate);
+    let mut read = evaluated(&found, samples, &trial, &evaluate);
+    // Titles that carry the site's name: their twins without it, read the same way.
+    if let (Some(titles), Some(values)) = (found.get("title"), read.get("title")) {
+        let twins: Vec<Candidate> = titles
+            .iter()
+            .zip(values)
+            .filter_map(|(candidate, values)| titles::trimmed(candidate, values, names))
+            .filter(|twin| holds("title", twin))
+            .collect();
+        let twins = BTreeMap::from([("title", twins)]);
+        let twin_values = evaluated(&twins, samples, &trial, &evaluate);
+        found.entry("title").or_default().extend(twins.into_values().flatten());
+        read.entry("title").or_default().extend(twin_values.into_values().flatten());
+    }
     write::FIELDS
         .iter()
         .filter_map(|field| {
-            let candidates = found.get(field)?;
-            let covered = coverage.get(field)?;
-            Some(FieldChoice { field, rules: pick(candidates, covered, samples), sampled: samples })
+            let (candidates, values) = (found.get(field)?, read.get(field)?);
+            let mut covered: Vec<Vec<bool>> = values.iter().map(|v| coverage(field, v, names)).collect();
+            let mut candidates = candidates.clone();
+            if *field == "title" {
+                let full: Vec<bool> = covered.iter().map(|row| row.iter().all(|c| *c)).collect();
+                let order = titles::order(values, &full, names);
+                candidates = order.iter().map(|i| candidates[*i].clone()).collect();
+                covered = order.iter().map(|i| covered[*i].clone()).collect();
+            }
+            Some(FieldChoice { field, rules: pick(&candidates, &covered, samples), sampled: samples })
         })
         .collect()
 }
 
-/// Which samples each candidate of each field gives a value on (one that names the episode,
-/// for the [`DISTINCT`] fields).
-fn coverage(
+/// Each candidate's value on each sample, by field, in the candidates' order.
+fn evaluated(
     found: &BTreeMap<&'static str, Vec<Candidate>>,
     samples: usize,
-    trial: impl Fn(&BTreeMap<&'static str, Candidate>) -> String,
-    evaluate: impl Fn(&Recipe) -> Vec<Values>,
-) -> BTreeMap<&'static str, Vec<Vec<bool>>> {
+    trial: &impl Fn(&BTreeMap<&'static str, Candidate>) -> String,
+    evaluate: &impl Fn(&Recipe) -> Vec<Values>,
+) -> BTreeMap<&'static str, Vec<Vec<Option<String>>>> {
     let rounds = found.values().map(Vec::len).max().unwrap_or(0);
-    let mut covered: BTreeMap<&'static str, Vec<Vec<bool>>> = BTreeMap::new();
+    let mut read: BTreeMap<&'static str, Vec<Vec<Option<String>>>> = BTreeMap::new();
     for round in 0..rounds {
         // One recipe per round, each field's `round`-th candidate, evaluated on every sample.
         let rules: BTreeMap<&'static str, Candidate> =
             found.iter().filter_map(|(field, list)| Some((*field, list.get(round)?.clone()))).collect();
-        for field in rules.keys() {
-            covered.entry(field).or_default().push(vec![false; samples]);
-        }
         // A candidate a recipe cannot hold matches nothing.
-        let Ok(recipe) = Recipe::parse(&trial(&rules), Path::new("init.toml")) else { continue };
-        let values = evaluate(&recipe);
+        let values = match Recipe::parse(&trial(&rules), Path::new("init.toml")) {
+            Ok(recipe) => evaluate(&recipe),
+            Err(_) => Vec::new(),
+        };
         for field in rules.keys() {
-            let of = |i: usize| values.get(i).and_then(|v| v.get(field)).filter(|v| !v.is_empty());
-            let Some(row) = covered.get_mut(field).and_then(|rows| rows.last_mut()) else { continue };
-            for (i, cell) in row.iter_mut().enumerate() {
-                let Some(value) = of(i) else { continue };
-                let repeated = DISTINCT.contains(field) && (0..samples).any(|j| j != i && of(j) == Some(value));
-                *cell = !repeated;
-            }
+            let of = |i: usize| values.get(i).and_then(|v| v.get(field)).filter(|v| !v.is_empty()).cloned();
+            read.entry(field).or_default().push((0..samples).map(of).collect());
         }
     }
-    covered
+    read
+}
+
+/// The samples a candidate covers: those it gives a value on that names the episode (for the
+/// [`DISTINCT`] fields: a value no other sample has; for titles: not the site's own name).
+fn coverage(field: &str, values: &[Option<String>], names: &[PageNames]) -> Vec<bool> {
+    (0..values.len())
+        .map(|i| {
+            let Some(value) = values[i].as_deref() else { return false };
+            let repeated =
+                DISTINCT.contains(&field) && (0..values.len()).any(|j| j != i && values[j].as_deref() == Some(value));
+            let the_site = field == "title" && names.get(i).is_some_and(|n| n.is_site(value));
+            !repeated && !the_site
+        })
+        .collect()
 }
 
 /// The rules to keep for one field: see the module's comment.

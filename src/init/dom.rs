@@ -7,6 +7,9 @@ use url::Url;
 /// File endings of audio a podcast app plays.
 pub(super) const AUDIO_ENDINGS: [&str; 7] = [".mp3", ".m4a", ".aac", ".ogg", ".opus", ".wav", ".mp4"];
 
+/// Attributes that name a file without being its URL (`download="ep1.mp3"`, a title).
+pub(super) const NOT_URL_ATTRIBUTES: [&str; 6] = ["download", "title", "alt", "aria-label", "class", "id"];
+
 pub(super) fn selector(css: &str) -> Selector {
     Selector::parse(css).expect("a valid built-in selector")
 }
@@ -94,9 +97,15 @@ pub(super) fn tag_and_class(element: ElementRef) -> String {
     }
 }
 
-/// An element's first class, if it is one a selector can name as it stands.
+/// An element's first class that a selector can name as it stands and that names a kind of
+/// element, not one element (`post-1659`, `id127413729`: a database's number).
 pub(super) fn class_of<'a>(element: ElementRef<'a>) -> Option<&'a str> {
-    let class = element.value().classes().next()?;
+    element.value().classes().find(|class| is_kind(class))
+}
+
+/// Whether a class can stand in a selector and names a kind of element.
+pub(super) fn is_kind(class: &str) -> bool {
     let plain = class.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    (plain && !class.starts_with(|c: char| c.is_ascii_digit() || c == '-')).then_some(class)
+    let numbered = class.as_bytes().windows(3).any(|w| w.iter().all(u8::is_ascii_digit));
+    plain && !numbered && !class.starts_with(|c: char| c.is_ascii_digit() || c == '-')
 }

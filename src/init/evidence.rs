@@ -9,7 +9,7 @@ use url::Url;
 
 use super::dom::{
     has_element_children, is_audio_url, page_link, pointer_to, selector, signature_in, tag_and_class, words,
-    AUDIO_ENDINGS,
+    AUDIO_ENDINGS, NOT_URL_ATTRIBUTES,
 };
 use crate::parse;
 
@@ -28,11 +28,12 @@ pub struct Candidate {
     /// Descendants dropped before the text is read: the date inside a teaser.
     pub remove: Option<String>,
     /// "JSON-LD", "OpenGraph", "a meta tag", "the page's elements"...
-    pub evidence: &'static str,
+    pub evidence: String,
 }
 
 impl Candidate {
-    pub(super) fn new(css: &str, attr: Option<&str>, json: Option<String>, evidence: &'static str) -> Candidate {
+    pub(super) fn new(css: &str, attr: Option<&str>, json: Option<String>, evidence: &str) -> Candidate {
+        let evidence = evidence.to_string();
         Candidate { css: css.to_string(), attr: attr.map(str::to_string), json, regex: None, remove: None, evidence }
     }
 
@@ -88,11 +89,17 @@ fn headings(doc: &Html) -> Vec<(&'static str, Candidate)> {
 /// episode), relative to it: its title link, its audio, its date and duration, its teaser.
 pub(crate) fn item_candidates(item: ElementRef, base: &Url) -> BTreeMap<&'static str, Vec<Candidate>> {
     let mut rules = Vec::new();
-    // The link with the longest text is the episode's, and its text the title.
-    let title_link = item
-        .select(&selector("a[href]"))
-        .filter(|a| page_link(*a, base).is_some())
-        .max_by_key(|a| a.text().map(|t| t.trim().chars().count()).sum::<usize>());
+    // The episode's link is its heading's, else the link with the longest text (not a teaser
+    // that links the same page: it has no heading).
+    let links: Vec<ElementRef> = item.select(&selector("a[href]")).filter(|a| page_link(*a, base).is_some()).collect();
+    let in_heading = |a: &&ElementRef| {
+        a.ancestors()
+            .filter_map(ElementRef::wrap)
+            .take(3)
+            .any(|e| matches!(e.value().name(), "h1" | "h2" | "h3" | "h4"))
+    };
+    let longest = || links.iter().max_by_key(|a| a.text().map(|t| t.trim().chars().count()).sum::<usize>());
+    let title_link = links.iter().find(in_heading).or_else(longest).copied();
     if let Some(css) = title_link.and_then(|a| signature_in(a, Some(item))) {
         rules.push(("title", Candidate::new(&css, None, None, "the item's link")));
         rules.push(("link", Candidate::new(&css, Some("href"), None, "the item's link")));
@@ -251,9 +258,6 @@ fn microformats(doc: &Html) -> Vec<(&'static str, Candidate)> {
         .map(|(field, css, attr)| (field, Candidate::new(css, attr, None, "microformats")))
         .collect()
 }
-
-/// Attributes that name a file without being its URL (`download="ep1.mp3"`, a title).
-const NOT_URL_ATTRIBUTES: [&str; 6] = ["download", "title", "alt", "aria-label", "class", "id"];
 
 /// Rules for what `root` shows (rules relative to `scope` when given): audio in attributes (a
 /// player's JSON included), dates and durations written out. Audio links are ordered so that

@@ -47,23 +47,34 @@ fn selector(css: &str) -> Selector {
     Selector::parse(css).expect("a valid built-in selector")
 }
 
-/// Links that look like the way to the archive: "All episodes", `/archive`, `/episodes` (not
-/// "Older episodes": the next page of a listing is no archive of its own).
+/// Links that look like the way to the archive: "All episodes", `/archive`, `/episodes`, an
+/// episode page's category (`rel="category"`) or the section its breadcrumb names (not "Older
+/// episodes": the next page of a listing is no archive of its own).
 pub(crate) fn archive_links(doc: &Html, base: &Url) -> Vec<Url> {
     let mut scored: Vec<(u8, Url)> = doc
         .select(&selector("a[href]"))
         .filter_map(|a| {
-            let url = base.join(a.value().attr("href")?.trim()).ok()?;
+            let mut url = base.join(a.value().attr("href")?.trim()).ok()?;
+            url.set_fragment(None);
             let text = a.text().collect::<String>().to_lowercase();
+            let said = |word: &str| text.split(|c: char| !c.is_alphanumeric()).any(|w| w == word);
             let path = url.path().trim_end_matches('/').to_lowercase();
+            let rel = a.value().attr("rel").unwrap_or_default();
+            let in_breadcrumb = a.ancestors().filter_map(scraper::ElementRef::wrap).take(6).any(|e| {
+                let named = |v: &str| v.to_lowercase().contains("breadcrumb");
+                e.value().classes().any(named) || e.value().id().is_some_and(named)
+            });
             let mut score = 0;
-            score += 3 * u8::from(text.contains("all") && text.contains("episode"));
-            score +=
-                2 * u8::from(path.ends_with("/archive") || path.ends_with("/episodes") || path.ends_with("/podcast"));
+            score += 3 * u8::from(said("all") && text.contains("episode"));
+            let archive_path = ["/archive", "/archives", "/episodes", "/podcast"];
+            score += 2 * u8::from(archive_path.iter().any(|end| path.ends_with(end)));
             score += u8::from(text.contains("archive") || text.contains("episodes"));
+            score += 2 * u8::from(rel.split_whitespace().any(|r| r == "category") || in_breadcrumb);
             // `/episodes?page=3` is a page of the archive, not the way to it.
             let paged = numbered(&url).is_some() || url.query_pairs().any(|(name, _)| name == "page");
-            (score >= 2 && !paged && url.host_str() == base.host_str() && url != *base).then_some((score, url))
+            let here = url.as_str() == base.as_str().split('#').next().unwrap_or_default();
+            let home = url.path() == "/" && url.query().is_none();
+            (score >= 2 && !paged && !here && !home && url.host_str() == base.host_str()).then_some((score, url))
         })
         .collect();
     scored.sort_by_key(|scored| std::cmp::Reverse(scored.0));

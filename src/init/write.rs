@@ -72,7 +72,7 @@ pub fn recipe_text(proposal: &Proposal) -> String {
     crawl_table(proposal, &mut text);
     let table = match proposal.episodes {
         Episodes::Items { .. } => "listing",
-        Episodes::Links { .. } => "episode",
+        Episodes::Links { .. } | Episodes::Lone => "episode",
     };
     let _ = writeln!(text, "\n[{table}]");
     if let Episodes::Items { css, count } = &proposal.episodes {
@@ -169,22 +169,31 @@ fn crawl_table(proposal: &Proposal, text: &mut String) {
         }
     }
     let sitemap_alone = matches!(proposal.reach, Reach::Sitemap { alone: true, .. });
-    if let (Episodes::Links { css, count }, false) = (&proposal.episodes, sitemap_alone) {
-        let _ = writeln!(
-            text,
-            "# {count} such links on the listing page; the {} sampled lead to pages with audio.\nepisodes = {}",
-            proposal.sampled.len(),
-            quoted(css)
-        );
+    match (&proposal.episodes, sitemap_alone) {
+        (Episodes::Links { css, count }, false) => {
+            let _ = writeln!(
+                text,
+                "# {count} such links on the listing page; the {} sampled lead to episode pages.\nepisodes = {}",
+                proposal.sampled.len(),
+                quoted(css)
+            );
+        }
+        (Episodes::Lone, _) => text.push_str(
+            "# No archive was found: this recipe reads this one episode page, by its canonical link. For\n\
+             # every episode, set `start` to the show's archive and `episodes` to its links to episodes.\n\
+             episodes = \"link[rel=canonical]\"\n",
+        ),
+        _ => {}
     }
-    match &proposal.reach {
-        Reach::Follow(css) => {
+    match (&proposal.reach, &proposal.episodes) {
+        (Reach::Follow(css), _) => {
             let _ = writeln!(text, "follow = {}   # the link to the next listing page", quoted(css));
         }
-        Reach::FirstPageOnly => text.push_str(
+        (Reach::FirstPageOnly, Episodes::Lone) => {}
+        (Reach::FirstPageOnly, _) => text.push_str(
             "# No next listing page, numbered pages or sitemap was found: only this page's episodes are read.\n",
         ),
-        Reach::Numbered(_) | Reach::Sitemap { .. } => {}
+        (Reach::Numbered(_) | Reach::Sitemap { .. }, _) => {}
     }
     if let Some(zone) = proposal.timezone {
         let _ = writeln!(text, "timezone = {}   # the site's dates name this zone", quoted(zone.name()));

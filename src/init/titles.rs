@@ -1,0 +1,216 @@
+//! Which title rule names the episode, when several give a value on every sample: the one whose
+//! value the page's `<title>` holds (a plugin's second `og:title` does not), the cleanest (the
+//! heading "Caffeine", not "Caffeine | Show" from OpenGraph), and never the site's own name (a
+//! logo's `h1`). A rule whose values all carry the site's name around the episode's gets a
+//! twin without it, as a `regex`.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use scraper::Html;
+
+use super::dom::{selector, words};
+use super::evidence::Candidate;
+
+/// Separators between an episode's title and the site's name in a `<title>` or an `og:title`:
+/// "Caffeine | Show", "Caffeine - Show", "Caffeine ~ Show", "Show: Caffeine" is not one (a
+/// colon joins "Episode 790: Rough Translation").
+static SEPARATOR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\s+(?:[-|–—~·»/:]|::|\|\|)\s+|\s*[|~·»]\s*").expect("a valid built-in regex"));
+
+/// What a sampled page says of itself, beside its episode: its `<title>`, and the names the site
+/// goes by (`og:site_name`, the words of its link home, the last part of its `<title>`).
+#[derive(Debug, Clone, Default)]
+pub(super) struct PageNames {
+    title: Option<String>,
+    site: Vec<String>,
+}
+
+impl PageNames {
+    pub(super) fn of(doc: &Html) -> PageNames {
+        let title = doc.select(&selector("head > title")).map(words).find(|t| !t.is_empty());
+        let mut site: Vec<String> = Vec::new();
+        let content = |css: &str| doc.select(&selector(css)).filter_map(|m| m.value().attr("content")).map(fold).next();
+        site.extend(content("meta[property='og:site_name']"));
+        site.extend(content("meta[name='application-name']"));
+        let home = selector("a[rel~=home], a[href='/']");
+        site.extend(doc.select(&home).take(5).map(words).filter(|w| !w.is_empty() && w.len() <= 80).map(|w| fold(&w)));
+        if let Some(last) = title.as_deref().and_then(|t| SEPARATOR.split(t).last().filter(|last| *last != t)) {
+            site.push(fold(last));
+        }
+        site.retain(|name| !name.is_empty());
+        PageNames { title, site }
+    }
+
+    /// Whether `value` is the site's own name, not an episode's.
+    pub(super) fn is_site(&self, value: &str) -> bool {
+        let value = fold(value);
+        self.site.contains(&value)
+    }
+
+    fn title_holds(&self, value: &str) -> bool {
+        self.title.as_deref().is_some_and(|title| fold(title).contains(&fold(value)))
+    }
+}
+
+/// Text compared as a reader would: whitespace folded, case and typographic quotes aside.
+fn fold(text: &str) -> String {
+    let straight: String = text
+        .chars()
+        .map(|c| match c {
+            '‘' | '’' | '´' => '\'',
+            '“' | '”' => '"',
+            c => c,
+        })
+        .collect();
+    straight.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+}
+
+/// The order to try title rules in: those that give a value on every sample first, and among
+/// them the ones whose value the page's `<title>` holds on more samples, then the cleaner (whose
+/// value another's holds, with more around it), then in the order of trust. `values[c][i]` is
+/// rule `c`'s value on sample `i`; `full[c]` whether it covers every sample.
+pub(super) fn order(values: &[Vec<Option<String>>], full: &[bool], names: &[PageNames]) -> Vec<usize> {
+    let agree =
+        |c: usize| values[c].iter().zip(names).filter(|(v, n)| v.as_deref().is_some_and(|v| n.title_holds(v))).count();
+    let cleaner = |c: usize| {
+        (0..values[c].len())
+            .filter(|i| {
+                let Some(mine) = values[c][*i].as_deref().map(fold) else { return false };
+                (0..values.len()).any(|d| {
+                    full[d]
+                        && values[d][*i]
+                            .as_deref()
+                            .map(fold)
+                            .is_some_and(|theirs| theirs != mine && theirs.contains(&mine))
+                })
+            })
+            .count()
+    };
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by_key(|c| match full[*c] {
+        true => (0, std::cmp::Reverse(agree(*c)), std::cmp::Reverse(cleaner(*c)), *c),
+        false => (1, std::cmp::Reverse(0), std::cmp::Reverse(0), *c),
+    });
+    order
+}
+
+/// A twin of `candidate` that leaves out what its values all carry around the episode's title:
+/// a separator and the site's name ("Caffeine | Show" → "Caffeine"), after the title or before
+/// it. The affix must be the same on at least three samples, or be one of the site's names.
+pub(super) fn trimmed(candidate: &Candidate, values: &[Option<String>], names: &[PageNames]) -> Option<Candidate> {
+    let values: Vec<&str> = values.iter().flatten().map(String::as_str).collect();
+    let site = |affix: &str| {
+        let name = fold(SEPARATOR.replace_all(affix, " ").trim());
+        names.iter().any(|n| n.site.contains(&name))
+    };
+    let accept = |affix: &Option<String>| affix.as_deref().is_some_and(|a| values.len() >= 3 || site(a));
+    let suffix = common_suffix(&values).filter(|_| !values.is_empty());
+    let prefix = common_prefix(&values).filter(|_| !values.is_empty());
+    let (suffix, prefix) = (Some(suffix).filter(accept).flatten(), Some(prefix).filter(accept).flatten());
+    if suffix.is_none() && prefix.is_none() {
+        return None;
+    }
+    let literal =
+        |affix: &str| SEPARATOR.split(affix).map(regex::escape).collect::<Vec<_>>().join(r"\s*[-|–—~·»/:]+\s*");
+    let prefix = prefix.map(|p| format!("(?:{})?", literal(&p))).unwrap_or_default();
+    let suffix = suffix.map(|s| format!("(?:{})?", literal(&s))).unwrap_or_default();
+    let mut twin = candidate.clone();
+    twin.regex = Some(format!("^{prefix}(.+?){suffix}$"));
+    twin.evidence = format!("{}, the site's name left out", candidate.evidence);
+    Some(twin)
+}
+
+/// The longest end, from a separator on, that every value has after a title of its own.
+fn common_suffix(values: &[&str]) -> Option<String> {
+    let first = values.first()?;
+    SEPARATOR
+        .find_iter(first)
+        .map(|m| &first[m.start()..])
+        .find(|suffix| values.iter().all(|v| v.len() > suffix.len() && v.ends_with(suffix)))
+        .map(str::to_string)
+}
+
+/// The longest start, up to a separator, that every value has before a title of its own.
+fn common_prefix(values: &[&str]) -> Option<String> {
+    let first = values.first()?;
+    let ends: Vec<usize> = SEPARATOR.find_iter(first).map(|m| m.end()).collect();
+    ends.into_iter()
+        .rev()
+        .map(|end| &first[..end])
+        .find(|prefix| values.iter().all(|v| v.len() > prefix.len() && v.starts_with(prefix)))
+        .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(title: &str, site: &str) -> PageNames {
+        PageNames::of(&Html::parse_document(&format!(
+            r#"<head><title>{title}</title><meta property="og:site_name" content="{site}"></head>"#
+        )))
+    }
+
+    fn apply(candidate: &Candidate, value: &str) -> String {
+        let regex = Regex::new(candidate.regex.as_deref().unwrap()).unwrap();
+        regex.captures(value).unwrap()[1].to_string()
+    }
+
+    #[test]
+    fn the_site_name_is_known_from_meta_tags_links_home_and_the_title() {
+        let doc = Html::parse_document(
+            r#"<head><title>Caffeine | Say Why to Drugs</title></head><body><a rel="home" href="/">The Logo</a></body>"#,
+        );
+        let names = PageNames::of(&doc);
+        assert!(names.is_site("say why to drugs") && names.is_site("The  Logo"));
+        assert!(!names.is_site("Caffeine"));
+    }
+
+    /// A plugin's `og:title` that the page's `<title>` does not hold loses to the heading it
+    /// does; the heading, which `og:title` holds with the site's name, beats `og:title`.
+    #[test]
+    fn the_title_the_page_agrees_with_and_the_cleanest() {
+        let titles = ["Ep 43 Ministro - Podcast | PODEntender", "Ep 42 Abal - Podcast | PODEntender"];
+        let names: Vec<PageNames> = titles.iter().map(|t| names(t, "PODEntender")).collect();
+        let values = vec![
+            vec![Some("Entrevista com Ministro".to_string()), Some("Felipe Abal sobre".to_string())],
+            vec![
+                Some("Ep 43 Ministro - Podcast | PODEntender".to_string()),
+                Some("Ep 42 Abal - Podcast | PODEntender".to_string()),
+            ],
+            vec![Some("Ep 43 Ministro".to_string()), Some("Ep 42 Abal".to_string())],
+            vec![Some("Ep 43 Ministro".to_string()), None],
+        ];
+        assert_eq!(order(&values, &[true, true, true, false], &names), [2, 1, 0, 3]);
+    }
+
+    #[test]
+    fn the_sites_name_around_every_title_is_left_out() {
+        let candidate = Candidate::new("meta[property='og:title']", Some("content"), None, "OpenGraph");
+        let values: Vec<Option<String>> = ["Medieval Comedy ~ Gurus of Comedy", "Russian Protests ~ Gurus of Comedy"]
+            .iter()
+            .map(|v| Some(v.to_string()))
+            .collect();
+        // Two samples: the affix must be the site's name.
+        let site = [names("x", "Gurus of Comedy")];
+        let twin = trimmed(&candidate, &values, &site).unwrap();
+        assert_eq!(apply(&twin, "Icelandic Comedy ~ Gurus of Comedy"), "Icelandic Comedy");
+        assert_eq!(apply(&twin, "A page without it"), "A page without it");
+        assert!(twin.evidence.contains("left out"));
+        assert!(trimmed(&candidate, &values, &[names("x", "Another Site")]).is_none());
+        // A prefix and a suffix, on three samples.
+        let values: Vec<Option<String>> = ["Сказки - Кот | Радио", "Сказки - Гуси | Радио", "Сказки - Кузя | Радио"]
+            .iter()
+            .map(|v| Some(v.to_string()))
+            .collect();
+        let twin = trimmed(&candidate, &values, &[]).unwrap();
+        assert_eq!(apply(&twin, "Сказки - Золушка | Радио"), "Золушка");
+        // Titles that share a word and a colon keep it: "Episode 790: …" is a title.
+        let episodes: Vec<Option<String>> = ["Episode 790: Ukraine", "Episode 789: Robocalls", "Episode 788: The Fair"]
+            .iter()
+            .map(|v| Some(v.to_string()))
+            .collect();
+        assert!(trimmed(&candidate, &episodes, &[]).is_none());
+    }
+}
