@@ -152,13 +152,21 @@ fn choose(
             let (candidates, values) = (found.get(field)?, read.get(field)?);
             let mut covered: Vec<Vec<bool>> = values.iter().map(|v| coverage(field, v, names)).collect();
             let mut candidates = candidates.clone();
-            if *field == "title" {
-                let full: Vec<bool> = covered.iter().map(|row| row.iter().all(|c| *c)).collect();
-                let order = titles::order(values, &full, names);
-                candidates = order.iter().map(|i| candidates[*i].clone()).collect();
-                covered = order.iter().map(|i| covered[*i].clone()).collect();
+            if *field != "title" {
+                return Some(FieldChoice { field, rules: pick(&candidates, &covered, samples), sampled: samples });
             }
-            Some(FieldChoice { field, rules: pick(&candidates, &covered, samples), sampled: samples })
+            // Titles: in the order of what names the episode best, each next rule for the pages
+            // the ones before it leave without a title.
+            let nearly = |row: &Vec<bool>| row.iter().filter(|c| **c).count() * 10 >= samples * 9;
+            let full: Vec<bool> = covered.iter().map(nearly).collect();
+            let order = titles::order(values, &full, names);
+            candidates = order.iter().map(|i| candidates[*i].clone()).collect();
+            covered = order.iter().map(|i| covered[*i].clone()).collect();
+            for (candidate, row) in candidates.iter().zip(&covered) {
+                let count = row.iter().filter(|c| **c).count();
+                tracing::debug!("init: title {} {:?} covers {count} of {samples}", candidate.css, candidate.regex);
+            }
+            Some(FieldChoice { field, rules: pick_in_order(&candidates, &covered), sampled: samples })
         })
         .collect()
 }
@@ -201,6 +209,20 @@ fn coverage(field: &str, values: &[Option<String>], names: &[PageNames]) -> Vec<
             !repeated && !the_site
         })
         .collect()
+}
+
+/// The first rule that covers any sample, then each next one that covers a sample those
+/// before it do not.
+fn pick_in_order(candidates: &[Candidate], covered: &[Vec<bool>]) -> Vec<(Candidate, usize)> {
+    let mut done: Vec<bool> = covered.first().map(|row| vec![false; row.len()]).unwrap_or_default();
+    let mut chosen = Vec::new();
+    for (candidate, row) in candidates.iter().zip(covered) {
+        if row.iter().zip(&done).any(|(c, d)| *c && !*d) {
+            chosen.push((candidate.clone(), row.iter().filter(|c| **c).count()));
+            done.iter_mut().zip(row).for_each(|(d, c)| *d |= *c);
+        }
+    }
+    chosen
 }
 
 /// The rules to keep for one field: see the module's comment.

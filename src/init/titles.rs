@@ -66,31 +66,30 @@ fn fold(text: &str) -> String {
     straight.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
 }
 
-/// The order to try title rules in: those that give a value on every sample first, and among
-/// them the ones whose value the page's `<title>` holds on more samples, then the cleaner (whose
-/// value another's holds, with more around it), then in the order of trust. `values[c][i]` is
-/// rule `c`'s value on sample `i`; `full[c]` whether it covers every sample.
+/// The order to try title rules in: those that give a value on (nearly) every sample first, and
+/// among them the ones whose value the page's `<title>` holds on most samples, then the cleaner
+/// (whose value another's holds, with more around it), then in the order of trust.
+/// `values[c][i]` is rule `c`'s value on sample `i`; `full[c]` whether it covers nearly every
+/// sample (one page built otherwise is left to the next rule).
 pub(super) fn order(values: &[Vec<Option<String>>], full: &[bool], names: &[PageNames]) -> Vec<usize> {
-    let agree =
-        |c: usize| values[c].iter().zip(names).filter(|(v, n)| v.as_deref().is_some_and(|v| n.title_holds(v))).count();
-    let cleaner = |c: usize| {
-        (0..values[c].len())
-            .filter(|i| {
-                let Some(mine) = values[c][*i].as_deref().map(fold) else { return false };
-                (0..values.len()).any(|d| {
-                    full[d]
-                        && values[d][*i]
-                            .as_deref()
-                            .map(fold)
-                            .is_some_and(|theirs| theirs != mine && theirs.contains(&mine))
-                })
-            })
-            .count()
+    // Shares of the samples a rule gives a value on, in thousandths: a rule is not better for
+    // giving a value on one more page.
+    let share = |c: usize, count: usize| count * 1000 / values[c].iter().flatten().count().max(1);
+    let agree = |c: usize| {
+        share(c, values[c].iter().zip(names).filter(|(v, n)| v.as_deref().is_some_and(|v| n.title_holds(v))).count())
     };
+    let holds_mine = |c: usize, i: usize| {
+        let Some(mine) = values[c][i].as_deref().map(fold) else { return false };
+        (0..values.len()).any(|d| {
+            full[d] && values[d][i].as_deref().map(fold).is_some_and(|theirs| theirs != mine && theirs.contains(&mine))
+        })
+    };
+    let cleaner = |c: usize| share(c, (0..values[c].len()).filter(|i| holds_mine(c, *i)).count());
     let mut order: Vec<usize> = (0..values.len()).collect();
+    // Mostly is enough: a site's SEO title differs from its heading on a page or two.
     order.sort_by_key(|c| match full[*c] {
-        true => (0, std::cmp::Reverse(agree(*c)), std::cmp::Reverse(cleaner(*c)), *c),
-        false => (1, std::cmp::Reverse(0), std::cmp::Reverse(0), *c),
+        true => (0, agree(*c) < 800, cleaner(*c) < 500, *c),
+        false => (1, true, true, *c),
     });
     order
 }
