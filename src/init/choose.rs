@@ -159,7 +159,8 @@ fn choose(
             // the ones before it leave without a title.
             let nearly = |row: &Vec<bool>| row.iter().filter(|c| **c).count() * 10 >= samples * 9;
             let full: Vec<bool> = covered.iter().map(nearly).collect();
-            let order = titles::order(values, &full, names);
+            let heading: Vec<bool> = candidates.iter().map(|c| c.evidence.starts_with(evidence::HEADING)).collect();
+            let order = titles::order(values, &full, &heading, names);
             candidates = order.iter().map(|i| candidates[*i].clone()).collect();
             covered = order.iter().map(|i| covered[*i].clone()).collect();
             for (candidate, row) in candidates.iter().zip(&covered) {

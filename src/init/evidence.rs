@@ -48,6 +48,9 @@ impl Candidate {
 /// article's own.
 const MAX_HEADINGS: usize = 6;
 
+/// The evidence of a rule that reads one of the page's visible headings.
+pub(super) const HEADING: &str = "the page's heading";
+
 /// The candidate rules for each field a page offers, in the order of trust: what the page
 /// declares for machines (JSON-LD, OpenGraph, meta tags) before what it shows, and its
 /// `<title>` last (which names the site too).
@@ -77,7 +80,7 @@ fn headings(doc: &Html) -> Vec<(&'static str, Candidate)> {
             }
             let css = signature_in(heading, None).or_else(|| (i == 0).then(|| tag.to_string()));
             if let Some(css) = css {
-                rules.push(("title", Candidate::new(&css, None, None, "the page's heading")));
+                rules.push(("title", Candidate::new(&css, None, None, HEADING)));
             }
         }
     }

@@ -66,30 +66,41 @@ fn fold(text: &str) -> String {
     straight.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
 }
 
-/// The order to try title rules in: those that give a value on (nearly) every sample first, and
-/// among them the ones whose value the page's `<title>` holds on most samples, then the cleaner
-/// (whose value another's holds, with more around it), then in the order of trust.
-/// `values[c][i]` is rule `c`'s value on sample `i`; `full[c]` whether it covers nearly every
-/// sample (one page built otherwise is left to the next rule).
-pub(super) fn order(values: &[Vec<Option<String>>], full: &[bool], names: &[PageNames]) -> Vec<usize> {
+/// The order to try title rules in. First those that give a value on (nearly) every sample
+/// (`full`) and agree with what else the page says of itself on most of them: the `<title>` or
+/// another rule's value holds theirs, as "Caffeine | Show" holds "Caffeine" (a heading in the
+/// show notes agrees with nothing). Among those, what a reader sees first, the page's heading:
+/// meta tags are written for search engines and social networks, and a plugin rewords them
+/// ("Entrevista com o Ministro" for "PODEntender #43 Ministro"). Then the cleaner (whose value
+/// another's holds with more around it), then in the order of trust. `values[c][i]` is rule
+/// `c`'s value on sample `i`; `heading[c]` whether rule `c` reads a visible heading.
+pub(super) fn order(
+    values: &[Vec<Option<String>>],
+    full: &[bool],
+    heading: &[bool],
+    names: &[PageNames],
+) -> Vec<usize> {
     // Shares of the samples a rule gives a value on, in thousandths: a rule is not better for
     // giving a value on one more page.
     let share = |c: usize, count: usize| count * 1000 / values[c].iter().flatten().count().max(1);
-    let agree = |c: usize| {
-        share(c, values[c].iter().zip(names).filter(|(v, n)| v.as_deref().is_some_and(|v| n.title_holds(v))).count())
-    };
-    let holds_mine = |c: usize, i: usize| {
+    // Whether another rule (of those with a value nearly everywhere) holds `c`'s value on
+    // sample `i`, with more around it if `strictly`.
+    let held = |c: usize, i: usize, strictly: bool| {
         let Some(mine) = values[c][i].as_deref().map(fold) else { return false };
         (0..values.len()).any(|d| {
-            full[d] && values[d][i].as_deref().map(fold).is_some_and(|theirs| theirs != mine && theirs.contains(&mine))
+            let theirs = values[d][i].as_deref().map(fold);
+            d != c && full[d] && theirs.is_some_and(|theirs| (!strictly || theirs != mine) && theirs.contains(&mine))
         })
     };
-    let cleaner = |c: usize| share(c, (0..values[c].len()).filter(|i| holds_mine(c, *i)).count());
+    let agrees = |c: usize, i: usize| {
+        held(c, i, false) || values[c][i].as_deref().is_some_and(|v| names.get(i).is_some_and(|n| n.title_holds(v)))
+    };
+    let agree = |c: usize| share(c, (0..values[c].len()).filter(|i| agrees(c, *i)).count());
+    let cleaner = |c: usize| share(c, (0..values[c].len()).filter(|i| held(c, *i, true)).count());
     let mut order: Vec<usize> = (0..values.len()).collect();
-    // Mostly is enough: a site's SEO title differs from its heading on a page or two.
     order.sort_by_key(|c| match full[*c] {
-        true => (0, agree(*c) < 800, cleaner(*c) < 500, *c),
-        false => (1, true, true, *c),
+        true => (0, agree(*c) < 500, !heading[*c], cleaner(*c) < 500, *c),
+        false => (1, true, true, true, *c),
     });
     order
 }
@@ -181,7 +192,8 @@ mod tests {
             vec![Some("Ep 43 Ministro".to_string()), Some("Ep 42 Abal".to_string())],
             vec![Some("Ep 43 Ministro".to_string()), None],
         ];
-        assert_eq!(order(&values, &[true, true, true, false], &names), [2, 1, 0, 3]);
+        let heading = [false, false, true, false];
+        assert_eq!(order(&values, &[true, true, true, false], &heading, &names), [2, 1, 0, 3]);
     }
 
     #[test]
