@@ -10,7 +10,7 @@ use url::Url;
 use scraper::CaseSensitivity::CaseSensitive;
 
 use super::dom::{
-    class_of, is_audio_url, is_kind, page_link, pointer_to, selector, signature, tag_and_class, words,
+    class_of, classes, is_audio_url, is_kind, page_link, pointer_to, selector, signature, tag_and_class, words,
     NOT_URL_ATTRIBUTES,
 };
 use crate::parse;
@@ -219,6 +219,13 @@ pub(crate) fn audio_items(doc: &Html, base: &Url) -> Option<(String, usize)> {
     None
 }
 
+/// How many of the elements `css` selects carry one episode's audio: a further listing page's
+/// items, which may be fewer than the first page's.
+pub(crate) fn items_with_audio(doc: &Html, base: &Url, css: &str) -> usize {
+    let Ok(items) = Selector::parse(css) else { return 0 };
+    doc.select(&items).take(1_000).filter(|item| audio_in(*item, base) == 1).count()
+}
+
 /// Whether the page has audio outside the items `css` selects: an episode page's own player
 /// beside its "related episodes", or a home page's player of the latest one.
 pub(crate) fn audio_outside(doc: &Html, base: &Url, css: &str) -> bool {
@@ -246,7 +253,7 @@ fn item_path(element: ElementRef) -> Option<String> {
         .collect();
     let shared = |class: &&str| siblings.iter().filter(|s| s.value().has_class(class, CaseSensitive)).count();
     let mut best: Option<(&str, usize)> = None;
-    for class in element.value().classes().filter(|c| is_kind(c)) {
+    for class in classes(element).filter(|c| is_kind(c)) {
         let count = shared(&class);
         if best.is_none_or(|(_, most)| count > most) {
             best = Some((class, count));

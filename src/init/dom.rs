@@ -100,7 +100,12 @@ pub(super) fn tag_and_class(element: ElementRef) -> String {
 /// An element's first class that a selector can name as it stands and that names a kind of
 /// element, not one element (`post-1659`, `id127413729`: a database's number).
 pub(super) fn class_of<'a>(element: ElementRef<'a>) -> Option<&'a str> {
-    element.value().classes().find(|class| is_kind(class))
+    classes(element).find(|class| is_kind(class))
+}
+
+/// An element's classes in the order its author wrote them (the parser's own order is not).
+pub(super) fn classes<'a>(element: ElementRef<'a>) -> impl Iterator<Item = &'a str> {
+    element.value().attr("class").unwrap_or_default().split_ascii_whitespace()
 }
 
 /// Whether a class can stand in a selector and names a kind of element.

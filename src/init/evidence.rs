@@ -8,7 +8,7 @@ use scraper::{ElementRef, Html};
 use url::Url;
 
 use super::dom::{
-    has_element_children, is_audio_url, page_link, pointer_to, selector, signature_in, tag_and_class, words,
+    classes, has_element_children, is_audio_url, page_link, pointer_to, selector, signature_in, tag_and_class, words,
     AUDIO_ENDINGS, NOT_URL_ATTRIBUTES,
 };
 use crate::parse;
@@ -92,8 +92,8 @@ fn headings(doc: &Html) -> Vec<(&'static str, Candidate)> {
 /// episode), relative to it: its title link, its audio, its date and duration, its teaser.
 pub(crate) fn item_candidates(item: ElementRef, base: &Url) -> BTreeMap<&'static str, Vec<Candidate>> {
     let mut rules = Vec::new();
-    // The episode's link is its heading's, else the link with the longest text (not a teaser
-    // that links the same page: it has no heading).
+    // The episode's link is its heading's (the longest: not a category's slug above it), else
+    // the link with the longest text.
     let links: Vec<ElementRef> = item.select(&selector("a[href]")).filter(|a| page_link(*a, base).is_some()).collect();
     let in_heading = |a: &&ElementRef| {
         a.ancestors()
@@ -101,8 +101,9 @@ pub(crate) fn item_candidates(item: ElementRef, base: &Url) -> BTreeMap<&'static
             .take(3)
             .any(|e| matches!(e.value().name(), "h1" | "h2" | "h3" | "h4"))
     };
-    let longest = || links.iter().max_by_key(|a| a.text().map(|t| t.trim().chars().count()).sum::<usize>());
-    let title_link = links.iter().find(in_heading).or_else(longest).copied();
+    let length = |a: &&ElementRef| a.text().map(|t| t.trim().chars().count()).sum::<usize>();
+    let longest_heading = links.iter().filter(in_heading).max_by_key(length);
+    let title_link = longest_heading.or_else(|| links.iter().max_by_key(length)).copied();
     if let Some(css) = title_link.and_then(|a| signature_in(a, Some(item))) {
         rules.push(("title", Candidate::new(&css, None, None, "the item's link")));
         rules.push(("link", Candidate::new(&css, Some("href"), None, "the item's link")));
@@ -132,20 +133,26 @@ fn by_field(rules: Vec<(&'static str, Candidate)>) -> BTreeMap<&'static str, Vec
     found
 }
 
-/// The item's teaser: the element with the most text that holds no link, heading or player,
-/// without a date written inside it.
+/// Class names a theme gives an episode's summary.
+const TEASER_CLASSES: [&str; 6] = ["teaser", "summary", "excerpt", "description", "dek", "intro"];
+
+/// The item's teaser: an element its class calls one (`p.teaser`, which may be a link), else
+/// the element with the most text that holds no link, heading or player; without a date
+/// written inside it.
 pub(super) fn teaser(item: ElementRef) -> Option<(&'static str, Candidate)> {
     let holds = |e: ElementRef, css: &str| e.select(&selector(css)).next().is_some();
+    let named = |e: &ElementRef| classes(*e).any(|c| TEASER_CLASSES.iter().any(|t| c.to_lowercase().contains(t)));
     let (element, _) = item
         .descendants()
         .skip(1)
         .filter_map(ElementRef::wrap)
         .take(2_000)
         .filter(|e| matches!(e.value().name(), "p" | "div" | "span" | "section"))
-        .filter(|e| !holds(*e, "a, h1, h2, h3, h4, audio") && !e.value().attrs().any(|(_, v)| is_audio_url(v)))
+        .filter(|e| !holds(*e, "h1, h2, h3, h4, audio") && !e.value().attrs().any(|(_, v)| is_audio_url(v)))
+        .filter(|e| named(e) || !holds(*e, "a"))
         .map(|e| (e, words(e).len()))
         .filter(|(_, length)| *length >= 40)
-        .max_by_key(|(_, length)| *length)?;
+        .max_by_key(|(e, length)| (named(e), *length))?;
     let mut candidate = Candidate::new(&signature_in(element, Some(item))?, None, None, "the item's teaser");
     candidate.remove = element
         .children()

@@ -185,7 +185,10 @@ async fn continues(pages: &mut Fetcher<'_>, page: &Page, next: &Url, found: &Fou
             let groups = analyse(&next, archive::link_groups).await;
             groups.iter().any(|group| group.css == *css && group.urls.iter().any(|url| !links.contains(url)))
         }
-        Found::Items(css, _) => analyse(&next, archive::audio_items).await.is_some_and(|(items, _)| items == *css),
+        Found::Items(css, _) => {
+            let css = css.clone();
+            analyse(&next, move |doc, base| archive::items_with_audio(doc, base, &css)).await > 0
+        }
         Found::Lone => false,
     };
     more.then_some(next)
