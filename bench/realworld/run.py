@@ -125,14 +125,15 @@ class Mirror:
                 spec = self.routes[key]
                 spec = spec if ":" in spec.split("/")[0] else f"{self.ref}:{spec}"
                 return spec, spec
-        rel = unquote(path).lstrip("/")
         candidates = []
-        if query:
-            candidates += [f"{rel}?{query}", f"{rel.rstrip('/')}/index.html?{query}"]
-        if rel == "" or rel.endswith("/"):
-            candidates.append(f"{rel}index.html")
-        else:
-            candidates += [rel, f"{rel}/index.html", f"{rel}.html"]
+        # Saved as the path reads (`%e2%80%94` in a file's name, as wget keeps it) or decoded.
+        for rel in dict.fromkeys([path.lstrip("/"), re.sub(r"%[0-9A-F]{2}", lambda m: m[0].lower(), path).lstrip("/"), unquote(path).lstrip("/")]):
+            if query:
+                candidates += [f"{rel}?{query}", f"{rel.rstrip('/')}/index.html?{query}"]
+            if rel == "" or rel.endswith("/"):
+                candidates.append(f"{rel}index.html")
+            else:
+                candidates += [rel, f"{rel}/index.html", f"{rel}.html"]
         for candidate in candidates:
             if candidate in self.files:
                 return self.files[candidate], candidate
@@ -250,6 +251,7 @@ def read_feed(data):
             continue
         items.append(
             {
+                "link": (item.findtext("link") or "").strip(),
                 "title": html.unescape(item.findtext("title") or ""),
                 "day": day_of(item.findtext("pubDate")),
                 "audio": audio_file(audio),
@@ -398,6 +400,11 @@ def score(site, args, mirror, server, work, row):
         row["result"] = f"build exit {build.returncode}: {first_line(build.stderr)}"
         return row
     theirs = expected_items(site, mirror)
+    silent = [i for i in theirs if not on_its_page(mirror, site, i)]
+    if silent:
+        # The feed names a file the episode's page does not: no reader of pages can know it.
+        theirs = [i for i in theirs if i not in silent]
+        notes.append(f"{len(silent)} of the feed's episodes name no audio on their pages")
     exact, misses = compare(theirs, ours, site.get("durations", True))
     row.update(exact=exact, theirs=len(theirs), ours=len(ours), misses=misses)
     dated = sum(1 for i in ours if i["day"])
@@ -405,6 +412,20 @@ def score(site, args, mirror, server, work, row):
         notes.append(f"{len(ours) - dated} of {len(ours)} undated")
     row["result"] = "; ".join(notes)
     return row
+
+
+def on_its_page(mirror, site, item):
+    """Whether the feed item's own page, if the mirror has it, names its audio file."""
+    if "feed" not in site or not item.get("link") or not item.get("audio"):
+        return True
+    parts = urlsplit(item["link"])
+    spec, _ = mirror.find(parts.path or "/", parts.query)
+    page = mirror.blob(spec) if spec else None
+    if page is None:
+        return True
+    text = page.decode("utf-8", "replace")
+    stem = item["audio"].rsplit(".", 1)[0]
+    return stem in text or stem in unquote(text)
 
 
 def cached_items(args, work):
