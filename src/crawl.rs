@@ -418,7 +418,15 @@ fn links(doc: &Html, selector: &Selector, base: &Url, crawl: &Crawl, max: usize)
     let mut seen = HashSet::new();
     let mut links = Vec::new();
     let mut more = 0usize;
-    for href in doc.select(selector).filter_map(|a| a.value().attr("href")) {
+    // A `<meta>` (an episode page's `og:url`, for a recipe that reads that one page) links by
+    // its `content`.
+    fn href<'a>(e: scraper::ElementRef<'a>) -> Option<&'a str> {
+        match e.value().name() {
+            "meta" => e.value().attr("content"),
+            _ => e.value().attr("href"),
+        }
+    }
+    for href in doc.select(selector).filter_map(href) {
         let Some(url) = base.join(href.trim()).ok().map(|url| crawl.canonical(url)) else { continue };
         if !crawl.in_scope(&url) {
             tracing::debug!(%url, "outside the recipe's scope; not fetched");

@@ -443,7 +443,15 @@ fn read_fields(scope: Scope, base: &Url, fetched: DateTime<Utc>, rules: &Episode
     };
     let text = |max: usize| move |_: &Rule, v: String| hygiene::text(&v, max).ok_or(Reject::Unusable);
     let as_url = |_: &Rule, v: String| url(base, &v);
-    let as_audio = |_: &Rule, v: String| url(base, &v).map(|url| without_player_suffix(&url));
+    let as_audio = |_: &Rule, v: String| {
+        let audio = url(base, &v).map(|url| without_player_suffix(&url))?;
+        // `href="#"` on a share button: the page itself, not its audio.
+        let page = |u: &str| u.split('#').next().unwrap_or_default().to_string();
+        match page(&audio) == page(base.as_str()) {
+            true => Err(Reject::NotUnderstood("is the page itself, not its audio")),
+            false => Ok(audio),
+        }
+    };
     let as_date = |rule: &Rule, v: String| date(rule, &v, fetched, rules.timezone);
     let as_seconds = |_: &Rule, v: String| seconds(&v);
     let as_number = |_: &Rule, v: String| first_number(&v);

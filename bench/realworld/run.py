@@ -86,7 +86,8 @@ class Mirror:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )
-        self.files = self._tree()
+        # Saved pages laid out by hand are the whole site: the rest of their repository is not.
+        self.files = {} if self.routes else self._tree()
 
     def _tree(self):
         spec = f"{self.ref}:{self.root}" if self.root else self.ref

@@ -68,7 +68,9 @@ pub async fn run(args: InitArgs) -> anyhow::Result<u8> {
     if let Some(path) = &args.output {
         let check = match proposal.episodes {
             Episodes::Items { .. } => format!("--listing {}", proposal.listing),
-            Episodes::Links { .. } | Episodes::Lone => proposal.sampled.first().map(Url::to_string).unwrap_or_default(),
+            Episodes::Links { .. } | Episodes::Lone { .. } => {
+                proposal.sampled.first().map(Url::to_string).unwrap_or_default()
+            }
         };
         eprintln!("podfeed: next: podfeed check --recipe {} {check}", path.display());
         eprintln!("podfeed: then: podfeed build --recipe {}", path.display());
@@ -79,7 +81,7 @@ pub async fn run(args: InitArgs) -> anyhow::Result<u8> {
 /// What init found, and from what, in a few lines.
 fn report(proposal: &Proposal, out: &mut impl Write) -> std::io::Result<()> {
     match &proposal.episodes {
-        Episodes::Lone => writeln!(out, "listing page   none found: only {} is read", proposal.listing)?,
+        Episodes::Lone { .. } => writeln!(out, "listing page   none found: only {} is read", proposal.listing)?,
         Episodes::Links { css, count } => {
             writeln!(out, "listing page   {}", proposal.listing)?;
             writeln!(out, "episode links  {css} ({count} on that page)")?
@@ -95,11 +97,11 @@ fn report(proposal: &Proposal, out: &mut impl Write) -> std::io::Result<()> {
         Reach::Sitemap { url, pages, .. } => {
             writeln!(out, "next page      none; the sitemap {url} lists {pages} episode pages")?
         }
-        Reach::FirstPageOnly if matches!(proposal.episodes, Episodes::Lone) => {}
+        Reach::FirstPageOnly if matches!(proposal.episodes, Episodes::Lone { .. }) => {}
         Reach::FirstPageOnly => writeln!(out, "next page      none found: only the first listing page is read")?,
     }
     let samples = match proposal.episodes {
-        Episodes::Links { .. } | Episodes::Lone => "episode pages",
+        Episodes::Links { .. } | Episodes::Lone { .. } => "episode pages",
         Episodes::Items { .. } => "listing items",
     };
     writeln!(out, "sampled        {} {samples} ({} requests in all)", proposal.sampled.len(), proposal.pages_fetched)?;

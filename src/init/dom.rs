@@ -47,14 +47,20 @@ pub(super) fn pointer_to(
         depth: usize,
         wanted: &dyn Fn(&str, &serde_json::Value) -> bool,
     ) -> Option<String> {
-        let serde_json::Value::Object(map) = value else { return None };
-        map.iter().find_map(|(key, v)| {
-            let at = format!("{at}/{}", key.replace('~', "~0").replace('/', "~1"));
-            if wanted(key, v) {
-                return Some(at);
+        match value {
+            serde_json::Value::Object(map) => map.iter().find_map(|(key, v)| {
+                let at = format!("{at}/{}", key.replace('~', "~0").replace('/', "~1"));
+                if wanted(key, v) {
+                    return Some(at);
+                }
+                (depth < 4).then(|| find(v, at, depth + 1, wanted)).flatten()
+            }),
+            // A list of episodes: the first is the page's.
+            serde_json::Value::Array(items) => {
+                (depth < 4).then(|| find(items.first()?, format!("{at}/0"), depth + 1, wanted)).flatten()
             }
-            (depth < 4).then(|| find(v, at, depth + 1, wanted)).flatten()
-        })
+            _ => None,
+        }
     }
     find(value, String::new(), 0, wanted)
 }

@@ -288,14 +288,11 @@ fn elements(root: ElementRef, scope: Option<ElementRef>) -> Vec<(&'static str, C
                     let rank = (!is_download_link(element), value.contains('?'));
                     audio.push((rank, Candidate::new(&css, Some(name), None, "an audio link")));
                 }
-            } else if let (Some(css), true) = (&css, value.trim().starts_with('{')) {
+            } else if let (Some(css), true) = (&css, value.trim().starts_with(['{', '['])) {
                 let Ok(json) = serde_json::from_str::<serde_json::Value>(value) else { continue };
-                if let Some(pointer) = pointer_to(&json, &|_, v| v.as_str().is_some_and(is_audio_url)) {
-                    rules.push(("audio", Candidate::new(css, Some(name), Some(pointer), "a player's settings")));
-                }
-                if let Some(pointer) = pointer_to(&json, &is_duration) {
-                    rules.push(("duration", Candidate::new(css, Some(name), Some(pointer), "a player's settings")));
-                }
+                rules.extend(player_settings(&json).into_iter().map(|(field, pointer)| {
+                    (field, Candidate::new(css, Some(name), Some(pointer), "a player's settings"))
+                }));
             }
         }
         let Some(css) = css else { continue };
@@ -323,6 +320,34 @@ fn is_download_link(element: ElementRef) -> bool {
         && (element.value().attr("download").is_some()
             || element.value().classes().any(|c| says(c) || c.ends_with("_link_d"))
             || says(&words(element)))
+}
+
+/// What a player's settings (JSON in an attribute) say of its episode, as JSON pointers: the
+/// audio file, and beside it in the same object the episode's title and date; the duration.
+fn player_settings(json: &serde_json::Value) -> Vec<(&'static str, String)> {
+    let mut found = Vec::new();
+    if let Some(audio) = pointer_to(json, &|_, v| v.as_str().is_some_and(is_audio_url)) {
+        let episode = audio.rsplit_once('/').map_or("", |(parent, _)| parent).to_string();
+        let beside = |key: &str| format!("{episode}/{key}");
+        if let Some(object) = json.pointer(&episode).and_then(serde_json::Value::as_object) {
+            let text = |key: &&String| object[*key].as_str().is_some_and(|v| !v.trim().is_empty());
+            if let Some(key) = object.keys().find(|key| matches!(key.as_str(), "title" | "name") && text(key)) {
+                found.push(("title", beside(key)));
+            }
+            let dated = |key: &&String| {
+                let key_says = key.to_lowercase().contains("publi") || key.as_str() == "date";
+                key_says && object[*key].as_str().is_some_and(|v| parse::date(v).is_some())
+            };
+            if let Some(key) = object.keys().find(dated) {
+                found.push(("published", beside(key)));
+            }
+        }
+        found.push(("audio", audio));
+    }
+    if let Some(pointer) = pointer_to(json, &is_duration) {
+        found.push(("duration", pointer));
+    }
+    found
 }
 
 /// A selector for an audio link by the ending of its file: `audio[src*='.mp3']`.

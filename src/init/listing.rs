@@ -24,8 +24,9 @@ pub(super) enum Found {
     Links(String, Vec<Url>),
     /// Elements, by this selector (this many), that each describe an episode with its audio.
     Items(String, usize),
-    /// No listing: the page given is an episode page, and the only one read.
-    Lone,
+    /// No listing: the page given is an episode page, and the only one read, by the address it
+    /// gives itself (this selector), if any.
+    Lone(Option<String>),
 }
 
 /// Whether a page is one episode's: it carries audio, and one file (perhaps in two formats),
@@ -107,16 +108,20 @@ pub(super) async fn find(pages: &mut Fetcher<'_>, start: &Url) -> Result<(Page, 
     )))
 }
 
-/// The page given, as the one episode a recipe reads, when it is an episode page init found
-/// no archive for: the recipe's crawl reaches it by its canonical link.
-pub(super) async fn lone(pages: &mut Fetcher<'_>, start: &Url) -> Option<Page> {
+/// The page given, as the one episode a recipe reads, when it has audio and init found no
+/// archive for it; and how the recipe's crawl reaches it: by the address the page gives itself
+/// (its canonical link, its `og:url`), if it gives one.
+pub(super) async fn lone(pages: &mut Fetcher<'_>, start: &Url) -> Option<(Page, Option<String>)> {
     let page = pages.get(start).await.ok()?;
-    let (episode, canonical) = analyse(&page, |doc, base| {
-        let canonical = doc.select(&super::dom::selector("link[rel=canonical][href]")).next().is_some();
-        (is_episode_page(doc, base), canonical)
+    let (audio, own) = analyse(&page, |doc, _| {
+        let own = ["link[rel=canonical][href]", "meta[property='og:url'][content]"]
+            .into_iter()
+            .find(|css| doc.select(&super::dom::selector(css)).next().is_some())
+            .map(|css| css.to_string());
+        (evidence::has_audio(doc), own)
     })
     .await;
-    (episode && canonical).then_some(page)
+    audio.then_some((page, own))
 }
 
 /// The group of similar links on a listing page that lead to episode pages, and its links. The
@@ -189,7 +194,7 @@ async fn continues(pages: &mut Fetcher<'_>, page: &Page, next: &Url, found: &Fou
             let css = css.clone();
             analyse(&next, move |doc, base| archive::items_with_audio(doc, base, &css)).await > 0
         }
-        Found::Lone => false,
+        Found::Lone(_) => false,
     };
     more.then_some(next)
 }

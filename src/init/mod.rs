@@ -59,8 +59,9 @@ pub enum Episodes {
     /// Elements that each describe an episode with its audio: a `[listing]` recipe, which needs
     /// no episode page.
     Items { css: String, count: usize },
-    /// No archive was found: the page given is the one episode read, by its canonical link.
-    Lone,
+    /// No archive was found: the page given is the one episode read, by the address it gives
+    /// itself (this selector: its canonical link, its `og:url`), if it gives one.
+    Lone { css: Option<String> },
 }
 
 /// How the archive goes on past the first listing page.
@@ -105,7 +106,7 @@ pub async fn discover(client: &Client, start: &Url) -> Result<Proposal, InitErro
         Ok(found) => found,
         // An episode page whose archive cannot be found: a recipe for that page alone.
         Err(InitError::NotFound(why)) => match listing::lone(&mut pages, start).await {
-            Some(page) => (page, Found::Lone),
+            Some((page, own)) => (page, Found::Lone(own)),
             None => return Err(InitError::NotFound(why)),
         },
         Err(e) => return Err(e),
@@ -126,7 +127,7 @@ pub async fn discover(client: &Client, start: &Url) -> Result<Proposal, InitErro
             let samples = episode_pages(pages.samples(&links).await).await;
             sample_rules(&samples, &listed).await
         }
-        Found::Lone => sample_rules(std::slice::from_ref(&page), &listed).await,
+        Found::Lone(_) => sample_rules(std::slice::from_ref(&page), &listed).await,
         Found::Items(css, _) => {
             let timezone = analyse(&page, |doc, _| evidence::date_zone(doc)).await;
             let (fields, links) = choose::item_rules(&page, css).await;
@@ -188,7 +189,7 @@ impl Found {
         match self {
             Found::Links(css, links) => Episodes::Links { css: css.clone(), count: links.len() },
             Found::Items(css, count) => Episodes::Items { css: css.clone(), count: *count },
-            Found::Lone => Episodes::Lone,
+            Found::Lone(own) => Episodes::Lone { css: own.clone() },
         }
     }
 }

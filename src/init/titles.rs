@@ -18,6 +18,11 @@ use super::evidence::Candidate;
 static SEPARATOR: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\s+(?:[-|–—~·»/:]|::|\|\|)\s+|\s*[|~·»]\s*").expect("a valid built-in regex"));
 
+/// The separators that set a site's name apart and never join a title's own parts ("#032 –
+/// Before and After" is one title).
+static STRONG_SEPARATOR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\s*[|~·»]\s*").expect("a valid built-in regex"));
+
 /// What a sampled page says of itself, beside its episode: its `<title>`, and the names the site
 /// goes by (`og:site_name`, the words of its link home, the last part of its `<title>`).
 #[derive(Debug, Clone, Default)]
@@ -35,7 +40,7 @@ impl PageNames {
         site.extend(content("meta[name='application-name']"));
         let home = selector("a[rel~=home], a[href='/']");
         site.extend(doc.select(&home).take(5).map(words).filter(|w| !w.is_empty() && w.len() <= 80).map(|w| fold(&w)));
-        if let Some(last) = title.as_deref().and_then(|t| SEPARATOR.split(t).last().filter(|last| *last != t)) {
+        if let Some(last) = title.as_deref().and_then(|t| STRONG_SEPARATOR.split(t).last().filter(|last| *last != t)) {
             site.push(fold(last));
         }
         site.retain(|name| !name.is_empty());

@@ -72,7 +72,7 @@ pub fn recipe_text(proposal: &Proposal) -> String {
     crawl_table(proposal, &mut text);
     let table = match proposal.episodes {
         Episodes::Items { .. } => "listing",
-        Episodes::Links { .. } | Episodes::Lone => "episode",
+        Episodes::Links { .. } | Episodes::Lone { .. } => "episode",
     };
     let _ = writeln!(text, "\n[{table}]");
     if let Episodes::Items { css, count } = &proposal.episodes {
@@ -178,18 +178,28 @@ fn crawl_table(proposal: &Proposal, text: &mut String) {
                 quoted(css)
             );
         }
-        (Episodes::Lone, _) => text.push_str(
-            "# No archive was found: this recipe reads this one episode page, by its canonical link. For\n\
-             # every episode, set `start` to the show's archive and `episodes` to its links to episodes.\n\
-             episodes = \"link[rel=canonical]\"\n",
-        ),
+        (Episodes::Lone { css }, _) => {
+            text.push_str(
+                "# No archive was found: this recipe reads this one episode page. For every episode, set\n\
+                 # `start` to the show's archive and `episodes` to its links to episodes.\n",
+            );
+            match css {
+                Some(css) => {
+                    let _ = writeln!(text, "episodes = {}   # the address the page gives itself", quoted(css));
+                }
+                None => text.push_str(
+                    "# The page names no address of its own (no canonical link, no og:url): nothing links it.\n\
+                     episodes = \"link[rel=canonical]\"\n",
+                ),
+            }
+        }
         _ => {}
     }
     match (&proposal.reach, &proposal.episodes) {
         (Reach::Follow(css), _) => {
             let _ = writeln!(text, "follow = {}   # the link to the next listing page", quoted(css));
         }
-        (Reach::FirstPageOnly, Episodes::Lone) => {}
+        (Reach::FirstPageOnly, Episodes::Lone { .. }) => {}
         (Reach::FirstPageOnly, _) => text.push_str(
             "# No next listing page, numbered pages or sitemap was found: only this page's episodes are read.\n",
         ),
