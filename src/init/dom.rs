@@ -91,7 +91,8 @@ pub(super) fn signature_in(element: ElementRef, scope: Option<ElementRef>) -> Op
         }
         (_, Some(_)) => Some(own),
         (_, None) if scope.is_some() => Some(own),
-        _ => None,
+        // An element known by its id alone (`div#embed-app`), the same on every page of a site.
+        _ => element.value().id().filter(|id| is_kind(id)).map(|id| format!("{}#{id}", element.value().name())),
     }
 }
 

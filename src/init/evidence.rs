@@ -286,6 +286,7 @@ fn elements(root: ElementRef, scope: Option<ElementRef>) -> Vec<(&'static str, C
                 // `<audio src>` or `<a href="x.mp3">` with no class: by the ending of the file.
                 if let Some(css) = css.clone().or_else(|| by_audio_ending(element, name, value)) {
                     let rank = (!is_download_link(element), value.contains('?'));
+                    let css = only_audio(root, css, element, name, value);
                     audio.push((rank, Candidate::new(&css, Some(name), None, "an audio link")));
                 }
             } else if let (Some(css), true) = (&css, value.trim().starts_with(['{', '['])) {
@@ -348,6 +349,24 @@ fn player_settings(json: &serde_json::Value) -> Vec<(&'static str, String)> {
         found.push(("duration", pointer));
     }
     found
+}
+
+/// `css`, narrowed to the elements whose `attr` names an audio file like `value` when it also
+/// selects ones whose `attr` does not, before `element` (share buttons beside the download link,
+/// all of one class): `a.share[href*='.mp3']`.
+fn only_audio(root: ElementRef, css: String, element: ElementRef, attr: &str, value: &str) -> String {
+    let Ok(selector) = scraper::Selector::parse(&css) else { return css };
+    let others = root
+        .select(&selector)
+        .take_while(|e| e.id() != element.id())
+        .any(|e| e.value().attr(attr).is_none_or(|v| !is_audio_url(v)));
+    match (others, by_audio_ending(element, attr, value)) {
+        (true, Some(by_ending)) => {
+            let filter = by_ending.split_once('[').map_or(String::new(), |(_, filter)| format!("[{filter}"));
+            format!("{css}{filter}")
+        }
+        _ => css,
+    }
 }
 
 /// A selector for an audio link by the ending of its file: `audio[src*='.mp3']`.
