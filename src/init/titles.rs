@@ -18,13 +18,10 @@ use super::evidence::Candidate;
 static SEPARATOR: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\s+(?:[-|–—~·»/:]|::|\|\|)\s+|\s*[|~·»]\s*").expect("a valid built-in regex"));
 
-/// The separators that set a site's name apart and never join a title's own parts ("#032 –
-/// Before and After" is one title).
-static STRONG_SEPARATOR: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\s*[|~·»]\s*").expect("a valid built-in regex"));
-
 /// What a sampled page says of itself, beside its episode: its `<title>`, and the names the site
-/// goes by (`og:site_name`, the words of its link home, the last part of its `<title>`).
+/// goes by (`og:site_name`, the words of its link home). Which part of a `<title>` is the site's
+/// is not told by one page: "Caffeine | Say Why To Drugs" and "Transistor | #032 – Product-Market
+/// Fit" both exist.
 #[derive(Debug, Clone, Default)]
 pub(super) struct PageNames {
     title: Option<String>,
@@ -40,9 +37,6 @@ impl PageNames {
         site.extend(content("meta[name='application-name']"));
         let home = selector("a[rel~=home], a[href='/']");
         site.extend(doc.select(&home).take(5).map(words).filter(|w| !w.is_empty() && w.len() <= 80).map(|w| fold(&w)));
-        if let Some(last) = title.as_deref().and_then(|t| STRONG_SEPARATOR.split(t).last().filter(|last| *last != t)) {
-            site.push(fold(last));
-        }
         site.retain(|name| !name.is_empty());
         PageNames { title, site }
     }
@@ -175,7 +169,8 @@ mod tests {
     #[test]
     fn the_site_name_is_known_from_meta_tags_links_home_and_the_title() {
         let doc = Html::parse_document(
-            r#"<head><title>Caffeine | Say Why to Drugs</title></head><body><a rel="home" href="/">The Logo</a></body>"#,
+            r#"<head><title>Caffeine | Say Why to Drugs</title><meta name="application-name" content="Say Why to Drugs">
+               </head><body><a rel="home" href="/">The Logo</a></body>"#,
         );
         let names = PageNames::of(&doc);
         assert!(names.is_site("say why to drugs") && names.is_site("The  Logo"));
