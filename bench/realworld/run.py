@@ -8,8 +8,8 @@ no hand edit, and compares the feed with the one the site published itself:
 
   - per item of the site's feed, the item of ours with the same audio file (the last segment
     of the URL's path: pages reach the same file through tracking prefixes), else the same
-    title; it is field-exact when its title (whitespace folded; case and typographic quotes
-    aside), day (±1: pages show local dates, feeds UTC), audio file and duration (where the
+    title; it is field-exact when its title (whitespace folded; case, typographic quotes and
+    dashes aside), day (±1: pages show local dates, feeds UTC), audio file and duration (where the
     site's feed gives one) are the site's;
   - the item count against the feed's.
 
@@ -262,7 +262,11 @@ def read_feed(data):
     return items
 
 
-QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "“": '"', "”": '"', "„": '"', "´": "'", "`": "'"})
+# WordPress shows titles "texturized" (straight quotes curled, " - " an en dash) while its feed
+# keeps them as written: typographic quotes and dashes are set aside.
+QUOTES = str.maketrans(
+    {"‘": "'", "’": "'", "‚": "'", "“": '"', "”": '"', "„": '"', "´": "'", "`": "'", "–": "-", "—": "-"}
+)
 
 
 def same_title(a, b):

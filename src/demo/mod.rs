@@ -3,12 +3,14 @@
 //! and the benchmarks all run against it.
 
 pub mod art;
+pub mod blog;
 pub mod hostile;
 mod latency;
 pub mod modern;
 pub mod moved;
 pub mod pages;
 pub mod show;
+pub mod wordpress;
 
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -59,6 +61,8 @@ pub struct DemoConfig {
     /// Shared by sites on one address that stand for one host serving many shows: their
     /// requests in flight counted together.
     pub host_in_flight: Option<Arc<InFlight>>,
+    /// The WordPress theme's pages write no date, as some sites' do not.
+    pub undated: bool,
 }
 
 /// Requests in flight, and the most there were at once.
@@ -98,6 +102,13 @@ pub enum Theme {
     Listing,
     /// A modern site: made-up class names; the data only in JSON-LD and OpenGraph.
     Modern,
+    /// WordPress with PowerPress: a logo `h1`, `og:title` with the site's name (and a social
+    /// plugin's reworded one), dates written out, `?_=1` on the player's file beside a download
+    /// link, "« Older Entries", month archives.
+    Wordpress,
+    /// An older Portuguese blog: titles in a plain `h2`, one `<title>` for every page, no meta
+    /// tags, dates in Portuguese, the audio only in a player's script.
+    Blog,
 }
 
 impl Default for DemoConfig {
@@ -110,6 +121,7 @@ impl Default for DemoConfig {
             theme: Theme::Classic,
             address: IpAddr::V4(Ipv4Addr::LOCALHOST),
             host_in_flight: None,
+            undated: false,
         }
     }
 }
@@ -217,6 +229,11 @@ impl SiteState {
             episode.title = title.clone();
         }
         Some(episode)
+    }
+
+    /// The episodes the site has now, newest first.
+    fn episodes_newest_first(&self) -> Vec<ShowEpisode> {
+        (1..=self.latest.load(Ordering::Relaxed)).rev().filter_map(|n| self.episode(n)).collect()
     }
 
     /// The size of episode `number`'s audio file as the CDN serves it now.
@@ -411,6 +428,11 @@ fn router(state: Arc<SiteState>) -> Router {
         .route("/sitemap-pages.xml", get(sitemap_pages))
         .route("/sitemap-episodes.xml.gz", get(sitemap_episodes))
         .route("/episodes/{number}", get(episode))
+        .route("/episodes/{number}/", get(episode))
+        .route("/page/{page}/", get(front_page))
+        .route("/category/podcast/", get(|s: State<Arc<SiteState>>| category(s, Path(1))))
+        .route("/category/podcast/page/{page}/", get(category))
+        .route("/{year}/{month}/", get(month))
         .route("/media/{file}", get(media_redirect))
         .route("/cdn/{file}", get(audio))
         .route("/transcripts/{file}", get(transcript))
@@ -511,7 +533,42 @@ async fn home(State(state): State<Arc<SiteState>>) -> Response {
         Theme::Classic => pages::home_page(latest, "/archive"),
         Theme::Listing => pages::home_page(latest, "/list"),
         Theme::Modern => modern::home_page(latest),
+        Theme::Wordpress | Theme::Blog => return front_page(State(state), Path(1)).await,
     })
+}
+
+/// The front page's further pages (`/page/N/`): the blog's posts, or WordPress's category.
+async fn front_page(State(state): State<Arc<SiteState>>, Path(page): Path<u32>) -> Response {
+    state.counters.listing.fetch_add(1, Ordering::Relaxed);
+    let episodes = state.episodes_newest_first();
+    let body = match state.config.theme {
+        Theme::Blog => blog::front_page(page, &episodes),
+        Theme::Wordpress => wordpress::category_page(page, &episodes, &wordpress::months_of(&episodes)),
+        _ => None,
+    };
+    body.map(html).unwrap_or_else(|| StatusCode::NOT_FOUND.into_response())
+}
+
+/// The WordPress theme's category of episodes, page by page.
+async fn category(State(state): State<Arc<SiteState>>, Path(page): Path<u32>) -> Response {
+    state.counters.listing.fetch_add(1, Ordering::Relaxed);
+    let episodes = state.episodes_newest_first();
+    let body = match state.config.theme {
+        Theme::Wordpress => wordpress::category_page(page, &episodes, &wordpress::months_of(&episodes)),
+        _ => None,
+    };
+    body.map(html).unwrap_or_else(|| StatusCode::NOT_FOUND.into_response())
+}
+
+/// The WordPress theme's archive of one month (`/2025/12/`).
+async fn month(State(state): State<Arc<SiteState>>, Path((year, month)): Path<(i32, u32)>) -> Response {
+    state.counters.listing.fetch_add(1, Ordering::Relaxed);
+    let episodes = state.episodes_newest_first();
+    let body = match state.config.theme {
+        Theme::Wordpress => wordpress::month_page(year, month, &episodes, &wordpress::months_of(&episodes)),
+        _ => None,
+    };
+    body.map(html).unwrap_or_else(|| StatusCode::NOT_FOUND.into_response())
 }
 
 async fn listing(State(state): State<Arc<SiteState>>, Path(page): Path<u32>, headers: HeaderMap) -> Response {
@@ -647,6 +704,11 @@ async fn episode(State(state): State<Arc<SiteState>>, Path(number): Path<String>
     }
     let page = match state.config.theme {
         Theme::Modern => modern::episode_page(&episode),
+        Theme::Wordpress => {
+            let months = wordpress::months_of(&state.episodes_newest_first());
+            wordpress::episode_page(&episode, &months, !state.config.undated)
+        }
+        Theme::Blog => blog::episode_page(&episode),
         _ => pages::episode_page(&episode, state.latest.load(Ordering::Relaxed)),
     };
     if episode.latin1 {

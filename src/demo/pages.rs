@@ -168,11 +168,12 @@ pub fn list_page(page: u32, episodes: &[ShowEpisode], pages: u32, with_links: bo
         let local = episode.published.with_timezone(&chrono_tz::America::New_York);
         let player = match episode.audio {
             AudioStyle::None => String::new(),
+            // As NPR's: the player's file, and its download link with a query of its own.
             _ => format!(
-                r#"<div class="player" data-audio='{{"audioUrl":"{}","duration":"P{}M,{}S"}}'>Listen · Download · Embed</div>"#,
-                episode.audio_path(),
+                r#"<div class="player" data-audio='{{"audioUrl":"{audio}","duration":"P{}M,{}S"}}'>Listen · <a class="download" href="{audio}?dl=1">Download</a> · Embed</div>"#,
                 episode.duration_secs / 60,
-                episode.duration_secs % 60
+                episode.duration_secs % 60,
+                audio = episode.audio_path(),
             ),
         };
         let _ = write!(
@@ -356,7 +357,7 @@ pub fn chapters_file(episode: &ShowEpisode) -> String {
     )
 }
 
-fn teaser(n: u32) -> String {
+pub(super) fn teaser(n: u32) -> String {
     sentence(&mut SplitMix(u64::from(n) << 8), 18)
 }
 
@@ -381,7 +382,7 @@ fn sentence(rng: &mut SplitMix, words: usize) -> String {
 
 /// A few KB of show notes: paragraphs, relative links, and the kind of embedded script and
 /// inline handler a sanitizer must remove.
-fn show_notes(n: u32) -> String {
+pub(super) fn show_notes(n: u32) -> String {
     let mut rng = SplitMix(u64::from(n) * 7919);
     let mut notes = String::with_capacity(4_000);
     for p in 0..4 {
@@ -426,7 +427,7 @@ fn related(n: u32, latest: u32) -> String {
 }
 
 /// The site-wide header: menus and an archive by month, as real sites have.
-fn site_nav() -> String {
+pub(super) fn site_nav() -> String {
     let mut nav = String::with_capacity(24_000);
     nav.push_str(r#"<header class="site"><a class="logo" href="/">The Long Signal</a><nav class="menu"><ul>"#);
     for section in
@@ -451,7 +452,7 @@ fn site_nav() -> String {
     nav
 }
 
-fn analytics_script(seed: u32) -> String {
+pub(super) fn analytics_script(seed: u32) -> String {
     let mut rng = SplitMix(u64::from(seed) ^ 0x5EED);
     let mut config = String::with_capacity(9_000);
     for i in 0..160 {
@@ -467,7 +468,7 @@ pub fn esc(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-const STYLE: &str = r#"<style>
+pub(super) const STYLE: &str = r#"<style>
 body{font-family:Georgia,serif;margin:0;color:#222;background:#fff}header.site{background:#123;color:#fff;padding:1rem}
 header.site a{color:#fff}nav.menu ul{list-style:none;display:flex;flex-wrap:wrap;gap:1rem;padding:0}nav.by-month ul{columns:8;font-size:.7rem}
 main{max-width:46rem;margin:2rem auto;padding:0 1rem}.kicker{text-transform:uppercase;color:#a33;letter-spacing:.1em}
@@ -475,6 +476,6 @@ main{max-width:46rem;margin:2rem auto;padding:0 1rem}.kicker{text-transform:uppe
 .pagination a,.pagination span{margin-right:.5rem}footer{background:#eee;padding:2rem;font-size:.8rem}
 </style>"#;
 
-const FOOTER: &str = r#"<footer><p>&copy; The Long Signal, a fictional show made for podfeed's demo.</p>
+pub(super) const FOOTER: &str = r#"<footer><p>&copy; The Long Signal, a fictional show made for podfeed's demo.</p>
 <ul><li><a href="/about">About</a></li><li><a href="/privacy">Privacy</a></li><li><a href="/terms">Terms of use</a></li>
 <li><a href="/contact">Contact</a></li><li><a href="/jobs">Jobs</a></li></ul></footer>"#;

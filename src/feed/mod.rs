@@ -41,6 +41,11 @@ impl FeedKey {
         FeedKey { newest_first: std::cmp::Reverse(published), guid }
     }
 
+    /// Whether the episode has a date.
+    pub fn dated(&self) -> bool {
+        self.newest_first.0.is_some()
+    }
+
     pub fn published(&self) -> Option<DateTime<Utc>> {
         self.newest_first.0
     }

@@ -29,10 +29,15 @@ pub(super) enum Found {
     Lone(Option<String>),
 }
 
-/// Whether a page is one episode's: it carries audio, and one file (perhaps in two formats),
-/// not the players of several episodes as a tag's or a category's page does.
+/// Whether a page is one episode's: it carries audio, and one file (perhaps in two formats), or
+/// beside the players of a box of related episodes one of its own; not only the players of
+/// several episodes, as a tag's or a category's page.
 pub(super) fn is_episode_page(doc: &Html, base: &Url) -> bool {
-    evidence::has_audio(doc) && archive::audio_files(doc, base) <= 1
+    if !evidence::has_audio(doc) {
+        return false;
+    }
+    archive::audio_files(doc, base) <= 1
+        || archive::audio_items(doc, base).is_some_and(|(items, _)| archive::audio_outside(doc, base, &items))
 }
 
 /// Where the episodes are listed: the page given, else the archive it links, else the home

@@ -83,6 +83,12 @@ pub fn recipe_text(proposal: &Proposal) -> String {
             quoted(css)
         );
     }
+    if !proposal.fields.iter().any(|c| c.field == "published" && !c.rules.is_empty()) {
+        text.push_str(
+            "# No date was found on the sampled pages: the episodes will have none, and apps sort undated\n\
+             # items as they like. Add `published = { css = \"...\" }` if the pages show one.\n",
+        );
+    }
     for choice in &proposal.fields {
         let origin = |candidate: &Candidate, matched: usize| {
             format!("from {}, on {matched} of {} samples", candidate.evidence, choice.sampled)

@@ -44,6 +44,7 @@ impl Run<'_> {
         }
         self.check_shrinking(summary.items)?;
         self.directory_notices(&keys, &mut summary.notices)?;
+        undated_notice(&keys, &mut summary.notices);
         crate::test_panic_point("finish");
         let parts = self.plan_parts(&all, &mut summary.notices)?;
         self.say_notices(&summary.notices)?;
@@ -265,4 +266,19 @@ pub(super) fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
     let text =
         payload.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| payload.downcast_ref::<String>().cloned());
     crate::extract::shorten(&text.unwrap_or_else(|| "no message".into()), 200)
+}
+
+/// A feed whose episodes have no date at all: the recipe reads none (no `published` rule, or one
+/// that finds nothing), and apps sort the items as they like.
+fn undated_notice(keys: &[feed::FeedKey], notices: &mut Vec<crate::model::Notice>) {
+    if !keys.is_empty() && !keys.iter().any(feed::FeedKey::dated) {
+        notices.push(crate::model::Notice {
+            kind: "undated",
+            text: format!(
+                "none of the feed's {} episodes has a date: apps sort undated items as they like; give the recipe \
+                 a `published` rule (`podfeed check` shows what it finds)",
+                keys.len()
+            ),
+        });
+    }
 }
