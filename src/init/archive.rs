@@ -18,16 +18,41 @@ use crate::parse;
 /// A selector for a link by its place: its parent as the link's direct parent, under the
 /// nearest ancestor with a class (`article.card h2.title > a`). A tag link or a share link in
 /// the same card has another parent, and is another group.
-fn link_path(a: ElementRef) -> Option<String> {
+/// With `rarest`, the ancestor is named by its rarest class in the page: WordPress gives every
+/// sidebar box `widget` and each its own `widget_archive`.
+fn link_path(a: ElementRef, rarest: Option<&ClassCounts>) -> Option<String> {
     // Custom elements (`<ep-link>`) are named with a dash; `o:p` and the like cannot be named.
     let nameable = |e: &ElementRef| e.value().name().bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
     let parent = a.parent().and_then(ElementRef::wrap).filter(nameable)?;
     let own = format!("{} > {}", tag_and_class(parent), tag_and_class(a));
     let outer = parent.ancestors().filter_map(ElementRef::wrap).take(8).find(|e| nameable(e) && class_of(*e).is_some());
-    Some(match outer {
-        Some(outer) => format!("{} {own}", tag_and_class(outer)),
-        None => own,
+    Some(match (outer, rarest) {
+        (Some(outer), Some(counts)) => format!("{} {own}", counts.rarest(outer)),
+        (Some(outer), None) => format!("{} {own}", tag_and_class(outer)),
+        (None, _) => own,
     })
+}
+
+/// How many elements of a page have each class.
+struct ClassCounts(std::collections::HashMap<String, usize>);
+
+impl ClassCounts {
+    fn of(doc: &Html) -> ClassCounts {
+        let mut counts = std::collections::HashMap::new();
+        for element in doc.root_element().descendants().filter_map(ElementRef::wrap).take(50_000) {
+            for class in classes(element) {
+                *counts.entry(class.to_string()).or_insert(0) += 1;
+            }
+        }
+        ClassCounts(counts)
+    }
+
+    /// `tag.class` by the element's class that the fewest elements share (the first of them).
+    fn rarest(&self, element: ElementRef) -> String {
+        let tag = element.value().name();
+        let class = classes(element).filter(|c| is_kind(c)).min_by_key(|c| self.0.get(*c).copied().unwrap_or(0));
+        class.map_or_else(|| tag.to_string(), |class| format!("{tag}.{class}"))
+    }
 }
 
 /// Whether a link is the first link among its siblings.
@@ -55,7 +80,7 @@ pub(crate) fn link_groups(doc: &Html, base: &Url) -> Vec<LinkGroup> {
         .filter_map(|a| {
             let url = base.join(a.value().attr("href")?.trim()).ok()?;
             let page = url.host_str() == base.host_str() && url.fragment().is_none() && !is_audio_url(url.path());
-            (page && url.as_str() != base.as_str()).then_some((a, url, link_path(a)?))
+            (page && url.as_str() != base.as_str()).then_some((a, url, link_path(a, None)?))
         })
         .collect();
     // A title link and the tag links beside it under one parent, in many such parents (cards):
@@ -115,7 +140,7 @@ pub(crate) fn next_pages(doc: &Html, base: &Url) -> Vec<(String, Vec<Url>)> {
     }
     let links: Vec<ElementRef> = doc.select(&selector("a[href]")).take(5_000).collect();
     let page_two = links.iter().find(|a| words(**a) == "2" && href(**a).is_some_and(|u| u.as_str().contains('2')));
-    if let Some((css, url)) = page_two.and_then(|a| Some((signature(*a).or_else(|| link_path(*a))?, href(*a)?))) {
+    if let Some((css, url)) = page_two.and_then(|a| Some((signature(*a).or_else(|| link_path(*a, None))?, href(*a)?))) {
         found.push((css, vec![url]));
     }
     let few = |css: &str| Selector::parse(css).is_ok_and(|s| doc.select(&s).count() <= 2);
@@ -124,7 +149,7 @@ pub(crate) fn next_pages(doc: &Html, base: &Url) -> Vec<(String, Vec<Url>)> {
     {
         found.push((css, vec![url]));
     }
-    found.extend(dated_archives(&links, href));
+    found.extend(dated_archives(doc, &links, href));
     found
 }
 
@@ -143,7 +168,11 @@ fn says_next(a: ElementRef) -> bool {
 /// Archives by month or year: a list of links whose words are a month and a year ("February
 /// 2017") or a year alone, at least three alike. Their selector, and three of them to try (the
 /// first that is not this page, the next, the oldest): a site may lack a month.
-fn dated_archives(links: &[ElementRef], href: impl Fn(ElementRef) -> Option<Url>) -> Option<(String, Vec<Url>)> {
+fn dated_archives(
+    doc: &Html,
+    links: &[ElementRef],
+    href: impl Fn(ElementRef) -> Option<Url>,
+) -> Option<(String, Vec<Url>)> {
     let year = |word: &str| word.parse::<u32>().ok().is_some_and(|y| (1990..2100).contains(&y));
     let dated = |a: &ElementRef| {
         let text = words(*a);
@@ -157,7 +186,7 @@ fn dated_archives(links: &[ElementRef], href: impl Fn(ElementRef) -> Option<Url>
     let mut groups: BTreeMap<String, Vec<Url>> = BTreeMap::new();
     let mut order: Vec<String> = Vec::new();
     for a in links.iter().filter(|a| dated(a)) {
-        let (Some(css), Some(url)) = (link_path(*a), href(*a)) else { continue };
+        let (Some(css), Some(url)) = (link_path(*a, None), href(*a)) else { continue };
         if !groups.contains_key(&css) {
             order.push(css.clone());
         }
@@ -168,6 +197,20 @@ fn dated_archives(links: &[ElementRef], href: impl Fn(ElementRef) -> Option<Url>
     }
     let css = order.into_iter().find(|css| groups[css].len() >= 3)?;
     let urls = groups.remove(&css)?;
+    // Named as closely as the page allows (`section.widget_archive`, not every `section.widget`
+    // of a sidebar, whose recent posts other pages have), if that still takes every dated link.
+    // The dated links and the other links a selector takes.
+    let takes = |css: &str| {
+        let Ok(selector) = Selector::parse(css) else { return (0, usize::MAX) };
+        doc.select(&selector).fold((0, 0), |(d, o), a| if dated(&a) { (d + 1, o) } else { (d, o + 1) })
+    };
+    let counts = ClassCounts::of(doc);
+    let first = links.iter().find(|a| dated(a) && link_path(**a, None).as_deref() == Some(css.as_str()));
+    let closer = first.and_then(|a| link_path(*a, Some(&counts)));
+    let css = match closer {
+        Some(closer) if takes(&closer).1 == 0 && takes(&closer).0 >= takes(&css).0 => closer,
+        _ => css,
+    };
     let mut tries: Vec<Url> = urls.iter().take(2).cloned().collect();
     tries.extend(urls.last().cloned().filter(|last| !tries.contains(last)));
     Some((css, tries))
