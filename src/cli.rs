@@ -197,8 +197,9 @@ pub struct DemoSiteOptions {
     #[arg(long)]
     pub hostile: bool,
     /// The site's markup: `classic` (an archive of linked titles), `listing` (listing pages
-    /// that describe each episode) or `modern` (made-up class names; the data only in JSON-LD
-    /// and OpenGraph).
+    /// that describe each episode), `modern` (made-up class names; the data only in JSON-LD
+    /// and OpenGraph), `wordpress` (WordPress with PowerPress) or `blog` (an older blog, its
+    /// player configured in a script).
     #[arg(long, value_enum, default_value_t = podfeed::demo::Theme::Classic)]
     pub theme: podfeed::demo::Theme,
 }
@@ -214,7 +215,8 @@ pub struct DemoArgs {
     #[arg(long)]
     pub json: bool,
     /// Write the recipe with `podfeed init` from the site's home page (into the output folder,
-    /// as recipe.toml) and build with it, instead of the bundled recipe.
+    /// as recipe.toml) and build with it, instead of the bundled recipe (always, for the themes
+    /// the bundled recipe was not written for: modern, wordpress, blog).
     #[arg(long)]
     pub init: bool,
 }

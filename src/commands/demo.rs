@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use podfeed::demo::{DemoConfig, DemoSite};
+use podfeed::demo::{DemoConfig, DemoSite, Theme};
 use podfeed::pipeline::Mode;
 use podfeed::recipe::Recipe;
 
@@ -25,10 +25,12 @@ fn config(options: &DemoSiteOptions) -> DemoConfig {
     }
 }
 
-/// Starts the demo site on a free port and builds its feed with the bundled recipe.
+/// Starts the demo site on a free port and builds its feed with the bundled recipe, or (with
+/// `--init`, and for the themes the bundled recipe was not written for) the one init writes.
 pub async fn run(args: DemoArgs, ui: Ui) -> anyhow::Result<u8> {
     let site = DemoSite::start(config(&args.site), 0).await?;
-    let recipe = if args.init { written_by_init(&site, &args.out).await? } else { site.recipe_text() };
+    let bundled = matches!(args.site.theme, Theme::Classic | Theme::Listing);
+    let recipe = if args.init || !bundled { written_by_init(&site, &args.out).await? } else { site.recipe_text() };
     let recipe = Recipe::parse(&recipe, Path::new("recipes/demo.toml"))?;
     // The site gets a new port every time, so its URLs are new too: start from an empty cache.
     let cache = tempfile::tempdir()?;

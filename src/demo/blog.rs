@@ -9,7 +9,7 @@ use std::fmt::Write;
 
 use chrono::Datelike;
 
-use super::pages::{analytics_script, esc, show_notes, teaser, FOOTER, STYLE};
+use super::pages::{esc, show_notes, teaser, FOOTER, STYLE};
 use super::show::{ShowEpisode, HOST, SHOW_TITLE};
 
 /// Posts on one page of the front page.
@@ -39,21 +39,36 @@ pub fn episode_page(episode: &ShowEpisode) -> String {
     let _ = write!(
         html,
         r#"<!DOCTYPE html>
-<html lang="pt-BR"><head><meta charset="utf-8"><title>{TITLE}</title>{STYLE}{analytics}</head>
+<html lang="pt-BR"><head><meta charset="utf-8"><title>{TITLE}</title>{STYLE}{head}</head>
 <body>{header}
 <div id="content"><div class="post" id="post-{n}">
 {post}
 <div class="notes">{notes}</div>
 </div>
-<h3 id="respond">Deixe um comentário</h3><form class="comment-form"><textarea name="comment"></textarea></form>
+{comments}<h3 id="respond">Deixe um comentário</h3><form class="comment-form"><textarea name="comment"></textarea></form>
 </div>{FOOTER}</body></html>
 "#,
         n = episode.number,
-        analytics = analytics_script(episode.number),
+        head = super::wordpress::wp_head(episode.number),
         header = header(),
         post = post(episode, false),
         notes = show_notes(episode.number),
+        comments = comments(episode.number),
     );
+    html
+}
+
+/// The readers' comments under a post.
+fn comments(n: u32) -> String {
+    let mut html = String::from(r#"<h3 id="comments">Comentários</h3><ol class="commentlist">"#);
+    for i in 0..40 {
+        let _ = write!(
+            html,
+            r#"<li class="comment" id="comment-{n}{i}"><cite>Ouvinte {i}</cite> disse:<p>{}</p></li>"#,
+            teaser(n * 31 + i)
+        );
+    }
+    html.push_str("</ol>");
     html
 }
 
@@ -75,10 +90,10 @@ pub fn front_page(page: u32, episodes: &[ShowEpisode]) -> Option<String> {
     };
     Some(format!(
         r#"<!DOCTYPE html>
-<html lang="pt-BR"><head><meta charset="utf-8"><title>{TITLE}</title>{STYLE}{analytics}</head>
+<html lang="pt-BR"><head><meta charset="utf-8"><title>{TITLE}</title>{STYLE}{head}</head>
 <body>{header}<div id="content">{posts}<div class="navigation">{older}</div></div>{FOOTER}</body></html>
 "#,
-        analytics = analytics_script(page),
+        head = super::wordpress::wp_head(page),
         header = header(),
     ))
 }
