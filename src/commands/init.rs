@@ -115,13 +115,17 @@ fn report(proposal: &Proposal, out: &mut impl Write) -> std::io::Result<()> {
         };
         writeln!(out, "site's feed    {} has {} items; {reaches}", feed.url, feed.items)?;
     }
-    if !proposal.fields.iter().any(|c| c.field == "published" && !c.rules.is_empty()) {
+    if let Some(pages) = &proposal.item_pages {
+        writeln!(out, "item pages     {} (read too: the items have no date)", pages.css)?;
+    }
+    let from_pages = proposal.item_pages.iter().flat_map(|p| &p.fields);
+    if !proposal.fields.iter().chain(from_pages.clone()).any(|c| c.field == "published" && !c.rules.is_empty()) {
         writeln!(
             out,
             "published      none found: no episode will have a date, and apps sort undated items as they like"
         )?;
     }
-    for choice in &proposal.fields {
+    for choice in proposal.fields.iter().chain(from_pages) {
         for (i, (candidate, matched)) in choice.rules.iter().enumerate() {
             let field = if i == 0 { choice.field } else { "" };
             let mut rule = candidate.css.clone();

@@ -97,7 +97,23 @@ pub struct Proposal {
     /// The time zone the site's dates name ("9:00 AM ET").
     pub timezone: Option<chrono_tz::Tz>,
     pub pages_fetched: usize,
+    /// Listing items that lack what their pages say (a date): those pages, read too.
+    pub item_pages: Option<ItemPages>,
 }
+
+/// The pages of listing items, read for what the items lack.
+#[derive(Debug, Clone)]
+pub struct ItemPages {
+    /// The items' links, as `crawl.episodes`.
+    pub css: String,
+    /// The rules for what the items lack, on those pages.
+    pub fields: Vec<FieldChoice>,
+}
+
+/// Fields an item's page is read for when the items lack them: a date above all.
+const FROM_ITEM_PAGES: [&str; 2] = ["published", "duration"];
+/// Item pages sampled for those fields.
+const ITEM_PAGE_SAMPLES: usize = 8;
 
 /// Finds a recipe for the site at `start`.
 pub async fn discover(client: &Client, start: &Url) -> Result<Proposal, InitError> {
@@ -113,6 +129,7 @@ pub async fn discover(client: &Client, start: &Url) -> Result<Proposal, InitErro
     };
     let listed = Url::parse(&page.url).map_err(|e| InitError::NotFound(format!("{}: {e}", page.url)))?;
     let next = listing::next(&mut pages, &page, &found).await;
+    let mut item_pages = None;
     let (fields, sampled, example, timezone) = match &found {
         Found::Links(css, links) => {
             // The next listing page's episodes too: the newest posts may be few episodes.
@@ -130,7 +147,12 @@ pub async fn discover(client: &Client, start: &Url) -> Result<Proposal, InitErro
         Found::Lone(_) => sample_rules(std::slice::from_ref(&page), &listed).await,
         Found::Items(css, _) => {
             let timezone = analyse(&page, |doc, _| evidence::date_zone(doc)).await;
-            let (fields, links) = choose::item_rules(&page, css).await;
+            let (mut fields, links) = choose::item_rules(&page, css).await;
+            item_pages = lacking_from_pages(&mut pages, css, &fields, &links, &listed).await;
+            // What the pages give, the items' few values of it are not worth a rule.
+            if let Some(item_pages) = &item_pages {
+                fields.retain(|c| !item_pages.fields.iter().any(|p| p.field == c.field));
+            }
             (fields, links, Some(page.clone()), timezone)
         }
     };
@@ -155,7 +177,41 @@ pub async fn discover(client: &Client, start: &Url) -> Result<Proposal, InitErro
         site_feed,
         timezone,
         pages_fetched: pages.spent(),
+        item_pages,
     })
+}
+
+/// When listing items lack a date their pages give (WordPress's excerpts with a player, and
+/// the date only on the post's page), those pages' rules for it, and the items' links to read
+/// them by.
+async fn lacking_from_pages(
+    pages: &mut Fetcher<'_>,
+    item: &str,
+    fields: &[FieldChoice],
+    links: &[Url],
+    listing: &Url,
+) -> Option<ItemPages> {
+    // A field the items give on nearly all of them; a rule that dates one item in ten is none.
+    let has = |field: &str| {
+        fields.iter().any(|c| c.field == field && c.rules.iter().map(|(_, n)| n).sum::<usize>() * 10 >= c.sampled * 9)
+    };
+    if has("published") {
+        return None;
+    }
+    let link = fields.iter().find(|c| c.field == "link")?.rules.first()?.0.css.clone();
+    let samples = pages.samples(&links[..links.len().min(ITEM_PAGE_SAMPLES)]).await;
+    if samples.is_empty() {
+        return None;
+    }
+    let from_pages: Vec<FieldChoice> = choose::page_rules(&samples, listing)
+        .await
+        .into_iter()
+        .filter(|c| FROM_ITEM_PAGES.contains(&c.field) && !has(c.field) && !c.rules.is_empty())
+        .collect();
+    from_pages
+        .iter()
+        .any(|c| c.field == "published")
+        .then(|| ItemPages { css: format!("{item} {link}"), fields: from_pages })
 }
 
 /// The pages of `samples` that are an episode's: a text-only post among the episodes is left

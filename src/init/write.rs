@@ -83,13 +83,24 @@ pub fn recipe_text(proposal: &Proposal) -> String {
             quoted(css)
         );
     }
-    if !proposal.fields.iter().any(|c| c.field == "published" && !c.rules.is_empty()) {
+    let from_pages = proposal.item_pages.iter().flat_map(|p| &p.fields);
+    if !proposal.fields.iter().chain(from_pages).any(|c| c.field == "published" && !c.rules.is_empty()) {
         text.push_str(
             "# No date was found on the sampled pages: the episodes will have none, and apps sort undated\n\
              # items as they like. Add `published = { css = \"...\" }` if the pages show one.\n",
         );
     }
-    for choice in &proposal.fields {
+    rules_table(&proposal.fields, &mut text);
+    if let Some(pages) = &proposal.item_pages {
+        text.push_str("\n[episode]\n# What the items lack, from their pages (where both say, the page wins).\n");
+        rules_table(&pages.fields, &mut text);
+    }
+    text
+}
+
+/// Each field's rules, commented with where they came from.
+fn rules_table(fields: &[super::FieldChoice], text: &mut String) {
+    for choice in fields {
         let origin = |candidate: &Candidate, matched: usize| {
             format!("from {}, on {matched} of {} samples", candidate.evidence, choice.sampled)
         };
@@ -107,7 +118,6 @@ pub fn recipe_text(proposal: &Proposal) -> String {
             }
         }
     }
-    text
 }
 
 fn feed_table(proposal: &Proposal, text: &mut String) {
@@ -183,6 +193,15 @@ fn crawl_table(proposal: &Proposal, text: &mut String) {
                 proposal.sampled.len(),
                 quoted(css)
             );
+        }
+        (Episodes::Items { .. }, _) => {
+            if let Some(pages) = &proposal.item_pages {
+                let _ = writeln!(
+                    text,
+                    "# The items have no date; their pages have: each item's page is read too.\nepisodes = {}",
+                    quoted(&pages.css)
+                );
+            }
         }
         (Episodes::Lone { css }, _) => {
             text.push_str(
