@@ -543,7 +543,7 @@ async fn front_page(State(state): State<Arc<SiteState>>, Path(page): Path<u32>) 
     let episodes = state.episodes_newest_first();
     let body = match state.config.theme {
         Theme::Blog => blog::front_page(page, &episodes),
-        Theme::Wordpress => wordpress::category_page(page, &episodes, &wordpress::months_of(&episodes)),
+        Theme::Wordpress => wordpress::front_page(page, &episodes, &wordpress::months_of(&episodes)),
         _ => None,
     };
     body.map(html).unwrap_or_else(|| StatusCode::NOT_FOUND.into_response())

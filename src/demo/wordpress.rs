@@ -4,7 +4,8 @@
 //! social plugin's second `og:title` before it, reworded; the date written out only ("January 5,
 //! 2026"); the player's file with WordPress's `?_=1` beside PowerPress's clean download link;
 //! excerpts without players on the category's pages, which go on by "« Older Entries"
-//! (`/category/podcast/page/N/`); month archives in the sidebar; no JSON-LD.
+//! (`/category/podcast/page/N/`); whole posts with their players but no date on the front page
+//! (`/page/N/`); month archives in the sidebar; no JSON-LD.
 //!
 //! Episode pages are at `/episodes/N/`; the category at `/category/podcast/`; months at
 //! `/YYYY/MM/`.
@@ -172,24 +173,44 @@ fn sidebar(n: u32, months: &[(i32, u32)]) -> String {
     html
 }
 
-/// A page of posts, newest first: the category's (`/category/podcast/page/N/`) or a month's.
-/// Excerpts, as WordPress writes them, carry no player.
-pub fn posts_page(heading: &str, posts: &[ShowEpisode], older: Option<String>, months: &[(i32, u32)]) -> String {
+/// How a page of posts shows each: an excerpt under its date, as the category's and a month's
+/// pages do (WordPress's excerpts carry no player), or the whole post with its player and no
+/// date, as this theme's front page does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Posts {
+    Excerpts,
+    Whole,
+}
+
+/// A page of posts, newest first: the front page's, the category's or a month's.
+pub fn posts_page(
+    heading: &str,
+    posts: &[ShowEpisode],
+    shown: Posts,
+    older: Option<String>,
+    months: &[(i32, u32)],
+) -> String {
     let mut articles = String::new();
     for episode in posts {
         let n = episode.number;
+        let (meta, body) = match shown {
+            Posts::Excerpts => {
+                (posted_on(episode), format!(r#"<div class="entry-summary"><p>{} […]</p></div>"#, teaser(n)))
+            }
+            Posts::Whole => {
+                (String::new(), format!(r#"<div class="entry-content"><p>{}</p>{}</div>"#, teaser(n), player(episode)))
+            }
+        };
         let _ = write!(
             articles,
             r#"
 <article id="post-{n}" class="post-{n} post type-post status-publish format-standard hentry category-podcast">
 <header class="entry-header"><h2 class="entry-title"><a href="/episodes/{n}/" rel="bookmark">{}</a></h2>
-<div class="entry-meta">{}</div></header>
-<div class="entry-summary"><p>{} […]</p></div>
+<div class="entry-meta">{meta}</div></header>
+{body}
 <footer class="entry-footer"><a class="more-link" href="/episodes/{n}/">Continue reading<span class="screen-reader-text"> {}</span></a></footer>
 </article>"#,
             esc(&episode.title),
-            posted_on(episode),
-            teaser(n),
             esc(&episode.title),
         );
     }
@@ -215,15 +236,26 @@ pub fn posts_page(heading: &str, posts: &[ShowEpisode], older: Option<String>, m
 
 /// The category's page `page`, or `None` past the last.
 pub fn category_page(page: u32, episodes: &[ShowEpisode], months: &[(i32, u32)]) -> Option<String> {
+    let (posts, older) = page_of(page, episodes, "/category/podcast/page")?;
+    let heading = if page == 1 { "Category: Podcast".to_string() } else { format!("Category: Podcast, page {page}") };
+    Some(posts_page(&heading, posts, Posts::Excerpts, older, months))
+}
+
+/// The front page's page `page` (`/`, `/page/N/`): whole posts, players and all, but no date.
+pub fn front_page(page: u32, episodes: &[ShowEpisode], months: &[(i32, u32)]) -> Option<String> {
+    let (posts, older) = page_of(page, episodes, "/page")?;
+    Some(posts_page("Latest episodes", posts, Posts::Whole, older, months))
+}
+
+/// The posts of page `page` of a list, and the address of the next (older) one, under `path`.
+fn page_of<'a>(page: u32, episodes: &'a [ShowEpisode], path: &str) -> Option<(&'a [ShowEpisode], Option<String>)> {
     let pages = (episodes.len() as u32).div_ceil(POSTS_PER_PAGE).max(1);
     if page == 0 || page > pages {
         return None;
     }
     let start = ((page - 1) * POSTS_PER_PAGE) as usize;
     let posts = &episodes[start..(start + POSTS_PER_PAGE as usize).min(episodes.len())];
-    let older = (page < pages).then(|| format!("/category/podcast/page/{}/", page + 1));
-    let heading = if page == 1 { "Category: Podcast".to_string() } else { format!("Category: Podcast, page {page}") };
-    Some(posts_page(&heading, posts, older, months))
+    Some((posts, (page < pages).then(|| format!("{path}/{}/", page + 1))))
 }
 
 /// The months that have posts, newest first: the sidebar's archive.
@@ -243,5 +275,5 @@ pub fn month_page(year: i32, month: u32, episodes: &[ShowEpisode], months: &[(i3
     let posts: Vec<ShowEpisode> =
         episodes.iter().filter(|e| (e.published.year(), e.published.month()) == (year, month)).cloned().collect();
     let name = chrono::NaiveDate::from_ymd_opt(year, month, 1)?.format("%B %Y");
-    (!posts.is_empty()).then(|| posts_page(&format!("Month: {name}"), &posts, None, months))
+    (!posts.is_empty()).then(|| posts_page(&format!("Month: {name}"), &posts, Posts::Excerpts, None, months))
 }

@@ -80,6 +80,14 @@ pub(super) async fn find(pages: &mut Fetcher<'_>, start: &Url) -> Result<(Page, 
         // archive) or a home page with a player: read after the others, and then only for its
         // links (items beside a player of its own are a related box).
         if own_audio && revisited.insert(listing.clone()) {
+            // The episode page given: the archive it names (its category, its breadcrumb) before
+            // the site's home page, which may be a whole network's.
+            if listing == *start {
+                let archives = analyse(&page, site::archive_links).await;
+                for archive in archives.into_iter().rev().filter(|url| !tried.contains(url)) {
+                    queue.push_front(archive);
+                }
+            }
             with_audio.push(listing);
             continue;
         }
