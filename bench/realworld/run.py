@@ -367,7 +367,7 @@ def score(site, args, mirror, server, work, row):
     base = server.base
     checks = [check_page(args, base, check, work) for check in site.get("check", [])]
     row["checks"] = checks
-    if "feed" not in site and "expect" not in site and not site.get("no_audio"):
+    if "feed" not in site and "expect" not in site:
         # Single pages: scored on what init + check give on each.
         row.update(exact=sum(c["ok"] for c in checks), theirs=len(checks), ours=None)
         row["requests"] = server.counts["requests"]
@@ -375,11 +375,6 @@ def score(site, args, mirror, server, work, row):
         return row
     init = podfeed(args.podfeed, ["init", base + site["start"], "-o", "recipe.toml"], work, args.verbose)
     row["requests"] = server.counts["requests"]
-    if site.get("no_audio"):
-        refused = init.returncode == 1 and "audio" in init.stderr
-        row["result"] = ("refused, as it should: " if refused else "NOT REFUSED: ") + first_line(init.stderr)
-        row["ok"] = refused
-        return row
     if init.returncode != 0:
         row["result"] = f"init exit {init.returncode}: {first_line(init.stderr)}"
         return row
@@ -509,8 +504,7 @@ def table(rows):
             exact = f"{pct:.0f} % ({row['exact']}/{row['theirs']})"
             found = f"{row['ours']} / {row['theirs']}" if row["ours"] is not None else f"{row['theirs']} single page(s)"
         else:
-            exact = "✓" if row.get("ok") else "—"
-            found = "—"
+            exact, found = "—", "—"
         notes = [row.get("result", "")]
         if row.get("ours") is not None or "exact" not in row:
             for check in row.get("checks", []):
@@ -525,7 +519,7 @@ def passed(row):
     if "exact" in row:
         enough = row["ours"] is None or row["ours"] >= row["theirs"]
         return checks and row["exact"] * 100 >= row["theirs"] * 95 and enough
-    return checks and row.get("ok", False)
+    return False
 
 
 def isolated():
