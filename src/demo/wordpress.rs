@@ -91,9 +91,9 @@ pub(super) fn wp_head(seed: u32) -> String {
     let mut head = String::with_capacity(40_000);
     head.push_str("<style id=\"wp-block-library-inline-css\">");
     for (i, block) in BLOCKS.iter().cycle().take(360).enumerate() {
-        let _ = write!(
+        let _ = writeln!(
             head,
-            ".wp-block-{block}.is-style-{i}{{margin:0 0 {}em;padding:{}px {}px;border-radius:{}px}}\n",
+            ".wp-block-{block}.is-style-{i}{{margin:0 0 {}em;padding:{}px {}px;border-radius:{}px}}",
             i % 4,
             i % 17,
             i % 23,

@@ -9,7 +9,8 @@ use std::path::Path;
 use scraper::Selector;
 use url::Url;
 
-use super::evidence::{self, Candidate};
+use super::candidate::Candidate;
+use super::evidence;
 use super::titles::{self, PageNames};
 use super::{parsed, write};
 use crate::extract;

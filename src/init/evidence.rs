@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use scraper::{ElementRef, Html};
 use url::Url;
 
+use super::candidate::Candidate;
 use super::dom::{
     classes, has_element_children, is_audio_url, page_link, pointer_to, selector, signature_in, tag_and_class, words,
     AUDIO_ENDINGS, NOT_URL_ATTRIBUTES,
@@ -15,34 +16,6 @@ use crate::parse;
 
 /// schema.org types that describe one episode.
 const EPISODE_TYPES: [&str; 4] = ["PodcastEpisode", "Episode", "RadioEpisode", "AudioObject"];
-
-/// A rule as the recipe will have it, and the evidence it came from.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Candidate {
-    pub css: String,
-    pub attr: Option<String>,
-    pub json: Option<String>,
-    /// A regular expression whose first group is the value: a player's setting in a script's
-    /// text, or a title without the site's name around it.
-    pub regex: Option<String>,
-    /// Descendants dropped before the text is read: the date inside a teaser.
-    pub remove: Option<String>,
-    /// "JSON-LD", "OpenGraph", "a meta tag", "the page's elements"...
-    pub evidence: String,
-}
-
-impl Candidate {
-    pub(super) fn new(css: &str, attr: Option<&str>, json: Option<String>, evidence: &str) -> Candidate {
-        let evidence = evidence.to_string();
-        Candidate { css: css.to_string(), attr: attr.map(str::to_string), json, regex: None, remove: None, evidence }
-    }
-
-    /// The same rule, whatever its evidence.
-    fn same_rule(&self, other: &Candidate) -> bool {
-        (&self.css, &self.attr, &self.json, &self.regex, &self.remove)
-            == (&other.css, &other.attr, &other.json, &other.regex, &other.remove)
-    }
-}
 
 /// Headings tried as an episode's title at most: enough for a logo's, a section's and the
 /// article's own.

@@ -7,6 +7,7 @@
 //! limits of `build`.
 
 mod archive;
+mod candidate;
 mod choose;
 mod dom;
 mod evidence;
@@ -28,8 +29,8 @@ use crate::recipe::Recipe;
 use fetcher::Fetcher;
 use listing::Found;
 
+pub use candidate::Candidate;
 pub use choose::FieldChoice;
-pub use evidence::Candidate;
 pub use site::{Channel, SiteFeed};
 pub use write::recipe_text;
 

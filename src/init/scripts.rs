@@ -9,8 +9,8 @@ use std::sync::LazyLock;
 use regex::Regex;
 use scraper::Html;
 
+use super::candidate::Candidate;
 use super::dom::{is_audio_url, selector};
-use super::evidence::Candidate;
 use crate::parse;
 
 /// Scripts read, and the bytes of each, at most: a page's player is near its top.

@@ -9,8 +9,8 @@ use std::sync::LazyLock;
 use regex::Regex;
 use scraper::Html;
 
+use super::candidate::Candidate;
 use super::dom::{selector, words};
-use super::evidence::Candidate;
 
 /// Separators between an episode's title and the site's name in a `<title>` or an `og:title`:
 /// "Caffeine | Show", "Caffeine - Show", "Caffeine ~ Show", "Show: Caffeine" is not one (a
