@@ -1,7 +1,8 @@
 //! The demo show as a WordPress site with the PowerPress plugin serves it (`--theme wordpress`),
 //! with what real WordPress shows did to `podfeed init`: the site's name as an `h1` logo above
-//! the post's own `h1`; `og:title` with " - The Long Signal" after the title, and on some pages a
-//! social plugin's second `og:title` before it, reworded; the date written out only ("January 5,
+//! the post's own `h1` (which audio posts, one in ten, lack); `og:title` with " - The Long
+//! Signal" after the title, and on some pages a social plugin's second `og:title` before it,
+//! reworded; the date written out only ("January 5,
 //! 2026"); the player's file with WordPress's `?_=1` beside PowerPress's clean download link;
 //! excerpts without players on the category's pages, which go on by "« Older Entries"
 //! (`/category/podcast/page/N/`); whole posts with their players but no date on the front page
@@ -42,7 +43,7 @@ pub fn episode_page(episode: &ShowEpisode, months: &[(i32, u32)], dated: bool) -
 <div id="content" class="site-content"><main id="main" class="site-main">
 <nav class="breadcrumbs"><a href="/">Home</a> » <a href="/category/podcast/">Podcast</a> » {title}</nav>
 <article id="post-{n}" class="post-{n} post type-post status-publish format-standard hentry category-podcast">
-<header class="entry-header"><h1 class="entry-title">{title}</h1>
+<header class="entry-header">{heading}
 <div class="entry-meta">{date}<span class="byline"> by <span class="author vcard"><a class="url fn n" href="/author/ada/">{HOST}</a></span></span></div>
 </header>
 <div class="entry-content">
@@ -60,6 +61,7 @@ pub fn episode_page(episode: &ShowEpisode, months: &[(i32, u32)], dated: bool) -
 </div></body></html>
 "#,
         social = social_title(episode),
+        heading = heading(episode),
         head = wp_head(n),
         masthead = masthead(),
         date = if dated { posted_on(episode) } else { String::new() },
@@ -106,9 +108,23 @@ pub(super) fn wp_head(seed: u32) -> String {
     head
 }
 
-/// A social plugin's `og:title`, written before the theme's: on every third page, its own words.
+/// The post's heading; an "audio" post (one in ten) has none, as some themes' audio format: its
+/// title is only in `og:title` and `<title>`, after the site's name.
+fn heading(episode: &ShowEpisode) -> String {
+    match audio_post(episode) {
+        true => String::new(),
+        false => format!(r#"<h1 class="entry-title">{}</h1>"#, esc(&episode.title)),
+    }
+}
+
+fn audio_post(episode: &ShowEpisode) -> bool {
+    episode.number % 10 == 4
+}
+
+/// A social plugin's `og:title`, written before the theme's: on every third page (but audio
+/// posts), its own words.
 fn social_title(episode: &ShowEpisode) -> String {
-    if episode.number % 3 != 0 {
+    if episode.number % 3 != 0 || audio_post(episode) {
         return String::new();
     }
     let teaser = teaser(episode.number);

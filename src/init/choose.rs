@@ -168,7 +168,22 @@ fn choose(
                 let count = row.iter().filter(|c| **c).count();
                 tracing::debug!("init: title {} {:?} covers {count} of {samples}", candidate.css, candidate.regex);
             }
-            Some(FieldChoice { field, rules: pick_in_order(&candidates, &covered), sampled: samples })
+            let mut rules = pick_in_order(&candidates, &covered);
+            // Pages built otherwise than every sample (an audio post without the heading) are
+            // left to what names the episode on every sample, from the page's head: a title is
+            // required, and a page without one is no episode.
+            let full = |row: &Vec<bool>| row.iter().all(|c| *c);
+            let fallback = candidates.iter().zip(&covered).find(|(candidate, row)| {
+                full(row)
+                    && !candidate.evidence.starts_with(evidence::HEADING)
+                    && !rules.iter().any(|(c, _)| c == *candidate)
+            });
+            if let (Some((candidate, _)), false) =
+                (fallback, rules.iter().any(|(c, _)| !c.evidence.starts_with(evidence::HEADING)))
+            {
+                rules.push((candidate.clone(), samples));
+            }
+            Some(FieldChoice { field, rules, sampled: samples })
         })
         .collect()
 }
