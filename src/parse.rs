@@ -134,8 +134,17 @@ fn written_date(text: &str) -> Option<Written> {
         .split(|c: char| c.is_whitespace() || c == ',' || c == '.' || c == '-' || c == '/')
         .filter(|w| !w.is_empty())
         .collect();
-    let month_at = words.iter().position(|w| month_number(w).is_some())?;
-    let month = month_number(words[month_at])?;
+    // "ago", "set", "out" are Spanish, Italian and Portuguese months only between a day and a
+    // year ("12 ago 2019"); elsewhere they are English words ("two days ago, 2012").
+    let number = |i: usize| words.get(i).is_some_and(|w| day_or_year(w).is_some());
+    let month_at = words.iter().enumerate().position(|(i, w)| match month_number(w) {
+        Some(_) => true,
+        None => {
+            let lower = w.to_lowercase();
+            NOT_ABBREVIATIONS.contains(&lower.as_str()) && i > 0 && number(i - 1) && number(i + 1)
+        }
+    })?;
+    let month = month_number(words[month_at]).or_else(|| abbreviation_between_numbers(words[month_at]))?;
     let numbers: Vec<u32> =
         words.iter().enumerate().filter(|(i, _)| *i != month_at).filter_map(|(_, w)| day_or_year(w)).collect();
     let (day, year) = match numbers.as_slice() {
@@ -195,6 +204,12 @@ const MONTH_NAMES: [&[&str]; 12] = [
 /// Abbreviations that are also everyday words ("check out", "two days ago"): a month only
 /// when written out.
 const NOT_ABBREVIATIONS: [&str; 5] = ["out", "set", "ago", "sie", "lis"];
+
+/// The month an everyday word abbreviates, where it stands between a day and a year.
+fn abbreviation_between_numbers(word: &str) -> Option<u32> {
+    let word = word.to_lowercase();
+    MONTH_NAMES.iter().position(|names| names.iter().any(|name| name.starts_with(&word))).map(|i| i as u32 + 1)
+}
 
 /// A month's number from its name or an abbreviation of it (three letters or more: "Feb",
 /// AP style "Sept", "févr"), in any language of [`MONTH_NAMES`].
@@ -440,10 +455,14 @@ mod tests {
         }
         assert_eq!(date("1 de março de 2021"), Some(utc("2021-03-01T12:00:00Z")));
         assert_eq!(date("12 października 2019"), Some(utc("2019-10-12T12:00:00Z")));
-        // Everyday words that begin a month's name in some language are no month.
+        // Everyday words that begin a month's name in some language are no month, unless they
+        // stand between a day and a year.
         for text in ["check out 5 episodes of 2012", "2 days ago, 2012", "a set of 5 from 2012"] {
             assert_eq!(date(text), None, "{text}");
         }
+        assert_eq!(date("12 ago 2019"), Some(utc("2019-08-12T12:00:00Z")));
+        assert_eq!(date("5 set 2019"), Some(utc("2019-09-05T12:00:00Z")));
+        assert_eq!(date("3 out. 2019"), Some(utc("2019-10-03T12:00:00Z")));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::{podfeed_async, stderr, stdout, Fixture};
 use podfeed::demo::show::ShowEpisode;
-use podfeed::demo::{blog, DemoConfig, Theme};
+use podfeed::demo::{blog, wordpress, DemoConfig, Theme};
 use podfeed::model::Episode;
 
 const EPISODES: u32 = 200;
@@ -68,13 +68,14 @@ fn field_exact(fx: &Fixture, cache: &str, duration: impl Fn(&ShowEpisode) -> Opt
 
 /// WordPress with PowerPress, from its category, one episode page and one month's
 /// archive: the post's own `h1` (not the logo's, not `og:title` with the site's name, not a
-/// social plugin's rewording), and where a post has none, `og:title` without the site's name, the date written out, PowerPress's download link (not the
-/// player's `?_=1`), its duration; every page of the archive, by "« Older Entries" or by the
-/// months of the sidebar, and from the episode page by its category.
+/// social plugin's rewording), and where a post has none, what the page's head says without the
+/// site's name (not the plugin's `og:title`, which the `<title>` disagrees with); the date
+/// written out; a clean address of the audio, not the player's with `?_=1`; its duration; every
+/// page of the archive, by "« Older Entries" or by the months of the sidebar, and from the
+/// episode page by its category.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wordpress_from_its_category_an_episode_page_and_a_month() {
     let fx = site(Theme::Wordpress, false).await;
-    let seconds = |show: &ShowEpisode| Some(show.duration_secs);
     for (i, (entry, reach)) in [
         ("/category/podcast/", "next page      div.nav-previous a"),
         ("/episodes/150/", "next page      div.nav-previous a"),
@@ -91,11 +92,12 @@ async fn wordpress_from_its_category_an_episode_page_and_a_month() {
         let twin = recipe.lines().find(|line| line.contains(trimmed)).unwrap_or_default();
         assert!(recipe.contains(&format!("title = [\n  {heading},")), "{entry}:\n{recipe}");
         assert!(twin.contains("the site's name left out"), "{entry}:\n{recipe}");
-        assert!(recipe.contains("a.powerpress_link_d"), "the download link, not the player's: {recipe}");
+        let audio = recipe.lines().find(|line| line.starts_with("audio = ")).unwrap_or_default();
+        assert!(!audio.contains("source"), "a clean address, not the player's `?_=1`: {recipe}");
         assert!(recipe.contains("span.posted-on a"), "the written date: {recipe}");
         let cache = format!("cache{i}");
         build(&fx, &cache).await;
-        let (exact, of, wrong) = field_exact(&fx, &cache, seconds);
+        let (exact, of, wrong) = field_exact(&fx, &cache, wordpress::shown_duration);
         assert_eq!(exact, of, "{entry}: {wrong}\n{recipe}");
     }
 }
@@ -110,8 +112,26 @@ async fn listing_items_without_a_date_read_their_pages_for_it() {
     assert!(recipe.contains("\n[listing]\n") && recipe.contains("\n[episode]\n"), "{recipe}");
     assert!(recipe.contains("published = { css = \"span.posted-on a\" }"), "the page's date: {recipe}");
     build(&fx, "cache").await;
-    let (exact, of, wrong) = field_exact(&fx, "cache", |show| Some(show.duration_secs));
+    let (exact, of, wrong) = field_exact(&fx, "cache", wordpress::shown_duration);
     assert_eq!(exact, of, "{wrong}\n{recipe}");
+}
+
+/// A recipe that reads the player's own address gets the file without WordPress's `?_=1`, the
+/// address the site's feed names.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_players_suffix_is_left_off() {
+    let fx = site(Theme::Wordpress, false).await;
+    let recipe = format!(
+        "[feed]\ntitle = \"T\"\nlink = \"{base}/\"\ndescription = \"D\"\n[crawl]\nstart = [\"{base}/\"]\n\
+         episodes = \"h2.entry-title a\"\n[episode]\ntitle = {{ css = \"h1.entry-title\" }}\n\
+         audio = {{ css = \"audio.wp-audio-shortcode source\", attr = \"src\" }}\n",
+        base = fx.site.base_url()
+    );
+    std::fs::write(fx.dir.path().join("player.toml"), recipe).unwrap();
+    let page = format!("{}/episodes/150/", fx.site.base_url());
+    let out = podfeed_async(fx.dir.path(), &["check", "--recipe", "player.toml", &page]).await;
+    let audio = format!("episode.audio          {}/media/150.mp3\n", fx.site.base_url());
+    assert!(stdout(&out).contains(&audio), "{}", stdout(&out));
 }
 
 /// The lone episode page's category is the archive: init names it as the listing page.

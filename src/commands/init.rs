@@ -81,7 +81,15 @@ pub async fn run(args: InitArgs) -> anyhow::Result<u8> {
 /// What init found, and from what, in a few lines.
 fn report(proposal: &Proposal, out: &mut impl Write) -> std::io::Result<()> {
     match &proposal.episodes {
-        Episodes::Lone { .. } => writeln!(out, "listing page   none found: only {} is read", proposal.listing)?,
+        Episodes::Lone { css: Some(_) } => {
+            writeln!(out, "listing page   none found: only {} is read", proposal.listing)?
+        }
+        Episodes::Lone { css: None } => writeln!(
+            out,
+            "listing page   none found, and {} names no address of its own: `check` reads it, a build reads \
+             nothing until `start` and `episodes` lead to it",
+            proposal.listing
+        )?,
         Episodes::Links { css, count } => {
             writeln!(out, "listing page   {}", proposal.listing)?;
             writeln!(out, "episode links  {css} ({count} on that page)")?

@@ -121,10 +121,9 @@ fn audio_post(episode: &ShowEpisode) -> bool {
     episode.number % 10 == 4
 }
 
-/// A social plugin's `og:title`, written before the theme's: on every third page (but audio
-/// posts), its own words.
+/// A social plugin's `og:title`, written before the theme's: on every third page, its own words.
 fn social_title(episode: &ShowEpisode) -> String {
-    if episode.number % 3 != 0 || audio_post(episode) {
+    if episode.number % 3 != 0 {
         return String::new();
     }
     let teaser = teaser(episode.number);
@@ -153,21 +152,33 @@ fn posted_on(episode: &ShowEpisode) -> String {
 }
 
 /// PowerPress's player (WordPress's audio shortcode, `?_=1` on its file), its links, and the
-/// duration it prints.
+/// duration it prints; or, on one post in six, the player alone.
 fn player(episode: &ShowEpisode) -> String {
     if !episode.has_audio() {
         return r#"<p class="note">No episode this week: a note from the team.</p>"#.to_string();
     }
     let (n, audio) = (episode.number, episode.audio_path());
     let seconds = episode.duration_secs;
+    let player = format!(
+        r#"<div class="powerpress_player" id="powerpress_player_{n}"><audio class="wp-audio-shortcode" id="audio-{n}-1" preload="none" style="width: 100%;" controls="controls"><source type="audio/mpeg" src="{audio}?_=1" /><a href="{audio}">{audio}</a></audio></div>"#
+    );
+    if shown_duration(episode).is_none() {
+        return player;
+    }
     format!(
-        r#"<div class="powerpress_player" id="powerpress_player_{n}"><audio class="wp-audio-shortcode" id="audio-{n}-1" preload="none" style="width: 100%;" controls="controls"><source type="audio/mpeg" src="{audio}?_=1" /><a href="{audio}">{audio}</a></audio></div>
+        r#"{player}
 <p class="powerpress_links powerpress_links_mp3">Podcast: <a href="{audio}" class="powerpress_link_pinw" target="_blank" title="Play in new window" rel="nofollow">Play in new window</a> | <a href="{audio}" class="powerpress_link_d" title="Download" rel="nofollow" download="{n}.mp3">Download</a> (Duration: <span class="powerpress_duration">{}:{:02}:{:02}</span>)</p>
 <p class="powerpress_links powerpress_subscribe_links">Subscribe: <a href="/feed/podcast/" class="powerpress_link_subscribe">RSS</a></p>"#,
         seconds / 3600,
         seconds / 60 % 60,
         seconds % 60
     )
+}
+
+/// The duration a post prints: none on one post in six, which shows the player alone, without
+/// PowerPress's links.
+pub fn shown_duration(episode: &ShowEpisode) -> Option<u64> {
+    (episode.number % 6 != 1).then_some(episode.duration_secs)
 }
 
 /// The sidebar: recent posts, and an archive by month.

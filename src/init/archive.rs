@@ -162,7 +162,8 @@ fn says_next(a: ElementRef) -> bool {
         a.value().classes().chain(a.parent().and_then(ElementRef::wrap).into_iter().flat_map(|p| p.value().classes()));
     let by_class =
         classes.map(str::to_lowercase).any(|c| c == "next" || c.contains("nav-previous") || c.contains("older"));
-    by_words || (by_class && !text.is_empty() && text.len() < 40)
+    // By its class, a short link: "Next", "»", an arrow.
+    by_words || (by_class && words(a).chars().count() < 40)
 }
 
 /// Archives by month or year: a list of links whose words are a month and a year ("February
@@ -413,6 +414,14 @@ mod tests {
         assert_eq!(found[1], ("aside.widget_archive li > a".to_string(), "https://example.org/2019/".to_string()));
         let doc = Html::parse_document(r#"<div class="nav-previous"><a href="/page/2/">Earlier posts</a></div>"#);
         assert_eq!(next_pages(&doc, &base)[0].0, "div.nav-previous a");
+        // `a.next` with an arrow for words, beside the numbers' links.
+        let doc = Html::parse_document(
+            r#"<div class="nav-links"><a class="page-numbers" href="/page/3/">3</a><a class="next page-numbers" href="/page/2/">&raquo;</a></div>"#,
+        );
+        assert_eq!(
+            next_pages(&doc, &base)[0],
+            ("div.nav-links a.next".to_string(), vec![base.join("/page/2/").unwrap()])
+        );
     }
 
     #[test]

@@ -27,6 +27,9 @@ const MAX_ITEMS: usize = 200;
 /// description), not the episode.
 const DISTINCT: [&str; 4] = ["title", "link", "audio", "description"];
 
+/// Fields that episodes may share (two published on one day) but not all of them.
+const SITEWIDE: [&str; 2] = ["published", "duration"];
+
 /// The rules chosen for one field, each with the samples it matched, of `sampled`.
 #[derive(Debug, Clone)]
 pub struct FieldChoice {
@@ -217,6 +220,13 @@ fn evaluated(
 /// The samples a candidate covers: those it gives a value on that names the episode (for the
 /// [`DISTINCT`] fields: a value no other sample has; for titles: not the site's own name).
 fn coverage(field: &str, values: &[Option<String>], names: &[PageNames]) -> Vec<bool> {
+    // The same date or duration on every sample, of three or more, is the site's (today's date
+    // in a top bar, a theme's script), not the episodes'.
+    let given: Vec<&String> = values.iter().flatten().collect();
+    let sitewide = SITEWIDE.contains(&field) && given.len() >= 3 && given.iter().all(|v| *v == given[0]);
+    if sitewide {
+        return vec![false; values.len()];
+    }
     (0..values.len())
         .map(|i| {
             let Some(value) = values[i].as_deref() else { return false };
@@ -282,6 +292,33 @@ mod tests {
         );
         let url = format!("https://example.org/e/{n}");
         Page { url: url.clone(), final_url: url, html, etag: None, last_modified: None, fetched_at: chrono::Utc::now() }
+    }
+
+    /// Today's date in a site's top bar, the same on every page, is no episode's date: the
+    /// post's own date is taken, though it comes after.
+    #[tokio::test]
+    async fn a_date_the_same_on_every_page_is_the_sites() {
+        let samples: Vec<Page> = (1..=4)
+            .map(|n| {
+                let html = format!(
+                    r#"<div class="topbar"><span class="today">Monday, April 1, 2024</span></div>
+                    <h1 class="entry-title">Episode {n}</h1><span class="posted-on">March {n}, 2024</span>
+                    <a class="download" href="/m/{n}.mp3">Download</a>"#
+                );
+                let url = format!("https://example.org/e/{n}");
+                Page {
+                    url: url.clone(),
+                    final_url: url,
+                    html,
+                    etag: None,
+                    last_modified: None,
+                    fetched_at: chrono::Utc::now(),
+                }
+            })
+            .collect();
+        let fields = page_rules(&samples, &Url::parse("https://example.org/").unwrap()).await;
+        let published = fields.iter().find(|c| c.field == "published").unwrap();
+        assert_eq!(published.rules[0].0.css, "span.posted-on", "{published:?}");
     }
 
     /// A rule that reads the same on every page reads the site, not the episode: the

@@ -31,6 +31,7 @@ pub(crate) fn candidates(doc: &Html) -> BTreeMap<&'static str, Vec<Candidate>> {
     let mut rules = json_ld(doc);
     rules.extend(meta(doc));
     rules.extend(microformats(doc));
+    rules.extend(microdata(doc));
     rules.extend(headings(doc));
     rules.extend(elements(doc.root_element(), None));
     rules.extend(super::scripts::candidates(doc));
@@ -240,6 +241,38 @@ fn microformats(doc: &Html) -> Vec<(&'static str, Candidate)> {
         })
         .map(|(field, css, attr)| (field, Candidate::new(css, attr, None, "microformats")))
         .collect()
+}
+
+/// Rules for schema.org microdata (PowerPress writes `<meta itemprop="duration"
+/// content="PT1H10M52S">` beside its player): the audio's address, its date and its duration, by
+/// the attribute that holds each on its element.
+fn microdata(doc: &Html) -> Vec<(&'static str, Candidate)> {
+    let props: [(&'static str, &str); 5] = [
+        ("audio", "contentUrl"),
+        ("published", "datePublished"),
+        ("published", "uploadDate"),
+        ("duration", "duration"),
+        ("description", "description"),
+    ];
+    let mut rules = Vec::new();
+    for (field, prop) in props {
+        let css = format!("[itemprop={prop}]");
+        let Some(element) = doc.select(&selector(&css)).next() else { continue };
+        let tag = element.value().name();
+        let attr = ["content", "datetime", "href", "src"].into_iter().find(|a| element.value().attr(a).is_some());
+        let value = attr.and_then(|a| element.value().attr(a)).map(str::to_string).unwrap_or_else(|| words(element));
+        let fits = match field {
+            "audio" => is_audio_url(&value),
+            "published" => parse::date(&value).is_some(),
+            "duration" => parse::duration(&value).is_ok_and(|s| s > 0),
+            _ => !value.trim().is_empty(),
+        };
+        let plain = tag.bytes().all(|b| b.is_ascii_alphanumeric());
+        if fits && plain {
+            rules.push((field, Candidate::new(&format!("{tag}{css}"), attr, None, "microdata")));
+        }
+    }
+    rules
 }
 
 /// Rules for what `root` shows (rules relative to `scope` when given): audio in attributes (a

@@ -92,8 +92,10 @@ pub(super) async fn find(pages: &mut Fetcher<'_>, start: &Url) -> Result<(Page, 
             continue;
         }
         // Here a page with a player of its own is on its second look: its items count then (a
-        // home page's player above them), after every other page (a related box).
-        if let Some((css, count)) = items {
+        // home page's player above them), after every other page (a related box); but beside
+        // the episode page given, they are its related box.
+        let given_episode = own_audio && listing == *start && listing != root;
+        if let Some((css, count)) = items.filter(|_| !given_episode) {
             return Ok((page, Found::Items(css, count)));
         }
         // The listing page the user gave is read first; any other page that names its archive

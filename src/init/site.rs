@@ -48,9 +48,16 @@ fn selector(css: &str) -> Selector {
 }
 
 /// Links that look like the way to the archive: "All episodes", `/archive`, `/episodes`, an
-/// episode page's category (`rel="category"`) or the section its breadcrumb names (not "Older
+/// episode page's category (`rel="category"`), the section its breadcrumb names, a link in the
+/// show's name (`og:site_name`), and the series its JSON-LD says it is part of (not "Older
 /// episodes": the next page of a listing is no archive of its own).
 pub(crate) fn archive_links(doc: &Html, base: &Url) -> Vec<Url> {
+    let show = doc
+        .select(&selector("meta[property='og:site_name'], meta[name='application-name']"))
+        .find_map(|m| m.value().attr("content"))
+        .map(|name| name.trim().to_lowercase())
+        .filter(|name| !name.is_empty());
+    let series = series_url(doc).and_then(|url| base.join(&url).ok()).map(|url| (3, url));
     let mut scored: Vec<(u8, Url)> = doc
         .select(&selector("a[href]"))
         .filter_map(|a| {
@@ -70,12 +77,14 @@ pub(crate) fn archive_links(doc: &Html, base: &Url) -> Vec<Url> {
             score += 2 * u8::from(archive_path.iter().any(|end| path.ends_with(end)));
             score += u8::from(text.contains("archive") || text.contains("episodes"));
             score += 2 * u8::from(rel.split_whitespace().any(|r| r == "category") || in_breadcrumb);
+            score += 2 * u8::from(show.as_deref() == Some(text.trim()));
             // `/episodes?page=3` is a page of the archive, not the way to it.
             let paged = numbered(&url).is_some() || url.query_pairs().any(|(name, _)| name == "page");
             let here = url.as_str() == base.as_str().split('#').next().unwrap_or_default();
             let home = url.path() == "/" && url.query().is_none();
             (score >= 2 && !paged && !here && !home && url.host_str() == base.host_str()).then_some((score, url))
         })
+        .chain(series.filter(|(_, url)| url.host_str() == base.host_str() && url.path() != "/"))
         .collect();
     scored.sort_by_key(|scored| std::cmp::Reverse(scored.0));
     let mut links: Vec<Url> = Vec::new();
@@ -86,6 +95,15 @@ pub(crate) fn archive_links(doc: &Html, base: &Url) -> Vec<Url> {
     }
     links.truncate(2);
     links
+}
+
+/// The page of the series an episode's JSON-LD says it is part of (`partOfSeries.url`).
+fn series_url(doc: &Html) -> Option<String> {
+    doc.select(&selector("script[type='application/ld+json']")).take(20).find_map(|script| {
+        let json: serde_json::Value = serde_json::from_str(&script.text().collect::<String>()).ok()?;
+        let nodes = json.get("@graph").and_then(|g| g.as_array()).cloned().unwrap_or_else(|| vec![json.clone()]);
+        nodes.iter().find_map(|node| node.pointer("/partOfSeries/url")?.as_str().map(str::to_string))
+    })
 }
 
 /// The RSS or Atom feed a page links.
@@ -225,6 +243,33 @@ pub(crate) fn url_pattern(urls: &[Url]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// From an episode page: its category, the section its breadcrumb names, a link in the
+    /// show's name, the series its JSON-LD names; never the home page or the page itself.
+    #[test]
+    fn an_episode_page_names_its_archive() {
+        let base = Url::parse("https://example.org/2024/05/ep-12/").unwrap();
+        let links = |html: &str| -> Vec<String> {
+            archive_links(&Html::parse_document(html), &base).into_iter().map(|u| u.path().to_string()).collect()
+        };
+        assert_eq!(
+            links(r#"<a href="/topics/money/" rel="category tag">Money</a><a href="/">Home</a>"#),
+            ["/topics/money/"]
+        );
+        assert_eq!(
+            links(r#"<nav class="breadcrumbs"><a href="/">Home</a> » <a href="/shows/signal/">The Signal</a></nav>"#),
+            ["/shows/signal/"]
+        );
+        assert_eq!(
+            links(
+                r#"<meta property="og:site_name" content="The Long Signal"><header><a href="/show/">The Long Signal</a></header>"#
+            ),
+            ["/show/"]
+        );
+        let ld = r#"<script type="application/ld+json">{"@type":"PodcastEpisode","partOfSeries":{"@type":"PodcastSeries","url":"/series/signal"}}</script>"#;
+        assert_eq!(links(ld), ["/series/signal"]);
+        assert!(links(r#"<a href="/2024/05/ep-12/#comments">Comments</a><a href="/tags/x">tag</a>"#).is_empty());
+    }
 
     #[test]
     fn numbered_pages_by_query_or_path() {
