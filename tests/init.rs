@@ -171,10 +171,18 @@ async fn declared_data_comes_before_markup() {
     let fx = site(Theme::Modern).await;
     let out = podfeed_async(fx.dir.path(), &["init", &format!("{}/", fx.site.base_url())]).await;
     let recipe = stdout(&out);
+    let table = recipe.split("[episode]").nth(1).unwrap_or_default();
     for field in ["title", "published", "audio", "duration", "description"] {
-        let rules = recipe.split("[episode]").nth(1).unwrap_or_default();
-        let line = rules.lines().find(|l| l.starts_with(&format!("{field} = "))).unwrap_or_default();
-        assert!(line.contains("application/ld+json"), "{field}: {line}\n{recipe}");
+        // The field's rules: one line, or a list (a fallback after the first) up to its `]`.
+        let from = table.find(&format!("\n{field} = ")).map(|at| &table[at + 1..]).unwrap_or_default();
+        let rules = if from.contains(" = [\n") && from.find(" = [\n") < from.find('\n') {
+            &from[..from.find("\n]").unwrap_or(from.len())]
+        } else {
+            from.lines().next().unwrap_or_default()
+        };
+        let first = rules.lines().find(|l| l.contains("css = ")).unwrap_or_default();
+        assert!(first.contains("application/ld+json"), "{field}: {rules}\n{recipe}");
+        assert!(!rules.contains("div."), "no made-up class name: {field}: {rules}");
     }
     assert!(podfeed::recipe::Recipe::parse(&recipe, std::path::Path::new("x.toml")).is_ok());
 }

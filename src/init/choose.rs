@@ -157,7 +157,11 @@ fn choose(
             let mut covered: Vec<Vec<bool>> = values.iter().map(|v| coverage(field, v, names)).collect();
             let mut candidates = candidates.clone();
             if *field != "title" {
-                return Some(FieldChoice { field, rules: pick(&candidates, &covered, samples), sampled: samples });
+                let mut rules = pick(&candidates, &covered, samples);
+                if *field == "audio" {
+                    rules.extend(fallback(&rules, &candidates, &covered));
+                }
+                return Some(FieldChoice { field, rules, sampled: samples });
             }
             // Titles: in the order of what names the episode best, each next rule for the pages
             // the ones before it leave without a title.
@@ -172,20 +176,7 @@ fn choose(
                 tracing::debug!("init: title {} {:?} covers {count} of {samples}", candidate.css, candidate.regex);
             }
             let mut rules = pick_in_order(&candidates, &covered);
-            // Pages built otherwise than every sample (an audio post without the heading) are
-            // left to what names the episode on every sample, from the page's head: a title is
-            // required, and a page without one is no episode.
-            let full = |row: &Vec<bool>| row.iter().all(|c| *c);
-            let fallback = candidates.iter().zip(&covered).find(|(candidate, row)| {
-                full(row)
-                    && !candidate.evidence.starts_with(evidence::HEADING)
-                    && !rules.iter().any(|(c, _)| c == *candidate)
-            });
-            if let (Some((candidate, _)), false) =
-                (fallback, rules.iter().any(|(c, _)| !c.evidence.starts_with(evidence::HEADING)))
-            {
-                rules.push((candidate.clone(), samples));
-            }
+            rules.extend(fallback(&rules, &candidates, &covered));
             Some(FieldChoice { field, rules, sampled: samples })
         })
         .collect()
@@ -236,6 +227,26 @@ fn coverage(field: &str, values: &[Option<String>], names: &[PageNames]) -> Vec<
             !repeated && !the_site
         })
         .collect()
+}
+
+/// For a field an episode cannot go without (its title, its audio), a last rule for pages built
+/// otherwise than every sample (an audio post without the heading, an older post without the
+/// microdata the newer have): the first that covers every sample by other evidence than the
+/// rules chosen, if they are all of one kind.
+fn fallback(
+    rules: &[(Candidate, usize)],
+    candidates: &[Candidate],
+    covered: &[Vec<bool>],
+) -> Option<(Candidate, usize)> {
+    let kind = |c: &Candidate| c.evidence.split(',').next().unwrap_or_default().to_string();
+    let chosen: Vec<String> = rules.iter().map(|(c, _)| kind(c)).collect();
+    if chosen.is_empty() || chosen.iter().any(|k| *k != chosen[0]) {
+        return None;
+    }
+    let (candidate, row) = candidates.iter().zip(covered).find(|(candidate, row)| {
+        row.iter().all(|c| *c) && kind(candidate) != chosen[0] && !rules.iter().any(|(c, _)| c == *candidate)
+    })?;
+    Some((candidate.clone(), row.len()))
 }
 
 /// The first rule that covers any sample, then each next one that covers a sample those

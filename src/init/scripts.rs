@@ -17,8 +17,9 @@ use crate::parse;
 const MAX_SCRIPTS: usize = 60;
 const MAX_SCRIPT_BYTES: usize = 512 * 1024;
 
-/// The selector of the rules: scripts written into the page, not loaded from elsewhere.
-const CSS: &str = "script:not([src])";
+/// The selector of the rules: scripts written into the page, not loaded from elsewhere, and not
+/// JSON-LD (read as such).
+const CSS: &str = "script:not([src]):not([type='application/ld+json'])";
 
 const EVIDENCE: &str = "a player's settings in a script";
 
