@@ -153,11 +153,36 @@ pub(crate) fn next_pages(doc: &Html, base: &Url) -> Vec<(String, Vec<Url>)> {
     found
 }
 
+/// How a link to the next (older) page of a listing begins, in the languages of
+/// [`crate::parse`]'s months.
+const NEXT_WORDS: [&str; 20] = [
+    "next",
+    "older",
+    "more",
+    "previous episodes",
+    "earlier",
+    "siguiente",
+    "más antiguos",
+    "próxima",
+    "seguinte",
+    "mais antigos",
+    "suivant",
+    "plus anciens",
+    "weiter",
+    "nächste",
+    "ältere",
+    "successiv",
+    "più vecchi",
+    "volgende",
+    "oudere",
+    "następn",
+];
+
 /// Whether a link leads to the next (older) page of a listing, by its words or its class.
 fn says_next(a: ElementRef) -> bool {
     let text = words(a).to_lowercase();
     let text = text.trim_start_matches(|c: char| !c.is_alphanumeric());
-    let by_words = ["next", "older", "more", "previous episodes", "earlier"].iter().any(|word| text.starts_with(word));
+    let by_words = NEXT_WORDS.iter().any(|word| text.starts_with(word));
     let classes =
         a.value().classes().chain(a.parent().and_then(ElementRef::wrap).into_iter().flat_map(|p| p.value().classes()));
     let by_class =
@@ -414,6 +439,11 @@ mod tests {
         assert_eq!(found[1], ("aside.widget_archive li > a".to_string(), "https://example.org/2019/".to_string()));
         let doc = Html::parse_document(r#"<div class="nav-previous"><a href="/page/2/">Earlier posts</a></div>"#);
         assert_eq!(next_pages(&doc, &base)[0].0, "div.nav-previous a");
+        // Jekyll's paginator, in Spanish.
+        let doc = Html::parse_document(
+            r#"<div class="pagination"><span>Anterior</span> <span class="page_number">1 de 4</span> <a href="/blog/page2/">Siguiente</a></div>"#,
+        );
+        assert_eq!(next_pages(&doc, &base)[0].0, "div.pagination a");
         // `a.next` with an arrow for words, beside the numbers' links.
         let doc = Html::parse_document(
             r#"<div class="nav-links"><a class="page-numbers" href="/page/3/">3</a><a class="next page-numbers" href="/page/2/">&raquo;</a></div>"#,

@@ -73,9 +73,11 @@ pub(crate) fn archive_links(doc: &Html, base: &Url) -> Vec<Url> {
             });
             let mut score = 0;
             score += 3 * u8::from(said("all") && text.contains("episode"));
-            let archive_path = ["/archive", "/archives", "/episodes", "/podcast"];
-            score += 2 * u8::from(archive_path.iter().any(|end| path.ends_with(end)));
-            score += u8::from(text.contains("archive") || text.contains("episodes"));
+            let path = path.strip_suffix("/index.html").unwrap_or(&path);
+            score += 2 * u8::from(ARCHIVE_PATHS.iter().any(|end| path.ends_with(end)));
+            score += u8::from(ARCHIVE_WORDS.iter().any(|word| text.contains(word)));
+            // A blog's posts ("Blog", `/blog/`), on a site whose home page plays only the newest.
+            score += 2 * u8::from(said("blog") && path.ends_with("/blog"));
             score += 2 * u8::from(rel.split_whitespace().any(|r| r == "category") || in_breadcrumb);
             score += 2 * u8::from(show.as_deref() == Some(text.trim()));
             // `/episodes?page=3` is a page of the archive, not the way to it.
@@ -96,6 +98,13 @@ pub(crate) fn archive_links(doc: &Html, base: &Url) -> Vec<Url> {
     links.truncate(2);
     links
 }
+
+/// How a link to the archive ends its path.
+const ARCHIVE_PATHS: [&str; 6] = ["/archive", "/archives", "/episodes", "/podcast", "/episodios", "/folgen"];
+
+/// How a link to the archive names it, in the languages of [`crate::parse`]'s months.
+const ARCHIVE_WORDS: [&str; 10] =
+    ["archive", "episodes", "episodios", "episódios", "épisodes", "folgen", "archiv", "archivo", "arquivo", "odcinki"];
 
 /// The page of the series an episode's JSON-LD says it is part of (`partOfSeries.url`).
 fn series_url(doc: &Html) -> Option<String> {
@@ -269,6 +278,9 @@ mod tests {
         let ld = r#"<script type="application/ld+json">{"@type":"PodcastEpisode","partOfSeries":{"@type":"PodcastSeries","url":"/series/signal"}}</script>"#;
         assert_eq!(links(ld), ["/series/signal"]);
         assert!(links(r#"<a href="/2024/05/ep-12/#comments">Comments</a><a href="/tags/x">tag</a>"#).is_empty());
+        // A home page that plays only the newest: its blog's posts, or its episodes in Spanish.
+        assert_eq!(links(r#"<a class="page-link" href="/blog/index.html">Blog</a>"#), ["/blog/index.html"]);
+        assert_eq!(links(r#"<a href="/episodios/">Todos los episodios</a>"#), ["/episodios/"]);
     }
 
     #[test]
