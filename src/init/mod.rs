@@ -130,33 +130,8 @@ pub async fn discover(client: &Client, start: &Url) -> Result<Proposal, InitErro
     };
     let listed = Url::parse(&page.url).map_err(|e| InitError::NotFound(format!("{}: {e}", page.url)))?;
     let next = listing::next(&mut pages, &page, &found).await;
-    let mut item_pages = None;
-    let (fields, sampled, example, timezone) = match &found {
-        Found::Links(css, links) => {
-            // The next listing page's episodes too: the newest posts may be few episodes.
-            let mut links = links.clone();
-            if let Some((_, next)) = &next {
-                for url in listing::links_on(next, css).await {
-                    if !links.contains(&url) {
-                        links.push(url);
-                    }
-                }
-            }
-            let samples = episode_pages(pages.samples(&links).await).await;
-            sample_rules(&samples, &listed).await
-        }
-        Found::Lone(_) => sample_rules(std::slice::from_ref(&page), &listed).await,
-        Found::Items(css, _) => {
-            let timezone = analyse(&page, |doc, _| evidence::date_zone(doc)).await;
-            let (mut fields, links) = choose::item_rules(&page, css).await;
-            item_pages = lacking_from_pages(&mut pages, css, &fields, &links, &listed).await;
-            // What the pages give, the items' few values of it are not worth a rule.
-            if let Some(item_pages) = &item_pages {
-                fields.retain(|c| !item_pages.fields.iter().any(|p| p.field == c.field));
-            }
-            (fields, links, Some(page.clone()), timezone)
-        }
-    };
+    let Rules { fields, sampled, example, timezone, item_pages } =
+        rules(&mut pages, &page, &found, next.as_ref().map(|(_, next)| next), &listed).await;
     let reach = match (next, &found) {
         (Some((reach, _)), _) => reach,
         (None, Found::Links(_, links)) => pages.sitemap(&page, &sampled, links).await.unwrap_or(Reach::FirstPageOnly),
@@ -215,6 +190,48 @@ async fn lacking_from_pages(
         .then(|| ItemPages { css: format!("{item} {link}"), fields: from_pages })
 }
 
+/// What init chose for each field, and from what.
+struct Rules {
+    fields: Vec<FieldChoice>,
+    /// The episodes sampled: their pages, or (for listing items) their links.
+    sampled: Vec<Url>,
+    example: Option<Page>,
+    timezone: Option<chrono_tz::Tz>,
+    item_pages: Option<ItemPages>,
+}
+
+/// The rules for the episodes `found` on the listing `page`: from their pages (the first
+/// listing page's and the `next` one's), the page given alone, or the listing's items and, for
+/// what those lack, their pages.
+async fn rules(pages: &mut Fetcher<'_>, page: &Page, found: &Found, next: Option<&Page>, listed: &Url) -> Rules {
+    match found {
+        Found::Links(css, links) => {
+            // The next listing page's episodes too: the newest posts may be few episodes.
+            let mut links = links.clone();
+            if let Some(next) = next {
+                for url in listing::links_on(next, css).await {
+                    if !links.contains(&url) {
+                        links.push(url);
+                    }
+                }
+            }
+            let samples = episode_pages(pages.samples(&links).await).await;
+            sample_rules(&samples, listed).await
+        }
+        Found::Lone(_) => sample_rules(std::slice::from_ref(page), listed).await,
+        Found::Items(css, _) => {
+            let timezone = analyse(page, |doc, _| evidence::date_zone(doc)).await;
+            let (mut fields, links) = choose::item_rules(page, css).await;
+            let item_pages = lacking_from_pages(pages, css, &fields, &links, listed).await;
+            // What the pages give, the items' few values of it are not worth a rule.
+            if let Some(item_pages) = &item_pages {
+                fields.retain(|c| !item_pages.fields.iter().any(|p| p.field == c.field));
+            }
+            Rules { fields, sampled: links, example: Some(page.clone()), timezone, item_pages }
+        }
+    }
+}
+
 /// The pages of `samples` that are an episode's: a text-only post among the episodes is left
 /// out, as the build leaves it out.
 async fn episode_pages(samples: Vec<Page>) -> Vec<Page> {
@@ -229,16 +246,13 @@ async fn episode_pages(samples: Vec<Page>) -> Vec<Page> {
 
 /// The rules for the sampled episode pages, where they are, the first of them, and the time
 /// zone their dates name.
-async fn sample_rules(
-    samples: &[Page],
-    listing: &Url,
-) -> (Vec<FieldChoice>, Vec<Url>, Option<Page>, Option<chrono_tz::Tz>) {
+async fn sample_rules(samples: &[Page], listing: &Url) -> Rules {
     let timezone = analyse_all(samples, |doc, _| evidence::date_zone(doc)).await.into_iter().flatten().next();
     let fields = choose::page_rules(samples, listing).await;
     // Where the pages are, after redirects: the addresses a sitemap would list.
     let sampled =
         samples.iter().filter_map(|p| Url::parse(&p.final_url).or_else(|_| Url::parse(&p.url)).ok()).collect();
-    (fields, sampled, samples.first().cloned(), timezone)
+    Rules { fields, sampled, example: samples.first().cloned(), timezone, item_pages: None }
 }
 
 impl Found {
