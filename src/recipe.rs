@@ -283,6 +283,14 @@ pub struct Http {
     /// Pages larger than this are refused, so one bad URL cannot exhaust memory.
     #[serde(default = "Http::default_max_page_bytes")]
     pub max_page_bytes: u64,
+    /// Let URLs a site names reach loopback, private, link-local and other non-global
+    /// addresses (a site on the LAN). Off, only the origins of the recipe's own URLs may.
+    #[serde(default)]
+    pub allow_private: bool,
+    /// Host names answered with these addresses instead of DNS, as curl's `--resolve`: a site
+    /// whose name does not resolve yet, or a test.
+    #[serde(default)]
+    pub resolve: std::collections::HashMap<String, std::net::IpAddr>,
 }
 
 impl Http {
@@ -310,17 +318,15 @@ impl Http {
         self.per_host.unwrap_or(self.concurrency)
     }
 
-    /// One client's settings for several recipes run together: the largest concurrency, timeout,
-    /// retries and page cap; the most polite per-host and rate limits; the first user agent.
+    /// The limits several recipes run together share: the largest concurrency and page cap,
+    /// the most polite per-host and rate limits. (Each recipe's client keeps its own user
+    /// agent, robots.txt choice, timeouts, retries and addresses.)
     pub fn shared<'a>(configs: impl IntoIterator<Item = &'a Http>) -> Http {
         let mut configs = configs.into_iter();
         let Some(first) = configs.next() else { return Http::default() };
         configs.fold(first.clone(), |mut shared, next| {
             shared.per_host = Some(shared.per_host().min(next.per_host()));
             shared.concurrency = shared.concurrency.max(next.concurrency);
-            shared.timeout_secs = shared.timeout_secs.max(next.timeout_secs);
-            shared.retries = shared.retries.max(next.retries);
-            shared.respect_robots |= next.respect_robots;
             shared.max_page_bytes = shared.max_page_bytes.max(next.max_page_bytes);
             shared.rate_limit = match (shared.rate_limit, next.rate_limit) {
                 (0, r) | (r, 0) => r,
@@ -342,6 +348,8 @@ impl Default for Http {
             rate_limit: 0,
             respect_robots: true,
             max_page_bytes: Http::default_max_page_bytes(),
+            allow_private: false,
+            resolve: Default::default(),
         }
     }
 }
@@ -430,6 +438,19 @@ pub struct Recipe {
     pub episode: EpisodeRules,
     /// Episodes described on the listing pages themselves.
     pub listing: Option<ListingRules>,
+}
+
+impl Recipe {
+    /// The URLs the user wrote in the recipe that podfeed fetches: `start`, the first numbered
+    /// page, `sitemap`, and `[feed]`'s link and image. Their origins are trusted with any
+    /// address (see `fetch::guard`).
+    pub fn own_urls(&self) -> Vec<Url> {
+        let crawl = &self.crawl;
+        let numbered = crawl.pages.as_ref().and_then(|p| p.url(p.from));
+        let feed = [&Some(self.feed.link.clone()), &self.feed.image];
+        let feed = feed.into_iter().flatten().filter_map(|u| Url::parse(u).ok());
+        crawl.start.iter().cloned().chain(numbered).chain(crawl.sitemap.iter().cloned()).chain(feed).collect()
+    }
 }
 
 /// `[crawl]`, compiled.
@@ -533,10 +554,38 @@ impl Crawl {
         (self.episodes.is_some() || by_sitemap) && self.in_scope(link)
     }
 
-    /// Whether a URL is http(s) on a host the recipe allows.
+    /// Whether a URL is http(s) on a host (and port) the recipe allows. A scope entry without
+    /// a port allows the scheme's own (80, 443): `127.0.0.1:8080` is not `127.0.0.1:6379`.
     pub fn in_scope(&self, url: &Url) -> bool {
         matches!(url.scheme(), "http" | "https")
-            && url.host_str().is_some_and(|host| self.scope.iter().any(|s| s.eq_ignore_ascii_case(host)))
+            && url.host_str().is_some_and(|host| {
+                self.scope.iter().any(|entry| {
+                    let (entry_host, entry_port) = split_port(entry);
+                    entry_host.eq_ignore_ascii_case(host) && entry_port == url.port()
+                })
+            })
+    }
+}
+
+/// A URL's host as a scope entry: `host`, or `host:port` when it names a port of its own.
+fn scope_entry(url: &Url) -> Option<String> {
+    let host = url.host_str()?;
+    Some(match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    })
+}
+
+/// `host:port` into its parts (`[::1]:8080` too); a bare host has no port.
+fn split_port(entry: &str) -> (&str, Option<u16>) {
+    match entry.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() && (!host.contains(':') || host.ends_with(']')) => {
+            match port.parse() {
+                Ok(port) => (host, Some(port)),
+                Err(_) => (entry, None),
+            }
+        }
+        _ => (entry, None),
     }
 }
 
@@ -747,12 +796,8 @@ fn compile_crawl(crawl: CrawlFile) -> Result<Crawl, Invalid> {
     let start = url_list("crawl.start", &crawl.start)?;
     let first_numbered = pages.as_ref().and_then(|p| p.url(p.from));
     let scope = crawl.scope.unwrap_or_else(|| {
-        let mut hosts: Vec<String> = start
-            .iter()
-            .chain(first_numbered.iter())
-            .chain(sitemap.iter())
-            .filter_map(|u| u.host_str().map(str::to_string))
-            .collect();
+        let mut hosts: Vec<String> =
+            start.iter().chain(first_numbered.iter()).chain(sitemap.iter()).filter_map(scope_entry).collect();
         hosts.dedup();
         hosts
     });
@@ -1294,9 +1339,9 @@ audio = [ { css = "div.player", attr = "data-audio", json = "/audioUrl" }, { css
     #[test]
     fn shared_http_settings_are_the_politest_limits() {
         let a = Http { concurrency: 32, per_host: Some(8), rate_limit: 0, ..Http::default() };
-        let b = Http { concurrency: 64, per_host: None, rate_limit: 5, retries: 5, ..Http::default() };
+        let b = Http { concurrency: 64, per_host: None, rate_limit: 5, ..Http::default() };
         let shared = Http::shared([&a, &b]);
-        assert_eq!((shared.concurrency, shared.per_host(), shared.rate_limit, shared.retries), (64, 8, 5, 5));
+        assert_eq!((shared.concurrency, shared.per_host(), shared.rate_limit), (64, 8, 5));
     }
 
     #[test]
@@ -1320,7 +1365,13 @@ audio = [ { css = "div.player", attr = "data-audio", json = "/audioUrl" }, { css
     fn scope_limits_hosts_and_schemes() {
         let recipe = parse(MINIMAL).unwrap();
         assert!(recipe.crawl.in_scope(&Url::parse("https://example.org/x").unwrap()));
-        assert!(recipe.crawl.in_scope(&Url::parse("http://EXAMPLE.org:8080/x").unwrap()));
+        assert!(recipe.crawl.in_scope(&Url::parse("http://EXAMPLE.org/x").unwrap()));
+        assert!(!recipe.crawl.in_scope(&Url::parse("http://example.org:8080/x").unwrap()), "another port");
+        let on_a_port = parse(&MINIMAL.replace("https://example.org/", "http://127.0.0.1:8080/")).unwrap();
+        assert_eq!(on_a_port.crawl.scope, ["127.0.0.1:8080"]);
+        assert!(on_a_port.crawl.in_scope(&Url::parse("http://127.0.0.1:8080/episodes/1").unwrap()));
+        assert!(!on_a_port.crawl.in_scope(&Url::parse("http://127.0.0.1:6379/").unwrap()));
+        assert!(!on_a_port.crawl.in_scope(&Url::parse("http://127.0.0.1/").unwrap()));
         assert!(!recipe.crawl.in_scope(&Url::parse("https://evil.example.com/x").unwrap()));
         assert!(!recipe.crawl.in_scope(&Url::parse("ftp://example.org/x").unwrap()));
     }

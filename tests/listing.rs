@@ -354,7 +354,7 @@ async fn a_crawl_ahead_of_a_slow_run_holds_its_share_of_listing_items_not_the_ar
     use podfeed::crawl::{self, CrawlPlan};
     let fx = fixture_of(DEMO_LISTING_RECIPE, 1200).await;
     let recipe = std::sync::Arc::new(podfeed::recipe::Recipe::load(&fx.recipe_path()).unwrap());
-    let client = std::sync::Arc::new(podfeed::fetch::Client::new(&recipe.http).unwrap());
+    let client = std::sync::Arc::new(podfeed::fetch::Client::new(&recipe.http).unwrap().trusting(&recipe.own_urls()));
     let plan = CrawlPlan {
         known: Default::default(),
         incremental: false,

@@ -1,4 +1,4 @@
-//! `podfeed build`: one recipe, or several sharing one HTTP client and its per-host limits.
+//! `podfeed build`: one recipe, or several sharing per-host limits.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use futures::stream::{self, StreamExt};
-use podfeed::fetch::Client;
+use podfeed::fetch::{Client, Limits};
 use podfeed::pipeline::Mode;
 use podfeed::recipe::{Http, Recipe};
 use podfeed::store::Store;
@@ -36,8 +36,9 @@ pub async fn run(args: BuildArgs, ui: Ui) -> anyhow::Result<u8> {
         }
     }
     refuse_shared_caches(&recipes, options)?;
-    let client = Client::new(&Http::shared(recipes.iter().map(|r| &r.http)))?;
-    let client = Arc::new(client.shared_by(RECIPES_AT_ONCE.min(recipes.len())));
+    // Each recipe has a client of its own (its user agent, robots.txt choice and addresses);
+    // the limits on hosts, requests in flight and page text are the night's.
+    let limits = Limits::new(&Http::shared(recipes.iter().map(|r| &r.http)), RECIPES_AT_ONCE.min(recipes.len()));
     let mode = match (args.full, args.reextract) {
         (_, true) => Mode::Reextract,
         (true, false) => Mode::Full,
@@ -48,7 +49,7 @@ pub async fn run(args: BuildArgs, ui: Ui) -> anyhow::Result<u8> {
         .map(|(index, recipe)| {
             let job = Job {
                 options: options.clone(),
-                client: client.clone(),
+                limits: limits.clone(),
                 open: open.clone(),
                 force: args.force,
                 reset_guids: args.reset_guids,
@@ -108,7 +109,7 @@ type Built = (Result<podfeed::model::RunSummary, podfeed::pipeline::RunFailed>, 
 /// What building one recipe of the night needs.
 struct Job {
     options: CacheArgs,
-    client: Arc<Client>,
+    limits: Arc<Limits>,
     open: OpenCaches,
     force: bool,
     reset_guids: bool,
@@ -120,7 +121,8 @@ impl Job {
     /// Opens the recipe's cache, builds its feed and closes the cache again.
     async fn build(self, recipe: Recipe) -> anyhow::Result<Built> {
         // Off the reactor: `--wait` sleeps until another run lets go of the cache.
-        let (options, client) = (self.options, self.client);
+        let client = Arc::new(Client::sharing(&recipe.http, self.limits)?.trusting(&recipe.own_urls()));
+        let options = self.options;
         let session = tokio::task::spawn_blocking(move || Session::new(recipe, &options, client)).await??;
         let key = self.open.add(&session.store);
         let outcome = match reset_guids(&session, self.reset_guids) {

@@ -30,9 +30,9 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
     let mut out = std::io::stdout();
     let recipe = Arc::new(Recipe::load(&args.recipe)?);
     let url = parse_urls(std::slice::from_ref(&args.url))?.remove(0);
-    let client = Client::new(&recipe.http)?;
+    let client = Client::new(&recipe.http)?.trusting(recipe.own_urls().iter().chain([&url]));
     // The page asked for may be anywhere; its redirects stay on its host or in the recipe's scope.
-    let in_scope = |to: &Url| recipe.crawl.in_scope(to) || to.host_str() == url.host_str();
+    let in_scope = |to: &Url| recipe.crawl.in_scope(to) || to.host_str() == url.host_str() && to.port() == url.port();
     if args.listing {
         let page = fetch(&client, &url, RequestKind::Listing, &in_scope).await?;
         return check_listing(page, recipe, &mut out).await;

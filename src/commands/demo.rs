@@ -35,7 +35,7 @@ pub async fn run(args: DemoArgs, ui: Ui) -> anyhow::Result<u8> {
     // The site gets a new port every time, so its URLs are new too: start from an empty cache.
     let cache = tempfile::tempdir()?;
     let out = args.out.join("feed.xml");
-    let client = Arc::new(Client::new(&recipe.http)?);
+    let client = Arc::new(Client::new(&recipe.http)?.trusting(&recipe.own_urls()));
     let options =
         CacheArgs { cache: Some(cache.path().to_path_buf()), out: Some(out.clone()), json: args.json, wait: false };
     let session = Session::new(recipe, &options, client)?;
@@ -61,7 +61,7 @@ pub async fn run(args: DemoArgs, ui: Ui) -> anyhow::Result<u8> {
 /// The recipe `podfeed init` writes for the site, also saved as `recipe.toml` in `out`.
 async fn written_by_init(site: &DemoSite, out: &Path) -> anyhow::Result<String> {
     let home = url::Url::parse(&format!("{}/", site.base_url()))?;
-    let proposal = podfeed::init::discover(&Client::new(&podfeed::recipe::Http::default())?, &home).await?;
+    let proposal = podfeed::init::discover(&Client::new(&podfeed::recipe::Http::default())?.trusting([&home]), &home).await?;
     let text = podfeed::init::recipe_text(&proposal);
     std::fs::create_dir_all(out)?;
     podfeed::publish::write_atomic(&out.join("recipe.toml"), text.as_bytes())?;

@@ -19,7 +19,9 @@ pub async fn run(args: InitArgs) -> anyhow::Result<u8> {
     if let Some(path) = args.output.as_deref().filter(|path| path.exists() && !args.force) {
         return Err(UsageError(format!("{} exists; --force overwrites it", path.display())).into());
     }
-    let client = Client::new(&Http::default())?.with_request_limit(init::MAX_PAGES as u64);
+    // The address given is the user's: trusted even on their own network. What its pages link
+    // (the feed they name, say) is not.
+    let client = Client::new(&Http::default())?.trusting([&url]).with_request_limit(init::MAX_PAGES as u64);
     let proposal = match init::discover(&client, &url).await {
         Ok(proposal) => proposal,
         Err(init::InitError::NotFound(reason)) => {

@@ -121,7 +121,7 @@ pub struct Session {
 impl Session {
     pub fn open(recipe: &Path, options: &CacheArgs) -> anyhow::Result<Session> {
         let recipe = Recipe::load(recipe)?;
-        let client = Arc::new(Client::new(&recipe.http)?);
+        let client = Arc::new(Client::new(&recipe.http)?.trusting(&recipe.own_urls()));
         Session::new(recipe, options, client)
     }
 

@@ -13,13 +13,14 @@ use crate::model::Page;
 /// Fetches the site's pages for init, each once, within [`MAX_PAGES`] requests.
 pub(super) struct Fetcher<'c> {
     client: &'c Client,
-    host: String,
+    /// The address init was given: pages are read on its host and port.
+    start: Url,
     cache: HashMap<Url, Page>,
 }
 
 impl<'c> Fetcher<'c> {
     pub(super) fn new(client: &'c Client, start: &Url) -> Fetcher<'c> {
-        Fetcher { client, host: start.host_str().unwrap_or_default().to_string(), cache: HashMap::new() }
+        Fetcher { client, start: start.clone(), cache: HashMap::new() }
     }
 
     /// Pages fetched so far.
@@ -39,8 +40,8 @@ impl<'c> Fetcher<'c> {
         if self.spent() >= MAX_PAGES {
             return Err(InitError::NotFound(format!("{MAX_PAGES} requests made without finding the episodes")));
         }
-        let host = self.host.clone();
-        let in_scope = move |to: &Url| to.host_str() == Some(host.as_str());
+        let start = self.start.clone();
+        let in_scope = move |to: &Url| same_host(to, &start);
         let page = match self.client.page(url, RequestKind::Listing, None, &in_scope).await {
             Ok(Fetched::Page(page, _held)) => page,
             Ok(Fetched::NotModified) => return Err(InitError::NotFound(format!("{url}: 304 Not Modified unasked"))),
@@ -61,17 +62,17 @@ impl<'c> Fetcher<'c> {
             .take_while(|_| room.checked_sub(1).map(|left| room = left).is_some())
             .cloned()
             .collect();
-        let (client, host) = (self.client, self.host.clone());
+        let (client, start) = (self.client, self.start.clone());
         let fetched: Vec<(Url, Page)> = stream::iter(fetch)
             .map(|url| {
-                let host = host.clone();
+                let start = start.clone();
                 async move {
                     // Redirects and retries cost requests too: the reserve is kept whatever they took.
                     let spent = usize::try_from(client.stats().total_requests()).unwrap_or(usize::MAX);
                     if spent + RESERVED >= MAX_PAGES {
                         return None;
                     }
-                    let in_scope = move |to: &Url| to.host_str() == Some(host.as_str());
+                    let in_scope = move |to: &Url| same_host(to, &start);
                     match client.page(&url, RequestKind::Episode, None, &in_scope).await {
                         Ok(Fetched::Page(page, _held)) => Some((url, page)),
                         _ => None,
@@ -99,8 +100,8 @@ impl<'c> Fetcher<'c> {
             if self.spent() >= MAX_PAGES {
                 break;
             }
-            let host = self.host.clone();
-            let in_scope = move |to: &Url| to.host_str() == Some(host.as_str());
+            let start = self.start.clone();
+            let in_scope = move |to: &Url| same_host(to, &start);
             let Ok(bytes) = self.client.document(&next, crate::sitemap::MAX_SITEMAP_BYTES, &in_scope).await else {
                 continue;
             };
@@ -116,9 +117,14 @@ impl<'c> Fetcher<'c> {
     pub(super) async fn site_feed(&mut self, home: &Page) -> Option<SiteFeed> {
         let url = analyse(home, site::feed_link).await.filter(|_| self.spent() < MAX_PAGES)?;
         // Hosts serve feeds from elsewhere (a podcast host's CDN).
-        let host = url.host_str().unwrap_or_default().to_string();
-        let in_scope = move |to: &Url| to.host_str() == Some(host.as_str());
+        let feed = url.clone();
+        let in_scope = move |to: &Url| same_host(to, &feed);
         let bytes = self.client.document(&url, 5 * 1024 * 1024, &in_scope).await.ok()?;
         Some(site::read_feed(url, &bytes))
     }
+}
+
+/// Whether `a` is on `b`'s host and port.
+fn same_host(a: &Url, b: &Url) -> bool {
+    a.host_str() == b.host_str() && a.port_or_known_default() == b.port_or_known_default()
 }

@@ -89,7 +89,7 @@ impl Fixture {
 
     fn run<'s>(&self, store: &'s Store) -> Run<'s> {
         let recipe = Arc::new(Recipe::load(&self.recipe_path()).expect("valid recipe"));
-        let client = Arc::new(Client::new(&recipe.http).expect("client"));
+        let client = Arc::new(Client::new(&recipe.http).expect("client").trusting(&recipe.own_urls()));
         Run::new(
             recipe,
             store,

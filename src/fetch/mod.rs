@@ -1,5 +1,8 @@
 //! The one HTTP client: timeouts, retries with backoff, `Retry-After`, per-host limits,
-//! conditional GET, a body size cap, charset decoding, and the enclosure probe.
+//! conditional GET, a body size cap, charset decoding, the enclosure probe, and the guard that
+//! keeps requests off the user's own network ([`guard`]).
+
+pub mod guard;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,6 +22,7 @@ use url::Url;
 use crate::model::{Page, Probe};
 use crate::recipe::Http;
 use crate::robots::{Robots, RobotsTxt};
+use guard::{Guard, PrivateAddress, Resolver};
 
 /// The longest `Retry-After` we wait out; a server asking for more is treated as failing.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
@@ -63,6 +67,9 @@ pub enum FetchError {
     TooManyRedirects,
     #[error("not fetched: the {0} requests allowed were made")]
     RequestLimit(u64),
+    /// The URL leads to a loopback, private, link-local... address the user did not name.
+    #[error(transparent)]
+    Private(#[from] PrivateAddress),
 }
 
 /// Where a response's redirects may lead. Pages stay within the recipe's scope; enclosures go
@@ -135,59 +142,101 @@ const TEXT_WAITING_BYTES: usize = 96 * 1024 * 1024;
 #[derive(Debug)]
 pub struct HeldText(OwnedSemaphorePermit);
 
-/// Owns all HTTP concerns. Cheap to share behind an `Arc`.
-pub struct Client {
-    http: reqwest::Client,
+/// What several clients share when they run together (`build` of a folder of recipes): the
+/// requests in flight, each host's slots and rate, and the page text in memory. Each recipe's
+/// client keeps its own user agent, robots.txt choice, timeouts and retries.
+pub struct Limits {
     in_flight: Arc<Semaphore>,
     hosts: HostLimits,
-    retries: u32,
-    max_page_bytes: u64,
-    robots: Option<Robots>,
-    stats: Stats,
     /// KiB of page text held at once: the largest page for every request in flight, and
     /// [`TEXT_WAITING_BYTES`] for pages downloaded and waiting.
     text_budget: Arc<Semaphore>,
     text_budget_kib: u32,
+    /// Runs using these limits at once.
+    runs_at_once: usize,
+}
+
+impl Limits {
+    /// Limits from `config` (for several recipes, [`Http::shared`]: the politest per host),
+    /// shared by `runs_at_once` runs: each keeps its share of the pages in hand, so that they
+    /// hold no more page text together than one run alone.
+    pub fn new(config: &Http, runs_at_once: usize) -> Arc<Limits> {
+        let budget = config.concurrency.saturating_mul(usize::try_from(config.max_page_bytes).unwrap_or(usize::MAX));
+        let text_budget_kib = kib(budget.saturating_add(TEXT_WAITING_BYTES)).min(Semaphore::MAX_PERMITS as u32);
+        Arc::new(Limits {
+            in_flight: Arc::new(Semaphore::new(config.concurrency)),
+            hosts: HostLimits::new(config.per_host(), config.rate_limit),
+            text_budget: Arc::new(Semaphore::new(text_budget_kib as usize)),
+            text_budget_kib,
+            runs_at_once: runs_at_once.max(1),
+        })
+    }
+}
+
+/// Owns all HTTP concerns. Cheap to share behind an `Arc`.
+pub struct Client {
+    /// For addresses a site named: its resolver drops non-global addresses.
+    http: reqwest::Client,
+    /// For the origins the user gave (and everything with `allow_private`).
+    trusted_http: reqwest::Client,
+    guard: Guard,
+    limits: Arc<Limits>,
+    retries: u32,
+    max_page_bytes: u64,
+    robots: Option<Robots>,
+    stats: Stats,
     /// Requests this client may make at most, retries, redirects and robots.txt included
     /// (`podfeed init`'s budget); `u64::MAX` for a build.
     request_limit: u64,
     issued: AtomicU64,
-    /// Runs using this client at once (`build` of several recipes).
-    runs_at_once: usize,
 }
 
 impl Client {
+    /// A client with limits of its own.
     pub fn new(config: &Http) -> Result<Client, FetchError> {
-        let http = reqwest::Client::builder()
-            .user_agent(config.user_agent.clone())
-            .gzip(true)
-            .brotli(true)
-            .timeout(Duration::from_secs(config.timeout_secs))
-            .connect_timeout(Duration::from_secs(config.timeout_secs.min(10)))
-            .pool_max_idle_per_host(config.concurrency)
-            // Not reqwest's 90 s: a folder of recipes leaves every finished show's connections
-            // idle, each with its buffers (200 shows, one port each: 1,200 sockets open).
-            .pool_idle_timeout(Duration::from_secs(10))
-            // Redirects are followed by `send`, which checks every target before asking it.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| FetchError::Network(e.to_string()))?;
-        let budget = config.concurrency.saturating_mul(usize::try_from(config.max_page_bytes).unwrap_or(usize::MAX));
-        let text_budget_kib = kib(budget.saturating_add(TEXT_WAITING_BYTES)).min(Semaphore::MAX_PERMITS as u32);
+        Client::sharing(config, Limits::new(config, 1))
+    }
+
+    /// A client with `config`'s user agent, robots.txt choice, timeouts and retries, within
+    /// `limits` shared with other clients.
+    pub fn sharing(config: &Http, limits: Arc<Limits>) -> Result<Client, FetchError> {
+        let http = |global_only: bool| {
+            reqwest::Client::builder()
+                .user_agent(config.user_agent.clone())
+                .gzip(true)
+                .brotli(true)
+                .timeout(Duration::from_secs(config.timeout_secs))
+                .connect_timeout(Duration::from_secs(config.timeout_secs.min(10)))
+                .pool_max_idle_per_host(config.concurrency)
+                // Not reqwest's 90 s: a folder of recipes leaves every finished show's
+                // connections idle, each with its buffers (200 shows, one port each: 1,200
+                // sockets open).
+                .pool_idle_timeout(Duration::from_secs(10))
+                // Redirects are followed by `send`, which checks every target before asking it.
+                .redirect(reqwest::redirect::Policy::none())
+                .dns_resolver(Arc::new(Resolver::new(&config.resolve, global_only)))
+                .build()
+                .map_err(|e| FetchError::Network(e.to_string()))
+        };
         Ok(Client {
-            text_budget: Arc::new(Semaphore::new(text_budget_kib as usize)),
-            text_budget_kib,
-            http,
-            in_flight: Arc::new(Semaphore::new(config.concurrency)),
-            hosts: HostLimits::new(config.per_host(), config.rate_limit),
+            http: http(!config.allow_private)?,
+            trusted_http: http(false)?,
+            guard: Guard::new(config.allow_private),
+            limits,
             retries: config.retries,
             max_page_bytes: config.max_page_bytes,
             robots: config.respect_robots.then(|| Robots::new(&config.user_agent)),
             stats: Stats::default(),
             request_limit: u64::MAX,
             issued: AtomicU64::new(0),
-            runs_at_once: 1,
         })
+    }
+
+    /// The client, letting requests to the origins of `urls` (the user's own) reach any
+    /// address, loopback and private ones included.
+    pub fn trusting<'a>(mut self, urls: impl IntoIterator<Item = &'a Url>) -> Client {
+        self.guard.trust(urls);
+        self
     }
 
     /// The client, refusing requests past the `limit`-th.
@@ -196,15 +245,8 @@ impl Client {
         self
     }
 
-    /// The client, shared by `runs` runs at once: each keeps its share of the pages in hand,
-    /// so that they hold no more page text together than one run alone.
-    pub fn shared_by(mut self, runs: usize) -> Client {
-        self.runs_at_once = runs.max(1);
-        self
-    }
-
     pub fn runs_at_once(&self) -> usize {
-        self.runs_at_once
+        self.limits.runs_at_once
     }
 
     pub fn stats(&self) -> &Stats {
@@ -222,8 +264,8 @@ impl Client {
     ) -> Result<Fetched, FetchError> {
         self.robots_allow(url).await?;
         let (response, _permit) = self
-            .send(url, kind, Redirects::Within(in_scope), self.retries, |url| {
-                let mut request = self.http.get(url.clone());
+            .send(url, kind, Redirects::Within(in_scope), self.retries, |http, url| {
+                let mut request = http.get(url.clone());
                 if let Some(v) = validators {
                     if let Some(etag) = &v.etag {
                         request = request.header(header::IF_NONE_MATCH, etag);
@@ -267,7 +309,7 @@ impl Client {
         in_scope: &(dyn Fn(&Url) -> bool + Sync),
     ) -> Result<Vec<u8>, FetchError> {
         self.robots_allow(url).await?;
-        let get = |url: &Url| self.http.get(url.clone());
+        let get = |http: &reqwest::Client, url: &Url| http.get(url.clone());
         let (response, _permit) =
             self.send(url, RequestKind::Listing, Redirects::Within(in_scope), self.retries, get).await?;
         self.read_up_to(ok_status(response)?, cap).await
@@ -275,13 +317,13 @@ impl Client {
 
     /// Counts `bytes` of page text against the budget, waiting while it is spent.
     pub async fn hold_text(&self, bytes: usize) -> HeldText {
-        let kib = kib(bytes).clamp(1, self.text_budget_kib);
-        HeldText(self.text_budget.clone().acquire_many_owned(kib).await.expect("semaphore is never closed"))
+        let kib = kib(bytes).clamp(1, self.limits.text_budget_kib);
+        HeldText(self.limits.text_budget.clone().acquire_many_owned(kib).await.expect("semaphore is never closed"))
     }
 
     /// Makes `held` count `bytes`: what a reservation did not use goes back at once.
     async fn refit(&self, held: &mut HeldText, bytes: usize) {
-        let (want, have) = (kib(bytes).clamp(1, self.text_budget_kib) as usize, held.0.num_permits());
+        let (want, have) = (kib(bytes).clamp(1, self.limits.text_budget_kib) as usize, held.0.num_permits());
         if want < have {
             drop(held.0.split(have - want));
         } else if want > have {
@@ -305,9 +347,15 @@ impl Client {
     /// Boxed: fetching robots.txt goes through `send`, which asks robots.txt about redirects.
     fn robots_txt(&self, url: Url) -> BoxFuture<'_, RobotsTxt> {
         async move {
-            let get = |url: &Url| self.http.get(url.clone());
+            let get = |http: &reqwest::Client, url: &Url| http.get(url.clone());
             let response = match self.send(&url, RequestKind::Robots, Redirects::Anywhere, self.retries, get).await {
                 Ok((response, _permit)) => response,
+                // A redirect podfeed will not follow is an unavailable file, as RFC 9309 says of
+                // too many redirects: no rules.
+                Err(FetchError::Private(refused)) => {
+                    tracing::warn!("{url} redirected to an address podfeed does not fetch: {refused}; no rules read");
+                    return RobotsTxt::Missing;
+                }
                 Err(e) => return RobotsTxt::Unreachable(e),
             };
             let status = response.status();
@@ -336,7 +384,7 @@ impl Client {
     /// Learns an enclosure's size and type without downloading it: HEAD (following redirects),
     /// else a one-byte ranged GET and its `Content-Range`.
     pub async fn probe(&self, url: &Url) -> Result<Probe, FetchError> {
-        let head = |url: &Url| self.http.head(url.clone());
+        let head = |http: &reqwest::Client, url: &Url| http.head(url.clone());
         let (head, permits) = self.send(url, RequestKind::Probe, Redirects::Anywhere, self.retries, head).await?;
         if head.status().is_success() {
             if let Some(length) = header_str(head.headers(), header::CONTENT_LENGTH).and_then(|v| v.parse().ok()) {
@@ -346,7 +394,7 @@ impl Client {
         // Ask where the redirects ended, not the first hop again.
         let target = head.url().clone();
         drop((head, permits));
-        let ranged = |url: &Url| self.http.get(url.clone()).header(header::RANGE, "bytes=0-0");
+        let ranged = |http: &reqwest::Client, url: &Url| http.get(url.clone()).header(header::RANGE, "bytes=0-0");
         let (response, _permit) =
             self.send(&target, RequestKind::Probe, Redirects::Anywhere, self.retries, ranged).await?;
         let response = ok_status(response)?;
@@ -367,7 +415,7 @@ impl Client {
     /// read no further whatever the server sends: never the whole of a big file.
     pub async fn first_bytes(&self, url: &Url, cap: u64) -> Result<Vec<u8>, FetchError> {
         let range = format!("bytes=0-{}", cap.saturating_sub(1));
-        let ranged = |url: &Url| self.http.get(url.clone()).header(header::RANGE, range.as_str());
+        let ranged = |http: &reqwest::Client, url: &Url| http.get(url.clone()).header(header::RANGE, range.as_str());
         // One attempt: the check is tried again on the next run, and a nightly run should not
         // wait out the backoff of an image host that is down.
         let (response, _permit) = self.send(url, RequestKind::Probe, Redirects::Anywhere, 0, ranged).await?;
@@ -391,7 +439,7 @@ impl Client {
         kind: RequestKind,
         redirects: Redirects<'_>,
         retries: u32,
-        build: impl Fn(&Url) -> RequestBuilder,
+        build: impl Fn(&reqwest::Client, &Url) -> RequestBuilder,
     ) -> Result<(Response, Permits), FetchError> {
         let mut current = url.clone();
         for _ in 0..=MAX_REDIRECTS {
@@ -419,8 +467,9 @@ impl Client {
         url: &Url,
         kind: RequestKind,
         retries: u32,
-        build: impl Fn(&Url) -> RequestBuilder,
+        build: impl Fn(&reqwest::Client, &Url) -> RequestBuilder,
     ) -> Result<(Response, Permits), FetchError> {
+        let http = self.http_for(url)?;
         let mut attempt = 0;
         loop {
             let permits = self.permits(url, kind).await;
@@ -428,13 +477,16 @@ impl Client {
                 return Err(FetchError::RequestLimit(self.request_limit));
             }
             self.stats.counter(kind).fetch_add(1, Ordering::Relaxed);
-            let wait = match build(url).send().await {
+            let wait = match build(http, url).send().await {
                 Ok(response) if is_retryable(response.status()) && attempt < retries => {
                     retry_after(response.headers()).unwrap_or_else(|| backoff(attempt))
                 }
                 Ok(response) => return Ok((response, permits)),
-                Err(e) if (e.is_connect() || e.is_timeout()) && attempt < retries => backoff(attempt),
-                Err(e) => return Err(FetchError::from_reqwest(&e)),
+                Err(e) => match FetchError::from_reqwest(&e) {
+                    FetchError::Private(refused) => return Err(FetchError::Private(refused)),
+                    _ if (e.is_connect() || e.is_timeout()) && attempt < retries => backoff(attempt),
+                    error => return Err(error),
+                },
             };
             drop(permits);
             if wait > MAX_RETRY_AFTER {
@@ -444,6 +496,13 @@ impl Client {
             tokio::time::sleep(wait).await;
             attempt += 1;
         }
+    }
+
+    /// The client for `url`: the guarded one for addresses a site named, the open one for the
+    /// user's own origins; none for a non-global IP address the user did not name.
+    fn http_for(&self, url: &Url) -> Result<&reqwest::Client, FetchError> {
+        self.guard.check(url)?;
+        Ok(if self.guard.trusts(url) { &self.trusted_http } else { &self.http })
     }
 
     /// Slots for one request: its host's first, then one of all. Listing pages skip the global
@@ -457,11 +516,11 @@ impl Client {
     async fn permits(&self, url: &Url, kind: RequestKind) -> Permits {
         let host_name = url.host_str().unwrap_or_default().to_ascii_lowercase();
         let listing = matches!(kind, RequestKind::Listing);
-        let (queued, host) = self.hosts.acquire(&host_name, listing).await;
-        self.hosts.until_ready(&host_name).await;
+        let (queued, host) = self.limits.hosts.acquire(&host_name, listing).await;
+        self.limits.hosts.until_ready(&host_name).await;
         let global = match listing {
             true => None,
-            false => Some(self.in_flight.clone().acquire_owned().await.expect("semaphore is never closed")),
+            false => Some(self.limits.in_flight.clone().acquire_owned().await.expect("semaphore is never closed")),
         };
         Permits { _global: global, _host: host, _queued: queued }
     }
@@ -633,18 +692,22 @@ impl FetchError {
             | FetchError::Disallowed
             | FetchError::OffScope { .. }
             | FetchError::BadRedirect(_)
-            | FetchError::TooManyRedirects => false,
+            | FetchError::TooManyRedirects
+            | FetchError::Private(_) => false,
         }
     }
 
     /// Names the cause a person can act on (refused, DNS, timeout, TLS) instead of reqwest's
     /// chain of wrappers ("error sending request for url (...): client error (Connect): ...").
     fn from_reqwest(error: &reqwest::Error) -> FetchError {
+        let chain: Vec<&(dyn std::error::Error + 'static)> =
+            std::iter::successors(Some(error as &(dyn std::error::Error + 'static)), |e| e.source()).collect();
+        if let Some(refused) = chain.iter().find_map(|e| e.downcast_ref::<PrivateAddress>()) {
+            return FetchError::Private(refused.clone());
+        }
         if error.is_timeout() {
             return FetchError::Timeout;
         }
-        let chain: Vec<&(dyn std::error::Error + 'static)> =
-            std::iter::successors(Some(error as &(dyn std::error::Error + 'static)), |e| e.source()).collect();
         let innermost = chain.last().map(|e| e.to_string()).unwrap_or_default();
         let io_kind =
             |kind| chain.iter().any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == kind));
