@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use futures::channel::mpsc;
 use futures::stream::FuturesUnordered;
-use futures::{SinkExt, StreamExt};
+use futures::{FutureExt, SinkExt, StreamExt};
 use scraper::{Html, Selector};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
@@ -178,26 +178,31 @@ async fn crawl(
     let mut report = CrawlReport::default();
     let ahead_kib = u32::try_from(plan.items_ahead_bytes / 1024).unwrap_or(u32::MAX).max(1);
     let items_ahead = Arc::new(Semaphore::new(ahead_kib as usize));
-    let mut queue: VecDeque<Url> = recipe.crawl.start.iter().cloned().collect();
-    let mut queued: HashSet<String> = queue.iter().map(Url::to_string).collect();
+    // Each start page begins a chain of its own, and the numbered pages one more: an
+    // incremental run stops reading a chain at its first page with nothing new, not the others.
+    let mut queue: VecDeque<(Url, usize)> = recipe.crawl.start.iter().cloned().zip(0..).collect();
+    let numbered_chain = recipe.crawl.start.len();
+    let mut queued: HashSet<String> = queue.iter().map(|(url, _)| url.to_string()).collect();
     let mut sent: HashSet<String> = HashSet::new();
     let mut reading = FuturesUnordered::new();
     let mut lookahead = 1;
     // Numbered pages: the next number to read, until a page gives nothing (or a 404).
     let mut numbered = recipe.crawl.pages.as_ref().map(|p| (p, Some(p.from)));
     let mut numbered_urls: HashSet<String> = HashSet::new();
+    // An archive read oldest first has its news on its last pages: it is read whole.
+    let stop_early = plan.stop_early && !recipe.crawl.oldest_first;
     loop {
         // Keep `lookahead` listing pages on the way, each used as soon as it arrives: a page
         // being retried must not hold back the pages after it (nor the whole pipeline with them).
-        while reading.len() < lookahead && !report.stopped_early {
+        while reading.len() < lookahead {
             let next = queue.pop_front().or_else(|| {
                 let (pages, n) = numbered.as_mut()?;
                 let url = pages.url((*n)?)?;
                 *n = n.and_then(|n| n.checked_add(1));
                 numbered_urls.insert(url.to_string());
-                Some(url)
+                Some((url, numbered_chain))
             });
-            let Some(url) = next else { break };
+            let Some((url, chain)) = next else { break };
             if report.listing_pages >= recipe.crawl.max_pages {
                 tracing::warn!(max_pages = recipe.crawl.max_pages, "stopped paging at crawl.max_pages");
                 report.hit_max_pages = true;
@@ -205,9 +210,10 @@ async fn crawl(
                 break;
             }
             report.listing_pages += 1;
-            reading.push(read_listing(client.clone(), store.clone(), recipe.clone(), url));
+            let read = read_listing(client.clone(), store.clone(), recipe.clone(), url);
+            reading.push(read.map(move |(url, links)| (url, chain, links)));
         }
-        let Some((url, links)) = reading.next().await else { break };
+        let Some((url, chain, links)) = reading.next().await else { break };
         plan.progress.inc(1);
         let numbered_page = numbered_urls.contains(url.as_str());
         let links = match links {
@@ -270,14 +276,19 @@ async fn crawl(
             }
         }
         crate::test_panic_point("crawl");
-        if plan.stop_early && unknown == 0 {
-            // No more pages are asked for; those already on the way are still read.
+        if stop_early && unknown == 0 {
+            // No more pages of this chain are asked for; those already on the way are still read.
             report.stopped_early = true;
+            queue.retain(|(_, queued_in)| *queued_in != chain);
+            if chain == numbered_chain {
+                numbered = None;
+            }
             continue;
         }
-        // A full run, or a page of nothing but new episodes (a first run), will read more pages:
-        // read ahead. Otherwise go one page at a time, so an incremental run stops without waste.
-        lookahead = if !plan.incremental || unknown == linked { LISTING_LOOKAHEAD } else { 1 };
+        // A full run, a page of nothing but new episodes (a first run), or an archive read whole
+        // will read more pages: read ahead. Otherwise go one page at a time, so an incremental
+        // run stops without waste.
+        lookahead = if !stop_early || unknown == linked { LISTING_LOOKAHEAD } else { 1 };
         for next in links.follow {
             // More pages queued than can ever be read would only hold memory.
             if queue.len() >= recipe.crawl.max_pages {
@@ -285,7 +296,7 @@ async fn crawl(
                 break;
             }
             if queued.insert(next.to_string()) {
-                queue.push_back(next);
+                queue.push_back((next, chain));
             }
         }
     }
@@ -313,7 +324,12 @@ async fn read_sitemaps(
     let mut queue: VecDeque<Url> = crawl.sitemap.iter().cloned().collect();
     let mut seen: HashSet<String> = queue.iter().map(Url::to_string).collect();
     let in_scope = |url: &Url| crawl.in_scope(url);
+    let mut urls_left = crawl.max_sitemap_urls;
     while let Some(url) = queue.pop_front() {
+        if urls_left == 0 {
+            warn_past_max_sitemap_urls(crawl, &url);
+            break;
+        }
         if report.listing_pages >= crawl.max_pages {
             report.hit_max_pages = true;
             break;
@@ -334,8 +350,14 @@ async fn read_sitemaps(
                 continue;
             }
         };
+        if sitemap.pages.len() > urls_left {
+            warn_past_max_sitemap_urls(crawl, &url);
+            sitemap.pages.truncate(urls_left);
+            queue.clear();
+        }
+        urls_left -= sitemap.pages.len();
         sitemap.drop_meaningless_lastmods(chrono::Utc::now());
-        for child in sitemap.sitemaps {
+        for child in sitemap.sitemaps.into_iter().take_while(|_| urls_left > 0) {
             if !crawl.in_scope(&child) {
                 tracing::warn!("sitemap {url} names {child}, outside crawl.scope: not read");
             } else if seen.insert(child.to_string()) {
@@ -356,6 +378,13 @@ async fn read_sitemaps(
         }
     }
     Ok(())
+}
+
+fn warn_past_max_sitemap_urls(crawl: &Crawl, from: &Url) {
+    tracing::warn!(
+        "the sitemaps name more than {} pages (crawl.max_sitemap_urls): those from {from} on are not read",
+        crawl.max_sitemap_urls
+    );
 }
 
 /// What an item holds in memory, roughly.

@@ -247,6 +247,13 @@ struct CrawlFile {
     #[serde(default)]
     sitemap: Vec<String>,
     sitemap_match: Option<String>,
+    #[serde(default = "default_max_sitemap_urls")]
+    max_sitemap_urls: usize,
+    order: Option<String>,
+}
+
+fn default_max_sitemap_urls() -> usize {
+    200_000
 }
 
 fn default_max_pages() -> usize {
@@ -479,6 +486,13 @@ pub struct Crawl {
     pub sitemap: Vec<Url>,
     /// Which sitemap URLs are episode pages; all of them in scope when unset.
     pub sitemap_match: Option<Regex>,
+    /// Page URLs read from sitemaps at most, all sitemaps together: a site's sitemaps can name
+    /// millions (2,000 sitemaps of 50,000), which would all be held, and, without
+    /// `sitemap_match`, fetched.
+    pub max_sitemap_urls: usize,
+    /// `order = "oldest-first"`: the archive's pages begin with its oldest episodes, so news
+    /// is on its last pages and every incremental run reads the archive whole (conditionally).
+    pub oldest_first: bool,
 }
 
 /// `[crawl] pages = "https://site/archive?page={n}"`, with `from` and `to`.
@@ -579,12 +593,10 @@ fn scope_entry(url: &Url) -> Option<String> {
 /// `host:port` into its parts (`[::1]:8080` too); a bare host has no port.
 fn split_port(entry: &str) -> (&str, Option<u16>) {
     match entry.rsplit_once(':') {
-        Some((host, port)) if !host.is_empty() && (!host.contains(':') || host.ends_with(']')) => {
-            match port.parse() {
-                Ok(port) => (host, Some(port)),
-                Err(_) => (entry, None),
-            }
-        }
+        Some((host, port)) if !host.is_empty() && (!host.contains(':') || host.ends_with(']')) => match port.parse() {
+            Ok(port) => (host, Some(port)),
+            Err(_) => (entry, None),
+        },
         _ => (entry, None),
     }
 }
@@ -804,6 +816,13 @@ fn compile_crawl(crawl: CrawlFile) -> Result<Crawl, Invalid> {
     if crawl.max_pages == 0 {
         return Err(("crawl.max_pages".into(), "must be at least 1".into()));
     }
+    let oldest_first = match crawl.order.as_deref() {
+        None | Some("newest-first") => false,
+        Some("oldest-first") => true,
+        Some(other) => {
+            return Err(("crawl.order".into(), format!("`{other}`: must be \"newest-first\" or \"oldest-first\"")))
+        }
+    };
     Ok(Crawl {
         start,
         episodes: crawl.episodes.as_deref().map(|css| selector("crawl.episodes", css)).transpose()?,
@@ -816,6 +835,8 @@ fn compile_crawl(crawl: CrawlFile) -> Result<Crawl, Invalid> {
         pages,
         sitemap,
         sitemap_match,
+        max_sitemap_urls: crawl.max_sitemap_urls,
+        oldest_first,
     })
 }
 

@@ -165,7 +165,7 @@ async fn a_recipe_set_shares_one_per_host_limit() {
         let text = fx
             .recipe_text
             .replace("concurrency = 32", "concurrency = 32\nper_host = 4")
-            .replace("public/feed.xml", &format!("public/{name}.xml"));
+            .replace("public/feed.xml", &format!("public/{name}/feed.xml"));
         std::fs::write(dir.join(format!("recipes/{name}.toml")), text).unwrap();
     }
     let out = podfeed_async(&dir, &["build", "--recipe", "recipes", "--json"]).await;
@@ -180,7 +180,7 @@ async fn a_recipe_set_shares_one_per_host_limit() {
     assert!(stats.max_in_flight >= 2, "the runs overlapped: {stats:?}");
     assert!(stats.max_in_flight <= 4, "{} requests in flight to one host, per_host is 4", stats.max_in_flight);
     for name in &names {
-        let feed = parse_feed(&std::fs::read(fx.dir.path().join(format!("public/{name}.xml"))).unwrap());
+        let feed = parse_feed(&std::fs::read(fx.dir.path().join(format!("public/{name}/feed.xml"))).unwrap());
         assert_eq!(feed.entries.len(), 60);
         assert!(fx.dir.path().join(format!("cache/{name}")).is_dir());
     }
@@ -203,6 +203,88 @@ async fn recipes_that_would_share_a_cache_are_refused() {
     assert_eq!(fx.site.stats().total(), 0);
 }
 
+/// Recipes that would write one file (the same feed, an `index.html` beside two feeds, a
+/// split feed of one that is another's feed) are refused before any request, naming both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recipes_that_would_write_one_file_are_refused() {
+    let fx = Fixture::new(10, false).await;
+    let dir = fx.dir.path();
+    let output = |path: &str, extra: &str| {
+        fx.recipe_text.replace("path = \"public/feed.xml\"", &format!("path = \"{path}\"\n{extra}"))
+    };
+    for (a, b, shared) in [
+        (output("public/feed.xml", ""), output("./public/feed.xml", ""), "public/feed.xml"),
+        (output("public/a.xml", ""), output("public/b.xml", ""), "public/index.html"),
+        (output("public/a.xml", "split = \"year\""), output("public/a-2024.xml", ""), "public/a-2024.xml"),
+        (output("public/a.xml", ""), output("public/a.xml.gz", ""), "public/a.xml.gz"),
+    ] {
+        let night = tempfile::tempdir_in(dir).unwrap();
+        std::fs::write(night.path().join("one.toml"), a).unwrap();
+        std::fs::write(night.path().join("two.toml"), b).unwrap();
+        fx.site.reset_stats();
+        let out = podfeed_async(dir, &["build", "--recipe", night.path().to_str().unwrap()]).await;
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains("one.toml and ") && err.contains("two.toml would both write "), "{err}");
+        assert!(err.contains(shared), "{shared}: {err}");
+        assert_eq!(fx.site.stats().total(), 0);
+    }
+}
+
+/// A site that records who asked for what: (path, user agent).
+async fn recording_site() -> (String, std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>) {
+    use axum::http::{header, HeaderMap, Uri};
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let app = axum::Router::new().fallback(move |uri: Uri, headers: HeaderMap| {
+        let record = record.clone();
+        async move {
+            let agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default();
+            record.lock().unwrap().push((uri.path().to_string(), agent.to_string()));
+            let (kind, body) = match uri.path() {
+                "/archive" => ("text/html", r#"<html><body><a class="ep" href="/ep/1">One</a></body></html>"#),
+                "/ep/1" => {
+                    ("text/html", r#"<html><body><h1>One</h1><a class="dl" href="/one.mp3">mp3</a></body></html>"#)
+                }
+                "/robots.txt" => ("text/plain", "User-agent: *\nAllow: /\n"),
+                _ => ("audio/mpeg", "ID3"),
+            };
+            ([(header::CONTENT_TYPE, kind)], body)
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (base, seen)
+}
+
+/// Recipes built together share per-host limits only: each keeps its own user agent and its
+/// own robots.txt choice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recipes_built_together_keep_their_own_user_agent_and_robots_choice() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("recipes")).unwrap();
+    let mut sites = Vec::new();
+    for (name, robots) in [("polite", true), ("own-site", false)] {
+        let (base, seen) = recording_site().await;
+        let recipe = format!(
+            "[feed]\ntitle = \"{name}\"\nlink = \"{base}/\"\ndescription = \"d\"\n[output]\npath = \"public/{name}/feed.xml\"\n\
+             [crawl]\nstart = [\"{base}/archive\"]\nepisodes = \"a.ep\"\n[episode]\ntitle = {{ css = \"h1\" }}\n\
+             audio = {{ css = \"a.dl\", attr = \"href\" }}\n[http]\nuser_agent = \"agent-of-{name}\"\nrespect_robots = {robots}\n"
+        );
+        std::fs::write(dir.path().join(format!("recipes/{name}.toml")), recipe).unwrap();
+        sites.push((name, robots, seen));
+    }
+    let out = podfeed_async(dir.path(), &["build", "--recipe", "recipes"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    for (name, robots, seen) in sites {
+        let seen = seen.lock().unwrap().clone();
+        assert!(seen.iter().all(|(_, agent)| *agent == format!("agent-of-{name}")), "{name}: {seen:?}");
+        assert_eq!(seen.iter().any(|(path, _)| path == "/robots.txt"), robots, "{name}: {seen:?}");
+        assert!(seen.iter().any(|(path, _)| path == "/ep/1"), "{name}: {seen:?}");
+    }
+}
+
 /// A cache another process holds fails its recipe alone: the others are built and reported,
 /// in order, and the night exits 1.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -211,7 +293,7 @@ async fn a_locked_cache_fails_only_its_recipe() {
     let dir = fx.dir.path();
     std::fs::create_dir(dir.join("recipes")).unwrap();
     for name in ["a", "b", "c"] {
-        let text = fx.recipe_text.replace("public/feed.xml", &format!("public/{name}.xml"));
+        let text = fx.recipe_text.replace("public/feed.xml", &format!("public/{name}/feed.xml"));
         std::fs::write(dir.join(format!("recipes/{name}.toml")), text).unwrap();
     }
     std::fs::create_dir_all(dir.join("cache/b")).unwrap();
@@ -224,8 +306,8 @@ async fn a_locked_cache_fails_only_its_recipe() {
     let errors: Vec<bool> = summaries.iter().map(|s| !s["error"].is_null()).collect();
     assert_eq!(errors, [false, true, false], "{summaries:?}");
     assert!(summaries[1]["recipe"].as_str().unwrap().ends_with("b.toml"));
-    assert!(dir.join("public/a.xml").exists() && dir.join("public/c.xml").exists());
-    assert!(!dir.join("public/b.xml").exists());
+    assert!(dir.join("public/a/feed.xml").exists() && dir.join("public/c/feed.xml").exists());
+    assert!(!dir.join("public/b/feed.xml").exists());
 }
 
 #[test]

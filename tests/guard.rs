@@ -50,12 +50,21 @@ async fn site(internal_port: u16, metadata: bool) -> u16 {
     ];
     let app = Router::new()
         .route("/", get(move || async move { home(internal_port) }))
-        .route("/robots.txt", get(move || async move { Redirect::to(&format!("http://127.0.0.1:{internal_port}/robots.txt")) }))
+        .route(
+            "/robots.txt",
+            get(move || async move { Redirect::to(&format!("http://127.0.0.1:{internal_port}/robots.txt")) }),
+        )
         .route("/episodes/{n}", get(move |Path(n): Path<usize>| async move { episode(n, audio.get(n - 1).cloned()) }))
-        .route("/go/{file}", get(move |Path(file): Path<String>| async move {
-            Redirect::to(&format!("http://127.0.0.1:{internal_port}/{file}"))
-        }))
-        .route("/media/{file}", get(|| async { ([(header::CONTENT_TYPE, "audio/mpeg"), (header::CONTENT_LENGTH, "777")], "") }));
+        .route(
+            "/go/{file}",
+            get(move |Path(file): Path<String>| async move {
+                Redirect::to(&format!("http://127.0.0.1:{internal_port}/{file}"))
+            }),
+        )
+        .route(
+            "/media/{file}",
+            get(|| async { ([(header::CONTENT_TYPE, "audio/mpeg"), (header::CONTENT_LENGTH, "777")], "") }),
+        );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(axum::serve(listener, app).into_future());
@@ -136,7 +145,10 @@ async fn a_page_cannot_reach_the_users_network() {
     for (url, kind) in [
         (format!("http://127.0.0.1:{}/one.mp3", internal.port), "127.0.0.1 is a loopback address"),
         ("http://169.254.169.254/latest/meta-data/two.mp3".to_string(), "169.254.169.254 is a link-local address"),
-        (format!("http://router.test:{}/three.mp3", internal.port), "router.test is a loopback address (resolved to 127.0.0.1)"),
+        (
+            format!("http://router.test:{}/three.mp3", internal.port),
+            "router.test is a loopback address (resolved to 127.0.0.1)",
+        ),
         (format!("http://127.0.0.1:{site_port}/go/four.mp3"), "127.0.0.1 is a loopback address"),
     ] {
         let line = warnings.lines().find(|l| l.contains(&format!("enclosure {url} "))).unwrap_or_default();
@@ -144,7 +156,8 @@ async fn a_page_cannot_reach_the_users_network() {
     }
     // Every episode is kept; only the site's own audio has a size.
     let feed = std::fs::read(dir.path().join("public/feed.xml")).unwrap();
-    let sized: Vec<(String, Option<u64>)> = lengths(&feed).into_iter().filter(|(_, size)| size.is_some_and(|s| s > 0)).collect();
+    let sized: Vec<(String, Option<u64>)> =
+        lengths(&feed).into_iter().filter(|(_, size)| size.is_some_and(|s| s > 0)).collect();
     assert_eq!(sized, [("Episode number 5".to_string(), Some(777))]);
     assert_eq!(parse_feed(&feed).entries.len(), 5);
 

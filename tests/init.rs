@@ -118,7 +118,13 @@ async fn init_then_build(theme: Theme, entry: &str) -> String {
     assert!(report.contains(&own_feed), "the site's own feed is named: {report}");
     assert!(recipe.contains("# from "), "each rule says its evidence:\n{recipe}");
     // The show as its own feed describes it.
-    for line in ["author = \"Long Signal Radio\"", "categories = [\"Business\"]", "/art/cover.png\""] {
+    // A folder of the show's own: two recipes init wrote never share a feed.
+    for line in [
+        "author = \"Long Signal Radio\"",
+        "categories = [\"Business\"]",
+        "/art/cover.png\"",
+        "path = \"public/the-long-signal/feed.xml\"",
+    ] {
         assert!(recipe.contains(line), "{line}:\n{recipe}");
     }
 

@@ -176,7 +176,8 @@ async fn an_older_blog_with_its_player_in_a_script() {
     let said = |show: &ShowEpisode| Some(blog::blog_duration(show)).filter(|s| *s > 0);
     let (exact, of, wrong) = field_exact(&fx, "cache", said);
     assert_eq!(exact, of, "{wrong}\n{recipe}");
-    let feed = std::fs::read_to_string(fx.dir.path().join("public/feed.xml")).unwrap();
+    let path: toml::Value = toml::from_str(&recipe).unwrap();
+    let feed = std::fs::read_to_string(fx.dir.path().join(path["output"]["path"].as_str().unwrap())).unwrap();
     assert!(!feed.contains("<itunes:duration>0:00:00"), "a zero duration is none");
     assert!(feed.matches("<itunes:duration>").count() < feed.matches("<item>").count());
 }

@@ -554,3 +554,60 @@ async fn a_retitled_episode_with_listing_and_pages_gets_its_new_title() {
     assert_eq!((summary.updated, fx.site.stats().episode), (1, 1), "the changed item's page, once: {summary:?}");
     assert_eq!(stored(&fx)[&fx.site.episode_url(118)].title, "Retitled on the site");
 }
+
+/// A site whose sitemap index names 5 sitemaps of 50,000 pages (the protocol's most): past
+/// `max_sitemap_urls` (200,000 by default) the rest is ignored, with one warning, and the
+/// sitemap past it is never asked for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sitemaps_are_read_up_to_max_sitemap_urls() {
+    use axum::extract::Path;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let asked: std::sync::Arc<Vec<AtomicUsize>> = std::sync::Arc::new((0..6).map(|_| AtomicUsize::new(0)).collect());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (index_base, map_base, counts) = (base.clone(), base.clone(), asked.clone());
+    let app = axum::Router::new()
+        .route(
+            "/sitemap.xml",
+            axum::routing::get(move || async move {
+                let children: String =
+                    (1..=5).map(|k| format!("<sitemap><loc>{index_base}/s/{k}.xml</loc></sitemap>")).collect();
+                format!(r#"<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{children}</sitemapindex>"#)
+            }),
+        )
+        .route(
+            "/s/{file}",
+            axum::routing::get(move |Path(file): Path<String>| async move {
+                let k: usize = file.trim_end_matches(".xml").parse().unwrap();
+                counts[k].fetch_add(1, Ordering::SeqCst);
+                let mut urls = String::with_capacity(50_000 * 60);
+                for i in 0..50_000 {
+                    let path = if k == 1 && i < 3 { format!("/episodes/{i}") } else { format!("/other/{k}/{i}") };
+                    urls.push_str(&format!("<url><loc>{map_base}{path}</loc></url>"));
+                }
+                format!(r#"<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>"#)
+            }),
+        )
+        .route(
+            "/episodes/{n}",
+            axum::routing::get(|Path(n): Path<u32>| async move {
+                axum::response::Html(format!(r#"<html><body><h1>Episode {n}</h1><a class="dl" href="/{n}.mp3">mp3</a></body></html>"#))
+            }),
+        )
+        .fallback(|| async { ([(axum::http::header::CONTENT_TYPE, "audio/mpeg")], "ID3") });
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let dir = tempfile::tempdir().unwrap();
+    let recipe = format!(
+        "[feed]\ntitle = \"S\"\nlink = \"{base}/\"\ndescription = \"d\"\n[crawl]\nsitemap = [\"{base}/sitemap.xml\"]\n\
+         sitemap_match = '/episodes/\\d+$'\n[episode]\ntitle = {{ css = \"h1\" }}\naudio = {{ css = \"a.dl\", attr = \"href\" }}\n"
+    );
+    std::fs::write(dir.path().join("big.toml"), recipe).unwrap();
+    let out = common::podfeed_async(dir.path(), &["build", "--recipe", "big.toml"]).await;
+    let err = common::stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let asked: Vec<usize> = asked.iter().map(|n| n.load(Ordering::SeqCst)).collect();
+    assert_eq!(asked[1..], [1, 1, 1, 1, 0], "four sitemaps make 200,000 pages: the fifth is not asked for");
+    assert_eq!(err.matches("crawl.max_sitemap_urls").count(), 1, "{err}");
+    let feed = std::fs::read(dir.path().join("public/feed.xml")).unwrap();
+    assert_eq!(common::parse_feed(&feed).entries.len(), 3);
+}

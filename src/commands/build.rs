@@ -36,6 +36,7 @@ pub async fn run(args: BuildArgs, ui: Ui) -> anyhow::Result<u8> {
         }
     }
     refuse_shared_caches(&recipes, options)?;
+    refuse_shared_files(&recipes)?;
     // Each recipe has a client of its own (its user agent, robots.txt choice and addresses);
     // the limits on hosts, requests in flight and page text are the night's.
     let limits = Limits::new(&Http::shared(recipes.iter().map(|r| &r.http)), RECIPES_AT_ONCE.min(recipes.len()));
@@ -102,6 +103,72 @@ fn refuse_shared_caches(recipes: &[Recipe], options: &CacheArgs) -> Result<(), U
         }
     }
     Ok(())
+}
+
+/// Two recipes of one night that write one file (a feed, its `.gz`, a split feed, an
+/// `index.html`) would overwrite each other, the last to finish winning: refused before
+/// anything is fetched.
+fn refuse_shared_files(recipes: &[Recipe]) -> Result<(), UsageError> {
+    let writes: Vec<Writes> = recipes.iter().map(Writes::of).collect();
+    for (i, a) in writes.iter().enumerate() {
+        for (b, recipe) in writes[..i].iter().zip(recipes) {
+            if let Some(path) = a.shared_with(b) {
+                return Err(UsageError(format!(
+                    "{} and {} would both write {}: give one of them another [output] path",
+                    recipe.path.display(),
+                    recipes[i].path.display(),
+                    path.display()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The files a recipe's build writes: the feed, its `.gz` and `index.html` where asked, and
+/// with `split` every `<stem>-*` beside the feed.
+struct Writes {
+    files: Vec<PathBuf>,
+    split: Option<(PathBuf, String)>,
+}
+
+impl Writes {
+    fn of(recipe: &Recipe) -> Writes {
+        let output = &recipe.output;
+        let feed = std::path::absolute(&output.path).unwrap_or_else(|_| output.path.clone());
+        let mut files = vec![feed.clone()];
+        if output.gzip {
+            files.push(podfeed::publish::gzip_path(&feed));
+        }
+        if output.html {
+            files.push(feed.with_file_name("index.html"));
+        }
+        let split = output.split.map(|_| {
+            let name = feed.file_name().unwrap_or_default().to_string_lossy();
+            let stem = name.rsplit_once('.').map_or(&*name, |(stem, _)| stem);
+            (feed.parent().unwrap_or(&feed).to_path_buf(), format!("{stem}-"))
+        });
+        Writes { files, split }
+    }
+
+    /// A file both would write, if any (for split feeds, the first of them).
+    fn shared_with(&self, other: &Writes) -> Option<PathBuf> {
+        let split_file = |split: &Option<(PathBuf, String)>, path: &PathBuf| {
+            split.as_ref().is_some_and(|(dir, prefix)| {
+                path.parent() == Some(dir.as_path())
+                    && path.file_name().is_some_and(|n| n.to_string_lossy().starts_with(prefix.as_str()))
+            })
+        };
+        let exact = self.files.iter().find(|f| other.files.contains(f) || split_file(&other.split, f));
+        let theirs = || other.files.iter().find(|f| split_file(&self.split, f));
+        let splits = || match (&self.split, &other.split) {
+            (Some((a, p)), Some((b, q))) if a == b && (p.starts_with(q.as_str()) || q.starts_with(p.as_str())) => {
+                Some(a.join(format!("{}*", p.min(q))))
+            }
+            _ => None,
+        };
+        exact.cloned().or_else(|| theirs().cloned()).or_else(splits)
+    }
 }
 
 type Built = (Result<podfeed::model::RunSummary, podfeed::pipeline::RunFailed>, PathBuf);

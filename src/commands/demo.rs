@@ -61,7 +61,8 @@ pub async fn run(args: DemoArgs, ui: Ui) -> anyhow::Result<u8> {
 /// The recipe `podfeed init` writes for the site, also saved as `recipe.toml` in `out`.
 async fn written_by_init(site: &DemoSite, out: &Path) -> anyhow::Result<String> {
     let home = url::Url::parse(&format!("{}/", site.base_url()))?;
-    let proposal = podfeed::init::discover(&Client::new(&podfeed::recipe::Http::default())?.trusting([&home]), &home).await?;
+    let proposal =
+        podfeed::init::discover(&Client::new(&podfeed::recipe::Http::default())?.trusting([&home]), &home).await?;
     let text = podfeed::init::recipe_text(&proposal);
     std::fs::create_dir_all(out)?;
     podfeed::publish::write_atomic(&out.join("recipe.toml"), text.as_bytes())?;

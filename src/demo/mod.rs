@@ -420,6 +420,8 @@ fn router(state: Arc<SiteState>) -> Router {
         .route("/", get(home))
         .route("/archive", get(|s: State<Arc<SiteState>>, h: HeaderMap| listing(s, Path(1), h)))
         .route("/archive/page/{page}", get(listing))
+        .route("/oldest", get(|s: State<Arc<SiteState>>, h: HeaderMap| oldest_first(s, Path(1), h)))
+        .route("/oldest/page/{page}", get(oldest_first))
         .route("/list", get(|s: State<Arc<SiteState>>, h: HeaderMap| list(s, Path(1), h)))
         .route("/list/page/{page}", get(list))
         .route("/numbered", get(numbered))
@@ -581,6 +583,17 @@ async fn listing(State(state): State<Arc<SiteState>>, Path(page): Path<u32>, hea
         Theme::Modern => modern::listing_page(page, latest, show::title),
         _ => pages::listing_page(page, latest, state.config.faults, state.config.hostile),
     };
+    with_etag(&state.counters, &headers, "text/html; charset=utf-8", Bytes::from(body))
+}
+
+/// Archive page `page` read oldest first (1 = the oldest episodes).
+async fn oldest_first(State(state): State<Arc<SiteState>>, Path(page): Path<u32>, headers: HeaderMap) -> Response {
+    state.counters.listing.fetch_add(1, Ordering::Relaxed);
+    let latest = state.latest.load(Ordering::Relaxed);
+    if page == 0 || page > latest.div_ceil(show::PAGE_SIZE).max(1) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let body = pages::oldest_first_page(page, latest);
     with_etag(&state.counters, &headers, "text/html; charset=utf-8", Bytes::from(body))
 }
 

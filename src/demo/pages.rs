@@ -119,14 +119,7 @@ pub fn listing_page(page: u32, latest: u32, faults: bool, hostile: bool) -> Stri
     let newest = latest.saturating_sub((page - 1) * PAGE_SIZE);
     let oldest = newest.saturating_sub(PAGE_SIZE) + 1;
     for n in (oldest..=newest).rev() {
-        let _ = write!(
-            cards,
-            r#"
-<article class="episode-card"><h2 class="title"><a href="/episodes/{n}">{}</a></h2>
-<p class="teaser">{}</p><a class="more" href="/episodes/{n}#comments">Comments</a></article>"#,
-            esc(&title(n)),
-            teaser(n)
-        );
+        cards.push_str(&card(n));
     }
     if faults && page == 2 {
         for (href, text) in BAD_LINKS {
@@ -241,6 +234,42 @@ pub fn home_page(latest: u32, archive: &str) -> String {
 <body>{nav}<main><h1>{SHOW_TITLE}</h1><p>A weekly show about the economy's hidden machinery.</p>
 <p><a href="{archive}">All {latest} episodes</a></p></main>{FOOTER}</body></html>"#,
         nav = site_nav()
+    )
+}
+
+/// One episode's card on an archive page.
+fn card(n: u32) -> String {
+    format!(
+        r#"
+<article class="episode-card"><h2 class="title"><a href="/episodes/{n}">{}</a></h2>
+<p class="teaser">{}</p><a class="more" href="/episodes/{n}#comments">Comments</a></article>"#,
+        esc(&title(n)),
+        teaser(n)
+    )
+}
+
+/// The archive as some sites keep it, oldest first (`/oldest`, `/oldest/page/N`): page 1 holds
+/// episodes 1 to 10, and new episodes land on the last page, or on a page after it.
+pub fn oldest_first_page(page: u32, latest: u32) -> String {
+    let pages = latest.div_ceil(PAGE_SIZE).max(1);
+    let first = (page - 1) * PAGE_SIZE + 1;
+    let cards: String = (first..=(first + PAGE_SIZE - 1).min(latest)).map(card).collect();
+    let path = |p: u32| if p == 1 { "/oldest".to_string() } else { format!("/oldest/page/{p}") };
+    let mut nav = String::from(r#"<nav class="pagination" aria-label="Archive pages">"#);
+    if page < pages {
+        let _ = write!(nav, r#"<a rel="next" href="{}">Newer</a>"#, path(page + 1));
+    }
+    nav.push_str("</nav>");
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>From the beginning, page {page} | {SHOW_TITLE}</title>{STYLE}</head>
+<body class="archive">{nav_bar}
+<main id="main"><h1>From the beginning</h1>
+{cards}
+{nav}
+</main>{FOOTER}</body></html>
+"#,
+        nav_bar = site_nav(),
     )
 }
 

@@ -146,8 +146,56 @@ fn feed_table(proposal: &Proposal, text: &mut String) {
     text.push_str(
         "# A feed of a show that is not yours, for your own listening: kept out of Apple Podcasts and the\n\
          # directories. Set it to false (and add `owner = { name, email }`) for a show you publish.\n\
-         block = true\n\n[output]\npath = \"public/feed.xml\"\nhtml = true\n\n[crawl]\n",
+         block = true\n\n",
     );
+    // A folder of the show's own: several recipes built together never write one file.
+    let _ = writeln!(
+        text,
+        "[output]\npath = {}\nhtml = true\n\n[crawl]",
+        quoted(&format!("public/{}/feed.xml", show_slug(&channel.title, &proposal.asked)))
+    );
+}
+
+/// The show's name for a folder: its title's ASCII letters and digits, lower case, words joined
+/// by `-` (at most 40 characters), else its host's (`example-org`).
+fn show_slug(title: &str, asked: &Url) -> String {
+    let slug = |name: &str| {
+        let words: Vec<String> = name
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_ascii_lowercase)
+            .collect();
+        let mut slug = String::new();
+        for word in words {
+            if slug.len() + word.len() + 1 > 40 && !slug.is_empty() {
+                break;
+            }
+            if !slug.is_empty() {
+                slug.push('-');
+            }
+            slug.push_str(&word[..word.len().min(40)]);
+        }
+        slug
+    };
+    [slug(title), slug(asked.host_str().unwrap_or_default())]
+        .into_iter()
+        .find(|slug| !slug.is_empty())
+        .unwrap_or_else(|| "show".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_show_gets_a_folder_named_for_it() {
+        let asked = Url::parse("https://www.example.org/podcast/").unwrap();
+        assert_eq!(show_slug("The Long Signal", &asked), "the-long-signal");
+        assert_eq!(show_slug("  Café Ñandú — Episódios! ", &asked), "caf-and-epis-dios");
+        assert_eq!(show_slug("電台節目", &asked), "www-example-org");
+        let long = show_slug("A show whose name goes on and on and on for far too many words", &asked);
+        assert!(long.len() <= 40 && long.starts_with("a-show-whose-name"), "{long}");
+    }
 }
 
 fn crawl_table(proposal: &Proposal, text: &mut String) {

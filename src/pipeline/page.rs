@@ -162,17 +162,25 @@ impl PageWork {
         };
         let failed = |reason: String, transient| PageResult::Failed { url: url.to_string(), reason, transient };
         let in_scope = |url: &Url| self.recipe.crawl.in_scope(url);
-        match self.client.page(&url, RequestKind::Episode, validators.as_ref(), &in_scope).await {
-            Ok(Fetched::Page(page, held)) => Ok((page, true, held)),
-            Ok(Fetched::NotModified) => match self.store.page(url.as_str()) {
+        let mut fetched = self.client.page(&url, RequestKind::Episode, validators.as_ref(), &in_scope).await;
+        if let Ok(Fetched::NotModified) = fetched {
+            match self.store.page(url.as_str()) {
                 Ok(Some(page)) => {
                     if let Err(e) = self.store.renew_page(url.as_str()) {
                         tracing::warn!("{e}");
                     }
-                    cached(page).await
+                    return cached(page).await;
                 }
-                _ => Err(failed("304 Not Modified but not cached".into(), true)),
-            },
+                // The copy the validators stood for cannot be read: the page is fetched whole.
+                Ok(None) | Err(_) => {
+                    self.store.lost_body(url.as_str());
+                    fetched = self.client.page(&url, RequestKind::Episode, None, &in_scope).await;
+                }
+            }
+        }
+        match fetched {
+            Ok(Fetched::Page(page, held)) => Ok((page, true, held)),
+            Ok(Fetched::NotModified) => Err(failed("304 Not Modified to an unconditional request".into(), true)),
             Err(FetchError::Disallowed) => {
                 let reason = FetchError::Disallowed.to_string();
                 Err(PageResult::Skipped { url: url.to_string(), page: None, was_read: false, reason })

@@ -95,7 +95,7 @@ pub fn write_atomic_with(
 const GZIP_LEVEL: flate2::Compression = flate2::Compression::new(6);
 
 /// `feed.xml.gz` for `feed.xml`.
-fn gzip_path(feed: &Path) -> PathBuf {
+pub fn gzip_path(feed: &Path) -> PathBuf {
     let mut name = feed.as_os_str().to_owned();
     name.push(".gz");
     PathBuf::from(name)

@@ -234,6 +234,8 @@ pub struct Store {
     rule_guids: sled::Tree,
     /// Pages whose episode was stored by this process (this run): see [`guids`].
     touched: Arc<Mutex<HashSet<String>>>,
+    /// Whether a page's lost body was warned about.
+    lost_bodies: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Store {
@@ -271,6 +273,7 @@ impl Store {
             identities: tree("identities")?,
             rule_guids: tree("rule_guids")?,
             touched: Arc::default(),
+            lost_bodies: Arc::default(),
             dir: dir.to_path_buf(),
             db,
         };
@@ -350,11 +353,30 @@ impl Store {
         Ok(Some(header.fetched_at))
     }
 
-    /// The cached copy's validators, for a conditional GET, without reading the page.
+    /// The cached copy's validators, for a conditional GET, without reading the page. None
+    /// when its body is not on disk: sled writes headers on its own schedule, bodies are synced
+    /// at `flush`, so a power cut can keep a header whose body never reached the disk. Sending
+    /// its validators would get a 304 for a page there is no copy of, every night: the page is
+    /// fetched whole instead, and stored again.
     pub fn page_validators(&self, url: &str) -> Result<Option<Validators>, StoreError> {
         let Some(header) = self.pages.headers.get(url).map_err(|e| self.sled(e))? else { return Ok(None) };
         let header: PageHeader = self.decode(&format!("pages/{url}"), &header)?;
+        if !self.bodies.holds(&header.body) {
+            self.lost_body(url);
+            return Ok(None);
+        }
         Ok(Some(Validators { etag: header.etag, last_modified: header.last_modified }))
+    }
+
+    /// Notes a cached page whose body could not be read: one warning per process.
+    pub fn lost_body(&self, url: &str) {
+        if !self.lost_bodies.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            tracing::warn!(
+                "{}: the cached copy of {url} is lost (a write cut short, by a power cut?): it, and any other \
+                 page like it, is fetched whole again",
+                self.dir.display()
+            );
+        }
     }
 
     /// The cached copy of an episode page was found current (a 304): it counts as fetched now,
@@ -979,6 +1001,12 @@ impl Packs {
         let next = current.0 + 1;
         *current = (next, Packs::open_pack(&self.dir, next)?, 0);
         std::fs::File::open(&self.dir)?.sync_all()
+    }
+
+    /// Whether the pack holds the body's bytes (a cheap check: its length, not its content).
+    fn holds(&self, body: &BodyRef) -> bool {
+        let pack = self.dir.join(format!("{:06}.pack", body.pack));
+        std::fs::metadata(pack).is_ok_and(|file| body.offset.saturating_add(body.len) <= file.len())
     }
 
     fn read(&self, body: &BodyRef) -> std::io::Result<Vec<u8>> {
