@@ -384,8 +384,8 @@ async fn news_in_a_second_start_are_found() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn news_on_the_last_page_of_an_oldest_first_archive_are_found() {
     let fx = Fixture::new(45, false).await;
-    let start = format!("{}/archive\"", fx.site.base_url());
-    let oldest_first = format!("{}/oldest\"\norder = \"oldest-first\"", fx.site.base_url());
+    let start = format!("{}/archive\"]", fx.site.base_url());
+    let oldest_first = format!("{}/oldest\"]\norder = \"oldest-first\"", fx.site.base_url());
     fx.write_recipe(&fx.recipe_text.replace(&start, &oldest_first));
     let first = fx.build(Mode::Incremental).await;
     assert_eq!(first.new as usize, fx.site.episodes().iter().filter(|e| e.has_audio()).count());
