@@ -183,21 +183,6 @@ fn show_slug(title: &str, asked: &Url) -> String {
         .unwrap_or_else(|| "show".into())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_show_gets_a_folder_named_for_it() {
-        let asked = Url::parse("https://www.example.org/podcast/").unwrap();
-        assert_eq!(show_slug("The Long Signal", &asked), "the-long-signal");
-        assert_eq!(show_slug("  Café Ñandú — Episódios! ", &asked), "caf-and-epis-dios");
-        assert_eq!(show_slug("電台節目", &asked), "www-example-org");
-        let long = show_slug("A show whose name goes on and on and on for far too many words", &asked);
-        assert!(long.len() <= 40 && long.starts_with("a-show-whose-name"), "{long}");
-    }
-}
-
 fn crawl_table(proposal: &Proposal, text: &mut String) {
     match &proposal.reach {
         Reach::Numbered(template) => {
@@ -287,5 +272,20 @@ fn crawl_table(proposal: &Proposal, text: &mut String) {
             _ => "this recipe reads the whole archive",
         };
         let _ = writeln!(text, "# The site has a feed of its own, {}, with {} items; {reaches}.", feed.url, feed.items);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_show_gets_a_folder_named_for_it() {
+        let asked = Url::parse("https://www.example.org/podcast/").unwrap();
+        assert_eq!(show_slug("The Long Signal", &asked), "the-long-signal");
+        assert_eq!(show_slug("  Café Ñandú — Episódios! ", &asked), "caf-and-epis-dios");
+        assert_eq!(show_slug("電台節目", &asked), "www-example-org");
+        let long = show_slug("A show whose name goes on and on and on for far too many words", &asked);
+        assert!(long.len() <= 40 && long.starts_with("a-show-whose-name"), "{long}");
     }
 }
