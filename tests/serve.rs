@@ -127,9 +127,15 @@ async fn symlinks_out_of_the_folder_are_not_followed() {
     std::os::unix::fs::symlink(outside.join("notes.xml.gz"), public.join("notes.xml.gz")).unwrap();
     std::os::unix::fs::symlink("feed.xml", public.join("latest.xml")).unwrap();
     let http = client();
-    for path in
-        ["/leak.txt", "/relative-leak.txt", "/elsewhere/index.html", "/elsewhere/", "/up/secret.txt", "/show/", "/notes.xml"]
-    {
+    for path in [
+        "/leak.txt",
+        "/relative-leak.txt",
+        "/elsewhere/index.html",
+        "/elsewhere/",
+        "/up/secret.txt",
+        "/show/",
+        "/notes.xml",
+    ] {
         let response = http.get(format!("http://{addr}{path}")).header(header::ACCEPT_ENCODING, "gzip").send().await;
         let response = response.unwrap();
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
