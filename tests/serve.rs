@@ -6,7 +6,7 @@ mod common;
 use std::net::SocketAddr;
 use std::process::Command;
 
-use common::{parse_feed, Fixture};
+use common::{judge_present, parse_feed, Fixture, Tool};
 use podfeed::pipeline::Mode;
 use reqwest::header;
 use reqwest::StatusCode;
@@ -165,6 +165,9 @@ async fn nothing_outside_the_folder_is_served() {
 /// players point at the feed's enclosures.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_page_works_in_a_real_browser() {
+    if !judge_present(Tool::Chromium) {
+        return;
+    }
     let (fx, addr) = served().await;
     let profile = tempfile::tempdir().unwrap();
     let url = format!("http://{addr}/");
