@@ -113,7 +113,7 @@ fn the_feed_passes_strict_xml_and_every_judge() {
     }
 }
 
-/// DESIGN.md's invariants, checked here with a parser and rules of the test's own.
+/// The feed's invariants (docs/invariants.md), checked here with a parser and rules of the test's own.
 #[test]
 fn every_invariant_holds_item_by_item() {
     let attacked = attacked();
