@@ -214,9 +214,10 @@ pub struct DemoArgs {
     /// Print a JSON summary on stdout.
     #[arg(long)]
     pub json: bool,
-    /// Write the recipe with `podfeed init` from the site's home page (into the output folder,
-    /// as recipe.toml) and build with it, instead of the bundled recipe (always, for the themes
-    /// the bundled recipe was not written for: modern, wordpress, blog).
+    /// Write the recipe with `podfeed init` from the site's home page (beside the output folder,
+    /// not in it: OUT.recipe.toml, public.recipe.toml by default) and build with it, instead of
+    /// the bundled recipe (always, for the themes the bundled recipe was not written for:
+    /// modern, wordpress, blog).
     #[arg(long)]
     pub init: bool,
 }

@@ -35,3 +35,17 @@ pub(crate) fn test_panic_point(point: &str) {
     }
     let _ = point;
 }
+
+/// A test hook of debug builds: `PODFEED_TEST_PAUSE=compact` stops a run for good where it
+/// would compact its cache (its feed published, its cache flushed), after saying so on stderr,
+/// so that a kill -9 test knows where its kill lands. Release builds have no such hook.
+pub(crate) fn test_pause_point(point: &str) {
+    #[cfg(debug_assertions)]
+    if std::env::var("PODFEED_TEST_PAUSE").is_ok_and(|wanted| wanted == point) {
+        eprintln!("podfeed: paused at {point} (PODFEED_TEST_PAUSE={point})");
+        loop {
+            std::thread::park();
+        }
+    }
+    let _ = point;
+}

@@ -1,14 +1,16 @@
 //! `podfeed serve`: the output folder over HTTP, as a static web server would serve it, to
 //! preview a feed and its page locally. Feeds as `application/rss+xml`, ETag and Last-Modified
 //! with 304 answers, gzip (a precompressed `feed.xml.gz` when there is one), HEAD and Range,
-//! `/` as `index.html`, nothing outside the folder.
+//! `/` as `index.html`, nothing outside the folder: no dotfile (podfeed's own `.podfeed-*`
+//! temporary files among them) and nothing a symlink takes out of it.
 
 use std::hash::{Hash, Hasher};
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -22,6 +24,7 @@ pub fn router(dir: &Path) -> Router {
     let files = ServeDir::new(dir).precompressed_gzip().append_index_html_on_directories(true);
     Router::new()
         .fallback_service(files)
+        .layer(middleware::from_fn_with_state(Arc::new(dir.to_path_buf()), inside_only))
         .layer(middleware::from_fn(etags))
         .layer(middleware::from_fn(feed_type))
         .layer(CompressionLayer::new().gzip(true))
@@ -34,6 +37,64 @@ pub async fn serve(dir: &Path, addr: SocketAddr) -> std::io::Result<()> {
         let _ = tcp.set_nodelay(true);
     });
     axum::serve(listener, router(dir)).await
+}
+
+/// 404 for a path with a segment that starts with a dot (`.podfeed-*` files while a run writes,
+/// `.git`, `..`), and for one that a symlink takes out of the folder: the file itself, its
+/// precompressed `.gz` or a folder's `index.html`, whichever exists, must lie inside it.
+async fn inside_only(State(root): State<Arc<PathBuf>>, request: Request, next: Next) -> Response {
+    let Some(path) = percent_decoded(request.uri().path()) else { return StatusCode::NOT_FOUND.into_response() };
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    if segments.iter().any(|segment| segment.starts_with('.') || segment.contains('\\')) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let root = root.clone();
+    let relative: PathBuf = segments.iter().collect();
+    let inside = tokio::task::spawn_blocking(move || stays_inside(&root, &relative)).await.unwrap_or(false);
+    if !inside {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    next.run(request).await
+}
+
+/// Whether every file the server could answer `relative` with resolves to a place in `root`.
+fn stays_inside(root: &Path, relative: &Path) -> bool {
+    let Ok(root) = std::fs::canonicalize(root) else { return false };
+    let target = root.join(relative);
+    let mut candidates = vec![target.clone(), gz(&target)];
+    if target.is_dir() {
+        candidates.extend([target.join("index.html"), target.join("index.html.gz")]);
+    }
+    candidates.iter().all(|candidate| match std::fs::canonicalize(candidate) {
+        Ok(real) => real.starts_with(&root),
+        // Absent (or a dangling link): nothing to serve from there.
+        Err(_) => std::fs::symlink_metadata(candidate).is_err(),
+    })
+}
+
+fn gz(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".gz");
+    PathBuf::from(name)
+}
+
+/// The path with its `%XX` escapes decoded, as the file server reads it; `None` when the
+/// escapes are broken or decode to something that is not UTF-8.
+fn percent_decoded(path: &str) -> Option<String> {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3).filter(|hex| hex.iter().all(u8::is_ascii_hexdigit))?;
+            out.push(u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 /// Feeds are `.xml` files here; podcast apps and browsers expect them as RSS.

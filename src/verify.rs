@@ -1,7 +1,7 @@
-//! The feed's invariants (see DESIGN.md), checked on the bytes written, before they replace the
-//! published feed: well-formed XML 1.0 with no character XML forbids (raw or as a reference), every
-//! URL absolute, http(s) and ASCII, guids present and unique, enclosure URLs unique, dates in
-//! RFC 2822, durations as `H:MM:SS`.
+//! The feed's invariants (docs/invariants.md lists them), checked on the bytes written, before
+//! they replace the published feed: well-formed XML 1.0 with no character XML forbids (raw or as a
+//! reference), every URL absolute, http(s) and ASCII, guids present and unique, enclosures present
+//! and unique, dates in RFC 2822, durations as `H:MM:SS`.
 //!
 //! Everything a page gives has passed [`crate::hygiene`] by then, so a violation is a bug in
 //! podfeed. The check stays on in release builds: a feed that breaks one of these is unreadable

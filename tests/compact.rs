@@ -1,11 +1,12 @@
 //! The cache stays its size: a page fetched again leaves its old copy dead in a pack file, and
-//! packs that are mostly dead are rewritten at the end of a run; a kill -9 during that loses
-//! nothing.
+//! packs that are mostly dead are rewritten at the end of a run; a kill -9 at the end of a run
+//! loses nothing.
 
 mod common;
 
+use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{podfeed_async, stderr, stdout, Fixture};
 use podfeed::demo::DemoConfig;
@@ -50,12 +51,71 @@ async fn pages_fetched_again_do_not_grow_the_cache() {
     assert_eq!(unexpected(summary.problems.iter().map(String::as_str)), Vec::<&str>::new(), "every page still reads");
 }
 
-/// kill -9 at moments around the end of full runs, where compaction happens: the cache opens
-/// and re-extracting every page from it gives every episode, with no page unreadable. Where a
-/// kill lands is up to the machine; the states a kill inside compaction leaves are built
+/// Where a kill -9 lands.
+#[derive(Debug, Clone, Copy)]
+enum At {
+    /// With this many requests answered, the next one held by the site.
+    Request(u64),
+    /// Where the run compacts its cache, its feed published (`PODFEED_TEST_PAUSE=compact`).
+    Compaction,
+}
+
+/// Runs `podfeed build ARGS` and kill -9s it at `at`, making sure it was alive and unfinished
+/// when the kill came.
+async fn kill_at(fx: &Fixture, args: &[String], at: At) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_podfeed"));
+    command.args(args).current_dir(fx.dir.path()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    match at {
+        At::Request(answered) => fx.site.hold_after(answered),
+        At::Compaction => drop(command.env("PODFEED_TEST_PAUSE", "compact")),
+    }
+    let mut child = command.spawn().unwrap();
+    // Its stderr is read on a thread of its own; the line the pause says is passed on.
+    let (paused, log) = tokio::sync::oneshot::channel();
+    let stderr_pipe = child.stderr.take().unwrap();
+    let log_reader = std::thread::spawn(move || {
+        let mut paused = Some(paused);
+        let mut text = String::new();
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stderr_pipe)).map_while(Result::ok) {
+            if line.contains("paused at compact") {
+                paused.take().map(|paused| paused.send(()));
+            }
+            text.push_str(&line);
+            text.push('\n');
+        }
+        text
+    });
+    match at {
+        At::Request(_) => {
+            while fx.site.held() == 0 {
+                if let Some(status) = child.try_wait().unwrap() {
+                    panic!("the run ended ({status}) before the site held a request at {at:?}");
+                }
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        }
+        At::Compaction => {
+            if log.await.is_err() {
+                panic!("the run never paused at compaction: {}", log_reader.join().unwrap());
+            }
+        }
+    }
+    assert!(child.try_wait().unwrap().is_none(), "alive right before the kill at {at:?}");
+    child.kill().expect("SIGKILL sent");
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.signal(), Some(libc::SIGKILL), "the kill ended it at {at:?}: {:?}", out.status);
+    assert!(out.stdout.is_empty(), "killed before its summary at {at:?}: {}", String::from_utf8_lossy(&out.stdout));
+    fx.site.release();
+    drop(log_reader.join());
+}
+
+/// kill -9 at the end of full runs, where they finish their requests, publish and compact: each
+/// run caught there alive and unfinished (the site holds its next request, or the run pauses
+/// where it compacts). The cache opens and re-extracting every page from it gives every
+/// episode, with no page unreadable. The states a kill inside compaction leaves are built
 /// exactly in `store::compact`'s unit tests.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn kill_9_during_compaction_loses_nothing() {
+async fn kill_9_at_the_end_of_full_runs_loses_nothing() {
     let fx = site(120).await;
     let build = |extra: &'static str| {
         let mut args = vec!["build", "--recipe", "demo.toml", "--quiet", "--json"];
@@ -71,31 +131,24 @@ async fn kill_9_during_compaction_loses_nothing() {
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         fx.site.stats().total()
     };
-    for wait_ms in [0u64, 2, 5, 10, 20, 40, 80] {
+    // Each night has one more episode, so a full run makes more requests than the one measured:
+    // the last point holds the request after as many as that one made.
+    let points = [
+        At::Request(requests_of_a_full_run * 9 / 10),
+        At::Request(requests_of_a_full_run * 99 / 100),
+        At::Request(requests_of_a_full_run),
+        At::Compaction,
+        At::Compaction,
+    ];
+    for at in points {
         fx.site.set_latest(fx.site.latest() + 1);
-        fx.site.reset_stats();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_podfeed"))
-            .args(build("--full"))
-            .current_dir(fx.dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let started = Instant::now();
-        // Past the requests, the run writes the feed and compacts: kill it somewhere in there.
-        while fx.site.stats().total() < requests_of_a_full_run * 9 / 10 && child.try_wait().unwrap().is_none() {
-            assert!(started.elapsed() < Duration::from_secs(60));
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
-        tokio::time::sleep(Duration::from_millis(wait_ms)).await;
-        let _ = child.kill(); // SIGKILL
-        child.wait().unwrap();
+        kill_at(&fx, &build("--full"), at).await;
         let reextract = build("--reextract");
         let out = podfeed_async(fx.dir.path(), &reextract.iter().map(String::as_str).collect::<Vec<_>>()).await;
-        assert_eq!(out.status.code(), Some(0), "after a kill {wait_ms} ms late: {}", stderr(&out));
+        assert_eq!(out.status.code(), Some(0), "after a kill at {at:?}: {}", stderr(&out));
         let summary: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
         let problems = summary["problems"].as_array().unwrap().iter().filter_map(|p| p.as_str());
-        assert_eq!(unexpected(problems), Vec::<&str>::new(), "after a kill {wait_ms} ms late: {summary}");
+        assert_eq!(unexpected(problems), Vec::<&str>::new(), "after a kill at {at:?}: {summary}");
         assert_eq!(summary["failed"], 0, "{summary}");
     }
     // The re-extracts compacted too: what they left reads.

@@ -374,8 +374,15 @@ async fn demo_init_builds_with_the_recipe_init_wrote() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let summary: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(summary["items"], 60, "60 episodes, all with audio: {summary}");
-    let recipe = std::fs::read_to_string(dir.path().join("out/recipe.toml")).unwrap();
+    // The recipe is kept beside the output folder, not in it, where it would be served.
+    let recipe = std::fs::read_to_string(dir.path().join("out.recipe.toml")).unwrap();
     assert!(recipe.contains("application/ld+json"), "{recipe}");
+    assert!(stderr(&out).contains("out.recipe.toml"), "says where: {}", stderr(&out));
+    let in_out: Vec<_> = std::fs::read_dir(dir.path().join("out")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(
+        in_out.iter().all(|name| !name.to_string_lossy().ends_with(".toml")),
+        "no recipe in the output folder: {in_out:?}"
+    );
 }
 
 /// Pages built to break a run: each is an exit 1 with its reason, or a recipe, never a panic

@@ -1,13 +1,14 @@
 //! The demo feed (1,200 episodes, faults on) judged by parsers nobody here wrote: badpod and
 //! feed-rs in-process, feedparser and podcastparser (Python) and podcast-partytime (Node).
-//! `.ci/run` installs the Python and Node judges.
+//! `.ci/run` installs the Python and Node judges; in CI (`CI=true`) a judge that is missing fails
+//! its test, elsewhere the test says it was not judged and passes.
 
 mod common;
 
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
-use common::{has_node, judge, Fixture, Judging};
+use common::{judge, judge_present, Fixture, Judging, Tool};
 use podfeed::demo::show::{ShowEpisode, HOST};
 use podfeed::pipeline::Mode;
 
@@ -130,6 +131,9 @@ fn required_tags_unique_guids_and_enclosures_newest_first() {
 
 #[test]
 fn feedparser_and_podcastparser_accept_the_feed() {
+    if !judge_present(Tool::Python) {
+        return;
+    }
     let judged = demo_feed();
     let (accepted, text) =
         judge("python3", "tests/judges/pyjudges.py", &judged.path, judged.expected.len(), Judging::Strict);
@@ -141,9 +145,8 @@ fn feedparser_and_podcastparser_accept_the_feed() {
 }
 
 #[test]
-fn podcast_partytime_accepts_the_feed_where_node_is_available() {
-    if !has_node() {
-        eprintln!("node is not installed: podcast-partytime not run");
+fn podcast_partytime_accepts_the_feed() {
+    if !judge_present(Tool::Node) {
         return;
     }
     let judged = demo_feed();

@@ -334,25 +334,14 @@ async fn a_cold_build_of_1200_listed_episodes_costs_one_request_per_listing_page
     assert_field_exact(&fx, Read::Items);
 }
 
-/// Waits until `count` has not changed for half a second (at most ten seconds).
-async fn settled(count: impl Fn() -> u64) -> u64 {
-    let (mut last, mut still) = (count(), 0);
-    for _ in 0..100 {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        let now = count();
-        still = if now == last { still + 1 } else { 0 };
-        last = now;
-        if still == 5 {
-            break;
-        }
-    }
-    last
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_crawl_ahead_of_a_slow_run_holds_its_share_of_listing_items_not_the_archive() {
+/// The crawl of `fx`'s archive, on a task of its own, holding at most `items_ahead_bytes` of
+/// listing items that nobody has taken.
+fn crawl_of(
+    fx: &Fixture,
+    items_ahead_bytes: usize,
+) -> (futures::channel::mpsc::Receiver<podfeed::crawl::Discovered>, tokio::task::JoinHandle<podfeed::crawl::CrawlReport>)
+{
     use podfeed::crawl::{self, CrawlPlan};
-    let fx = fixture_of(DEMO_LISTING_RECIPE, 1200).await;
     let recipe = std::sync::Arc::new(podfeed::recipe::Recipe::load(&fx.recipe_path()).unwrap());
     let client = std::sync::Arc::new(podfeed::fetch::Client::new(&recipe.http).unwrap().trusting(&recipe.own_urls()));
     let plan = CrawlPlan {
@@ -360,19 +349,43 @@ async fn a_crawl_ahead_of_a_slow_run_holds_its_share_of_listing_items_not_the_ar
         incremental: false,
         stop_early: false,
         progress: indicatif::ProgressBar::hidden(),
-        items_ahead_bytes: 64 * 1024,
+        items_ahead_bytes,
     };
-    let (mut found, handle) = crawl::spawn(client, recipe, fx.open_store(), plan);
-    // Nobody takes the items: the crawl stops reading listing pages once it holds its share
-    // (64 items of about 1 KiB), with at most a look-ahead of pages on the way.
-    let read = settled(|| fx.site.stats().listing).await;
+    crawl::spawn(client, recipe, fx.open_store(), plan)
+}
+
+/// Takes every item of a crawl as it comes; the number of items.
+async fn take_all(found: &mut futures::channel::mpsc::Receiver<podfeed::crawl::Discovered>) -> usize {
+    let mut items = 0;
+    while let Some(discovered) = futures::StreamExt::next(found).await {
+        items += usize::from(matches!(discovered, podfeed::crawl::Discovered::Item { .. }));
+    }
+    items
+}
+
+/// Nobody takes the items: the crawl stops reading listing pages once it holds its share (64
+/// items of about 1 KiB), with at most a look-ahead of pages on the way. How long to watch it
+/// is not a guess of seconds: meanwhile the same crawl of the same archive on a second site,
+/// its items all taken, reads the whole archive twice, so the crawl watched has had the time
+/// two whole crawls take to read ahead, however fast or loaded the machine is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crawl_ahead_of_a_slow_run_holds_its_share_of_listing_items_not_the_archive() {
+    let fx = fixture_of(DEMO_LISTING_RECIPE, 1200).await;
+    let (mut found, handle) = crawl_of(&fx, 64 * 1024);
+    // The crawl is under way: its first item is here (and held, as the rest).
+    let first = futures::StreamExt::next(&mut found).await;
+    assert!(matches!(first, Some(podfeed::crawl::Discovered::Item { .. })));
+    let yardstick = fixture_of(DEMO_LISTING_RECIPE, 1200).await;
+    for _ in 0..2 {
+        let (mut all, whole) = crawl_of(&yardstick, 64 * 1024);
+        assert_eq!(take_all(&mut all).await, 1200);
+        assert_eq!(whole.await.unwrap().listing_pages, 60, "the yardstick read the whole archive");
+    }
+    let read = fx.site.stats().listing;
     assert!(read <= 4 + 8, "{read} of 60 listing pages read while the run took nothing");
     // Taken, every item comes.
-    let mut items = 0;
-    while let Some(discovered) = futures::StreamExt::next(&mut found).await {
-        items += usize::from(matches!(discovered, crawl::Discovered::Item { .. }));
-    }
-    assert_eq!(items, 1200);
+    drop(first);
+    assert_eq!(1 + take_all(&mut found).await, 1200);
     assert_eq!(handle.await.unwrap().listing_pages, 60);
 }
 

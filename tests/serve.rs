@@ -6,7 +6,7 @@ mod common;
 use std::net::SocketAddr;
 use std::process::Command;
 
-use common::{parse_feed, Fixture};
+use common::{judge_present, parse_feed, Fixture, Tool};
 use podfeed::pipeline::Mode;
 use reqwest::header;
 use reqwest::StatusCode;
@@ -77,17 +77,85 @@ async fn gzip_head_and_range() {
     assert_eq!(part.bytes().await.unwrap(), fx.feed_bytes()[..100]);
 }
 
+/// The answer to a raw request line, as the server sent it: a client would normalize dots away.
+async fn raw_get(addr: SocketAddr, path: &str) -> String {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    tokio::io::AsyncWriteExt::write_all(&mut stream, request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut stream, &mut response).await.unwrap();
+    response
+}
+
+/// Dotfiles (a run's `.podfeed-*` temporary files, a `.git` folder) are not served, however the
+/// dot is written; the files beside them are.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dotfiles_are_not_served() {
+    let (fx, addr) = served().await;
+    let public = fx.dir.path().join("public");
+    std::fs::write(public.join(".podfeed-feed.xml.tmp"), "a feed half written").unwrap();
+    std::fs::create_dir(public.join(".git")).unwrap();
+    std::fs::write(public.join(".git/config"), "a hidden folder's file").unwrap();
+    for path in ["/.podfeed-feed.xml.tmp", "/%2Epodfeed-feed.xml.tmp", "/.git/config", "/.git/", "/%2egit/config"] {
+        let response = raw_get(addr, path).await;
+        assert!(response.starts_with("HTTP/1.1 404"), "{path} answered: {response}");
+        assert!(!response.contains("half written") && !response.contains("hidden folder"), "{path} leaked");
+    }
+    let http = client();
+    for path in ["/feed.xml", "/cover.png", "/"] {
+        let response = http.get(format!("http://{addr}{path}")).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+    }
+}
+
+/// A symlink to a file or a folder outside is not followed out; one to a file inside is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn symlinks_out_of_the_folder_are_not_followed() {
+    let (fx, addr) = served().await;
+    let public = fx.dir.path().join("public");
+    let outside = fx.dir.path().join("outside");
+    std::fs::create_dir(&outside).unwrap();
+    std::fs::write(outside.join("index.html"), "an index outside the served folder").unwrap();
+    std::fs::write(outside.join("notes.xml.gz"), "gzip outside the served folder").unwrap();
+    std::os::unix::fs::symlink(fx.dir.path().join("secret.txt"), public.join("leak.txt")).unwrap();
+    std::os::unix::fs::symlink("../secret.txt", public.join("relative-leak.txt")).unwrap();
+    std::os::unix::fs::symlink(&outside, public.join("elsewhere")).unwrap();
+    std::os::unix::fs::symlink("..", public.join("up")).unwrap();
+    std::fs::create_dir(public.join("show")).unwrap();
+    std::os::unix::fs::symlink(outside.join("index.html"), public.join("show/index.html")).unwrap();
+    std::fs::write(public.join("notes.xml"), "<rss/>").unwrap();
+    std::os::unix::fs::symlink(outside.join("notes.xml.gz"), public.join("notes.xml.gz")).unwrap();
+    std::os::unix::fs::symlink("feed.xml", public.join("latest.xml")).unwrap();
+    let http = client();
+    for path in [
+        "/leak.txt",
+        "/relative-leak.txt",
+        "/elsewhere/index.html",
+        "/elsewhere/",
+        "/up/secret.txt",
+        "/show/",
+        "/notes.xml",
+    ] {
+        let response = http.get(format!("http://{addr}{path}")).header(header::ACCEPT_ENCODING, "gzip").send().await;
+        let response = response.unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+        let body = response.text().await.unwrap();
+        assert!(!body.contains("outside the served folder"), "{path} leaked: {body}");
+    }
+    let inside = http.get(format!("http://{addr}/latest.xml")).send().await.unwrap();
+    assert_eq!(inside.status(), StatusCode::OK, "a link to a file inside the folder is served");
+    assert_eq!(inside.bytes().await.unwrap(), fx.feed_bytes());
+    let plain = http.get(format!("http://{addr}/cover.png")).send().await.unwrap();
+    assert_eq!(plain.status(), StatusCode::OK);
+    assert_eq!(plain.bytes().await.unwrap(), podfeed::demo::cover_png());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_outside_the_folder_is_served() {
     let (_fx, addr) = served().await;
     for path in ["/../secret.txt", "/%2e%2e/secret.txt", "/%2E%2E%2Fsecret.txt", "/..%2fsecret.txt", "/./../secret.txt"]
     {
-        // Raw request lines: a client would normalize the dots away before sending.
-        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-        let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-        tokio::io::AsyncWriteExt::write_all(&mut stream, request.as_bytes()).await.unwrap();
-        let mut response = String::new();
-        tokio::io::AsyncReadExt::read_to_string(&mut stream, &mut response).await.unwrap();
+        let response = raw_get(addr, path).await;
         assert!(!response.starts_with("HTTP/1.1 200"), "{path} answered: {response}");
         assert!(!response.contains("outside the served folder"), "{path} leaked the file");
     }
@@ -97,6 +165,9 @@ async fn nothing_outside_the_folder_is_served() {
 /// players point at the feed's enclosures.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_page_works_in_a_real_browser() {
+    if !judge_present(Tool::Chromium) {
+        return;
+    }
     let (fx, addr) = served().await;
     let profile = tempfile::tempdir().unwrap();
     let url = format!("http://{addr}/");

@@ -2,8 +2,9 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 use common::{parse_feed, podfeed_async, stderr, Fixture};
 use podfeed::demo::DemoConfig;
@@ -60,70 +61,133 @@ async fn a_few_failed_pages_publish_the_rest_and_are_listed() {
     );
 }
 
+/// Waits until `child` has a request held at the demo site's door (see `DemoSite::hold_after`):
+/// it is then alive and mid-run, and stays so until the door opens. Fails if it ends first.
+async fn caught_mid_run(fx: &Fixture, child: &mut Child, what: &str) {
+    while fx.site.held() == 0 {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("{what} ended ({status}) before the site held any of its requests");
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+/// A recipe whose requests never time out while the demo site holds them.
+fn patient(recipe: &str) -> String {
+    recipe.replace("timeout_secs = 20", "timeout_secs = 3600")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_run_on_the_same_cache_is_refused_or_waits() {
-    let config = DemoConfig { episodes: 40, latency: Duration::from_millis(150), faults: false, ..Default::default() };
-    let fx = Fixture::start(config).await;
-    let slow = fx.recipe_text.replace("concurrency = 32", "concurrency = 2");
-    fx.write_recipe(&slow);
+    let fx = Fixture::new(40, false).await;
+    fx.write_recipe(&patient(&fx.recipe_text));
+    // The first run opens its cache, then the site holds its first request: it is still running
+    // for as long as the test needs.
+    fx.site.hold_after(0);
     let mut first = Command::new(env!("CARGO_BIN_EXE_podfeed"))
         .args(["build", "--recipe", "demo.toml", "--quiet"])
         .current_dir(fx.dir.path())
         .spawn()
         .unwrap();
-    let pid_file = fx.dir.path().join("cache/demo/podfeed.pid");
-    let started = Instant::now();
-    while !pid_file.exists() {
-        assert!(started.elapsed() < Duration::from_secs(20), "the first run never opened its cache");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    caught_mid_run(&fx, &mut first, "the first run").await;
+    assert!(fx.dir.path().join("cache/demo/podfeed.pid").exists(), "the first run holds its cache");
 
-    let refused_at = Instant::now();
     let out = podfeed_async(fx.dir.path(), &["build", "--recipe", "demo.toml"]).await;
     assert_eq!(out.status.code(), Some(1));
     let message = stderr(&out);
     assert!(message.contains(&format!("in use by another podfeed run (pid {})", first.id())), "{message}");
-    assert!(refused_at.elapsed() < Duration::from_secs(5), "fails within seconds");
+    assert!(first.try_wait().unwrap().is_none(), "refused while the first run still ran, not after it ended");
 
-    let out = podfeed_async(fx.dir.path(), &["build", "--recipe", "demo.toml", "--wait", "--json"]).await;
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // With --wait, the second run waits (and says so) while the first is held, and goes on
+    // once the first has finished.
+    let mut waiting = Command::new(env!("CARGO_BIN_EXE_podfeed"))
+        .args(["build", "--recipe", "demo.toml", "--wait", "--json"])
+        .current_dir(fx.dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (said_waiting, log) = tokio::sync::oneshot::channel();
+    let stderr_lines = waiting.stderr.take().unwrap();
+    let log = (
+        log,
+        std::thread::spawn(move || {
+            let mut said_waiting = Some(said_waiting);
+            let mut text = String::new();
+            for line in std::io::BufRead::lines(std::io::BufReader::new(stderr_lines)).map_while(Result::ok) {
+                if line.contains("waiting for the podfeed run holding") {
+                    said_waiting.take().map(|said| said.send(()));
+                }
+                text.push_str(&line);
+                text.push('\n');
+            }
+            text
+        }),
+    );
+    let said = log.0.await;
+    assert!(said.is_ok(), "the --wait run never said it waits: {}", log.1.join().unwrap());
+    assert!(first.try_wait().unwrap().is_none(), "it waits while the first run is still running");
+    fx.site.release();
     assert!(first.wait().unwrap().success());
+    let out = tokio::task::spawn_blocking(move || waiting.wait_with_output()).await.unwrap().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", log.1.join().unwrap());
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["items"], 40, "the waiting run saw the first run's work");
 }
 
-/// kill -9 at several points of a first run: every time the published feed is whole (old or
-/// new) and the cache opens; a last run finishes the work without duplicates.
+/// kill -9 at several points of runs caught mid-way (the site holds every request after the
+/// Nth, so each run is alive and unfinished when killed): no killed run publishes, the cache
+/// opens every time, and a run after them finishes the work without duplicates. Then a kill
+/// in a later night's run leaves the published feed whole and as it was.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_mid_run_leaves_a_whole_feed_and_a_usable_cache() {
-    let config = DemoConfig { episodes: 300, latency: Duration::from_millis(10), faults: false, ..Default::default() };
+    let config = DemoConfig { episodes: 300, latency: Duration::ZERO, faults: false, ..Default::default() };
     let fx = Fixture::start(config).await;
-    fx.write_recipe(&fx.recipe_text.replace("concurrency = 32", "concurrency = 4"));
-    for kill_after in [30, 150, 400, 700] {
-        fx.site.reset_stats();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_podfeed"))
-            .args(["build", "--recipe", "demo.toml", "--quiet"])
-            .current_dir(fx.dir.path())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let started = Instant::now();
-        while fx.site.stats().total() < kill_after && child.try_wait().unwrap().is_none() {
-            assert!(started.elapsed() < Duration::from_secs(60));
-            tokio::time::sleep(Duration::from_millis(2)).await;
+    fx.write_recipe(&patient(&fx.recipe_text.replace("concurrency = 32", "concurrency = 4")));
+    let feed = fx.dir.path().join("public/feed.xml");
+    let kill = |kill_after: u64| {
+        let fx = &fx;
+        async move {
+            fx.site.reset_stats();
+            fx.site.hold_after(kill_after);
+            let mut child = Command::new(env!("CARGO_BIN_EXE_podfeed"))
+                .args(["build", "--recipe", "demo.toml", "--quiet", "--json"])
+                .current_dir(fx.dir.path())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            caught_mid_run(fx, &mut child, &format!("the run to kill after {kill_after} requests")).await;
+            assert!(child.try_wait().unwrap().is_none(), "alive right before the kill");
+            child.kill().expect("SIGKILL sent");
+            let out = child.wait_with_output().unwrap();
+            assert_eq!(out.status.signal(), Some(libc::SIGKILL), "the kill ended it: {:?}", out.status);
+            assert!(out.stdout.is_empty(), "killed before its summary: {}", String::from_utf8_lossy(&out.stdout));
+            fx.site.release();
         }
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
-        let feed = fx.dir.path().join("public/feed.xml");
-        if feed.exists() {
-            parse_feed(&std::fs::read(&feed).unwrap()); // whole, or this panics
-        }
+    };
+    // A cold run makes 940 requests, and each one answered saves a later run at most one: every
+    // run is still far from its end when its next request is held.
+    for kill_after in [30, 120, 250, 350] {
+        kill(kill_after).await;
+        assert!(!feed.exists(), "a run killed after {kill_after} requests published nothing");
+        drop(fx.open_store()); // the cache opens
     }
     let out = podfeed_async(fx.dir.path(), &["build", "--recipe", "demo.toml", "--json"]).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let feed = parse_feed(&fx.feed_bytes());
-    let ids: std::collections::HashSet<_> = feed.entries.iter().map(|e| e.id.clone()).collect();
-    assert_eq!((feed.entries.len(), ids.len()), (297, 297), "every episode with audio, once");
+    let published = fx.feed_bytes();
+    let parsed = parse_feed(&published);
+    let ids: std::collections::HashSet<_> = parsed.entries.iter().map(|e| e.id.clone()).collect();
+    assert_eq!((parsed.entries.len(), ids.len()), (297, 297), "every episode with audio, once");
+
+    // The next night has ten new episodes; its run is killed mid-way.
+    fx.site.set_latest(310);
+    kill(5).await;
+    assert_eq!(fx.feed_bytes(), published, "the published feed is whole and as it was");
+    let out = podfeed_async(fx.dir.path(), &["build", "--recipe", "demo.toml", "--json"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let with_audio = fx.site.episodes().iter().filter(|e| e.has_audio()).count();
+    assert_eq!(parse_feed(&fx.feed_bytes()).entries.len(), with_audio, "the new episodes too");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

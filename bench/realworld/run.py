@@ -21,7 +21,7 @@ Sites without a feed of their own give the episodes their repository's tests exp
     python3 bench/realworld/run.py --write docs/realworld.md
 
 The mirrors are brought onto the machine with the search tool's `fetch github:OWNER/NAME`
-(DEVELOPERS.md); `--mirrors` says where they are (default /work/.mirror). Nothing but the
+(docs/realworld.md says how); `--mirrors` says where they are (default /work/.mirror). Nothing but the
 loopback server is reachable: the harness runs itself in a network namespace of its own
 (`unshare -rn`) when it can, so a page's links to the live site, its CDN or a tracker go
 nowhere. Needs Python 3.11 (tomllib) and git; no package from PyPI.

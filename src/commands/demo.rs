@@ -1,6 +1,6 @@
 //! `podfeed demo` and `podfeed demo-site`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use podfeed::demo::{DemoConfig, DemoSite, Theme};
@@ -58,20 +58,37 @@ pub async fn run(args: DemoArgs, ui: Ui) -> anyhow::Result<u8> {
     Ok(code)
 }
 
-/// The recipe `podfeed init` writes for the site, also saved as `recipe.toml` in `out`.
+/// The recipe `podfeed init` writes for the site, also saved beside `out` (see [`recipe_beside`]).
 async fn written_by_init(site: &DemoSite, out: &Path) -> anyhow::Result<String> {
     let home = url::Url::parse(&format!("{}/", site.base_url()))?;
     let proposal =
         podfeed::init::discover(&Client::new(&podfeed::recipe::Http::default())?.trusting([&home]), &home).await?;
     let text = podfeed::init::recipe_text(&proposal);
     std::fs::create_dir_all(out)?;
-    podfeed::publish::write_atomic(&out.join("recipe.toml"), text.as_bytes())?;
+    let path = recipe_beside(out)?;
+    podfeed::publish::write_atomic(&path, text.as_bytes())?;
     eprintln!(
-        "podfeed: init wrote {} from {} pages of the site",
-        out.join("recipe.toml").display(),
+        "podfeed: init wrote {} (beside the output folder, which is what gets served) from {} pages of the site",
+        path.display(),
         proposal.pages_fetched
     );
     Ok(text)
+}
+
+/// Where `demo --init` keeps its recipe: beside the output folder, named after it
+/// (`public` → `public.recipe.toml`), never in it, where `serve` or a web server would publish it.
+fn recipe_beside(out: &Path) -> anyhow::Result<PathBuf> {
+    // `.`, `..` or a trailing `/..` name no folder: the real path does.
+    let folder = match out.file_name() {
+        Some(_) => out.to_path_buf(),
+        None => std::fs::canonicalize(out)?,
+    };
+    let Some(name) = folder.file_name() else {
+        anyhow::bail!("{}: no folder beside it to write the recipe in; pass another --out", out.display());
+    };
+    let mut file = name.to_owned();
+    file.push(".recipe.toml");
+    Ok(folder.with_file_name(file))
 }
 
 /// Serves the demo site until Ctrl-C.

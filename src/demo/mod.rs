@@ -4,6 +4,7 @@
 
 pub mod art;
 pub mod blog;
+mod door;
 pub mod hostile;
 mod latency;
 pub mod modern;
@@ -29,6 +30,7 @@ use axum::Router;
 use bytes::Bytes;
 use tokio::sync::oneshot;
 
+use door::Door;
 use latency::Latency;
 use show::{Show, ShowEpisode};
 
@@ -216,6 +218,8 @@ struct SiteState {
     outages: RwLock<Vec<(String, StatusCode)>>,
     /// The pages are at new paths: see [`moved`].
     moved: AtomicBool,
+    /// Holds requests for tests: see [`DemoSite::hold_after`] and [`DemoSite::gather`].
+    door: Door,
     counters: Counters,
 }
 
@@ -266,6 +270,7 @@ impl DemoSite {
             shortest_retry_wait_ms: AtomicU64::new(u64::MAX),
             outages: RwLock::default(),
             moved: AtomicBool::new(false),
+            door: Door::default(),
             counters: Counters::default(),
         });
         let listener = tokio::net::TcpListener::bind((state.config.address, port)).await?;
@@ -311,6 +316,30 @@ impl DemoSite {
     /// Ends every outage.
     pub fn heal(&self) {
         self.state.outages.write().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
+    /// Answers `passes` more requests, then holds every later one unanswered (counted in
+    /// [`DemoSite::held`]) until [`DemoSite::release`]: a run caught mid-way, for a test to
+    /// see it there, kill it there, or start another beside it.
+    pub fn hold_after(&self, passes: u64) {
+        self.state.door.hold_after(passes);
+    }
+
+    /// Holds requests whose path starts with `prefix` until `count` of them are there at once,
+    /// then answers them and everything after: requests that surely overlapped, however fast
+    /// the machine. (A client that never has `count` in flight waits for its own timeouts.)
+    pub fn gather(&self, prefix: &str, count: u32) {
+        self.state.door.gather(prefix, count);
+    }
+
+    /// Answers the held requests and every later one.
+    pub fn release(&self) {
+        self.state.door.open();
+    }
+
+    /// Requests held now (see [`DemoSite::hold_after`]).
+    pub fn held(&self) -> u32 {
+        self.state.door.waiting()
     }
 
     /// `http://127.0.0.1:PORT`
@@ -451,12 +480,27 @@ fn router(state: Arc<SiteState>) -> Router {
         .with_state(state)
 }
 
-/// Latency, in-flight accounting and injected faults, for every request.
+/// A request counted in flight until it is answered or its client goes away.
+struct Flight<'a>([Option<&'a InFlight>; 2]);
+
+impl<'a> Flight<'a> {
+    fn enter(counts: [Option<&'a InFlight>; 2]) -> Flight<'a> {
+        counts.iter().flatten().for_each(|count| count.enter());
+        Flight(counts)
+    }
+}
+
+impl Drop for Flight<'_> {
+    fn drop(&mut self) {
+        self.0.iter().flatten().for_each(|count| count.leave());
+    }
+}
+
+/// Latency, in-flight accounting, the door and injected faults, for every request.
 async fn network(State(state): State<Arc<SiteState>>, request: Request, next: Next) -> Response {
     let counters = &state.counters;
-    let host_in_flight = state.config.host_in_flight.as_deref();
-    counters.in_flight.enter();
-    host_in_flight.map(InFlight::enter);
+    let flight = Flight::enter([Some(&counters.in_flight), state.config.host_in_flight.as_deref()]);
+    state.door.pass(request.uri().path()).await;
     let arrived = std::time::Instant::now();
     let host = request.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
     // The Host header's name, without its port: 127.0.0.1 is not 127.0.0.10.
@@ -471,8 +515,7 @@ async fn network(State(state): State<Arc<SiteState>>, request: Request, next: Ne
         Some(fault) => fault,
         None => next.run(request).await,
     };
-    counters.in_flight.leave();
-    host_in_flight.map(InFlight::leave);
+    drop(flight);
     response
 }
 

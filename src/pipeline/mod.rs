@@ -222,6 +222,7 @@ impl<'a> Run<'a> {
         // Only after a run that finished: a failed one may leave tasks writing to the cache.
         if result.is_ok() && flushed.is_ok() {
             // The cache keeps its size: packs mostly of pages fetched again are rewritten.
+            crate::test_pause_point("compact");
             match self.store.compact() {
                 Ok(done) if done.packs > 0 => {
                     tracing::info!(

@@ -158,7 +158,46 @@ pub fn judge(program: &str, script: &str, feed: &std::path::Path, items: usize, 
     (out.status.success(), text)
 }
 
-/// Whether node is installed (podcast-partytime needs it; CI installs both).
-pub fn has_node() -> bool {
-    std::process::Command::new("node").arg("--version").output().is_ok()
+/// What a judge nobody here wrote needs on the machine (`.ci/run` installs each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tool {
+    /// python3 with feedparser and podcastparser (`tests/judges/requirements.txt`).
+    Python,
+    /// node with podcast-partytime (`npm install --prefix tests/judges`).
+    Node,
+    /// Debian's chromium, headless.
+    Chromium,
+}
+
+/// Whether CI runs the tests: `CI` set to anything but empty, `false` or `0` (`.ci/run` sets
+/// `CI=true`).
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !matches!(v.trim(), "" | "false" | "0"))
+}
+
+/// Whether `tool` is there to judge with. In CI a missing one fails the test that wanted it: a
+/// judge that silently does not run passes every feed. Elsewhere the test goes on without that
+/// judge, and says so.
+pub fn judge_present(tool: Tool) -> bool {
+    let (program, args, install): (&str, &[&str], &str) = match tool {
+        Tool::Python => {
+            ("python3", &["-c", "import feedparser, podcastparser"], "pip install -r tests/judges/requirements.txt")
+        }
+        Tool::Node => ("node", &["-e", "require('podcast-partytime')"], "npm install --prefix tests/judges"),
+        Tool::Chromium => ("chromium", &["--version"], "apt-get install chromium"),
+    };
+    let ran = std::process::Command::new(program)
+        .args(args)
+        .env("NODE_PATH", "tests/judges/node_modules")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
+    if ran.is_ok_and(|status| status.success()) {
+        return true;
+    }
+    let missing =
+        format!("{tool:?} judge missing (`{program} {}` failed; `{install}`, or run .ci/run)", args.join(" "));
+    assert!(!in_ci(), "{missing}: in CI every judge must run");
+    eprintln!("note: {missing}: not judged here (CI fails instead)");
+    false
 }
