@@ -154,6 +154,8 @@ pub struct Limits {
     text_budget_kib: u32,
     /// Runs using these limits at once.
     runs_at_once: usize,
+    /// Connection pools by settings (see [`Limits::connections`]).
+    connections: Mutex<HashMap<String, (reqwest::Client, reqwest::Client)>>,
 }
 
 impl Limits {
@@ -169,8 +171,48 @@ impl Limits {
             text_budget: Arc::new(Semaphore::new(text_budget_kib as usize)),
             text_budget_kib,
             runs_at_once: runs_at_once.max(1),
+            connections: Mutex::default(),
         })
     }
+}
+
+impl Limits {
+    /// The connection pools for `config`'s settings: the guarded one and the open one. Recipes
+    /// with the same settings (most of a folder) share them, and so their connections to a host.
+    fn connections(&self, config: &Http) -> Result<(reqwest::Client, reqwest::Client), FetchError> {
+        let mut resolve: Vec<_> = config.resolve.iter().collect();
+        resolve.sort();
+        let key = format!(
+            "{}\0{}\0{}\0{}\0{resolve:?}",
+            config.user_agent, config.timeout_secs, config.concurrency, config.allow_private
+        );
+        let mut pools = self.connections.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(pools) = pools.get(&key) {
+            return Ok(pools.clone());
+        }
+        let made = (http_client(config, !config.allow_private)?, http_client(config, false)?);
+        pools.insert(key, made.clone());
+        Ok(made)
+    }
+}
+
+/// A reqwest client with `config`'s settings; `global_only` drops non-global addresses at DNS.
+fn http_client(config: &Http, global_only: bool) -> Result<reqwest::Client, FetchError> {
+    reqwest::Client::builder()
+        .user_agent(config.user_agent.clone())
+        .gzip(true)
+        .brotli(true)
+        .timeout(Duration::from_secs(config.timeout_secs))
+        .connect_timeout(Duration::from_secs(config.timeout_secs.min(10)))
+        .pool_max_idle_per_host(config.concurrency)
+        // Not reqwest's 90 s: a folder of recipes leaves every finished show's connections idle,
+        // each with its buffers (200 shows, one port each: 1,200 sockets open).
+        .pool_idle_timeout(Duration::from_secs(10))
+        // Redirects are followed by `send`, which checks every target before asking it.
+        .redirect(reqwest::redirect::Policy::none())
+        .dns_resolver(Arc::new(Resolver::new(&config.resolve, global_only)))
+        .build()
+        .map_err(|e| FetchError::Network(e.to_string()))
 }
 
 /// Owns all HTTP concerns. Cheap to share behind an `Arc`.
@@ -200,27 +242,10 @@ impl Client {
     /// A client with `config`'s user agent, robots.txt choice, timeouts and retries, within
     /// `limits` shared with other clients.
     pub fn sharing(config: &Http, limits: Arc<Limits>) -> Result<Client, FetchError> {
-        let http = |global_only: bool| {
-            reqwest::Client::builder()
-                .user_agent(config.user_agent.clone())
-                .gzip(true)
-                .brotli(true)
-                .timeout(Duration::from_secs(config.timeout_secs))
-                .connect_timeout(Duration::from_secs(config.timeout_secs.min(10)))
-                .pool_max_idle_per_host(config.concurrency)
-                // Not reqwest's 90 s: a folder of recipes leaves every finished show's
-                // connections idle, each with its buffers (200 shows, one port each: 1,200
-                // sockets open).
-                .pool_idle_timeout(Duration::from_secs(10))
-                // Redirects are followed by `send`, which checks every target before asking it.
-                .redirect(reqwest::redirect::Policy::none())
-                .dns_resolver(Arc::new(Resolver::new(&config.resolve, global_only)))
-                .build()
-                .map_err(|e| FetchError::Network(e.to_string()))
-        };
+        let (http, trusted_http) = limits.connections(config)?;
         Ok(Client {
-            http: http(!config.allow_private)?,
-            trusted_http: http(false)?,
+            http,
+            trusted_http,
             guard: Guard::new(config.allow_private),
             limits,
             retries: config.retries,
