@@ -141,10 +141,18 @@ async fn read_listing(
     recipe: Arc<Recipe>,
     url: Url,
 ) -> (Url, Result<ListingLinks, (String, bool)>) {
-    let cached = store.listing(url.as_str()).unwrap_or_else(|e| {
-        tracing::warn!("{e}");
-        None
-    });
+    let cached = match store.listing(url.as_str()) {
+        Ok(cached) => cached,
+        // Fetched whole, as a lost episode page is (see `Store::page_validators`).
+        Err(crate::store::StoreError::Corrupt { .. }) => {
+            store.lost_body(url.as_str());
+            None
+        }
+        Err(e) => {
+            tracing::warn!("{e}");
+            None
+        }
+    };
     let validators =
         cached.as_ref().map(|page| Validators { etag: page.etag.clone(), last_modified: page.last_modified.clone() });
     let in_scope = |url: &Url| recipe.crawl.in_scope(url);
@@ -279,7 +287,8 @@ async fn crawl(
         if stop_early && unknown == 0 {
             // No more pages of this chain are asked for; those already on the way are still read.
             report.stopped_early = true;
-            queue.retain(|(_, queued_in)| *queued_in != chain);
+            // Its pages not read are forgotten: another chain that links one reads it.
+            queue.retain(|(url, queued_in)| *queued_in != chain || !queued.remove(url.as_str()));
             if chain == numbered_chain {
                 numbered = None;
             }
@@ -357,7 +366,7 @@ async fn read_sitemaps(
         }
         urls_left -= sitemap.pages.len();
         sitemap.drop_meaningless_lastmods(chrono::Utc::now());
-        for child in sitemap.sitemaps.into_iter().take_while(|_| urls_left > 0) {
+        for child in sitemap.sitemaps {
             if !crawl.in_scope(&child) {
                 tracing::warn!("sitemap {url} names {child}, outside crawl.scope: not read");
             } else if seen.insert(child.to_string()) {

@@ -448,15 +448,13 @@ pub struct Recipe {
 }
 
 impl Recipe {
-    /// The URLs the user wrote in the recipe that podfeed fetches: `start`, the first numbered
-    /// page, `sitemap`, and `[feed]`'s link and image. Their origins are trusted with any
-    /// address (see `fetch::guard`).
+    /// Where the crawl begins: `start`, the first numbered page and `sitemap`. Their origins are
+    /// trusted with any address (see `fetch::guard`). Not `[feed]`'s image or link: `init`
+    /// copies those from what the site says, and a site must not get its own addresses trusted.
     pub fn own_urls(&self) -> Vec<Url> {
         let crawl = &self.crawl;
         let numbered = crawl.pages.as_ref().and_then(|p| p.url(p.from));
-        let feed = [&Some(self.feed.link.clone()), &self.feed.image];
-        let feed = feed.into_iter().flatten().filter_map(|u| Url::parse(u).ok());
-        crawl.start.iter().cloned().chain(numbered).chain(crawl.sitemap.iter().cloned()).chain(feed).collect()
+        crawl.start.iter().cloned().chain(numbered).chain(crawl.sitemap.iter().cloned()).collect()
     }
 }
 
@@ -575,7 +573,11 @@ impl Crawl {
             && url.host_str().is_some_and(|host| {
                 self.scope.iter().any(|entry| {
                     let (entry_host, entry_port) = split_port(entry);
-                    entry_host.eq_ignore_ascii_case(host) && entry_port == url.port()
+                    let port_matches = match entry_port {
+                        Some(port) => url.port_or_known_default() == Some(port),
+                        None => url.port().is_none(),
+                    };
+                    entry_host.eq_ignore_ascii_case(host) && port_matches
                 })
             })
     }
@@ -815,6 +817,9 @@ fn compile_crawl(crawl: CrawlFile) -> Result<Crawl, Invalid> {
     });
     if crawl.max_pages == 0 {
         return Err(("crawl.max_pages".into(), "must be at least 1".into()));
+    }
+    if crawl.max_sitemap_urls == 0 {
+        return Err(("crawl.max_sitemap_urls".into(), "must be at least 1".into()));
     }
     let oldest_first = match crawl.order.as_deref() {
         None | Some("newest-first") => false,
@@ -1393,6 +1398,9 @@ audio = [ { css = "div.player", attr = "data-audio", json = "/audioUrl" }, { css
         assert!(on_a_port.crawl.in_scope(&Url::parse("http://127.0.0.1:8080/episodes/1").unwrap()));
         assert!(!on_a_port.crawl.in_scope(&Url::parse("http://127.0.0.1:6379/").unwrap()));
         assert!(!on_a_port.crawl.in_scope(&Url::parse("http://127.0.0.1/").unwrap()));
+        let explicit = parse(&MINIMAL.replace("episodes = ", "scope = [\"example.org:443\"]\nepisodes = ")).unwrap();
+        assert!(explicit.crawl.in_scope(&Url::parse("https://example.org/x").unwrap()), "443 named");
+        assert!(!explicit.crawl.in_scope(&Url::parse("http://example.org/x").unwrap()), "80 is another port");
         assert!(!recipe.crawl.in_scope(&Url::parse("https://evil.example.com/x").unwrap()));
         assert!(!recipe.crawl.in_scope(&Url::parse("ftp://example.org/x").unwrap()));
     }

@@ -220,6 +220,10 @@ async fn recipes_that_would_write_one_file_are_refused() {
         (output("public/a.xml", ""), output("public/b.xml", ""), "public/index.html"),
         (output("public/a.xml", "split = \"year\""), output("public/a-2024.xml", ""), "public/a-2024.xml"),
         (output("public/a.xml", ""), output("public/a.xml.gz", ""), "public/a.xml.gz"),
+        (output("public/x/../a.xml", ""), output("public/a.xml", ""), "public/a.xml"),
+        (output("public/a.xml", "split = \"season\""), output("public/b/../a.xml", "split = \"year\""), "public/a.xml"),
+        (output("public/a.xml", "split = \"year\""), output("public/b.xml", "split = \"year\""), "public/index.html"),
+        (output("public/a.xml", "split = \"year\""), output("public/a-other.xml.gz", ""), "public/a-other.xml.gz"),
     ] {
         let night = tempfile::tempdir_in(dir).unwrap();
         std::fs::write(night.path().join("one.toml"), a).unwrap();
@@ -232,6 +236,26 @@ async fn recipes_that_would_write_one_file_are_refused() {
         assert!(err.contains(shared), "{shared}: {err}");
         assert_eq!(fx.site.stats().total(), 0);
     }
+}
+
+/// A split feed's parts are named for years, seasons and `other`: a feed named like one of
+/// them in another word (`a-news.xml` beside a split `a.xml`) is no clash.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_feed_named_like_a_split_part_is_not_one() {
+    let fx = Fixture::new(10, false).await;
+    let dir = fx.dir.path();
+    std::fs::create_dir(dir.join("night")).unwrap();
+    let split = fx.recipe_text.replace("path = \"public/feed.xml\"", "path = \"public/a.xml\"\nsplit = \"year\"");
+    let news = fx.recipe_text.replace("path = \"public/feed.xml\"", "path = \"public/a-news.xml\"").replacen(
+        "\nhtml = true",
+        "\nhtml = false",
+        1,
+    );
+    std::fs::write(dir.join("night/one.toml"), split).unwrap();
+    std::fs::write(dir.join("night/two.toml"), news).unwrap();
+    let out = podfeed_async(dir, &["build", "--recipe", "night"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(dir.join("public/a.xml").is_file() && dir.join("public/a-news.xml").is_file());
 }
 
 /// A site that records who asked for what: (path, user agent).

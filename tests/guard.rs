@@ -164,6 +164,9 @@ async fn a_page_cannot_reach_the_users_network() {
     // init follows the feed the home page links only where the guard lets it.
     let out = podfeed_async(dir.path(), &["init", &format!("http://127.0.0.1:{site_port}/"), "-o", "init.toml"]).await;
     assert_eq!(internal.requests.load(Ordering::SeqCst), 0, "init: {}", stderr(&out));
+    let feed =
+        format!("the site's feed http://127.0.0.1:{}/feed.xml: not fetched: 127.0.0.1 is a loopback", internal.port);
+    assert!(stderr(&out).contains(&feed), "init said it left the feed alone: {}", stderr(&out));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

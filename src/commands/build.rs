@@ -126,16 +126,18 @@ fn refuse_shared_files(recipes: &[Recipe]) -> Result<(), UsageError> {
 }
 
 /// The files a recipe's build writes: the feed, its `.gz` and `index.html` where asked, and
-/// with `split` every `<stem>-*` beside the feed.
+/// with `split` its parts beside the feed (`feed-2017.xml`, `feed-season-3.xml`,
+/// `feed-other.xml`, and their `.gz`).
 struct Writes {
     files: Vec<PathBuf>,
-    split: Option<(PathBuf, String)>,
+    /// The folder and the feed's stem and extension, when split.
+    split: Option<(PathBuf, String, String)>,
 }
 
 impl Writes {
     fn of(recipe: &Recipe) -> Writes {
         let output = &recipe.output;
-        let feed = std::path::absolute(&output.path).unwrap_or_else(|_| output.path.clone());
+        let feed = normalized(&output.path);
         let mut files = vec![feed.clone()];
         if output.gzip {
             files.push(podfeed::publish::gzip_path(&feed));
@@ -144,31 +146,54 @@ impl Writes {
             files.push(feed.with_file_name("index.html"));
         }
         let split = output.split.map(|_| {
-            let name = feed.file_name().unwrap_or_default().to_string_lossy();
-            let stem = name.rsplit_once('.').map_or(&*name, |(stem, _)| stem);
-            (feed.parent().unwrap_or(&feed).to_path_buf(), format!("{stem}-"))
+            let name = feed.file_name().unwrap_or_default().to_string_lossy().into_owned();
+            let (stem, extension) = name.rsplit_once('.').unwrap_or((&name, "xml"));
+            (feed.parent().unwrap_or(&feed).to_path_buf(), stem.to_string(), extension.to_string())
         });
         Writes { files, split }
     }
 
-    /// A file both would write, if any (for split feeds, the first of them).
+    /// Whether `path` is one of the split feeds (or their `.gz`) this recipe may write.
+    fn is_part(&self, path: &std::path::Path) -> bool {
+        let Some((dir, stem, extension)) = &self.split else { return false };
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        let name = name.strip_suffix(".gz").unwrap_or(&name);
+        let tag = name.strip_prefix(stem.as_str()).and_then(|n| n.strip_prefix('-'));
+        let tag = tag.and_then(|n| n.strip_suffix(extension.as_str())).and_then(|n| n.strip_suffix('.'));
+        let numbered = |n: &str| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit());
+        path.parent() == Some(dir.as_path())
+            && tag
+                .is_some_and(|tag| tag == "other" || numbered(tag) || tag.strip_prefix("season-").is_some_and(numbered))
+    }
+
+    /// A file both would write, if any.
     fn shared_with(&self, other: &Writes) -> Option<PathBuf> {
-        let split_file = |split: &Option<(PathBuf, String)>, path: &PathBuf| {
-            split.as_ref().is_some_and(|(dir, prefix)| {
-                path.parent() == Some(dir.as_path())
-                    && path.file_name().is_some_and(|n| n.to_string_lossy().starts_with(prefix.as_str()))
-            })
-        };
-        let exact = self.files.iter().find(|f| other.files.contains(f) || split_file(&other.split, f));
-        let theirs = || other.files.iter().find(|f| split_file(&self.split, f));
-        let splits = || match (&self.split, &other.split) {
-            (Some((a, p)), Some((b, q))) if a == b && (p.starts_with(q.as_str()) || q.starts_with(p.as_str())) => {
-                Some(a.join(format!("{}*", p.min(q))))
-            }
+        let mine = self.files.iter().find(|f| other.files.contains(f) || other.is_part(f));
+        let theirs = || other.files.iter().find(|f| self.is_part(f));
+        // Two split recipes with one folder and stem write the same parts (feed-other.xml).
+        let parts = || match (&self.split, &other.split) {
+            (Some(a), Some(b)) if a == b => Some(a.0.join(format!("{}-other.{}", a.1, a.2))),
             _ => None,
         };
-        exact.cloned().or_else(|| theirs().cloned()).or_else(splits)
+        mine.or_else(theirs).cloned().or_else(parts)
     }
+}
+
+/// `path` absolute, with `.` and `..` resolved as written (not through symlinks).
+fn normalized(path: &std::path::Path) -> PathBuf {
+    use std::path::Component;
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = PathBuf::new();
+    for part in absolute.components() {
+        match part {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 type Built = (Result<podfeed::model::RunSummary, podfeed::pipeline::RunFailed>, PathBuf);

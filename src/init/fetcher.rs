@@ -119,7 +119,15 @@ impl<'c> Fetcher<'c> {
         // Hosts serve feeds from elsewhere (a podcast host's CDN).
         let feed = url.clone();
         let in_scope = move |to: &Url| same_host(to, &feed);
-        let bytes = self.client.document(&url, 5 * 1024 * 1024, &in_scope).await.ok()?;
+        let bytes = match self.client.document(&url, 5 * 1024 * 1024, &in_scope).await {
+            Ok(bytes) => bytes,
+            // Said: a page pointing init at the user's network is worth knowing about.
+            Err(refused @ crate::fetch::FetchError::Private(_)) => {
+                tracing::warn!("the site's feed {url}: {refused}");
+                return None;
+            }
+            Err(_) => return None,
+        };
         Some(site::read_feed(url, &bytes))
     }
 }
