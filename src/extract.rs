@@ -17,6 +17,7 @@ use crate::hygiene::{self, OutOfRange};
 use crate::model::{Credit, Enclosure, Episode, Page};
 use crate::parse::{self, NotADuration};
 use crate::recipe::{EpisodeRules, ListingRules, Rule};
+use crate::text::shorten;
 
 /// Why a page yields no feed item.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -787,15 +788,6 @@ fn blocked(text: &str) -> bool {
 
 fn collapse_whitespace(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// At most `max` characters of `text`, on one line, with "…" when cut.
-pub fn shorten(text: &str, max: usize) -> String {
-    let flat = collapse_whitespace(text);
-    match flat.char_indices().nth(max) {
-        Some((cut, _)) => format!("{}…", &flat[..cut]),
-        None => flat,
-    }
 }
 
 /// Plain text made safe to place inside HTML.

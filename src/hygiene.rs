@@ -12,8 +12,8 @@ use chrono::{DateTime, Datelike, Utc};
 use url::Url;
 
 use crate::directory;
+use crate::model::{Channel, Funding, Location, Owner, Person};
 use crate::model::{Credit, Enclosure, Episode};
-use crate::recipe::{Channel, Funding, Location, Owner, Person};
 
 /// Apple shows at most this many characters of a title.
 pub const MAX_TITLE_CHARS: usize = 255;
@@ -338,7 +338,7 @@ fn location(Location { name, geo, osm }: Location) -> Result<Location, (String, 
 /// Characters a feed may carry: those XML 1.0 allows, less the C1 controls and noncharacters it
 /// discourages (invisible junk from mis-decoded pages).
 fn is_allowed(c: char) -> bool {
-    crate::verify::is_xml_char(c)
+    crate::text::is_xml_char(c)
         && !matches!(c, '\u{7F}'..='\u{84}' | '\u{86}'..='\u{9F}' | '\u{FDD0}'..='\u{FDEF}')
         && (u32::from(c) & 0xFFFE) != 0xFFFE
 }
@@ -457,7 +457,7 @@ mod tests {
             #[test]
             fn cleaned_text_and_urls_pass_the_feed_check(value in "\\PC{0,80}|[\\x00-\\x{10FFFF}]{0,40}") {
                 if let Some(clean) = text(&value, 50) {
-                    prop_assert!(clean.chars().all(crate::verify::is_xml_char));
+                    prop_assert!(clean.chars().all(crate::text::is_xml_char));
                     prop_assert!(clean.chars().count() <= 50 && clean == clean.trim());
                     prop_assert_eq!(text(&clean, 50), Some(clean.clone()), "idempotent");
                 }

@@ -1,9 +1,15 @@
 //! podfeed turns a podcast's website into a complete podcast RSS feed.
 //!
-//! The pipeline, one module per stage: [`recipe`] → [`crawl`] → [`fetch`] (asking [`robots`])
+//! The pipeline, one module per stage: [`recipe`] → [`crawl`] → [`fetch`] (asking robots.txt)
 //! → [`extract`] (with the [`parse`] helpers) → [`store`] → [`feed`] → [`publish`], wired
-//! together by [`pipeline`]; [`model`] holds the plain types that cross stages. Beside it:
-//! [`demo`], the built-in demo website, and [`serve`], the preview server.
+//! together by [`pipeline`]; [`model`] holds the plain types that cross stages (the show's
+//! channel among them) and [`text`] the small helpers every layer uses. Beside it: [`demo`],
+//! the built-in demo website, and [`serve`], the preview server.
+//!
+//! The modules are layered, with no import cycle between them (`tests/layers.rs` fails on a new
+//! one): `model` and `text` at the bottom, then the pure stages (`parse`, `hygiene`, `recipe`,
+//! `extract`, `feed`, `verify`), then those doing I/O (`fetch`, `store`, `publish`), then
+//! `crawl` and `pipeline`, and the commands in the binary on top.
 
 pub mod crawl;
 pub mod demo;
@@ -19,10 +25,10 @@ pub mod parse;
 pub mod pipeline;
 pub mod publish;
 pub mod recipe;
-pub mod robots;
 pub mod serve;
 pub mod sitemap;
 pub mod store;
+pub mod text;
 pub mod verify;
 
 /// A test hook of debug builds (what `cargo test` runs): `PODFEED_TEST_PANIC=crawl` (or `page`,

@@ -16,6 +16,7 @@ use quick_xml::name::ResolveResult;
 use quick_xml::{NsReader, XmlVersion};
 
 use crate::feed::{ATOM_NS, CONTENT_NS, ITUNES_NS, PODCAST_NS};
+use crate::text::is_xml_char;
 
 /// Violations described in full; the rest are only counted.
 const MAX_REPORTED: usize = 10;
@@ -405,11 +406,6 @@ impl Checker {
             Err(InvalidFeed { violations: self.violations, count: self.count })
         }
     }
-}
-
-/// Whether XML 1.0 allows this character anywhere in a document.
-pub fn is_xml_char(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
 fn is_legal(text: &str) -> bool {

@@ -4,10 +4,11 @@ use std::io::Write;
 use std::sync::Arc;
 
 use podfeed::crawl::{self, ListingLinks};
-use podfeed::extract::{self, shorten, FieldTrace, Item, NotAnEpisode, Unused};
+use podfeed::extract::{self, FieldTrace, Item, NotAnEpisode, Unused};
 use podfeed::fetch::{Client, Fetched, RequestKind};
 use podfeed::model::{Episode, Page};
 use podfeed::recipe::Recipe;
+use podfeed::text::shorten;
 use url::Url;
 
 use super::parse_urls;

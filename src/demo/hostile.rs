@@ -10,7 +10,7 @@ use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use bytes::Bytes;
 
-use super::pages::esc;
+use super::markup::esc;
 
 /// Links to the same page under tracking parameters: fetched once.
 pub const TRACKED: [&str; 5] =

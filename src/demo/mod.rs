@@ -7,6 +7,7 @@ pub mod blog;
 mod door;
 pub mod hostile;
 mod latency;
+mod markup;
 pub mod modern;
 pub mod moved;
 pub mod pages;

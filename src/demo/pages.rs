@@ -492,10 +492,7 @@ pub(super) fn analytics_script(seed: u32) -> String {
     )
 }
 
-/// HTML text escaping for the demo's own pages.
-pub fn esc(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
+pub use super::markup::esc;
 
 pub(super) const STYLE: &str = r#"<style>
 body{font-family:Georgia,serif;margin:0;color:#222;background:#fff}header.site{background:#123;color:#fff;padding:1rem}

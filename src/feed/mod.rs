@@ -13,8 +13,8 @@ use chrono::{DateTime, Datelike, Utc};
 use rss::extension::itunes::{ITunesCategory, ITunesChannelExtension, ITunesItemExtension, ITunesOwner};
 use rss::extension::{Extension, ExtensionMap};
 
+use crate::model::Channel;
 use crate::model::Episode;
-use crate::recipe::Channel;
 
 pub const ITUNES_NS: &str = "http://www.itunes.com/dtds/podcast-1.0.dtd";
 pub const CONTENT_NS: &str = "http://purl.org/rss/1.0/modules/content/";
@@ -511,7 +511,7 @@ mod tests {
     #[test]
     fn channel_type_copyright_new_url_lock_and_guid() {
         let mut show = channel();
-        show.show_type = crate::recipe::ShowType::Serial;
+        show.show_type = crate::model::ShowType::Serial;
         show.copyright = Some("© 2024 Example Radio".into());
         show.new_feed_url = Some("https://feeds.example.org/new.xml".into());
         show.locked = Some(true);

@@ -4,8 +4,9 @@
 use chrono::Datelike;
 
 use crate::hygiene;
+use crate::model::Channel;
 use crate::model::Episode;
-use crate::recipe::{Channel, Split};
+use crate::recipe::Split;
 
 /// One of the smaller feeds. Episodes without a date (or season) have a feed of their own, so
 /// that none is left out when `max_bytes` leaves the oldest items to the split feeds.

@@ -169,7 +169,7 @@ impl Resolve for Resolver {
                 found.into_iter().partition(|addr| non_global(addr.ip()).is_none());
             match (global.is_empty(), refused.first()) {
                 (true, Some(addr)) => Err(Box::new(PrivateAddress {
-                    host: crate::extract::shorten(&host, 80),
+                    host: crate::text::shorten(&host, 80),
                     kind: non_global(addr.ip()).unwrap_or("a non-global"),
                     resolved: format!(" (resolved to {})", addr.ip()),
                 }) as Box<dyn std::error::Error + Send + Sync>),

@@ -10,8 +10,8 @@ use super::{Mode, PipelineError, Run};
 use crate::directory::{self, ArtworkProblem, ARTWORK_PREFIX_BYTES, ARTWORK_RULE};
 use crate::feed::FeedKey;
 use crate::model::Notice;
+use crate::model::ShowType;
 use crate::publish::beside_feed;
-use crate::recipe::ShowType;
 use crate::store::{ArtworkVerdict, StoreError};
 
 impl Run<'_> {

@@ -265,7 +265,7 @@ fn check_failures(summary: &RunSummary, limit: u8) -> Result<(), PipelineError> 
 pub(super) fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
     let text =
         payload.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| payload.downcast_ref::<String>().cloned());
-    crate::extract::shorten(&text.unwrap_or_else(|| "no message".into()), 200)
+    crate::text::shorten(&text.unwrap_or_else(|| "no message".into()), 200)
 }
 
 /// A feed whose episodes have no date at all: the recipe reads none (no `published` rule, or one

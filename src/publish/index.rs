@@ -11,8 +11,8 @@ use serde::Serialize;
 
 use super::{stage, PublishError, Staged};
 use crate::feed::format_duration;
+use crate::model::Channel;
 use crate::model::Episode;
-use crate::recipe::Channel;
 
 /// The built-in page template; `[output] template` names another.
 pub const INDEX_TEMPLATE: &str = include_str!("../../templates/index.html");

@@ -1,5 +1,8 @@
 //! The plain types that cross pipeline stages.
 
+mod channel;
+pub use channel::{Channel, Funding, Location, Owner, Person, ShowType};
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 

@@ -12,7 +12,7 @@ use texting_robots::Robot;
 use tokio::sync::OnceCell;
 use url::Url;
 
-use crate::fetch::FetchError;
+use super::error::FetchError;
 
 /// What fetching `/robots.txt` gave.
 pub enum RobotsTxt {
