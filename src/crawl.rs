@@ -15,7 +15,7 @@ use url::Url;
 use crate::extract::{self, Item};
 use crate::fetch::{Client, Fetched, RequestKind, Validators};
 use crate::html::{self, Budget, TooComplex};
-use crate::model::Page;
+use crate::model::{Page, Progress};
 use crate::recipe::{Crawl, Recipe};
 use crate::sitemap;
 use crate::store::Store;
@@ -111,8 +111,8 @@ pub struct CrawlPlan {
     /// Stop paging at the first listing page with nothing unknown. Only once a crawl has seen
     /// the whole archive: a first run that was interrupted is finished by the next one.
     pub stop_early: bool,
-    /// Advanced once per listing page read.
-    pub progress: indicatif::ProgressBar,
+    /// Told of each listing page read.
+    pub progress: Arc<dyn Progress>,
     /// [`ITEMS_AHEAD_BYTES`], but for tests.
     pub items_ahead_bytes: usize,
 }
@@ -222,7 +222,7 @@ async fn crawl(
             reading.push(read.map(move |(url, links)| (url, chain, links)));
         }
         let Some((url, chain, links)) = reading.next().await else { break };
-        plan.progress.inc(1);
+        plan.progress.listing_read();
         let numbered_page = numbered_urls.contains(url.as_str());
         let links = match links {
             // Past the last numbered page, many sites answer 404 (or 410): the end, not a failure.
@@ -344,7 +344,7 @@ async fn read_sitemaps(
             break;
         }
         report.listing_pages += 1;
-        plan.progress.inc(1);
+        plan.progress.listing_read();
         let sitemap = match client.document(&url, sitemap::MAX_SITEMAP_BYTES, &in_scope).await {
             Ok(bytes) => tokio::task::spawn_blocking(move || sitemap::parse(&bytes))
                 .await

@@ -100,3 +100,23 @@ fn a_cycle_is_found() {
     .into();
     assert_eq!(cycle_from("a", &edges).unwrap(), ["a", "b", "c", "a"]);
 }
+
+/// The library draws nothing: progress bars (indicatif) live in the binary's command layer,
+/// and a run tells its progress through `model::Progress`.
+#[test]
+fn only_the_commands_draw() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut drawing = Vec::new();
+    let mut folders = vec![src.clone()];
+    while let Some(path) = folders.pop() {
+        if path.is_dir() {
+            folders.extend(std::fs::read_dir(&path).unwrap().map(|entry| entry.unwrap().path()));
+        } else if path.extension().is_some_and(|e| e == "rs")
+            && !path.starts_with(src.join("commands"))
+            && std::fs::read_to_string(&path).unwrap().contains("indicatif")
+        {
+            drawing.push(path);
+        }
+    }
+    assert!(drawing.is_empty(), "indicatif outside the command layer: {drawing:?}");
+}

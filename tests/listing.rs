@@ -348,7 +348,7 @@ fn crawl_of(
         known: Default::default(),
         incremental: false,
         stop_early: false,
-        progress: indicatif::ProgressBar::hidden(),
+        progress: std::sync::Arc::new(podfeed::model::Unwatched),
         items_ahead_bytes,
     };
     crawl::spawn(client, recipe, fx.open_store(), plan)

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use podfeed::fetch::Client;
-use podfeed::model::RunSummary;
+use podfeed::model::{Progress, RunSummary, Unwatched};
 use podfeed::pipeline::{Run, RunFailed, RunOptions};
 use podfeed::recipe::{Recipe, RecipeError};
 use podfeed::store::{Store, StoreError};
@@ -93,11 +93,36 @@ pub fn open_store(dir: &Path, wait: bool) -> anyhow::Result<Store> {
     }
 }
 
-/// Progress bars for listing and episode pages on an interactive stderr; hidden ones for cron,
-/// pipes and `--quiet`.
-pub fn progress_bars(ui: Ui) -> (ProgressBar, ProgressBar) {
+/// A run's progress as bars on an interactive stderr: listing pages, and episode pages.
+#[derive(Debug)]
+struct Bars {
+    listing: ProgressBar,
+    episodes: ProgressBar,
+}
+
+impl Progress for Bars {
+    fn listing_read(&self) {
+        self.listing.inc(1);
+    }
+    fn pages_total(&self, total: u64) {
+        self.episodes.set_length(total);
+    }
+    fn more_pages(&self, more: u64) {
+        self.episodes.inc_length(more);
+    }
+    fn page_done(&self) {
+        self.episodes.inc(1);
+    }
+    fn finished(&self) {
+        self.listing.finish_and_clear();
+        self.episodes.finish_and_clear();
+    }
+}
+
+/// Bars on an interactive stderr; nothing for cron, pipes and `--quiet`.
+pub fn progress(ui: Ui) -> Arc<dyn Progress> {
     if !ui.progress() {
-        return (ProgressBar::hidden(), ProgressBar::hidden());
+        return Arc::new(Unwatched);
     }
     let bars = MultiProgress::new();
     let style =
@@ -107,7 +132,7 @@ pub fn progress_bars(ui: Ui) -> (ProgressBar, ProgressBar) {
     listing.enable_steady_tick(std::time::Duration::from_millis(120));
     let episodes = bars.add(ProgressBar::new(0));
     episodes.set_style(style("{spinner} {pos}/{len} episode pages {wide_bar} ETA {eta}"));
-    (listing, episodes)
+    Arc::new(Bars { listing, episodes })
 }
 
 /// Opens everything a feed-writing command needs.
@@ -133,8 +158,7 @@ impl Session {
     }
 
     pub fn run(&self, ui: Ui, force: bool) -> Run<'_> {
-        let (listing_progress, progress) = progress_bars(ui);
-        let options = RunOptions { out: self.out.clone(), progress, listing_progress, force };
+        let options = RunOptions { out: self.out.clone(), progress: progress(ui), force };
         Run::new(self.recipe.clone(), &self.store, self.client.clone(), options)
     }
 }

@@ -174,3 +174,24 @@ pub struct Validators {
     pub etag: Option<String>,
     pub last_modified: Option<String>,
 }
+
+/// What a run tells whoever watches it as it goes. The library draws nothing: the command
+/// layer shows bars; tests and `--quiet` runs watch with [`Unwatched`].
+pub trait Progress: Send + Sync + std::fmt::Debug {
+    /// A listing page or sitemap was read.
+    fn listing_read(&self) {}
+    /// The episode pages to process are `total` so far.
+    fn pages_total(&self, _total: u64) {}
+    /// The crawl found `more` episode pages to process.
+    fn more_pages(&self, _more: u64) {}
+    /// One episode page was processed.
+    fn page_done(&self) {}
+    /// The run is over: what was shown of it goes.
+    fn finished(&self) {}
+}
+
+/// Progress nobody watches.
+#[derive(Debug, Default)]
+pub struct Unwatched;
+
+impl Progress for Unwatched {}

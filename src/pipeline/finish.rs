@@ -22,8 +22,7 @@ impl Run<'_> {
     /// rendered on a second thread meanwhile. What was learned is saved even when the guards
     /// refuse to publish.
     pub(super) fn finish(&self, summary: &mut RunSummary, started: Instant) -> Result<(), PipelineError> {
-        self.options.progress.finish_and_clear();
-        self.options.listing_progress.finish_and_clear();
+        self.options.progress.finished();
         self.store.flush()?;
         summary.requests = self.client.stats().total_requests();
         summary.bytes = self.client.stats().bytes();

@@ -14,7 +14,6 @@ use std::time::Instant;
 use chrono::Utc;
 use futures::stream::{self, BoxStream, StreamExt};
 use futures::FutureExt;
-use indicatif::ProgressBar;
 use std::panic::AssertUnwindSafe;
 use tokio_util::task::AbortOnDropHandle;
 use url::Url;
@@ -22,7 +21,7 @@ use url::Url;
 use crate::crawl::{self, CrawlPlan, Discovered};
 use crate::extract::{self, Item, ItemSource};
 use crate::fetch::{Client, Validators};
-use crate::model::{Episode, Page, RunSummary};
+use crate::model::{Episode, Page, Progress, RunSummary};
 use crate::publish::{self, PublishError};
 use crate::recipe::Recipe;
 use crate::store::{Change, PackedPage, Store, StoreError};
@@ -88,10 +87,8 @@ pub enum Mode {
 pub struct RunOptions {
     /// Where the feed goes; `index.html` goes beside it when the recipe asks for one.
     pub out: PathBuf,
-    /// Progress of episode pages (its length grows as the crawl finds them), or a hidden bar.
-    pub progress: ProgressBar,
-    /// Progress of listing pages, or a hidden bar.
-    pub listing_progress: ProgressBar,
+    /// Told of listing and episode pages as they are read.
+    pub progress: Arc<dyn Progress>,
     /// Publish even a feed much shorter than the one already published.
     pub force: bool,
 }
@@ -279,7 +276,7 @@ impl<'a> Run<'a> {
                     stream::iter(left.into_iter().map(|item| (Source::Listed(Box::new(item)), ProbePolicy::CacheOnly)))
                 })
                 .flatten();
-                self.options.progress.set_length(known.len() as u64);
+                self.options.progress.pages_total(known.len() as u64);
                 (stream::iter(alone).chain(stream::iter(pages)).chain(leftovers).boxed(), None)
             }
             Mode::Incremental | Mode::Full => {
@@ -289,18 +286,18 @@ impl<'a> Run<'a> {
                     known,
                     incremental,
                     stop_early: incremental && self.store.archive_seen()?,
-                    progress: self.options.listing_progress.clone(),
+                    progress: self.options.progress.clone(),
                     items_ahead_bytes: crawl::ITEMS_AHEAD_BYTES,
                 };
                 let (urls, handle) = crawl::spawn(self.client.clone(), self.recipe.clone(), self.store.clone(), plan);
                 let (store, progress) = (self.store, self.options.progress.clone());
-                progress.set_length(recent.len() as u64);
+                progress.pages_total(recent.len() as u64);
                 let recipe = self.recipe.clone();
                 let sent: Arc<Mutex<std::collections::HashSet<String>>> = Arc::default();
                 let crawl_sent = sent.clone();
                 let crawled = urls.map(move |found| {
                     // The archive's size is known only as it is crawled.
-                    progress.inc_length(1);
+                    progress.more_pages(1);
                     crawl_sent.lock().unwrap_or_else(|p| p.into_inner()).insert(found.url().to_string());
                     let (url, listed) = match found {
                         // Without episode pages, or with one off the recipe's scope, the item is all.
@@ -490,7 +487,7 @@ impl<'a> Run<'a> {
 
     async fn refresh_into(&self, urls: Vec<Url>, summary: &mut RunSummary) -> Result<(), PipelineError> {
         let started = Instant::now();
-        self.options.progress.set_length(urls.len() as u64);
+        self.options.progress.pages_total(urls.len() as u64);
         // Under the name the crawl gives the page, so the cached copy is the one refreshed.
         let urls: Vec<Url> = urls.into_iter().map(|url| self.recipe.crawl.canonical(url)).collect();
         // A page's listing item goes with it, as in a build: the page alone may lack its audio.
@@ -518,7 +515,7 @@ impl<'a> Run<'a> {
         (outcome, item): (PageResult, Option<KeptItem>),
         summary: &mut RunSummary,
     ) -> Result<(), StoreError> {
-        self.options.progress.inc(1);
+        self.options.progress.page_done();
         let page_read = !item.as_ref().is_some_and(|item| item.alone);
         let keep_item = |item: Option<KeptItem>| match item {
             Some(item) => self.store.put_listed(&item.link, item.source.as_ref()),

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use indicatif::ProgressBar;
 use podfeed::demo::{DemoConfig, DemoSite};
 use podfeed::fetch::Client;
 use podfeed::model::RunSummary;
@@ -94,12 +93,7 @@ impl Fixture {
             recipe,
             store,
             client,
-            RunOptions {
-                out: self.feed_path(),
-                progress: ProgressBar::hidden(),
-                listing_progress: ProgressBar::hidden(),
-                force: false,
-            },
+            RunOptions { out: self.feed_path(), progress: Arc::new(podfeed::model::Unwatched), force: false },
         )
     }
 }
