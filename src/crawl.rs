@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 use url::Url;
 
 use crate::extract::{self, Item};
-use crate::fetch::{Client, Fetched, RequestKind, Validators};
+use crate::fetch::{Client, FetchError, Fetched, RequestKind, Validators};
 use crate::html::{self, Budget, TooComplex};
 use crate::model::{Page, Progress};
 use crate::recipe::{Crawl, Recipe};
@@ -74,12 +74,39 @@ impl Discovered {
 }
 
 /// A listing page that could not be read.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct ListingFailure {
     pub url: String,
-    pub reason: String,
+    pub error: ListingError,
+}
+
+/// Why a listing page (or sitemap) could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ListingError {
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    #[error("304 Not Modified to an unconditional request")]
+    NotModifiedUnasked,
+    #[error(transparent)]
+    TooComplex(#[from] TooComplex),
+    #[error(transparent)]
+    Sitemap(#[from] sitemap::SitemapError),
+}
+
+impl ListingError {
     /// The site failed to serve it (5xx, a timeout...), rather than the page being wrong.
-    pub outage: bool,
+    pub fn is_outage(&self) -> bool {
+        match self {
+            ListingError::Fetch(e) => e.is_transient(),
+            ListingError::NotModifiedUnasked => true,
+            ListingError::TooComplex(_) | ListingError::Sitemap(_) => false,
+        }
+    }
+
+    /// Past the last numbered page, many sites answer 404 (or 410): the end, not a failure.
+    fn is_gone(&self) -> bool {
+        matches!(self, ListingError::Fetch(FetchError::Status(404 | 410)))
+    }
 }
 
 /// What the crawl did, known once it has finished.
@@ -140,7 +167,7 @@ async fn read_listing(
     store: Store,
     recipe: Arc<Recipe>,
     url: Url,
-) -> (Url, Result<ListingLinks, (String, bool)>) {
+) -> (Url, Result<ListingLinks, ListingError>) {
     let cached = match store.listing(url.as_str()) {
         Ok(cached) => cached,
         // Fetched whole, as a lost episode page is (see `Store::page_validators`).
@@ -166,14 +193,14 @@ async fn read_listing(
         }
         Ok(Fetched::NotModified) => match cached {
             Some(page) => (page, None),
-            None => return (url, Err(("304 Not Modified to an unconditional request".into(), true))),
+            None => return (url, Err(ListingError::NotModifiedUnasked)),
         },
-        Err(e) => return (url, Err((e.to_string(), e.is_transient()))),
+        Err(e) => return (url, Err(e.into())),
     };
     let links = tokio::task::spawn_blocking(move || read_listing_page(&page, &recipe)).await;
     // A panic is a bug, not a bad page: it fails the run.
     let links = links.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
-    (url, links.map_err(|e| (e.to_string(), false)))
+    (url, links.map_err(ListingError::from))
 }
 
 async fn crawl(
@@ -225,8 +252,7 @@ async fn crawl(
         plan.progress.listing_read();
         let numbered_page = numbered_urls.contains(url.as_str());
         let links = match links {
-            // Past the last numbered page, many sites answer 404 (or 410): the end, not a failure.
-            Err((reason, _)) if numbered_page && (reason == "HTTP 404" || reason == "HTTP 410") => {
+            Err(error) if numbered_page && error.is_gone() => {
                 numbered = None;
                 continue;
             }
@@ -235,8 +261,8 @@ async fn crawl(
                 continue;
             }
             Ok(links) => links,
-            Err((reason, outage)) => {
-                report.failures.push(ListingFailure { url: url.to_string(), reason, outage });
+            Err(error) => {
+                report.failures.push(ListingFailure { url: url.to_string(), error });
                 continue;
             }
         };
@@ -349,13 +375,13 @@ async fn read_sitemaps(
             Ok(bytes) => tokio::task::spawn_blocking(move || sitemap::parse(&bytes))
                 .await
                 .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
-                .map_err(|e| (e.to_string(), false)),
-            Err(e) => Err((e.to_string(), e.is_transient())),
+                .map_err(ListingError::from),
+            Err(e) => Err(e.into()),
         };
         let mut sitemap = match sitemap {
             Ok(sitemap) => sitemap,
-            Err((reason, outage)) => {
-                report.failures.push(ListingFailure { url: url.to_string(), reason, outage });
+            Err(error) => {
+                report.failures.push(ListingFailure { url: url.to_string(), error });
                 continue;
             }
         };

@@ -356,12 +356,8 @@ impl<'a> Run<'a> {
             summary.listing_pages += read;
             summary.pages_read += read;
             for failure in report.failures {
-                self.record_failed(
-                    &failure.url,
-                    &failure.reason,
-                    PageKind::Listing { outage: failure.outage },
-                    summary,
-                )?;
+                let kind = PageKind::Listing { outage: failure.error.is_outage() };
+                self.record_failed(&failure.url, &failure.error.to_string(), kind, summary)?;
             }
             // A site that cannot be reached fails the run anyway: no enclosure noise on top.
             if summary.listing_pages > 0 {
