@@ -92,7 +92,10 @@ fn item_of<'a>(doc: &'a roxmltree::Document<'a>, base_url: &str, kind: &str) -> 
 }
 
 fn reported(summary: &RunSummary, page: &str, reason: &str) -> bool {
-    summary.problems.iter().any(|p| p.contains(&format!("/hostile/{page}")) && p.contains(reason))
+    summary
+        .problems
+        .iter()
+        .any(|p| p.to_string().contains(&format!("/hostile/{page}")) && p.to_string().contains(reason))
 }
 
 #[test]

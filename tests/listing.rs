@@ -136,7 +136,7 @@ async fn episode_pages_win_field_by_field_and_a_failed_page_leaves_its_item() {
     assert_eq!(summary.items as usize, with_audio.len(), "the 404 page's item is there too: {summary:?}");
     assert_eq!(summary.failed, 0, "a dead page under its item is a warning, not a failure: {summary:?}");
     assert!(
-        summary.problems.iter().any(|p| p.contains("/episodes/107: HTTP 404 (the listing's item stands)")),
+        summary.problems.iter().any(|p| p.to_string().contains("/episodes/107: HTTP 404 (the listing's item stands)")),
         "{:?}",
         summary.problems
     );
@@ -452,7 +452,7 @@ async fn pages_that_failed_under_their_items_do_not_fail_the_run_and_are_asked_f
     let summary = fx.build(Mode::Incremental).await;
     let with_audio = fx.site.episodes().into_iter().filter(ShowEpisode::has_audio).count() as u64;
     assert_eq!((summary.items, summary.failed), (with_audio, 0), "{summary:?}");
-    let stood = summary.problems.iter().filter(|p| p.contains("(the listing's item stands)")).count();
+    let stood = summary.problems.iter().filter(|p| p.to_string().contains("(the listing's item stands)")).count();
     assert_eq!(stood, 11, "{:?}", summary.problems);
     assert_eq!(stored(&fx)[&fx.site.episode_url(115)].content, None, "the item alone");
 
@@ -548,7 +548,11 @@ async fn a_page_that_keeps_failing_under_its_item_is_a_warning_every_night() {
         fx.site.retitle(115, &format!("Retitled {night}"));
         let summary = fx.build(Mode::Incremental).await;
         assert_eq!(summary.failed, 0, "night {night}: {summary:?}");
-        assert!(summary.problems.iter().any(|p| p.contains("(its episode stays as it was)")), "{:?}", summary.problems);
+        assert!(
+            summary.problems.iter().any(|p| p.to_string().contains("(its episode stays as it was)")),
+            "{:?}",
+            summary.problems
+        );
         assert!(stored(&fx)[&fx.site.episode_url(115)].content.is_some(), "what the page gave stays");
     }
     // Healed: the page, asked for again, gives its new title.

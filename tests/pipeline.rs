@@ -100,7 +100,7 @@ async fn pages_without_audio_are_skipped_not_published() {
     let text_posts: Vec<u32> = fx.site.episodes().iter().filter(|e| !e.has_audio()).map(|e| e.number).collect();
     assert_eq!(text_posts, [97]);
     assert_eq!(summary.skipped, 1);
-    assert!(summary.problems.iter().any(|p| p.contains("/episodes/97: skipped")), "{:?}", summary.problems);
+    assert!(summary.problems.iter().any(|p| p.to_string().contains("/episodes/97: skipped")), "{:?}", summary.problems);
     let feed = String::from_utf8(fx.feed_bytes()).unwrap();
     assert!(!feed.contains("/episodes/97<"));
 }
@@ -250,7 +250,7 @@ async fn fault_mode_still_publishes_every_reachable_episode() {
     }
     // 503s, 429s with Retry-After and slow pages all come through; pages gone bad are reported
     // one by one, and nothing robots.txt disallows or outside the scope is asked for.
-    let reported = |text: &str| summary.problems.iter().any(|p| p.contains(text));
+    let reported = |text: &str| summary.problems.iter().any(|p| p.to_string().contains(text));
     for problem in [
         "/episodes/0: HTTP 404",
         "/bad/huge: page larger than 5242880 bytes",

@@ -205,7 +205,7 @@ async fn robots_txt_is_obeyed_unless_the_recipe_opts_out() {
     let fx = Fixture::new(40, true).await;
     let summary = fx.build(Mode::Incremental).await;
     assert_eq!(fx.site.stats().disallowed, 0);
-    assert!(summary.problems.iter().any(|p| p.contains("/drafts/1: skipped: disallowed by robots.txt")));
+    assert!(summary.problems.iter().any(|p| p.to_string().contains("/drafts/1: skipped: disallowed by robots.txt")));
 
     let fx = Fixture::new(40, true).await;
     fx.write_recipe(&fx.recipe_text.replace("[http]\n", "[http]\nrespect_robots = false\n"));

@@ -38,13 +38,13 @@ impl<'c> Fetcher<'c> {
             return Ok(page.clone());
         }
         if self.spent() >= MAX_PAGES {
-            return Err(InitError::NotFound(format!("{MAX_PAGES} requests made without finding the episodes")));
+            return Err(InitError::OutOfRequests);
         }
         let start = self.start.clone();
         let in_scope = move |to: &Url| same_host(to, &start);
         let page = match self.client.page(url, RequestKind::Listing, None, &in_scope).await {
             Ok(Fetched::Page(page, _held)) => page,
-            Ok(Fetched::NotModified) => return Err(InitError::NotFound(format!("{url}: 304 Not Modified unasked"))),
+            Ok(Fetched::NotModified) => return Err(InitError::NotModifiedUnasked { url: url.to_string() }),
             Err(reason) => return Err(InitError::Fetch { url: url.to_string(), reason }),
         };
         self.cache.insert(url.clone(), page.clone());

@@ -45,7 +45,7 @@ pub(super) fn is_episode_page(doc: &Html, base: &Url) -> bool {
 /// of their own (an episode page, a home page's player) are read for their links only after
 /// the archive they name ("All episodes", a category, a breadcrumb).
 pub(super) async fn find(pages: &mut Fetcher<'_>, start: &Url) -> Result<(Page, Found), InitError> {
-    let root = start.join("/").map_err(|e| InitError::NotFound(format!("{start}: {e}")))?;
+    let root = start.join("/").map_err(|error| InitError::BadUrl { url: start.to_string(), error })?;
     let mut queue = VecDeque::from([start.clone(), root.clone()]);
     let (mut tried, mut deferred) = (HashSet::new(), HashSet::new());
     // Pages with audio of their own, read when the others gave nothing: the home page first.
@@ -116,11 +116,7 @@ pub(super) async fn find(pages: &mut Fetcher<'_>, start: &Url) -> Result<(Page, 
             return Ok((page, Found::Links(css, links)));
         }
     }
-    Err(InitError::NotFound(format!(
-        "no links to pages with audio on the {} pages fetched; the site may build its pages with JavaScript, \
-         or list its episodes in a way init does not know",
-        pages.fetched()
-    )))
+    Err(InitError::NoEpisodeLinks { fetched: pages.fetched() })
 }
 
 /// The page given, as the one episode a recipe reads, when it has audio and init found no

@@ -48,8 +48,24 @@ const RESERVED: usize = 6;
 pub enum InitError {
     #[error("{url}: {reason}")]
     Fetch { url: String, reason: FetchError },
-    #[error("{0}")]
-    NotFound(String),
+    #[error("{MAX_PAGES} requests made without finding the episodes")]
+    OutOfRequests,
+    #[error("{url}: 304 Not Modified unasked")]
+    NotModifiedUnasked { url: String },
+    #[error(
+        "no links to pages with audio on the {fetched} pages fetched; the site may build its pages with \
+         JavaScript, or list its episodes in a way init does not know"
+    )]
+    NoEpisodeLinks { fetched: usize },
+    #[error("{url}: {error}")]
+    BadUrl { url: String, error: url::ParseError },
+}
+
+impl InitError {
+    /// Whether the site was read and no recipe found in it, rather than the site failing.
+    pub fn is_not_found(&self) -> bool {
+        !matches!(self, InitError::Fetch { .. })
+    }
 }
 
 /// How a listing page gives its episodes.
@@ -122,13 +138,13 @@ pub async fn discover(client: &Client, start: &Url) -> Result<Proposal, InitErro
     let (page, found) = match listing::find(&mut pages, start).await {
         Ok(found) => found,
         // An episode page whose archive cannot be found: a recipe for that page alone.
-        Err(InitError::NotFound(why)) => match listing::lone(&mut pages, start).await {
+        Err(why) if why.is_not_found() => match listing::lone(&mut pages, start).await {
             Some((page, own)) => (page, Found::Lone(own)),
-            None => return Err(InitError::NotFound(why)),
+            None => return Err(why),
         },
         Err(e) => return Err(e),
     };
-    let listed = Url::parse(&page.url).map_err(|e| InitError::NotFound(format!("{}: {e}", page.url)))?;
+    let listed = Url::parse(&page.url).map_err(|error| InitError::BadUrl { url: page.url.clone(), error })?;
     let next = listing::next(&mut pages, &page, &found).await;
     let Rules { fields, sampled, example, timezone, item_pages } =
         rules(&mut pages, &page, &found, next.as_ref().map(|(_, next)| next), &listed).await;

@@ -1,7 +1,9 @@
 //! The plain types that cross pipeline stages.
 
 mod channel;
+mod problem;
 pub use channel::{Channel, Funding, Location, Owner, Person, ShowType};
+pub use problem::{Problem, Reason};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -97,7 +99,7 @@ pub struct Page {
 }
 
 /// What one run did, printed by `--json` and summarized on stderr.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct RunSummary {
     /// The recipe file.
     pub recipe: String,
@@ -136,12 +138,13 @@ pub struct RunSummary {
     pub elapsed_ms: u64,
     /// Whether the published feed file was replaced.
     pub feed_changed: bool,
-    /// One line per failed, skipped or duplicate page and per failed probe: `URL: reason`.
-    pub problems: Vec<String>,
+    /// Each failed, skipped or duplicate page and each failed probe; in JSON, one line each
+    /// (`URL: reason`).
+    pub problems: Vec<Problem>,
     /// The reason the first listing page (else the first page) failed, for the message of a run
     /// that reached nothing.
     #[serde(skip)]
-    pub first_failure: Option<String>,
+    pub first_failure: Option<Reason>,
     /// Of the failed pages, those the site failed to serve (5xx, timeouts, refused...): when
     /// they are all the failures and nothing was read, the site could not be reached.
     #[serde(skip)]

@@ -246,7 +246,7 @@ fn check_failures(summary: &RunSummary, limit: u8) -> Result<(), PipelineError> 
         None
     };
     if let Some(what) = what {
-        let reason = summary.first_failure.clone().unwrap_or_default();
+        let reason = summary.first_failure.clone().unwrap_or_else(|| Arc::new(NoReason));
         // "Could not be reached" only when the site failed to serve; a wrong URL (a 404) says so.
         return Err(if summary.outages == summary.failed {
             PipelineError::Unreachable { what, reason }
@@ -281,3 +281,8 @@ fn undated_notice(keys: &[feed::FeedKey], notices: &mut Vec<crate::model::Notice
         });
     }
 }
+
+/// The reason of a run that read nothing and recorded no failure (every page was skipped).
+#[derive(Debug, thiserror::Error)]
+#[error("no page failed; none gave an episode")]
+struct NoReason;

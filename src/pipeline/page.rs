@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{OnceCell, Semaphore};
 use url::Url;
 
+use super::failure::{PageFailure, ProbeFailure};
 use super::{PageResult, Source};
 use crate::extract::{self, Item, NotAnEpisode};
 use crate::fetch::{Client, FetchError, Fetched, HeldText, RequestKind};
@@ -103,8 +104,8 @@ impl PageWork {
                 let probe_failure = self.fill_enclosure(&mut episode, probes).await;
                 PageResult::Episode { episode: Box::new(episode), page, probe_failure, page_failure: None }
             }
-            Err(e @ NotAnEpisode::TooComplex(_)) => PageResult::Failed { url, reason: e.to_string(), transient: false },
-            Err(reason) => PageResult::Skipped { url, page, was_read: removes, reason: reason.to_string() },
+            Err(e @ NotAnEpisode::TooComplex(_)) => PageResult::Failed { url, reason: e.into() },
+            Err(reason) => PageResult::Skipped { url, page, was_read: removes, reason: reason.into() },
         }
     }
 
@@ -117,7 +118,7 @@ impl PageWork {
                 let probe_failure = self.fill_enclosure(&mut episode, probes).await;
                 PageResult::Episode { episode: Box::new(episode), page: None, probe_failure, page_failure: None }
             }
-            Err(reason) => PageResult::Skipped { url, page: None, was_read: !item.reread, reason: reason.to_string() },
+            Err(reason) => PageResult::Skipped { url, page: None, was_read: !item.reread, reason: reason.into() },
         }
     }
 
@@ -126,7 +127,7 @@ impl PageWork {
     /// warning: nothing is lost); one that only ever had its item takes the item as it is now.
     async fn listed_instead(&self, failed: PageResult, listed: Option<Box<Item>>, probes: ProbePolicy) -> PageResult {
         let (url, page_failure) = match &failed {
-            PageResult::Failed { url, reason, transient } => (url, Some((reason.clone(), *transient))),
+            PageResult::Failed { url, reason } => (url, Some(reason.clone())),
             PageResult::Skipped { url, was_read: false, .. } => (url, None),
             _ => return failed,
         };
@@ -135,7 +136,7 @@ impl PageWork {
         // alone gave takes the item's new values.
         let from_page = !matches!(self.store.page_fetched_at(url), Ok(None));
         match (from_page, &page_failure) {
-            (true, Some((reason, _))) => return PageResult::Stood { url: url.clone(), reason: reason.clone() },
+            (true, Some(reason)) => return PageResult::Stood { url: url.clone(), reason: reason.clone() },
             (true, None) => return failed,
             (false, _) => {}
         }
@@ -157,10 +158,10 @@ impl PageWork {
             Source::Network { url, validators, .. } => (url, validators),
             Source::Listed(_) => {
                 let url = source.url();
-                return Err(PageResult::Skipped { url, page: None, was_read: false, reason: "no page".into() });
+                return Err(PageResult::Skipped { url, page: None, was_read: false, reason: PageFailure::NoPage });
             }
         };
-        let failed = |reason: String, transient| PageResult::Failed { url: url.to_string(), reason, transient };
+        let failed = |reason: PageFailure| PageResult::Failed { url: url.to_string(), reason };
         let in_scope = |url: &Url| self.recipe.crawl.in_scope(url);
         let mut fetched = self.client.page(&url, RequestKind::Episode, validators.as_ref(), &in_scope).await;
         if let Ok(Fetched::NotModified) = fetched {
@@ -180,12 +181,12 @@ impl PageWork {
         }
         match fetched {
             Ok(Fetched::Page(page, held)) => Ok((page, true, held)),
-            Ok(Fetched::NotModified) => Err(failed("304 Not Modified to an unconditional request".into(), true)),
+            Ok(Fetched::NotModified) => Err(failed(PageFailure::NotModifiedUnasked)),
             Err(FetchError::Disallowed) => {
-                let reason = FetchError::Disallowed.to_string();
+                let reason = FetchError::Disallowed.into();
                 Err(PageResult::Skipped { url: url.to_string(), page: None, was_read: false, reason })
             }
-            Err(e) => Err(failed(e.to_string(), e.is_transient())),
+            Err(e) => Err(failed(e.into())),
         }
     }
 
@@ -212,7 +213,7 @@ impl PageWork {
 
     /// Size and type of the enclosure, from the probe cache or a HEAD/range request. Says why
     /// when the probe failed (only to the first page asking, so a failure is reported once).
-    pub(super) async fn fill_enclosure(&self, episode: &mut Episode, policy: ProbePolicy) -> Option<String> {
+    pub(super) async fn fill_enclosure(&self, episode: &mut Episode, policy: ProbePolicy) -> Option<ProbeFailure> {
         let url = episode.enclosure.url.clone();
         let cell = {
             let mut probes = self.probes.lock().unwrap_or_else(|p| p.into_inner());
@@ -241,7 +242,7 @@ impl PageWork {
 
     /// The enclosure's size and type; `Ok(None)` when the policy allows no request. A failure is
     /// recorded, to be tried again on a later run, unless an earlier probe already knows the size.
-    async fn probe(&self, url: &str, page_url: &str, policy: ProbePolicy) -> Result<Option<Probe>, String> {
+    async fn probe(&self, url: &str, page_url: &str, policy: ProbePolicy) -> Result<Option<Probe>, ProbeFailure> {
         let cached = match self.store.probe(url) {
             Ok(cached) => cached.filter(|probe| probe.length.is_some()),
             Err(e) => {
@@ -272,7 +273,7 @@ impl PageWork {
             }
             Err(reason) => reason,
         };
-        let retry = match self.store.record_probe_failure(url, page_url, &reason) {
+        let retry = match self.store.record_probe_failure(url, page_url, &reason.to_string()) {
             Ok(Failure { attempts: 0 | 1, .. }) => "; tried again next run".to_string(),
             Ok(Failure { retry_at: Some(at), .. }) => format!("; tried again from {}", at.format("%Y-%m-%d")),
             Ok(_) => String::new(),
@@ -311,9 +312,8 @@ impl PageWork {
         }
     }
 
-    async fn probe_network(&self, url: &str) -> Result<Probe, String> {
-        let parsed = Url::parse(url).map_err(|e| format!("not a URL: {e}"))?;
-        self.client.probe(&parsed).await.map_err(|e| e.to_string())
+    async fn probe_network(&self, url: &str) -> Result<Probe, ProbeFailure> {
+        Ok(self.client.probe(&Url::parse(url)?).await?)
     }
 
     fn remember_probe(&self, url: &str, probe: &Probe) {
