@@ -1,17 +1,8 @@
-//! Command-line definitions and exit codes; nothing else.
+//! Command-line definitions; nothing else (exit codes are `main`'s).
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-
-/// The feed is published (or was already up to date).
-pub const EXIT_OK: u8 = 0;
-/// The run could not publish.
-pub const EXIT_FAILED: u8 = 1;
-/// Bad usage or an invalid recipe.
-pub const EXIT_USAGE: u8 = 2;
-/// Interrupted by Ctrl-C (128 + SIGINT); the cache was flushed first.
-pub const EXIT_INTERRUPTED: u8 = 130;
 
 #[derive(Debug, Parser)]
 #[command(name = "podfeed", version, about = "Turns a podcast's website into a complete podcast RSS feed")]

@@ -210,87 +210,163 @@ async fn crawl(
     plan: CrawlPlan,
     mut out: mpsc::Sender<Discovered>,
 ) -> CrawlReport {
-    let mut report = CrawlReport::default();
-    let ahead_kib = u32::try_from(plan.items_ahead_bytes / 1024).unwrap_or(u32::MAX).max(1);
-    let items_ahead = Arc::new(Semaphore::new(ahead_kib as usize));
-    // Each start page begins a chain of its own, and the numbered pages one more: an
-    // incremental run stops reading a chain at its first page with nothing new, not the others.
-    let mut queue: VecDeque<(Url, usize)> = recipe.crawl.start.iter().cloned().zip(0..).collect();
-    let numbered_chain = recipe.crawl.start.len();
-    let mut queued: HashSet<String> = queue.iter().map(|(url, _)| url.to_string()).collect();
-    let mut sent: HashSet<String> = HashSet::new();
+    let mut crawl = Crawler::new(recipe.clone(), store.clone(), plan);
     let mut reading = FuturesUnordered::new();
     let mut lookahead = 1;
-    // Numbered pages: the next number to read, until a page gives nothing (or a 404).
-    let mut numbered = recipe.crawl.pages.as_ref().map(|p| (p, Some(p.from)));
-    let mut numbered_urls: HashSet<String> = HashSet::new();
-    // An archive read oldest first has its news on its last pages: it is read whole.
-    let stop_early = plan.stop_early && !recipe.crawl.oldest_first;
     loop {
         // Keep `lookahead` listing pages on the way, each used as soon as it arrives: a page
         // being retried must not hold back the pages after it (nor the whole pipeline with them).
         while reading.len() < lookahead {
-            let next = queue.pop_front().or_else(|| {
-                let (pages, n) = numbered.as_mut()?;
-                let url = pages.url((*n)?)?;
-                *n = n.and_then(|n| n.checked_add(1));
-                numbered_urls.insert(url.to_string());
-                Some((url, numbered_chain))
-            });
-            let Some((url, chain)) = next else { break };
-            if report.listing_pages >= recipe.crawl.max_pages {
-                tracing::warn!(max_pages = recipe.crawl.max_pages, "stopped paging at crawl.max_pages");
-                report.hit_max_pages = true;
-                queue.clear();
-                break;
-            }
-            report.listing_pages += 1;
+            let Some((url, chain)) = crawl.next_page() else { break };
             let read = read_listing(client.clone(), store.clone(), recipe.clone(), url);
             reading.push(read.map(move |(url, links)| (url, chain, links)));
         }
         let Some((url, chain, links)) = reading.next().await else { break };
-        plan.progress.listing_read();
-        let numbered_page = numbered_urls.contains(url.as_str());
+        crawl.plan.progress.listing_read();
+        let Some(ListingLinks { episodes, follow, items }) = crawl.usable(&url, links) else { continue };
+        let linked = items.len() + episodes.len();
+        let Ok(unknown) = crawl.send(items, episodes, &mut out).await else {
+            return crawl.report; // the pipeline stopped listening
+        };
+        crate::test_panic_point("crawl");
+        if crawl.stop_early && unknown == 0 {
+            crawl.stop_chain(chain);
+            continue;
+        }
+        // A full run, a page of nothing but new episodes (a first run), or an archive read whole
+        // will read more pages: read ahead. Otherwise go one page at a time, so an incremental
+        // run stops without waste.
+        lookahead = if !crawl.stop_early || unknown == linked { LISTING_LOOKAHEAD } else { 1 };
+        crawl.queue_follow(follow, chain);
+    }
+    // Sitemaps last: a page a listing item links to was sent with its item.
+    let Crawler { plan, mut report, mut sent, .. } = crawl;
+    if read_sitemaps(&client, &recipe, &store, &plan, &mut report, &mut sent, &mut out).await.is_err() {
+        return report; // the pipeline stopped listening
+    }
+    tracing::info!(listing_pages = report.listing_pages, stopped_early = report.stopped_early, "crawl finished");
+    report
+}
+
+/// The crawl of the listing pages as it goes: what is queued, what was sent, where the
+/// numbered pages are.
+struct Crawler {
+    recipe: Arc<Recipe>,
+    store: Store,
+    plan: CrawlPlan,
+    report: CrawlReport,
+    /// Listing pages to read, each with its chain: each start page begins a chain of its own,
+    /// and the numbered pages one more. An incremental run stops reading a chain at its first
+    /// page with nothing new, not the others.
+    queue: VecDeque<(Url, usize)>,
+    queued: HashSet<String>,
+    /// Episodes (page URLs, item links) sent on, or seen and not worth sending.
+    sent: HashSet<String>,
+    /// The next numbered page to read, until a page gives nothing (or a 404).
+    next_number: Option<u32>,
+    numbered_urls: HashSet<String>,
+    /// An incremental run that may stop at a page with nothing new. An archive read oldest
+    /// first has its news on its last pages: it is read whole.
+    stop_early: bool,
+    /// Listing items' text held ahead of the run, in KiB (see [`ITEMS_AHEAD_BYTES`]).
+    items_ahead: Arc<Semaphore>,
+    ahead_kib: u32,
+}
+
+impl Crawler {
+    fn new(recipe: Arc<Recipe>, store: Store, plan: CrawlPlan) -> Crawler {
+        let ahead_kib = u32::try_from(plan.items_ahead_bytes / 1024).unwrap_or(u32::MAX).max(1);
+        let queue: VecDeque<(Url, usize)> = recipe.crawl.start.iter().cloned().zip(0..).collect();
+        Crawler {
+            queued: queue.iter().map(|(url, _)| url.to_string()).collect(),
+            queue,
+            sent: HashSet::new(),
+            next_number: recipe.crawl.pages.as_ref().map(|p| p.from),
+            numbered_urls: HashSet::new(),
+            stop_early: plan.stop_early && !recipe.crawl.oldest_first,
+            items_ahead: Arc::new(Semaphore::new(ahead_kib as usize)),
+            ahead_kib,
+            report: CrawlReport::default(),
+            recipe,
+            store,
+            plan,
+        }
+    }
+
+    /// The chain of the numbered pages.
+    fn numbered_chain(&self) -> usize {
+        self.recipe.crawl.start.len()
+    }
+
+    /// The next listing page to read, and its chain: the queue's, else the next numbered page;
+    /// none past `max_pages`.
+    fn next_page(&mut self) -> Option<(Url, usize)> {
+        let next = self.queue.pop_front().or_else(|| {
+            let url = self.recipe.crawl.pages.as_ref()?.url(self.next_number?)?;
+            self.next_number = self.next_number.and_then(|n| n.checked_add(1));
+            self.numbered_urls.insert(url.to_string());
+            Some((url, self.numbered_chain()))
+        })?;
+        if self.report.listing_pages >= self.recipe.crawl.max_pages {
+            tracing::warn!(max_pages = self.recipe.crawl.max_pages, "stopped paging at crawl.max_pages");
+            self.report.hit_max_pages = true;
+            self.queue.clear();
+            self.next_number = None;
+            return None;
+        }
+        self.report.listing_pages += 1;
+        Some(next)
+    }
+
+    /// The links of a listing page read, if it gives any: a failure is kept for the report, and
+    /// the numbered pages end at one that is gone, empty, or the same again.
+    fn usable(&mut self, url: &Url, links: Result<ListingLinks, ListingError>) -> Option<ListingLinks> {
+        let numbered_page = self.numbered_urls.contains(url.as_str());
         let links = match links {
-            Err(error) if numbered_page && error.is_gone() => {
-                numbered = None;
-                continue;
-            }
-            Ok(links) if numbered_page && links.items.is_empty() && links.episodes.is_empty() => {
-                numbered = None;
-                continue;
-            }
-            Ok(links) => links,
+            Err(error) if numbered_page && error.is_gone() => None,
+            Ok(links) if numbered_page && links.items.is_empty() && links.episodes.is_empty() => None,
+            Ok(links) => Some(links),
             Err(error) => {
-                report.failures.push(ListingFailure { url: url.to_string(), error });
-                continue;
+                self.report.failures.push(ListingFailure { url: url.to_string(), error });
+                return None;
             }
         };
         // Others answer the last page (or the first) again: nothing it links is new to this run.
-        if numbered_page {
-            let urls = links.items.iter().map(|i| &i.link).chain(&links.episodes);
-            if urls.into_iter().all(|u| sent.contains(u.as_str())) {
-                numbered = None;
-            }
+        let again = |links: &ListingLinks| {
+            let mut urls = links.items.iter().map(|i| &i.link).chain(&links.episodes);
+            urls.all(|u| self.sent.contains(u.as_str()))
+        };
+        if numbered_page && links.as_ref().is_none_or(again) {
+            self.next_number = None;
         }
+        links
+    }
+
+    /// Sends on the episodes of a listing page this run has not sent yet: on an incremental run,
+    /// the unknown ones and known items that changed. Says how many were unknown; errs when the
+    /// run stopped listening.
+    async fn send(
+        &mut self,
+        items: Vec<Item>,
+        episodes: Vec<Url>,
+        out: &mut mpsc::Sender<Discovered>,
+    ) -> Result<usize, mpsc::SendError> {
         let mut unknown = 0;
-        let linked = links.items.len() + links.episodes.len();
         // Items first: an episode link that is an item's is the item's page.
-        let found = links.items.into_iter().map(Ok);
-        for found in found.chain(links.episodes.into_iter().map(Err)) {
+        for found in items.into_iter().map(Ok).chain(episodes.into_iter().map(Err)) {
             let key = match &found {
                 Ok(item) => item.link.to_string(),
                 Err(url) => url.to_string(),
             };
-            let known = plan.known.contains(&key);
-            if !sent.insert(key) {
+            let known = self.plan.known.contains(&key);
+            if !self.sent.insert(key) {
                 continue;
             }
             // A known episode is sent again only when the site changed its listing item: the
             // item may be all there is of it, and reading it again costs no request.
             let skip = match &found {
-                _ if !plan.incremental || !known => false,
-                Ok(item) => !item_changed(&store, item),
+                _ if !self.plan.incremental || !known => false,
+                Ok(item) => !item_changed(&self.store, item),
                 Err(_) => true,
             };
             if skip {
@@ -298,49 +374,46 @@ async fn crawl(
             }
             unknown += usize::from(!known);
             let discovered = match found {
-                Ok(item) => {
-                    let kib = u32::try_from(item_bytes(&item) / 1024).unwrap_or(u32::MAX).clamp(1, ahead_kib);
-                    let held = items_ahead.clone().acquire_many_owned(kib).await.expect("semaphore is never closed");
-                    Discovered::Item { item: Box::new(item), ahead: ItemAhead { _held: held } }
-                }
+                Ok(item) => self.ahead(item).await,
                 Err(url) => Discovered::Page(url),
             };
-            if out.send(discovered).await.is_err() {
-                return report; // the pipeline stopped listening
-            }
+            out.send(discovered).await?;
         }
-        crate::test_panic_point("crawl");
-        if stop_early && unknown == 0 {
-            // No more pages of this chain are asked for; those already on the way are still read.
-            report.stopped_early = true;
-            // Its pages not read are forgotten: another chain that links one reads it.
-            queue.retain(|(url, queued_in)| *queued_in != chain || !queued.remove(url.as_str()));
-            if chain == numbered_chain {
-                numbered = None;
-            }
-            continue;
+        Ok(unknown)
+    }
+
+    /// A listing item, once its text's share of what the crawl may hold ahead is free.
+    async fn ahead(&self, item: Item) -> Discovered {
+        let kib = u32::try_from(item_bytes(&item) / 1024).unwrap_or(u32::MAX).clamp(1, self.ahead_kib);
+        let held = self.items_ahead.clone().acquire_many_owned(kib).await.expect("semaphore is never closed");
+        Discovered::Item { item: Box::new(item), ahead: ItemAhead { _held: held } }
+    }
+
+    /// A page of this chain had nothing new: no more of its pages are asked for; those already
+    /// on the way are still read.
+    fn stop_chain(&mut self, chain: usize) {
+        self.report.stopped_early = true;
+        // Its pages not read are forgotten: another chain that links one reads it.
+        let queued = &mut self.queued;
+        self.queue.retain(|(url, queued_in)| *queued_in != chain || !queued.remove(url.as_str()));
+        if chain == self.numbered_chain() {
+            self.next_number = None;
         }
-        // A full run, a page of nothing but new episodes (a first run), or an archive read whole
-        // will read more pages: read ahead. Otherwise go one page at a time, so an incremental
-        // run stops without waste.
-        lookahead = if !stop_early || unknown == linked { LISTING_LOOKAHEAD } else { 1 };
-        for next in links.follow {
+    }
+
+    /// Queues the listing pages a page links to, in its chain.
+    fn queue_follow(&mut self, follow: Vec<Url>, chain: usize) {
+        for next in follow {
             // More pages queued than can ever be read would only hold memory.
-            if queue.len() >= recipe.crawl.max_pages {
-                report.hit_max_pages = true;
+            if self.queue.len() >= self.recipe.crawl.max_pages {
+                self.report.hit_max_pages = true;
                 break;
             }
-            if queued.insert(next.to_string()) {
-                queue.push_back((next, chain));
+            if self.queued.insert(next.to_string()) {
+                self.queue.push_back((next, chain));
             }
         }
     }
-    // Sitemaps last: a page a listing item links to was sent with its item.
-    if read_sitemaps(&client, &recipe, &store, &plan, &mut report, &mut sent, &mut out).await.is_err() {
-        return report; // the pipeline stopped listening
-    }
-    tracing::info!(listing_pages = report.listing_pages, stopped_early = report.stopped_early, "crawl finished");
-    report
 }
 
 /// Reads the recipe's sitemaps (and the sitemaps their indexes name, up to `max_pages` in all)

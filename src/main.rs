@@ -1,4 +1,5 @@
-//! The `podfeed` binary: parses the command line, runs one command, maps errors to exit codes.
+//! The `podfeed` binary: parses the command line, runs one command, and turns how it ended into
+//! an exit code and the last lines on stderr (the one place that does).
 
 mod cli;
 mod commands;
@@ -8,7 +9,17 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use cli::{Cli, Command};
+use commands::Outcome;
 use podfeed::recipe::RecipeError;
+
+/// Done: every feed published (or already up to date), the recipe written, the page a feed item.
+const EXIT_OK: u8 = 0;
+/// Not done: a run could not publish, init found no recipe, the page is no feed item.
+const EXIT_FAILED: u8 = 1;
+/// Bad usage or an invalid recipe.
+const EXIT_USAGE: u8 = 2;
+/// Interrupted by Ctrl-C (128 + SIGINT); the open caches were saved first.
+const EXIT_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
     one_heap_per_core();
@@ -27,7 +38,7 @@ fn main() -> ExitCode {
     commands::init_logging(cli.verbose);
     let json = cli.command.json();
     match try_main(cli) {
-        Ok(code) => ExitCode::from(code),
+        Ok(outcome) => ExitCode::from(exit_code_of_outcome(outcome)),
         // `podfeed list | head` closing the pipe early is not an error.
         Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
@@ -40,7 +51,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn try_main(cli: Cli) -> anyhow::Result<u8> {
+fn try_main(cli: Cli) -> anyhow::Result<Outcome> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let ui = commands::Ui { quiet: cli.quiet, verbose: cli.verbose };
     runtime.block_on(async move {
@@ -66,12 +77,29 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
         .any(|cause| cause.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
 }
 
-/// The one place errors become exit codes.
+/// How a command ended, as its last lines and exit code.
+fn exit_code_of_outcome(outcome: Outcome) -> u8 {
+    match outcome {
+        Outcome::Done => EXIT_OK,
+        Outcome::NotDone(why) => {
+            for line in why {
+                eprintln!("podfeed: {line}");
+            }
+            EXIT_FAILED
+        }
+        Outcome::Interrupted => {
+            eprintln!("podfeed: interrupted; the cache is saved and no feed was changed by the runs cut short");
+            EXIT_INTERRUPTED
+        }
+    }
+}
+
+/// A command that stopped with an error: a usage error or an invalid recipe, else a failure.
 fn exit_code_of(error: &anyhow::Error) -> u8 {
     if error.chain().any(|cause| cause.is::<RecipeError>() || cause.is::<commands::UsageError>()) {
-        cli::EXIT_USAGE
+        EXIT_USAGE
     } else {
-        cli::EXIT_FAILED
+        EXIT_FAILED
     }
 }
 

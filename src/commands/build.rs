@@ -13,8 +13,8 @@ use podfeed::store::Store;
 
 use podfeed::model::RunSummary;
 
-use super::{cache_dir, report, until_interrupted, Session, Ui, UsageError};
-use crate::cli::{BuildArgs, CacheArgs, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK};
+use super::{cache_dir, report, until_interrupted, Outcome, Session, Ui, UsageError};
+use crate::cli::{BuildArgs, CacheArgs};
 
 /// Recipes built at once. Each run keeps far more pages in progress than the shared client
 /// lets requests fly, so a few runs keep every host busy; running all of a folder's recipes at
@@ -22,7 +22,7 @@ use crate::cli::{BuildArgs, CacheArgs, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK};
 /// no faster). Each cache is open only while its recipe is built.
 const RECIPES_AT_ONCE: usize = 8;
 
-pub async fn run(args: BuildArgs, ui: Ui) -> anyhow::Result<u8> {
+pub async fn run(args: BuildArgs, ui: Ui) -> anyhow::Result<Outcome> {
     let paths = recipe_files(&args.recipe)?;
     let options = &args.cache;
     if paths.len() > 1 && (options.cache.is_some() || options.out.is_some()) {
@@ -66,25 +66,24 @@ pub async fn run(args: BuildArgs, ui: Ui) -> anyhow::Result<u8> {
         .buffer_unordered(RECIPES_AT_ONCE)
         .collect::<Vec<_>>();
     let Some(mut results) = until_interrupted(|| open.flush(), builds).await? else {
-        return Ok(EXIT_INTERRUPTED);
+        return Ok(Outcome::Interrupted);
     };
     results.sort_by_key(|(index, _)| *index);
-    let mut code = EXIT_OK;
+    let mut failures = Vec::new();
     for (index, result) in results {
-        code = code.max(match result {
-            Ok((outcome, out)) => report(outcome, &out, options.json, ui)?,
+        match result {
+            Ok((outcome, out)) => failures.extend(report(outcome, &out, options.json, ui)?.err()),
             // A cache that would not open fails its recipe alone; the others are reported.
             Err(error) => {
-                eprintln!("podfeed: error: {}: {error:#}", paths[index].display());
                 if options.json {
                     let summary = RunSummary { error: Some(format!("{error:#}")), ..RunSummary::of(&paths[index]) };
                     println!("{}", serde_json::to_string(&summary)?);
                 }
-                EXIT_FAILED
+                failures.push(format!("error: {}: {error:#}", paths[index].display()));
             }
-        });
+        }
     }
-    Ok(code)
+    Ok(Outcome::of_runs(failures))
 }
 
 /// Two recipes of one run with one cache folder (`cache/<file name>`) would mix their

@@ -11,8 +11,8 @@ use podfeed::recipe::Recipe;
 use podfeed::text::shorten;
 use url::Url;
 
-use super::parse_urls;
-use crate::cli::{CheckArgs, EXIT_FAILED, EXIT_OK};
+use super::{parse_urls, Outcome};
+use crate::cli::CheckArgs;
 
 /// One field as `check` shows it: where it came from and what it holds.
 struct Shown {
@@ -27,7 +27,7 @@ struct Shown {
     unused: Option<Unused>,
 }
 
-pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
+pub async fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
     let mut out = std::io::stdout();
     let recipe = Arc::new(Recipe::load(&args.recipe)?);
     let url = parse_urls(std::slice::from_ref(&args.url))?.remove(0);
@@ -47,7 +47,7 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
         // The recipe reads no episode page: the item is the episode.
         let Some(item) = item else {
             writeln!(out, "→ not a feed item: this recipe reads only listing items, and none links to {url}")?;
-            return Ok(EXIT_FAILED);
+            return Ok(Outcome::NotDone(Vec::new()));
         };
         (item_fields(&item), item.fields.into_episode(url.as_str(), url.to_string()))
     } else {
@@ -63,23 +63,23 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
         writeln!(out, "{:<12} {:<22} {value}", field.field, field.from)?;
     }
     let mut warnings = warnings(&recipe, &shown);
-    let code = match &episode {
+    let outcome = match &episode {
         Ok(episode) => {
             if let Some(warning) = probe(&client, episode, &mut out).await? {
                 warnings.push(warning);
             }
             writeln!(out, "\n→ a feed item with guid {}", episode.guid)?;
-            EXIT_OK
+            Outcome::Done
         }
         Err(reason) => {
             writeln!(out, "\n→ not a feed item: {reason}")?;
-            EXIT_FAILED
+            Outcome::NotDone(Vec::new())
         }
     };
     for warning in warnings {
         writeln!(out, "warning: {warning}")?;
     }
-    Ok(code)
+    Ok(outcome)
 }
 
 async fn fetch(
@@ -224,7 +224,7 @@ fn is_url_field(field: &str) -> bool {
 
 /// `check --listing URL`: the links, the items and the numbered pages the crawl would find on
 /// one listing page.
-async fn check_listing(page: Page, recipe: Arc<Recipe>, out: &mut impl Write) -> anyhow::Result<u8> {
+async fn check_listing(page: Page, recipe: Arc<Recipe>, out: &mut impl Write) -> anyhow::Result<Outcome> {
     let url = Url::parse(&page.url)?;
     let found = read_listing(page, recipe.clone()).await?;
     let list = |urls: &[Url]| urls.iter().map(|u| format!("\n             {u}")).collect::<String>();
@@ -267,7 +267,7 @@ async fn check_listing(page: Page, recipe: Arc<Recipe>, out: &mut impl Write) ->
     if nothing {
         writeln!(out, "\n→ no episode link and no item on this page")?;
     }
-    Ok(if nothing { EXIT_FAILED } else { EXIT_OK })
+    Ok(if nothing { Outcome::NotDone(Vec::new()) } else { Outcome::Done })
 }
 
 /// `episode.audio[1]`, `episode.title`, or the default that applied.

@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use podfeed::fetch::Client;
 
-use super::{report, Session, Ui};
-use crate::cli::{CacheArgs, DemoArgs, DemoSiteArgs, DemoSiteOptions, EXIT_OK};
+use super::{report, Outcome, Session, Ui};
+use crate::cli::{CacheArgs, DemoArgs, DemoSiteArgs, DemoSiteOptions};
 
 fn config(options: &DemoSiteOptions) -> DemoConfig {
     DemoConfig {
@@ -27,7 +27,7 @@ fn config(options: &DemoSiteOptions) -> DemoConfig {
 
 /// Starts the demo site on a free port and builds its feed with the bundled recipe, or (with
 /// `--init`, and for the themes the bundled recipe was not written for) the one init writes.
-pub async fn run(args: DemoArgs, ui: Ui) -> anyhow::Result<u8> {
+pub async fn run(args: DemoArgs, ui: Ui) -> anyhow::Result<Outcome> {
     let site = DemoSite::start(config(&args.site), 0).await?;
     let bundled = matches!(args.site.theme, Theme::Classic | Theme::Listing);
     let recipe = if args.init || !bundled { written_by_init(&site, &args.out).await? } else { site.recipe_text() };
@@ -46,8 +46,10 @@ pub async fn run(args: DemoArgs, ui: Ui) -> anyhow::Result<u8> {
     std::fs::create_dir_all(&args.out)?;
     podfeed::publish::write_atomic(&args.out.join("cover.png"), &podfeed::demo::cover_png())?;
     let outcome = session.run(ui, false).build(Mode::Incremental).await;
-    let code = report(outcome, &out, args.json, ui)?;
-    if code == EXIT_OK && !ui.quiet {
+    if let Err(failure) = report(outcome, &out, args.json, ui)? {
+        return Ok(Outcome::NotDone(vec![failure]));
+    }
+    if !ui.quiet {
         eprintln!("podfeed: the demo feed is {}", std::fs::canonicalize(&out).unwrap_or(out).display());
         eprintln!(
             "podfeed: see it with `{} serve --dir {}` and http://127.0.0.1:8000/",
@@ -55,7 +57,7 @@ pub async fn run(args: DemoArgs, ui: Ui) -> anyhow::Result<u8> {
             args.out.display()
         );
     }
-    Ok(code)
+    Ok(Outcome::Done)
 }
 
 /// The recipe `podfeed init` writes for the site, also saved beside `out` (see [`recipe_beside`]).
@@ -92,11 +94,11 @@ fn recipe_beside(out: &Path) -> anyhow::Result<PathBuf> {
 }
 
 /// Serves the demo site until Ctrl-C.
-pub async fn run_site(args: DemoSiteArgs) -> anyhow::Result<u8> {
+pub async fn run_site(args: DemoSiteArgs) -> anyhow::Result<Outcome> {
     let site = DemoSite::start(config(&args.site), args.port).await?;
     eprintln!("podfeed: demo site with {} episodes at {}/archive; Ctrl-C stops it", site.latest(), site.base_url());
     tokio::signal::ctrl_c().await?;
-    Ok(EXIT_OK)
+    Ok(Outcome::Done)
 }
 
 /// How to run podfeed again the way it was run now: `cargo run [--release] --` from a cargo

@@ -8,10 +8,10 @@ use podfeed::init::{self, Episodes, Proposal, Reach};
 use podfeed::recipe::{Http, Recipe};
 use url::Url;
 
-use super::UsageError;
-use crate::cli::{InitArgs, EXIT_FAILED, EXIT_OK};
+use super::{Outcome, UsageError};
+use crate::cli::InitArgs;
 
-pub async fn run(args: InitArgs) -> anyhow::Result<u8> {
+pub async fn run(args: InitArgs) -> anyhow::Result<Outcome> {
     let url = Url::parse(&args.url).map_err(|e| UsageError(format!("{}: not an absolute URL: {e}", args.url)))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(UsageError(format!("{url}: not an http(s) URL")).into());
@@ -24,9 +24,8 @@ pub async fn run(args: InitArgs) -> anyhow::Result<u8> {
     let client = Client::new(&Http::default())?.trusting([&url]).with_request_limit(init::MAX_PAGES as u64);
     let proposal = match init::discover(&client, &url).await {
         Ok(proposal) => proposal,
-        Err(init::InitError::NotFound(reason)) => {
-            eprintln!("podfeed: no recipe for {url}: {reason}");
-            return Ok(EXIT_FAILED);
+        Err(reason) if reason.is_not_found() => {
+            return Ok(Outcome::NotDone(vec![format!("no recipe for {url}: {reason}")]));
         }
         Err(e) => return Err(e.into()),
     };
@@ -38,8 +37,8 @@ pub async fn run(args: InitArgs) -> anyhow::Result<u8> {
     if !missing.is_empty() || proposal.sampled.is_empty() {
         report(&proposal, &mut std::io::stderr())?;
         let missing = if missing.is_empty() { "title and audio".to_string() } else { missing.join(" and ") };
-        eprintln!("podfeed: no recipe for {url}: no rule for {missing} works on the sampled episode pages");
-        return Ok(EXIT_FAILED);
+        let why = format!("no recipe for {url}: no rule for {missing} works on the sampled episode pages");
+        return Ok(Outcome::NotDone(vec![why]));
     }
     let text = init::recipe_text(&proposal);
     // What init writes must be a recipe podfeed takes: a bug otherwise.
@@ -77,7 +76,7 @@ pub async fn run(args: InitArgs) -> anyhow::Result<u8> {
         eprintln!("podfeed: next: podfeed check --recipe {} {check}", path.display());
         eprintln!("podfeed: then: podfeed build --recipe {}", path.display());
     }
-    Ok(EXIT_OK)
+    Ok(Outcome::Done)
 }
 
 /// What init found, and from what, in a few lines.

@@ -6,10 +6,10 @@ use podfeed::feed::{self, format_duration};
 use podfeed::recipe::Recipe;
 use podfeed::store::{Duplicate, Failure};
 
-use super::{cache_dir, open_store};
-use crate::cli::{ListArgs, EXIT_OK};
+use super::{cache_dir, open_store, Outcome};
+use crate::cli::ListArgs;
 
-pub fn run(args: ListArgs) -> anyhow::Result<u8> {
+pub fn run(args: ListArgs) -> anyhow::Result<Outcome> {
     let mut out = std::io::stdout().lock();
     let recipe = Recipe::load(&args.recipe)?;
     let store = open_store(&cache_dir(args.cache.cache.as_deref(), &recipe), args.cache.wait)?;
@@ -27,7 +27,7 @@ pub fn run(args: ListArgs) -> anyhow::Result<u8> {
     let episodes = keys.iter().filter_map(|key| store.episode(&key.guid).transpose()).collect::<Result<Vec<_>, _>>()?;
     if args.cache.json {
         writeln!(out, "{}", serde_json::to_string_pretty(&episodes)?)?;
-        return Ok(EXIT_OK);
+        return Ok(Outcome::Done);
     }
     for e in &episodes {
         let date = e.published.map_or("----------".into(), |d| d.format("%Y-%m-%d").to_string());
@@ -43,7 +43,7 @@ pub fn run(args: ListArgs) -> anyhow::Result<u8> {
     if duplicates > 0 {
         eprintln!("{duplicates} more pages have the audio of one of these: `podfeed list --duplicates` names them");
     }
-    Ok(EXIT_OK)
+    Ok(Outcome::Done)
 }
 
 /// Prints records as a JSON array, or one line each.
@@ -52,7 +52,7 @@ fn records<T: serde::Serialize>(
     records: &[T],
     json: bool,
     line: impl Fn(&T) -> String,
-) -> anyhow::Result<u8> {
+) -> anyhow::Result<Outcome> {
     if json {
         writeln!(out, "{}", serde_json::to_string_pretty(records)?)?;
     } else {
@@ -60,7 +60,7 @@ fn records<T: serde::Serialize>(
             writeln!(out, "{}", line(record))?;
         }
     }
-    Ok(EXIT_OK)
+    Ok(Outcome::Done)
 }
 
 /// `2026-11-27 03:17  URL  reason`, and for an enclosure which episode page gives it and when it

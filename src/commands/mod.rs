@@ -22,7 +22,21 @@ use podfeed::pipeline::{Run, RunFailed, RunOptions};
 use podfeed::recipe::{Recipe, RecipeError};
 use podfeed::store::{Store, StoreError};
 
-use crate::cli::{self, CacheArgs};
+use crate::cli::CacheArgs;
+
+/// How a command ended. `main` alone turns it into an exit code and the last lines on stderr;
+/// errors (`Err`) are the other way a command ends.
+#[derive(Debug)]
+pub enum Outcome {
+    /// It did what was asked: every feed published or already up to date, a recipe written, a
+    /// page shown that is a feed item.
+    Done,
+    /// It ran, and did not do all it was asked: why, a line each (none when the command's own
+    /// report on stdout says it, as `check`'s does).
+    NotDone(Vec<String>),
+    /// Ctrl-C: the open caches were saved first.
+    Interrupted,
+}
 
 /// A mistake on the command line that clap cannot see (an invalid URL argument, say).
 #[derive(Debug, thiserror::Error)]
@@ -172,28 +186,35 @@ where
         result = work => Ok(Some(result)),
         _ = tokio::signal::ctrl_c() => {
             flush()?;
-            eprintln!("podfeed: interrupted; the cache is saved and no feed was changed by the runs cut short");
             Ok(None)
         }
     }
 }
 
-/// Reports how a run ended, and decides its exit code: the error on stderr if it could not
-/// publish, its JSON object on stdout with `--json` (whether or not it published), and a summary
-/// line (see [`Ui::summary_line`]).
-pub fn report(outcome: Result<RunSummary, RunFailed>, out: &Path, json: bool, ui: Ui) -> anyhow::Result<u8> {
-    let (summary, code) = match outcome {
-        Ok(summary) => (summary, cli::EXIT_OK),
+/// Reports how a run ended: its JSON object on stdout with `--json` (whether or not it
+/// published), and a summary line (see [`Ui::summary_line`]); `Err` is the line saying why it
+/// could not publish.
+pub fn report(
+    outcome: Result<RunSummary, RunFailed>,
+    out: &Path,
+    json: bool,
+    ui: Ui,
+) -> anyhow::Result<Result<(), String>> {
+    let (summary, failure) = match outcome {
+        Ok(summary) => (summary, None),
         Err(failed) => {
             let message = format!("{:#}", anyhow::Error::from(failed.cause));
-            eprintln!("podfeed: error: {}: {message}", failed.summary.recipe);
-            (RunSummary { error: Some(message), ..*failed.summary }, cli::EXIT_FAILED)
+            let line = format!("error: {}: {message}", failed.summary.recipe);
+            (RunSummary { error: Some(message), ..*failed.summary }, Some(line))
         }
     };
     if json {
         println!("{}", serde_json::to_string(&summary)?);
     }
-    if code == cli::EXIT_OK && ui.summary_line() {
+    if let Some(line) = failure {
+        return Ok(Err(line));
+    }
+    if ui.summary_line() {
         let feed = if summary.feed_changed { "written to" } else { "unchanged at" };
         eprintln!(
             "podfeed: {} items ({} new, {} updated, {} unchanged, {} skipped, {} duplicates, {} failed); {} requests, {:.1} MB in {:.1} s; feed {feed} {}",
@@ -210,7 +231,18 @@ pub fn report(outcome: Result<RunSummary, RunFailed>, out: &Path, json: bool, ui
             out.display()
         );
     }
-    Ok(code)
+    Ok(Ok(()))
+}
+
+impl Outcome {
+    /// The outcome of runs reported with [`report`]: done when every one is.
+    pub fn of_runs(failures: Vec<String>) -> Outcome {
+        if failures.is_empty() {
+            Outcome::Done
+        } else {
+            Outcome::NotDone(failures)
+        }
+    }
 }
 
 /// The `--json` object of a command that failed before any run: the error, no counts.

@@ -1,9 +1,9 @@
 //! `podfeed refresh URL...`
 
-use super::{parse_urls, report, until_interrupted, Session, Ui};
-use crate::cli::{RefreshArgs, EXIT_INTERRUPTED};
+use super::{parse_urls, report, until_interrupted, Outcome, Session, Ui};
+use crate::cli::RefreshArgs;
 
-pub async fn run(args: RefreshArgs, ui: Ui) -> anyhow::Result<u8> {
+pub async fn run(args: RefreshArgs, ui: Ui) -> anyhow::Result<Outcome> {
     let urls = parse_urls(&args.urls)?;
     let session = Session::open(&args.recipe, &args.cache)?;
     if !session.recipe.crawl.reads_episode_pages() {
@@ -13,7 +13,9 @@ pub async fn run(args: RefreshArgs, ui: Ui) -> anyhow::Result<u8> {
     }
     let run = session.run(ui, args.force);
     match until_interrupted(|| Ok(session.store.flush()?), run.refresh(urls)).await? {
-        Some(outcome) => report(outcome, &session.out, args.cache.json, ui),
-        None => Ok(EXIT_INTERRUPTED),
+        Some(outcome) => {
+            Ok(Outcome::of_runs(report(outcome, &session.out, args.cache.json, ui)?.err().into_iter().collect()))
+        }
+        None => Ok(Outcome::Interrupted),
     }
 }

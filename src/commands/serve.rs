@@ -4,10 +4,10 @@ use std::net::SocketAddr;
 
 use clap::CommandFactory;
 
-use super::UsageError;
-use crate::cli::{Cli, ServeArgs, EXIT_OK};
+use super::{Outcome, UsageError};
+use crate::cli::{Cli, ServeArgs};
 
-pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
+pub async fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
     if !args.dir.is_dir() {
         return Err(UsageError(format!("{} is not a folder (build a feed first)", args.dir.display())).into());
     }
@@ -17,15 +17,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
         result = podfeed::serve::serve(&args.dir, addr) => result?,
         _ = tokio::signal::ctrl_c() => {}
     }
-    Ok(EXIT_OK)
+    Ok(Outcome::Done)
 }
 
-pub fn completions(shell: clap_complete::Shell) -> anyhow::Result<u8> {
+pub fn completions(shell: clap_complete::Shell) -> anyhow::Result<Outcome> {
     clap_complete::generate(shell, &mut Cli::command(), "podfeed", &mut std::io::stdout());
-    Ok(EXIT_OK)
+    Ok(Outcome::Done)
 }
 
-pub fn man() -> anyhow::Result<u8> {
+pub fn man() -> anyhow::Result<Outcome> {
     clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
-    Ok(EXIT_OK)
+    Ok(Outcome::Done)
 }

@@ -1,6 +1,7 @@
 //! The run: crawl → fetch → extract → probe → store → feed → publish, as one stream.
 
 mod checks;
+mod failure;
 mod finish;
 mod page;
 mod split;
@@ -15,16 +16,18 @@ use chrono::Utc;
 use futures::stream::{self, BoxStream, StreamExt};
 use futures::FutureExt;
 use std::panic::AssertUnwindSafe;
+use tokio::task::JoinHandle;
 use tokio_util::task::AbortOnDropHandle;
 use url::Url;
 
 use crate::crawl::{self, CrawlPlan, Discovered};
 use crate::extract::{self, Item, ItemSource};
 use crate::fetch::{Client, Validators};
-use crate::model::{Episode, Page, Progress, RunSummary};
+use crate::model::{Episode, Page, Problem, Progress, Reason, RunSummary};
 use crate::publish::{self, PublishError};
 use crate::recipe::Recipe;
 use crate::store::{Change, PackedPage, Store, StoreError};
+pub use failure::{PageFailure, ProbeFailure};
 use page::{PageWork, ProbePolicy};
 
 #[derive(Debug, thiserror::Error)]
@@ -43,9 +46,9 @@ pub enum PipelineError {
     )]
     TooManyFailures { failed: u64, attempted: u64, limit: u8 },
     #[error("not published: the site could not be reached ({what}: {reason}); the published feed is unchanged")]
-    Unreachable { what: String, reason: String },
+    Unreachable { what: String, reason: Reason },
     #[error("not published: nothing could be read ({what}: {reason}); the published feed is unchanged")]
-    NothingRead { what: String, reason: String },
+    NothingRead { what: String, reason: Reason },
     #[error(
         "not published: the feed would have no items ({read} pages read, {skipped} skipped: see the \
          warnings above, or try the recipe with `podfeed check`); pass --force to publish it empty"
@@ -148,22 +151,27 @@ enum PageResult {
         episode: Box<Episode>,
         page: Option<PackedPage>,
         /// Why the enclosure's size could not be learned.
-        probe_failure: Option<String>,
-        /// The page failed (reason, and whether an outage), and its listing item stands.
-        page_failure: Option<(String, bool)>,
+        probe_failure: Option<ProbeFailure>,
+        /// The page failed, and its listing item stands.
+        page_failure: Option<PageFailure>,
     },
     /// Not a feed item (no audio, say) or not to be fetched (robots.txt): reported, not failed.
     /// `was_read` says the page itself was read, so an episode it used to give is gone.
-    Skipped { url: String, page: Option<PackedPage>, was_read: bool, reason: String },
+    Skipped {
+        url: String,
+        page: Option<PackedPage>,
+        was_read: bool,
+        reason: PageFailure,
+    },
     /// The page failed, and its episode (stored before, with its listing item) stays as it was:
     /// a warning, asked for again next run.
-    Stood { url: String, reason: String },
+    Stood {
+        url: String,
+        reason: PageFailure,
+    },
     Failed {
         url: String,
-        reason: String,
-        /// An outage (5xx, a timeout...) rather than a dead link (404, not HTML...): it counts
-        /// toward `max_failures` however many runs in a row it happens.
-        transient: bool,
+        reason: PageFailure,
     },
 }
 
@@ -186,7 +194,7 @@ impl<'a> Run<'a> {
             match task.await {
                 Ok(result) => Ok((result, item)),
                 Err(e) if e.is_panic() => Err(panicked(&format!("task of page {url}"), e)),
-                Err(e) => Ok((PageResult::Failed { url, reason: e.to_string(), transient: true }, None)),
+                Err(_) => Ok((PageResult::Failed { url, reason: PageFailure::Cancelled }, None)),
             }
         }
     }
@@ -247,85 +255,11 @@ impl<'a> Run<'a> {
         // Sources: cached pages for a re-extract, otherwise the crawl's stream of episode URLs,
         // then the recent episodes' pages (whose enclosures are probed again: a replaced file
         // has a new size).
-        let (sources, crawl): (BoxStream<(Source, ProbePolicy)>, _) = match mode {
-            Mode::Reextract => {
-                // Listing items first, from the cached listing pages: with episode pages, each
-                // page's item goes with it; the items whose page is not cached stand alone.
-                let (with_pages, alone): (HashMap<String, Item>, HashMap<String, Item>) = self
-                    .stored_items(None)
-                    .await
-                    .into_iter()
-                    .partition(|(_, item)| self.recipe.crawl.fetches_page_of(&item.link));
-                let listed = Arc::new(Mutex::new(with_pages));
-                let alone = alone.into_values().map(|item| (Source::Listed(Box::new(item)), ProbePolicy::CacheOnly));
-                // Pages are read and inflated one at a time as the stream pulls them.
-                let with_items = listed.clone();
-                let pages = self.store.pages().filter_map(move |page| match page {
-                    Ok(page) => {
-                        let item = with_items.lock().unwrap_or_else(|p| p.into_inner()).remove(&page.url);
-                        Some((Source::Cache(page, item.map(Box::new)), ProbePolicy::CacheOnly))
-                    }
-                    Err(e) => {
-                        tracing::warn!("{e}");
-                        None
-                    }
-                });
-                let leftovers = stream::once(async move {
-                    let left: Vec<Item> =
-                        listed.lock().unwrap_or_else(|p| p.into_inner()).drain().map(|(_, i)| i).collect();
-                    stream::iter(left.into_iter().map(|item| (Source::Listed(Box::new(item)), ProbePolicy::CacheOnly)))
-                })
-                .flatten();
-                self.options.progress.pages_total(known.len() as u64);
-                (stream::iter(alone).chain(stream::iter(pages)).chain(leftovers).boxed(), None)
-            }
+        let (sources, crawl) = match mode {
+            Mode::Reextract => (self.cached_sources(known.len()).await, None),
             Mode::Incremental | Mode::Full => {
-                let incremental = mode == Mode::Incremental;
-                let recent = if incremental { self.recent_episode_pages().await? } else { Vec::new() };
-                let plan = CrawlPlan {
-                    known,
-                    incremental,
-                    stop_early: incremental && self.store.archive_seen()?,
-                    progress: self.options.progress.clone(),
-                    items_ahead_bytes: crawl::ITEMS_AHEAD_BYTES,
-                };
-                let (urls, handle) = crawl::spawn(self.client.clone(), self.recipe.clone(), self.store.clone(), plan);
-                let (store, progress) = (self.store, self.options.progress.clone());
-                progress.pages_total(recent.len() as u64);
-                let recipe = self.recipe.clone();
-                let sent: Arc<Mutex<std::collections::HashSet<String>>> = Arc::default();
-                let crawl_sent = sent.clone();
-                let crawled = urls.map(move |found| {
-                    // The archive's size is known only as it is crawled.
-                    progress.more_pages(1);
-                    crawl_sent.lock().unwrap_or_else(|p| p.into_inner()).insert(found.url().to_string());
-                    let (url, listed) = match found {
-                        // Without episode pages, or with one off the recipe's scope, the item is all.
-                        Discovered::Item { item, .. } if !recipe.crawl.fetches_page_of(&item.link) => {
-                            return (Source::Listed(item), ProbePolicy::CacheFirst);
-                        }
-                        // A known page whose item changed is asked for again, conditionally: the site
-                        // most likely changed the page too, and the page's fields win.
-                        Discovered::Item { item, .. } => (item.link.clone(), Some(item)),
-                        // A known page a sitemap sends again goes with its kept item.
-                        Discovered::Page(url) if recipe.listing.is_some() => {
-                            let listed = kept_item(store, &recipe, &url).map(Box::new);
-                            (url, listed)
-                        }
-                        Discovered::Page(url) => (url, None),
-                    };
-                    // A known page sent again (a sitemap's <lastmod>, or --full) is asked for
-                    // conditionally.
-                    let validators = cached_validators(store, &url);
-                    (Source::Network { url, validators, listed }, ProbePolicy::CacheFirst)
-                });
-                // The recent pages after the crawl, less those it sent (with their fresh items):
-                // one page read twice in a run would race with itself.
-                let recent = stream::iter(recent).filter_map(move |source| {
-                    let again = sent.lock().unwrap_or_else(|p| p.into_inner()).contains(&source.url());
-                    std::future::ready((!again).then_some((source, ProbePolicy::Recheck)))
-                });
-                (crawled.chain(recent).boxed(), Some(handle))
+                let (sources, crawl) = self.crawled_sources(known, mode == Mode::Incremental).await?;
+                (sources, Some(crawl))
             }
         };
 
@@ -348,24 +282,102 @@ impl<'a> Run<'a> {
         drop(outcomes);
 
         if let Some(handle) = crawl {
-            let report = handle.await.map_err(|e| panicked("crawl of the listing pages", e))?;
-            if report.saw_whole_archive() {
-                self.store.set_archive_seen()?;
-            }
-            let read = (report.listing_pages - report.failures.len()) as u64;
-            summary.listing_pages += read;
-            summary.pages_read += read;
-            for failure in report.failures {
-                let kind = PageKind::Listing { outage: failure.error.is_outage() };
-                self.record_failed(&failure.url, &failure.error.to_string(), kind, summary)?;
-            }
-            // A site that cannot be reached fails the run anyway: no enclosure noise on top.
-            if summary.listing_pages > 0 {
-                self.reprobe_enclosures(summary).await?;
-                self.check_artwork(mode).await?;
-            }
+            self.after_crawl(handle, mode, summary).await?;
         }
         self.finish(summary, started)
+    }
+
+    /// A re-extract's sources: listing items first, from the cached listing pages (with
+    /// episode pages, each page's item goes with it; the items whose page is not cached stand
+    /// alone), then every cached page, read and inflated one at a time as the stream pulls them.
+    async fn cached_sources(&self, known: usize) -> BoxStream<'a, (Source, ProbePolicy)> {
+        let (with_pages, alone): (HashMap<String, Item>, HashMap<String, Item>) = self
+            .stored_items(None)
+            .await
+            .into_iter()
+            .partition(|(_, item)| self.recipe.crawl.fetches_page_of(&item.link));
+        let listed = Arc::new(Mutex::new(with_pages));
+        let alone = alone.into_values().map(|item| (Source::Listed(Box::new(item)), ProbePolicy::CacheOnly));
+        let with_items = listed.clone();
+        let pages = self.store.pages().filter_map(move |page| match page {
+            Ok(page) => {
+                let item = with_items.lock().unwrap_or_else(|p| p.into_inner()).remove(&page.url);
+                Some((Source::Cache(page, item.map(Box::new)), ProbePolicy::CacheOnly))
+            }
+            Err(e) => {
+                tracing::warn!("{e}");
+                None
+            }
+        });
+        let leftovers = stream::once(async move {
+            let left: Vec<Item> = listed.lock().unwrap_or_else(|p| p.into_inner()).drain().map(|(_, i)| i).collect();
+            stream::iter(left.into_iter().map(|item| (Source::Listed(Box::new(item)), ProbePolicy::CacheOnly)))
+        })
+        .flatten();
+        self.options.progress.pages_total(known as u64);
+        stream::iter(alone).chain(stream::iter(pages)).chain(leftovers).boxed()
+    }
+
+    /// A build's sources: what the crawl finds as it goes, then the recent episodes' pages it
+    /// did not send; and the crawl's handle, for its report.
+    async fn crawled_sources(
+        &self,
+        known: std::collections::HashSet<String>,
+        incremental: bool,
+    ) -> Result<(BoxStream<'a, (Source, ProbePolicy)>, JoinHandle<crawl::CrawlReport>), PipelineError> {
+        let recent = if incremental { self.recent_episode_pages().await? } else { Vec::new() };
+        let plan = CrawlPlan {
+            known,
+            incremental,
+            stop_early: incremental && self.store.archive_seen()?,
+            progress: self.options.progress.clone(),
+            items_ahead_bytes: crawl::ITEMS_AHEAD_BYTES,
+        };
+        let (urls, handle) = crawl::spawn(self.client.clone(), self.recipe.clone(), self.store.clone(), plan);
+        let (store, progress, recipe) = (self.store, self.options.progress.clone(), self.recipe.clone());
+        progress.pages_total(recent.len() as u64);
+        let sent: Arc<Mutex<std::collections::HashSet<String>>> = Arc::default();
+        let crawl_sent = sent.clone();
+        let crawled = urls.map(move |found| {
+            // The archive's size is known only as it is crawled.
+            progress.more_pages(1);
+            crawl_sent.lock().unwrap_or_else(|p| p.into_inner()).insert(found.url().to_string());
+            source_of(found, store, &recipe)
+        });
+        // The recent pages after the crawl, less those it sent (with their fresh items):
+        // one page read twice in a run would race with itself.
+        let recent = stream::iter(recent).filter_map(move |source| {
+            let again = sent.lock().unwrap_or_else(|p| p.into_inner()).contains(&source.url());
+            std::future::ready((!again).then_some((source, ProbePolicy::Recheck)))
+        });
+        Ok((crawled.chain(recent).boxed(), handle))
+    }
+
+    /// Counts what the crawl read and failed, and (when the site could be reached) probes the
+    /// enclosures that are due and checks the show's artwork.
+    async fn after_crawl(
+        &self,
+        handle: JoinHandle<crawl::CrawlReport>,
+        mode: Mode,
+        summary: &mut RunSummary,
+    ) -> Result<(), PipelineError> {
+        let report = handle.await.map_err(|e| panicked("crawl of the listing pages", e))?;
+        if report.saw_whole_archive() {
+            self.store.set_archive_seen()?;
+        }
+        let read = (report.listing_pages - report.failures.len()) as u64;
+        summary.listing_pages += read;
+        summary.pages_read += read;
+        for failure in report.failures {
+            let kind = PageKind::Listing { outage: failure.error.is_outage() };
+            self.record_failed(&failure.url, Arc::new(failure.error), kind, summary)?;
+        }
+        // A site that cannot be reached fails the run anyway: no enclosure noise on top.
+        if summary.listing_pages > 0 {
+            self.reprobe_enclosures(summary).await?;
+            self.check_artwork(mode).await?;
+        }
+        Ok(())
     }
 
     /// Enclosures whose size could not be learned on an earlier run, when their turn has come
@@ -395,7 +407,7 @@ impl<'a> Run<'a> {
             .buffer_unordered(self.recipe.http.concurrency);
         while let Some((episode, failure)) = probed.next().await {
             match failure {
-                Some(reason) => self.record_probe_failure(&episode, &reason, summary),
+                Some(reason) => record_probe_failure(&episode, reason, summary),
                 None if self.store.put_episode(&episode)? == Change::Updated => summary.updated += 1,
                 None => {}
             }
@@ -521,16 +533,14 @@ impl<'a> Run<'a> {
             PageResult::Episode { episode, page, probe_failure, page_failure } => {
                 match page_failure {
                     // Nothing is lost: a warning, and the page is asked for again next run.
-                    Some((reason, _)) => {
-                        let problem = format!("{}: {reason} (the listing's item stands)", episode.page_url);
-                        tracing::warn!("{problem}");
-                        summary.problems.push(problem);
-                        self.store.record_failure(&episode.page_url, &reason)?;
+                    Some(reason) => {
+                        self.store.record_failure(&episode.page_url, &reason.to_string())?;
+                        tell(summary, Problem::ItemStands { page: episode.page_url.clone(), reason: Arc::new(reason) });
                     }
                     None => summary.pages_read += u64::from(page_read),
                 }
                 if let Some(reason) = probe_failure {
-                    self.record_probe_failure(&episode, &reason, summary);
+                    record_probe_failure(&episode, reason, summary);
                 }
                 // The episode before its page: a cached page means "known, not fetched again", so
                 // a crash between the two must not leave a page without its episode.
@@ -539,8 +549,7 @@ impl<'a> Run<'a> {
                     Change::Updated => summary.updated += 1,
                     Change::Unchanged => summary.unchanged += 1,
                     Change::Duplicate { of } => {
-                        tracing::info!("{}: the same audio as {of}: one episode, one item", episode.page_url);
-                        summary.problems.push(format!("{}: duplicate of {of} (the same audio)", episode.page_url));
+                        tell(summary, Problem::Duplicate { page: episode.page_url.clone(), of });
                         summary.duplicates += 1;
                     }
                 }
@@ -550,9 +559,8 @@ impl<'a> Run<'a> {
                 keep_item(item)?;
             }
             PageResult::Skipped { url, page, was_read, reason } => {
-                tracing::info!("{url}: skipped: {reason}");
                 summary.pages_read += u64::from(was_read && page_read);
-                summary.problems.push(format!("{url}: skipped: {reason}"));
+                tell(summary, Problem::Skipped { page: url.clone(), reason: Arc::new(reason) });
                 if let Some(page) = page {
                     self.store.put_page(&page)?;
                 }
@@ -565,14 +573,12 @@ impl<'a> Run<'a> {
                 summary.skipped += 1;
             }
             PageResult::Stood { url, reason } => {
-                let problem = format!("{url}: {reason} (its episode stays as it was)");
-                tracing::warn!("{problem}");
-                summary.problems.push(problem);
-                self.store.record_failure(&url, &reason)?;
+                self.store.record_failure(&url, &reason.to_string())?;
+                tell(summary, Problem::Stood { page: url, reason: Arc::new(reason) });
             }
-            PageResult::Failed { url, reason, transient } => {
-                let kind = if transient { PageKind::Outage } else { PageKind::Episode };
-                self.record_failed(&url, &reason, kind, summary)?
+            PageResult::Failed { url, reason } => {
+                let kind = if reason.is_transient() { PageKind::Outage } else { PageKind::Episode };
+                self.record_failed(&url, Arc::new(reason), kind, summary)?
             }
         }
         Ok(())
@@ -582,26 +588,21 @@ impl<'a> Run<'a> {
     fn record_failed(
         &self,
         url: &str,
-        reason: &str,
+        reason: Reason,
         kind: PageKind,
         summary: &mut RunSummary,
     ) -> Result<(), StoreError> {
-        let page = match kind {
-            PageKind::Listing { .. } => format!("listing page {url}"),
-            PageKind::Episode | PageKind::Outage => url.to_string(),
-        };
-        tracing::warn!("{page}: {reason}");
-        summary.problems.push(format!("{page}: {reason}"));
+        let failed_before = self.store.record_failure(url, &reason.to_string())?;
+        let listing = matches!(kind, PageKind::Listing { .. });
         summary.failed += 1;
         // The first listing page's reason wins: when they all fail, that is the news.
-        let listing = matches!(kind, PageKind::Listing { .. });
         if summary.first_failure.is_none() || (listing && summary.listing_failed == 0) {
-            summary.first_failure = Some(reason.to_string());
+            summary.first_failure = Some(reason.clone());
         }
         if matches!(kind, PageKind::Outage | PageKind::Listing { outage: true }) {
             summary.outages += 1;
         }
-        let failed_before = self.store.record_failure(url, reason)?;
+        tell(summary, Problem::Failed { page: url.to_string(), listing, reason });
         match kind {
             PageKind::Listing { .. } => summary.listing_failed += 1,
             PageKind::Episode if failed_before => summary.failed_again += 1,
@@ -609,12 +610,25 @@ impl<'a> Run<'a> {
         }
         Ok(())
     }
+}
 
-    /// An enclosure whose size is unknown (warned about, and recorded, where it was probed).
-    fn record_probe_failure(&self, episode: &Episode, reason: &str, summary: &mut RunSummary) {
-        summary.probes_failed += 1;
-        summary.problems.push(format!("{}: enclosure of {}: {reason}", episode.enclosure.url, episode.page_url));
+/// Logs a problem as what it is for cron (a warning, or a notice shown with `-v`) and keeps it
+/// for the run's report.
+fn tell(summary: &mut RunSummary, problem: Problem) {
+    if problem.is_warning() {
+        tracing::warn!("{problem}");
+    } else {
+        tracing::info!("{problem}");
     }
+    summary.problems.push(problem);
+}
+
+/// An enclosure whose size is unknown: warned about (with when it is tried again) and recorded
+/// where it was probed, so only kept here.
+fn record_probe_failure(episode: &Episode, reason: ProbeFailure, summary: &mut RunSummary) {
+    summary.probes_failed += 1;
+    let (audio, page) = (episode.enclosure.url.clone(), episode.page_url.clone());
+    summary.problems.push(Problem::Enclosure { audio, page, reason: Arc::new(reason) });
 }
 
 /// What failed. Only an episode page that is a dead link (404, not HTML...) may be shrugged off
@@ -631,6 +645,28 @@ enum PageKind {
 fn panicked(task: &str, error: tokio::task::JoinError) -> PipelineError {
     let message = if error.is_panic() { finish::panic_text(error.into_panic().as_ref()) } else { error.to_string() };
     PipelineError::Panicked { task: task.to_string(), message }
+}
+
+/// Where a page the crawl found comes from, and how its enclosure is probed.
+fn source_of(found: Discovered, store: &Store, recipe: &Recipe) -> (Source, ProbePolicy) {
+    let (url, listed) = match found {
+        // Without episode pages, or with one off the recipe's scope, the item is all.
+        Discovered::Item { item, .. } if !recipe.crawl.fetches_page_of(&item.link) => {
+            return (Source::Listed(item), ProbePolicy::CacheFirst);
+        }
+        // A known page whose item changed is asked for again, conditionally: the site most
+        // likely changed the page too, and the page's fields win.
+        Discovered::Item { item, .. } => (item.link.clone(), Some(item)),
+        // A known page a sitemap sends again goes with its kept item.
+        Discovered::Page(url) if recipe.listing.is_some() => {
+            let listed = kept_item(store, recipe, &url).map(Box::new);
+            (url, listed)
+        }
+        Discovered::Page(url) => (url, None),
+    };
+    // A known page sent again (a sitemap's <lastmod>, or --full) is asked for conditionally.
+    let validators = cached_validators(store, &url);
+    (Source::Network { url, validators, listed }, ProbePolicy::CacheFirst)
 }
 
 /// The listing item kept for a page, read again with the recipe's rules.

@@ -12,7 +12,8 @@ use anyhow::{bail, Context};
 use podfeed::demo::{DemoConfig, DemoSite, InFlight};
 
 use super::{measure, own_cpu, Measured};
-use crate::cli::{BenchArgs, EXIT_OK};
+use crate::cli::BenchArgs;
+use crate::commands::Outcome;
 
 /// Shows of one host, and the requests in flight there at once.
 struct Host {
@@ -34,7 +35,7 @@ struct Night {
     hosts: Vec<(u64, u32)>,
 }
 
-pub async fn run(args: BenchArgs) -> anyhow::Result<u8> {
+pub async fn run(args: BenchArgs) -> anyhow::Result<Outcome> {
     let hosts = start_hosts(&args).await?;
     let dir = tempfile::tempdir()?;
     write_recipes(&args, &hosts, dir.path())?;
@@ -58,7 +59,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<u8> {
         });
     }
     print_report(&args, &hosts, &nights);
-    Ok(EXIT_OK)
+    Ok(Outcome::Done)
 }
 
 /// Episodes of show `k` of `shows`: evenly from 50 to 500.

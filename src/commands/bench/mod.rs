@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use podfeed::demo::{DemoConfig, DemoSite, SiteStats};
 
-use crate::cli::{BenchArgs, EXIT_OK};
+use crate::cli::BenchArgs;
+use crate::commands::Outcome;
 
 /// One measured run.
 struct Measured {
@@ -39,7 +40,7 @@ impl Measured {
     }
 }
 
-pub async fn run(args: BenchArgs) -> anyhow::Result<u8> {
+pub async fn run(args: BenchArgs) -> anyhow::Result<Outcome> {
     if args.shows > 0 {
         return many::run(args).await;
     }
@@ -95,7 +96,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<u8> {
         results.push(Measured { site: peer_site.stats(), site_cpu: own_cpu() - site_cpu_before, ..measured });
     }
     print_report(&args, &results, &check);
-    Ok(EXIT_OK)
+    Ok(Outcome::Done)
 }
 
 /// What the check before publishing costs (it runs in every build): the same check of the feed
