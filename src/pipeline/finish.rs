@@ -57,10 +57,36 @@ impl Run<'_> {
                 return Ok(());
             }
         }
+        let files = self.stage(&keys, &parts, last_build, content_changed)?;
+        if files.written < keys.len() {
+            summary.items = files.written as u64;
+            self.note_cut(keys.len() - files.written, content_changed);
+        }
+        // The feed is read back before anything is published.
+        verify::check_file(files.feed.new_version())?;
+        // What is about to go out keeps its guid from now on, whatever stops the run next; every
+        // episode in a split feed goes out too.
+        let published = if parts.is_empty() { &keys[..files.written] } else { &all[..] };
+        self.store.mark_published(published.iter().map(|key| key.guid.as_str()))?;
+        summary.feed_changed = self.publish_staged(files, &parts)?;
+        self.store.flush()?;
+        summary.elapsed_ms = started.elapsed().as_millis() as u64;
+        Ok(())
+    }
+
+    /// Writes the feed, its gzip, the split parts and `index.html` beside their places (the page
+    /// on a second thread meanwhile), to be published once the feed reads back.
+    fn stage(
+        &self,
+        keys: &[FeedKey],
+        parts: &[PartPlan],
+        last_build: DateTime<Utc>,
+        content_changed: bool,
+    ) -> Result<StagedFiles, PipelineError> {
         let out = &self.options.out;
         let written = std::sync::atomic::AtomicUsize::new(0);
         let write_feed = |mut out: &mut dyn io::Write| {
-            let episodes = self.episodes_in(&keys).map(|e| e.map_err(io::Error::other));
+            let episodes = self.episodes_in(keys).map(|e| e.map_err(io::Error::other));
             let max_bytes = self.recipe.output.max_bytes;
             let items = feed::write_within(&mut out, &self.recipe.feed, episodes, last_build, max_bytes)?;
             written.store(items, std::sync::atomic::Ordering::Relaxed);
@@ -70,7 +96,7 @@ impl Run<'_> {
         // `feed.xml.gz`, unless the published file turns out to differ after all (edited by hand).
         let gzip_now = self.recipe.output.gzip && (content_changed || !publish::gzip_exists(out));
         let (index, staged) = std::thread::scope(|scope| {
-            let index = scope.spawn(|| self.stage_index(&keys, &parts));
+            let index = scope.spawn(|| self.stage_index(keys, parts));
             let staged = if gzip_now {
                 publish::stage_with_gzip(out, write_feed).map(|(feed, gz)| (feed, Some(gz)))
             } else {
@@ -83,41 +109,33 @@ impl Run<'_> {
             message: panic_text(panic.as_ref()),
         })?;
         let (index, (feed, gz)) = (index?, staged?);
-        let staged_parts = self.stage_parts(&parts, last_build)?;
-        let written = written.into_inner();
-        if written < keys.len() {
-            summary.items = written as u64;
-            self.note_cut(keys.len() - written, content_changed);
-        }
-        // The feed is read back before anything is published. The gzip and the page go first:
-        // should the run stop before the feed follows, the next run finds the published feed
-        // different from its own and writes all three again (an old gzip beside a new feed
-        // would not be noticed, as the content would count as unchanged).
-        verify::check_file(feed.new_version())?;
-        // What is about to go out keeps its guid from now on, whatever stops the run next; every
-        // episode in a split feed goes out too.
-        let published = if parts.is_empty() { &keys[..written] } else { &all[..] };
-        self.store.mark_published(published.iter().map(|key| key.guid.as_str()))?;
-        let stale = self.record_parts(&parts)?;
-        for part in staged_parts {
+        let parts = self.stage_parts(parts, last_build)?;
+        Ok(StagedFiles { feed, gz, index, parts, written: written.into_inner(), gzip_now })
+    }
+
+    /// Publishes what was staged, the feed last; says whether the feed file was replaced. The
+    /// gzip and the page go before the feed: should the run stop before the feed follows, the
+    /// next run finds the published feed different from its own and writes all three again (an
+    /// old gzip beside a new feed would not be noticed, as the content would count as unchanged).
+    fn publish_staged(&self, files: StagedFiles, parts: &[PartPlan]) -> Result<bool, PipelineError> {
+        let stale = self.record_parts(parts)?;
+        for part in files.parts {
             part.publish()?;
         }
-        if let Some(gz) = gz {
+        if let Some(gz) = files.gz {
             gz.publish()?;
         }
-        if let Some(index) = index {
+        if let Some(index) = files.index {
             index.publish()?;
         }
-        summary.feed_changed = feed.publish()? == Outcome::Written;
-        self.record_published(written as u64)?;
-        self.remove_stale_parts(stale, &parts)?;
-        if self.recipe.output.gzip && !gzip_now {
+        let feed_changed = files.feed.publish()? == Outcome::Written;
+        self.record_published(files.written as u64)?;
+        self.remove_stale_parts(stale, parts)?;
+        if self.recipe.output.gzip && !files.gzip_now {
             // The published feed differed although its content had not changed (edited by hand).
-            publish::write_gzip_beside(out, summary.feed_changed)?;
+            publish::write_gzip_beside(&self.options.out, feed_changed)?;
         }
-        self.store.flush()?;
-        summary.elapsed_ms = started.elapsed().as_millis() as u64;
-        Ok(())
+        Ok(feed_changed)
     }
 
     /// `index.html` beside the feed, when the recipe asks for it; published with the feed.
@@ -280,6 +298,18 @@ fn undated_notice(keys: &[feed::FeedKey], notices: &mut Vec<crate::model::Notice
             ),
         });
     }
+}
+
+/// The files of a night, written beside their places and not yet published.
+struct StagedFiles {
+    feed: Staged,
+    gz: Option<Staged>,
+    index: Option<Staged>,
+    parts: Vec<Staged>,
+    /// Items the feed holds (fewer than asked when `max_bytes` cut it).
+    written: usize,
+    /// Whether the gzip was written with the feed (else it is kept, or rewritten after).
+    gzip_now: bool,
 }
 
 /// The reason of a run that read nothing and recorded no failure (every page was skipped).
