@@ -183,7 +183,17 @@ fn show_slug(title: &str, asked: &Url) -> String {
         .unwrap_or_else(|| "show".into())
 }
 
+/// `[crawl]`: where the listing pages come from, which links are episodes, how the next page is
+/// found, and notes on the site.
 fn crawl_table(proposal: &Proposal, text: &mut String) {
+    reach_keys(proposal, text);
+    episodes_key(proposal, text);
+    follow_key(proposal, text);
+    crawl_notes(proposal, text);
+}
+
+/// `pages`, `sitemap` or `start`: where the listing pages come from.
+fn reach_keys(proposal: &Proposal, text: &mut String) {
     match &proposal.reach {
         Reach::Numbered(template) => {
             let _ = writeln!(
@@ -217,6 +227,10 @@ fn crawl_table(proposal: &Proposal, text: &mut String) {
             let _ = writeln!(text, "start = [{}]", quoted(proposal.listing.as_str()));
         }
     }
+}
+
+/// `episodes`: the links to episode pages, when there are pages to read.
+fn episodes_key(proposal: &Proposal, text: &mut String) {
     let sitemap_alone = matches!(proposal.reach, Reach::Sitemap { alone: true, .. });
     match (&proposal.episodes, sitemap_alone) {
         (Episodes::Links { css, count }, false) => {
@@ -253,6 +267,10 @@ fn crawl_table(proposal: &Proposal, text: &mut String) {
         }
         _ => {}
     }
+}
+
+/// `follow`, or why only the first listing page is read.
+fn follow_key(proposal: &Proposal, text: &mut String) {
     match (&proposal.reach, &proposal.episodes) {
         (Reach::Follow(css), _) => {
             let _ = writeln!(text, "follow = {}   # the link to the next listing page", quoted(css));
@@ -263,6 +281,10 @@ fn crawl_table(proposal: &Proposal, text: &mut String) {
         ),
         (Reach::Numbered(_) | Reach::Sitemap { .. }, _) => {}
     }
+}
+
+/// `timezone`, and a word on the site's own feed.
+fn crawl_notes(proposal: &Proposal, text: &mut String) {
     if let Some(zone) = proposal.timezone {
         let _ = writeln!(text, "timezone = {}   # the site's dates name this zone", quoted(zone.name()));
     }
