@@ -60,7 +60,7 @@ pub(super) async fn page_rules(samples: &[Page], listing: &Url) -> Vec<FieldChoi
         };
         choose(&found, &names, |rules| write::trial_recipe(&listing, None, rules), evaluate)
     };
-    tokio::task::spawn_blocking(choose).await.expect("choosing rules does not panic")
+    tokio::task::spawn_blocking(choose).await.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
 }
 
 /// The rules for the listing items `item` selects on `page`, from those items; and the items'
@@ -94,7 +94,7 @@ pub(super) async fn item_rules(page: &Page, item: &str) -> (Vec<FieldChoice>, Ve
             .unwrap_or_default();
         (choices, links)
     };
-    tokio::task::spawn_blocking(choose).await.expect("choosing rules does not panic")
+    tokio::task::spawn_blocking(choose).await.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
 }
 
 /// Each field's candidates from every sample, each once, at most [`MAX_CANDIDATES`]: a page of

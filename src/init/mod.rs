@@ -313,7 +313,7 @@ where
         let base = Url::parse(&page.final_url).or_else(|_| Url::parse(&page.url)).expect("a page has a URL");
         analysis(&parsed(&page), &base)
     };
-    tokio::task::spawn_blocking(run).await.expect("analysis does not panic")
+    tokio::task::spawn_blocking(run).await.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
 }
 
 /// [`analyse`] on each page.
