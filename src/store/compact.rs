@@ -10,7 +10,8 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use super::{page_error, BodyRef, Packs, PageError, PageHeader, PageTrees, Store, StoreError};
+use super::pack::{page_error, BodyRef, PageError, PageHeader, PageTrees};
+use super::{Store, StoreError};
 
 /// What a compaction did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -140,41 +141,6 @@ impl Store {
             }
         }
         Ok(pointed)
-    }
-}
-
-impl Packs {
-    /// The number of the pack appended to.
-    fn current(&self) -> u32 {
-        self.current.lock().unwrap_or_else(|p| p.into_inner()).0
-    }
-
-    /// Starts a new pack (unless the current one is still empty), so that nothing is
-    /// appended to the packs being compacted.
-    fn roll(&self) -> std::io::Result<()> {
-        let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
-        if current.2 > 0 {
-            self.start_next(&mut current)?;
-        }
-        Ok(())
-    }
-
-    /// Every pack and its size on disk, in order.
-    fn sizes(&self) -> std::io::Result<Vec<(u32, u64)>> {
-        let mut sizes = Vec::new();
-        for entry in std::fs::read_dir(&self.dir)? {
-            let entry = entry?;
-            let number = entry.file_name().to_str().and_then(|n| n.strip_suffix(".pack")?.parse::<u32>().ok());
-            if let Some(number) = number {
-                sizes.push((number, entry.metadata()?.len()));
-            }
-        }
-        sizes.sort_unstable();
-        Ok(sizes)
-    }
-
-    fn remove(&self, pack: u32) -> std::io::Result<()> {
-        std::fs::remove_file(self.dir.join(format!("{pack:06}.pack")))
     }
 }
 
