@@ -33,7 +33,7 @@ pub enum FetchError {
     /// robots.txt answered 5xx (or could not be read whole): RFC 9309 counts the site as
     /// disallowed until it can be read.
     #[error("not fetched: robots.txt {0}")]
-    RobotsUnavailable(String),
+    RobotsUnavailable(RobotsUnreadable),
     #[error("redirected to {host}, outside crawl.scope; not followed")]
     OffScope { host: String },
     #[error("redirected to {0}; not followed")]
@@ -45,6 +45,15 @@ pub enum FetchError {
     /// The URL leads to a loopback, private, link-local... address the user did not name.
     #[error(transparent)]
     Private(#[from] PrivateAddress),
+}
+
+/// Why robots.txt could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RobotsUnreadable {
+    #[error("answered HTTP {0}")]
+    Status(u16),
+    #[error("could not be read: {0}")]
+    Body(Box<FetchError>),
 }
 
 impl FetchError {

@@ -21,8 +21,8 @@ mod robots;
 
 pub use budget::HeldText;
 pub use decode::decode_html;
-pub use error::FetchError;
 use error::MAX_REDIRECTS;
+pub use error::{FetchError, RobotsUnreadable};
 pub use limits::Limits;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -261,7 +261,7 @@ impl Client {
             if status.is_client_error() {
                 return RobotsTxt::Missing;
             }
-            let unreadable = |why: String| {
+            let unreadable = |why: RobotsUnreadable| {
                 tracing::warn!(
                     "{url} {why}: RFC 9309 counts the whole site as disallowed until robots.txt can be \
                      read, so no page of {} is fetched this run",
@@ -270,11 +270,11 @@ impl Client {
                 RobotsTxt::Unreachable(FetchError::RobotsUnavailable(why))
             };
             if !status.is_success() {
-                return unreadable(format!("answered HTTP {}", status.as_u16()));
+                return unreadable(RobotsUnreadable::Status(status.as_u16()));
             }
             match self.read_capped(response).await {
                 Ok(bytes) => RobotsTxt::Found(bytes),
-                Err(e) => unreadable(format!("could not be read: {e}")),
+                Err(e) => unreadable(RobotsUnreadable::Body(Box::new(e))),
             }
         }
         .boxed()

@@ -99,15 +99,15 @@ mod tests {
     async fn missing_allows_and_unreachable_disallows_saying_why() {
         let robots = Robots::new("podfeed");
         assert_eq!(ask(&robots, "https://a.example/x", RobotsTxt::Missing).await, Ok(true));
-        let down = RobotsTxt::Unreachable(FetchError::RobotsUnavailable("answered HTTP 503".into()));
+        let down = RobotsTxt::Unreachable(FetchError::RobotsUnavailable(crate::fetch::RobotsUnreadable::Status(503)));
         assert_eq!(
             ask(&robots, "https://b.example/x", down).await,
-            Err(FetchError::RobotsUnavailable("answered HTTP 503".into()))
+            Err(FetchError::RobotsUnavailable(crate::fetch::RobotsUnreadable::Status(503)))
         );
         // Every later page of that host gets the same answer without another request.
         assert_eq!(
             ask(&robots, "https://b.example/y", RobotsTxt::Missing).await,
-            Err(FetchError::RobotsUnavailable("answered HTTP 503".into()))
+            Err(FetchError::RobotsUnavailable(crate::fetch::RobotsUnreadable::Status(503)))
         );
     }
 }
