@@ -1,6 +1,6 @@
 //! Apple's checks at build, against the demo site: the show's artwork read once from its first
 //! bytes, and the warnings for a serial show without episode numbers and a missing owner email.
-//! (The checks at recipe load, categories and language, are in tests/cli.rs and src/recipe.rs.)
+//! (The checks at recipe load, categories and language, are in tests/cli.rs and src/recipe/.)
 
 mod common;
 

@@ -65,7 +65,7 @@ pub fn recipe_text(proposal: &Proposal) -> String {
     let mut text = format!(
         "# Written by `podfeed init {asked}` from {pages_fetched} requests to the site ({} episodes sampled).\n\
          # Try it with `podfeed check`, then `podfeed build --recipe FILE`.\n\
-         # Every key is documented in podfeed's README (\"Writing a recipe\").\n\n",
+         # Every key is documented in podfeed's docs/recipe.md.\n\n",
         sampled.len()
     );
     feed_table(proposal, &mut text);
