@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::{podfeed_async, stderr, stdout, Fixture};
-use podfeed::demo::DemoConfig;
+use podfeed_demo::DemoConfig;
 use podfeed::pipeline::Mode;
 
 /// Bytes of the cache's pack files.

@@ -6,7 +6,7 @@ mod common;
 use std::collections::{BTreeMap, HashSet};
 
 use common::{parse_feed, podfeed_async, stdout, Fixture};
-use podfeed::demo::moved::MOVED_PREFIX;
+use podfeed_demo::moved::MOVED_PREFIX;
 use podfeed::pipeline::Mode;
 
 /// The feed's items: guid → link.

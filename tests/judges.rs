@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use std::sync::OnceLock;
 
 use common::{judge, judge_present, Fixture, Judging, Tool};
-use podfeed::demo::show::{ShowEpisode, HOST};
+use podfeed_demo::show::{ShowEpisode, HOST};
 use podfeed::pipeline::Mode;
 
 struct Judged {

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use chrono::Datelike;
 use common::{judge, judge_present, Fixture, Judging, Tool};
-use podfeed::demo::show::ShowEpisode;
+use podfeed_demo::show::ShowEpisode;
 use podfeed::pipeline::Mode;
 
 const MAX_BYTES: u64 = 400_000;

@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use common::{parse_feed, podfeed_async, stderr, Fixture};
-use podfeed::demo::DemoConfig;
+use podfeed_demo::DemoConfig;
 use podfeed::pipeline::{Mode, PipelineError};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
