@@ -9,9 +9,9 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use common::{judge, judge_present, podfeed_async, stderr, stdout, Fixture, Judging, Tool};
-use podfeed_demo::{DemoConfig, SiteStats};
 use podfeed::model::{Enclosure, Episode, RunSummary};
 use podfeed::pipeline::{Mode, PipelineError};
+use podfeed_demo::{DemoConfig, SiteStats};
 
 const EPISODES: u32 = 60;
 

@@ -9,10 +9,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{podfeed_async, stderr, stdout, Fixture};
+use podfeed::model::Episode;
 use podfeed_demo::pages::teaser_of;
 use podfeed_demo::show::ShowEpisode;
 use podfeed_demo::{DemoConfig, Theme};
-use podfeed::model::Episode;
 
 const EPISODES: u32 = 200;
 

@@ -6,11 +6,11 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use common::{parse_feed, Fixture};
+use podfeed::model::Episode;
+use podfeed::pipeline::Mode;
 use podfeed_demo::pages::teaser_of;
 use podfeed_demo::show::ShowEpisode;
 use podfeed_demo::{DemoConfig, DEMO_LISTING_PAGES_RECIPE, DEMO_LISTING_RECIPE};
-use podfeed::model::Episode;
-use podfeed::pipeline::Mode;
 
 const EPISODES: u32 = 120;
 

@@ -5,8 +5,8 @@ mod common;
 use std::collections::HashSet;
 
 use common::{parse_feed, Fixture};
-use podfeed_demo::show::{AudioStyle, ShowEpisode};
 use podfeed::pipeline::Mode;
+use podfeed_demo::show::{AudioStyle, ShowEpisode};
 
 const EPISODES: u32 = 120;
 

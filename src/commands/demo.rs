@@ -3,9 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use podfeed_demo::{DemoConfig, DemoSite, Theme};
 use podfeed::pipeline::Mode;
 use podfeed::recipe::Recipe;
+use podfeed_demo::{DemoConfig, DemoSite, Theme};
 
 use std::sync::Arc;
 

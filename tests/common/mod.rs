@@ -5,12 +5,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use podfeed_demo::{DemoConfig, DemoSite};
 use podfeed::fetch::Client;
 use podfeed::model::RunSummary;
 use podfeed::pipeline::{Mode, PipelineError, Run, RunOptions};
 use podfeed::recipe::Recipe;
 use podfeed::store::Store;
+use podfeed_demo::{DemoConfig, DemoSite};
 use tempfile::TempDir;
 
 /// A demo site plus a working folder holding the recipe, the cache and the feed.
