@@ -13,7 +13,7 @@ use bytes::Bytes;
 use crate::art::{self, cover_png};
 use crate::pages;
 use crate::show::ShowEpisode;
-use crate::site::SiteState;
+use crate::state::SiteState;
 
 /// The show's own feed: its newest episodes only, as many shows' feeds are.
 pub(crate) async fn own_feed(State(state): State<Arc<SiteState>>) -> Response {

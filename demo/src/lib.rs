@@ -3,12 +3,13 @@
 //! and the benchmarks all run against it.
 //!
 //! The crate's map: [`DemoSite`] (in `site`) starts a site and holds the switches a test turns
-//! (new episodes, outages, a move, held requests); `stats` counts its requests ([`SiteStats`]);
-//! `server` routes each request, through latency, the door and faults, to a handler: `handlers`
-//! for the HTML pages, `files` for everything else (sitemaps, its own feed, audio, artwork,
-//! transcripts). The modules named for a theme (`pages` for the classic and listing ones,
-//! `modern`, `wordpress`, `blog`) write the markup, about [`show`], the fictional show itself.
-//! The podfeed library does not use this crate; its binary and tests do.
+//! (new episodes, outages, a move, held requests) on its `state`, which every request shares;
+//! `stats` counts the requests ([`SiteStats`]). `server` routes each request, through latency,
+//! the door and faults, to a handler: `handlers` for the HTML pages, `files` for everything else
+//! (sitemaps, its own feed, audio, artwork, transcripts), both answering with `respond`'s
+//! helpers. The modules named for a theme (`pages` for the classic and listing ones, `modern`,
+//! `wordpress`, `blog`) write the markup, about [`show`], the fictional show itself. The podfeed
+//! library does not use this crate; its binary and tests do.
 
 pub mod art;
 pub mod blog;
@@ -21,9 +22,11 @@ mod markup;
 pub mod modern;
 pub mod moved;
 pub mod pages;
+mod respond;
 mod server;
 pub mod show;
 mod site;
+mod state;
 mod stats;
 pub mod wordpress;
 

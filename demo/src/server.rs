@@ -3,7 +3,6 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -11,10 +10,9 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
-use bytes::Bytes;
 
-use crate::site::SiteState;
-use crate::stats::{Counters, Flight};
+use crate::state::SiteState;
+use crate::stats::Flight;
 use crate::{files, handlers};
 
 /// Every path the site answers, each to its handler, behind [`network`].
@@ -119,33 +117,4 @@ fn injected_fault(state: &SiteState, path: &str) -> Option<Response> {
         counter.fetch_add(1, Ordering::Relaxed);
     }
     fault
-}
-
-/// How long fault mode's slow pages take to answer: forty round trips (1.6 s at 40 ms), as a
-/// server stuck on a cold cache might. Scaled with the latency so that the fault weighs the same
-/// share of a run on a fast network as on a slow one; never under 250 ms, so that tests at zero
-/// latency meet slow pages too.
-pub(crate) fn slow_page_delay(latency: Duration) -> Duration {
-    (latency * 40).max(Duration::from_millis(250))
-}
-
-/// Answers with an ETag, or 304 when the client already has this body.
-pub(crate) fn with_etag(counters: &Counters, request: &HeaderMap, content_type: &'static str, body: Bytes) -> Response {
-    let etag = format!("\"{:016x}\"", fingerprint(&body));
-    if request.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
-        counters.not_modified.fetch_add(1, Ordering::Relaxed);
-        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
-    }
-    ([(header::CONTENT_TYPE, content_type.to_string()), (header::ETAG, etag)], body).into_response()
-}
-
-pub(crate) fn html(page: String) -> Response {
-    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response()
-}
-
-pub(crate) fn fingerprint(bytes: &[u8]) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    bytes.hash(&mut hasher);
-    hasher.finish()
 }

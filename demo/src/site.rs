@@ -1,10 +1,9 @@
 //! A running demo site: its state, shared by every request, and the switches a test or a
 //! benchmark turns (new episodes, outages, a move, held requests).
 
-use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::Request;
@@ -13,62 +12,12 @@ use axum::middleware;
 use axum::serve::ListenerExt;
 use tokio::sync::oneshot;
 
-use crate::door::Door;
-use crate::latency::Latency;
 use crate::moved;
 use crate::server::router;
-use crate::show::{Show, ShowEpisode};
-use crate::stats::{Counters, SiteStats};
+use crate::show::ShowEpisode;
+use crate::state::SiteState;
+use crate::stats::SiteStats;
 use crate::{DemoConfig, DEMO_RECIPE, RECIPE_BASE};
-
-pub(crate) struct SiteState {
-    pub(crate) config: DemoConfig,
-    pub(crate) latency: Latency,
-    pub(crate) show: Show,
-    pub(crate) latest: AtomicU32,
-    pub(crate) retitled: RwLock<HashMap<u32, String>>,
-    /// When each retitled episode changed: its sitemap `<lastmod>`.
-    pub(crate) changed_at: RwLock<HashMap<u32, chrono::DateTime<chrono::Utc>>>,
-    /// Audio files replaced by a file of another size.
-    pub(crate) replaced_audio: RwLock<HashMap<u32, u64>>,
-    /// Paths that already had their one injected failure.
-    pub(crate) failed_once: Mutex<HashSet<String>>,
-    /// When each path was answered 429, to see how long its client waited before asking again.
-    pub(crate) throttled_at: Mutex<HashMap<String, std::time::Instant>>,
-    /// The shortest wait between a 429 and the retry of the same path, in milliseconds.
-    pub(crate) shortest_retry_wait_ms: AtomicU64,
-    /// Path prefixes answered with a status instead of their page: an outage.
-    pub(crate) outages: RwLock<Vec<(String, StatusCode)>>,
-    /// The pages are at new paths: see [`moved`].
-    pub(crate) moved: AtomicBool,
-    /// Holds requests for tests: see [`DemoSite::hold_after`] and [`DemoSite::gather`].
-    pub(crate) door: Door,
-    pub(crate) counters: Counters,
-}
-
-impl SiteState {
-    pub(crate) fn episode(&self, number: u32) -> Option<ShowEpisode> {
-        if number == 0 || number > self.latest.load(Ordering::Relaxed) {
-            return None;
-        }
-        let mut episode = self.show.episode(number);
-        if let Some(title) = self.retitled.read().unwrap_or_else(|p| p.into_inner()).get(&number) {
-            episode.title = title.clone();
-        }
-        Some(episode)
-    }
-
-    /// The episodes the site has now, newest first.
-    pub(crate) fn episodes_newest_first(&self) -> Vec<ShowEpisode> {
-        (1..=self.latest.load(Ordering::Relaxed)).rev().filter_map(|n| self.episode(n)).collect()
-    }
-
-    /// The size of episode `number`'s audio file as the CDN serves it now.
-    pub(crate) fn audio_bytes(&self, episode: &ShowEpisode) -> u64 {
-        let replaced = self.replaced_audio.read().unwrap_or_else(|p| p.into_inner()).get(&episode.number).copied();
-        replaced.unwrap_or_else(|| episode.audio_bytes())
-    }
-}
 
 /// A running demo site. Dropping it stops the server.
 pub struct DemoSite {
@@ -80,22 +29,7 @@ pub struct DemoSite {
 impl DemoSite {
     /// Starts the site on the configured address (127.0.0.1) and `port` (0 picks a free port).
     pub async fn start(config: DemoConfig, port: u16) -> std::io::Result<DemoSite> {
-        let state = Arc::new(SiteState {
-            latest: AtomicU32::new(config.episodes),
-            latency: Latency::new(config.latency),
-            show: Show::new(config.episodes),
-            config,
-            retitled: RwLock::default(),
-            changed_at: RwLock::default(),
-            replaced_audio: RwLock::default(),
-            failed_once: Mutex::default(),
-            throttled_at: Mutex::default(),
-            shortest_retry_wait_ms: AtomicU64::new(u64::MAX),
-            outages: RwLock::default(),
-            moved: AtomicBool::new(false),
-            door: Door::default(),
-            counters: Counters::default(),
-        });
+        let state = Arc::new(SiteState::new(config));
         let listener = tokio::net::TcpListener::bind((state.config.address, port)).await?;
         let addr = listener.local_addr()?;
         let (shutdown, stopped) = oneshot::channel::<()>();
