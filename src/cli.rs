@@ -191,8 +191,8 @@ pub struct DemoSiteOptions {
     /// that describe each episode), `modern` (made-up class names; the data only in JSON-LD
     /// and OpenGraph), `wordpress` (WordPress with PowerPress) or `blog` (an older blog, its
     /// player configured in a script).
-    #[arg(long, value_enum, default_value_t = podfeed::demo::Theme::Classic)]
-    pub theme: podfeed::demo::Theme,
+    #[arg(long, value_enum, default_value_t = podfeed_demo::Theme::Classic)]
+    pub theme: podfeed_demo::Theme,
 }
 
 #[derive(Debug, Args)]

@@ -222,7 +222,6 @@ pub fn artwork(first_bytes: &[u8]) -> Result<(), ArtworkProblem> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::demo::art::{jpeg_header, png_header};
 
     #[test]
     fn categories_are_spelt_as_apple_does_or_named_nearest() {
@@ -252,21 +251,5 @@ mod tests {
         assert!(language("en-unitedstates").is_err());
         let error = language("English").unwrap_err();
         assert!(error.contains("write \"en\""), "{error}");
-    }
-
-    #[test]
-    fn artwork_is_a_square_jpeg_or_png_of_1400_to_3000_px() {
-        assert_eq!(artwork(&png_header(3000, 3000)), Ok(()));
-        assert_eq!(artwork(&png_header(1400, 1400)), Ok(()));
-        assert_eq!(artwork(&png_header(2000, 1000)), Err(ArtworkProblem::NotSquare { width: 2000, height: 1000 }));
-        assert_eq!(artwork(&png_header(600, 600)), Err(ArtworkProblem::OutOfBounds { side: 600 }));
-        assert_eq!(artwork(&png_header(4000, 4000)), Err(ArtworkProblem::OutOfBounds { side: 4000 }));
-        assert_eq!(artwork(&jpeg_header(1400, 1400)), Ok(()));
-        assert_eq!(artwork(&jpeg_header(1400, 1399)), Err(ArtworkProblem::NotSquare { width: 1400, height: 1399 }));
-        assert_eq!(artwork(b"GIF89a\x10\x00\x10\x00"), Err(ArtworkProblem::Format));
-        assert_eq!(artwork(b"<html>not an image</html>"), Err(ArtworkProblem::Format));
-        assert_eq!(artwork(&crate::demo::cover_png()), Ok(()), "the demo's own cover");
-        // A JPEG cut before its frame header.
-        assert_eq!(artwork(b"\xff\xd8\xff\xe1\x00\x10Exif\0\0"), Err(ArtworkProblem::Unreadable));
     }
 }

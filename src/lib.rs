@@ -3,8 +3,9 @@
 //! The pipeline, one module per stage: [`recipe`] → [`crawl`] → [`fetch`] (asking robots.txt)
 //! → [`extract`] (with the [`parse`] helpers) → [`store`] → [`feed`] → [`publish`], wired
 //! together by [`pipeline`]; [`model`] holds the plain types that cross stages (the show's
-//! channel among them) and [`text`] the small helpers every layer uses. Beside it: [`demo`],
-//! the built-in demo website, and [`serve`], the preview server.
+//! channel among them) and [`text`] the small helpers every layer uses. Beside it: [`serve`],
+//! the preview server. The built-in demo website is a crate of its own (podfeed-demo, in `demo/`)
+//! that only the binary and the tests use.
 //!
 //! The modules are layered, with no import cycle between them (`tests/layers.rs` fails on a new
 //! one): `model` and `text` at the bottom, then the pure stages (`parse`, `hygiene`, `recipe`,
@@ -12,7 +13,6 @@
 //! `crawl` and `pipeline`, and the commands in the binary on top.
 
 pub mod crawl;
-pub mod demo;
 pub mod directory;
 pub mod extract;
 pub mod feed;

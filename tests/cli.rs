@@ -154,7 +154,7 @@ async fn build_list_check_refresh_from_the_command_line() {
 /// timeouts there and fail).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_recipe_set_shares_one_per_host_limit() {
-    let config = podfeed::demo::DemoConfig {
+    let config = podfeed_demo::DemoConfig {
         episodes: 60,
         latency: std::time::Duration::from_millis(5),
         faults: false,

@@ -9,8 +9,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::{podfeed_async, stderr, stdout, Fixture};
-use podfeed::demo::DemoConfig;
 use podfeed::pipeline::Mode;
+use podfeed_demo::DemoConfig;
 
 /// Bytes of the cache's pack files.
 fn packs_bytes(fx: &Fixture) -> u64 {

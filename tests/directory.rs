@@ -5,6 +5,9 @@
 mod common;
 
 use common::{podfeed_async, stderr, Fixture};
+use podfeed::directory::{artwork, ArtworkProblem};
+use podfeed_demo::art::{jpeg_header, png_header};
+use podfeed_demo::cover_png;
 
 const RULE: &str = "Apple Podcasts asks for a square JPEG or PNG of 1400 to 3000 px";
 
@@ -135,4 +138,22 @@ async fn serial_shows_without_numbers_and_feeds_without_an_owner_email_are_warne
     fx.write_recipe(&recipe.replace("type = \"serial\"", "type = \"serial\"\nblock = true"));
     let out = podfeed_async(fx.dir.path(), &build).await;
     assert!(!stderr(&out).contains("WARN"), "a blocked feed: {}", stderr(&out));
+}
+
+/// The check itself, on the first bytes of images the demo site builds (here rather than in
+/// src/directory.rs's unit tests: the library does not use the demo crate, not even in tests).
+#[test]
+fn artwork_is_a_square_jpeg_or_png_of_1400_to_3000_px() {
+    assert_eq!(artwork(&png_header(3000, 3000)), Ok(()));
+    assert_eq!(artwork(&png_header(1400, 1400)), Ok(()));
+    assert_eq!(artwork(&png_header(2000, 1000)), Err(ArtworkProblem::NotSquare { width: 2000, height: 1000 }));
+    assert_eq!(artwork(&png_header(600, 600)), Err(ArtworkProblem::OutOfBounds { side: 600 }));
+    assert_eq!(artwork(&png_header(4000, 4000)), Err(ArtworkProblem::OutOfBounds { side: 4000 }));
+    assert_eq!(artwork(&jpeg_header(1400, 1400)), Ok(()));
+    assert_eq!(artwork(&jpeg_header(1400, 1399)), Err(ArtworkProblem::NotSquare { width: 1400, height: 1399 }));
+    assert_eq!(artwork(b"GIF89a\x10\x00\x10\x00"), Err(ArtworkProblem::Format));
+    assert_eq!(artwork(b"<html>not an image</html>"), Err(ArtworkProblem::Format));
+    assert_eq!(artwork(&cover_png()), Ok(()), "the demo's own cover");
+    // A JPEG cut before its frame header.
+    assert_eq!(artwork(b"\xff\xd8\xff\xe1\x00\x10Exif\0\0"), Err(ArtworkProblem::Unreadable));
 }

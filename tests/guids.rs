@@ -6,8 +6,8 @@ mod common;
 use std::collections::{BTreeMap, HashSet};
 
 use common::{parse_feed, podfeed_async, stdout, Fixture};
-use podfeed::demo::moved::MOVED_PREFIX;
 use podfeed::pipeline::Mode;
+use podfeed_demo::moved::MOVED_PREFIX;
 
 /// The feed's items: guid → link.
 fn items(fx: &Fixture) -> BTreeMap<String, String> {

@@ -9,9 +9,9 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use common::{judge, judge_present, podfeed_async, stderr, stdout, Fixture, Judging, Tool};
-use podfeed::demo::{DemoConfig, SiteStats};
 use podfeed::model::{Enclosure, Episode, RunSummary};
 use podfeed::pipeline::{Mode, PipelineError};
+use podfeed_demo::{DemoConfig, SiteStats};
 
 const EPISODES: u32 = 60;
 
@@ -243,7 +243,7 @@ fn one_episode_is_one_item_whatever_its_links() {
     // Five links that differ only in tracking parameters: one request.
     assert_eq!(attacked.stats.hostile.get("tracked"), Some(&1), "{:?}", attacked.stats.hostile);
     // 500 pages with one audio file: one item, 499 duplicates.
-    let twins = podfeed::demo::hostile::QUERY_TWINS;
+    let twins = podfeed_demo::hostile::QUERY_TWINS;
     assert_eq!(attacked.stats.hostile.get("twin"), Some(&u64::from(twins)));
     let doc = document(&attacked.feed);
     let with_twin_audio = items(&doc).into_iter().filter(|i| enclosure_url(*i).ends_with("/twin.mp3")).count();

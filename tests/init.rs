@@ -9,10 +9,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{podfeed_async, stderr, stdout, Fixture};
-use podfeed::demo::pages::teaser_of;
-use podfeed::demo::show::ShowEpisode;
-use podfeed::demo::{DemoConfig, Theme};
 use podfeed::model::Episode;
+use podfeed_demo::pages::teaser_of;
+use podfeed_demo::show::ShowEpisode;
+use podfeed_demo::{DemoConfig, Theme};
 
 const EPISODES: u32 = 200;
 

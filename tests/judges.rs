@@ -9,8 +9,8 @@ use std::collections::HashSet;
 use std::sync::OnceLock;
 
 use common::{judge, judge_present, Fixture, Judging, Tool};
-use podfeed::demo::show::{ShowEpisode, HOST};
 use podfeed::pipeline::Mode;
+use podfeed_demo::show::{ShowEpisode, HOST};
 
 struct Judged {
     feed: Vec<u8>,

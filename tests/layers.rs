@@ -120,3 +120,25 @@ fn only_the_commands_draw() {
     }
     assert!(drawing.is_empty(), "indicatif outside the command layer: {drawing:?}");
 }
+
+/// The demo website (the `podfeed_demo` crate, `demo/`) is for the binary's commands and the
+/// tests: nothing the library compiles names it, its unit tests included.
+#[test]
+fn only_the_binary_uses_the_demo_site() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let binary = [src.join("main.rs"), src.join("cli.rs"), src.join("commands")];
+    let mut using = Vec::new();
+    let mut folders = vec![src.clone()];
+    while let Some(path) = folders.pop() {
+        if path.is_dir() {
+            folders.extend(std::fs::read_dir(&path).unwrap().map(|entry| entry.unwrap().path()));
+        } else if path.extension().is_some_and(|e| e == "rs")
+            && !binary.iter().any(|part| path.starts_with(part))
+            && std::fs::read_to_string(&path).unwrap().contains("podfeed_demo")
+        {
+            using.push(path);
+        }
+    }
+    assert!(!src.join("demo").exists(), "the demo site lives in demo/, its own crate");
+    assert!(using.is_empty(), "the library uses the demo site: {using:?}");
+}

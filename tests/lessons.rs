@@ -8,9 +8,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use common::{podfeed_async, stderr, stdout, Fixture};
-use podfeed::demo::show::ShowEpisode;
-use podfeed::demo::{blog, wordpress, DemoConfig, Theme};
 use podfeed::model::Episode;
+use podfeed_demo::show::ShowEpisode;
+use podfeed_demo::{blog, wordpress, DemoConfig, Theme};
 
 const EPISODES: u32 = 200;
 

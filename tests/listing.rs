@@ -6,11 +6,11 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use common::{parse_feed, Fixture};
-use podfeed::demo::pages::teaser_of;
-use podfeed::demo::show::ShowEpisode;
-use podfeed::demo::{DemoConfig, DEMO_LISTING_PAGES_RECIPE, DEMO_LISTING_RECIPE};
 use podfeed::model::Episode;
 use podfeed::pipeline::Mode;
+use podfeed_demo::pages::teaser_of;
+use podfeed_demo::show::ShowEpisode;
+use podfeed_demo::{DemoConfig, DEMO_LISTING_PAGES_RECIPE, DEMO_LISTING_RECIPE};
 
 const EPISODES: u32 = 120;
 
@@ -258,7 +258,7 @@ async fn numbered_pages_without_links_are_read_until_one_is_empty() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sitemap_finds_the_episode_pages_and_lastmod_brings_a_changed_one_back() {
-    let fx = fixture(podfeed::demo::DEMO_RECIPE).await;
+    let fx = fixture(podfeed_demo::DEMO_RECIPE).await;
     let base = fx.site.base_url();
     // The classic recipe, with the archive's links replaced by the sitemap index.
     let recipe = fx

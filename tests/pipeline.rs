@@ -5,12 +5,12 @@ mod common;
 use std::collections::HashSet;
 
 use common::{parse_feed, Fixture};
-use podfeed::demo::show::{AudioStyle, ShowEpisode};
 use podfeed::pipeline::Mode;
+use podfeed_demo::show::{AudioStyle, ShowEpisode};
 
 const EPISODES: u32 = 120;
 
-fn with_audio(site: &podfeed::demo::DemoSite) -> Vec<ShowEpisode> {
+fn with_audio(site: &podfeed_demo::DemoSite) -> Vec<ShowEpisode> {
     site.episodes().into_iter().filter(ShowEpisode::has_audio).collect()
 }
 
@@ -366,8 +366,8 @@ fn gunzip(path: &std::path::Path) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn news_in_a_second_start_are_found() {
     let fx = Fixture::new(30, false).await;
-    let config = podfeed::demo::DemoConfig { episodes: 30, latency: std::time::Duration::ZERO, ..Default::default() };
-    let second = podfeed::demo::DemoSite::start(config, 0).await.unwrap();
+    let config = podfeed_demo::DemoConfig { episodes: 30, latency: std::time::Duration::ZERO, ..Default::default() };
+    let second = podfeed_demo::DemoSite::start(config, 0).await.unwrap();
     let (first_start, second_start) =
         (format!("{}/archive\"", fx.site.base_url()), format!("{}/archive\"", second.base_url()));
     assert!(fx.recipe_text.contains(&first_start));

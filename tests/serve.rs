@@ -16,7 +16,7 @@ async fn served() -> (Fixture, SocketAddr) {
     let fx = Fixture::new(60, false).await;
     fx.build(Mode::Incremental).await;
     let public = fx.dir.path().join("public");
-    std::fs::write(public.join("cover.png"), podfeed::demo::cover_png()).unwrap();
+    std::fs::write(public.join("cover.png"), podfeed_demo::cover_png()).unwrap();
     std::fs::write(fx.dir.path().join("secret.txt"), "outside the served folder").unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -147,7 +147,7 @@ async fn symlinks_out_of_the_folder_are_not_followed() {
     assert_eq!(inside.bytes().await.unwrap(), fx.feed_bytes());
     let plain = http.get(format!("http://{addr}/cover.png")).send().await.unwrap();
     assert_eq!(plain.status(), StatusCode::OK);
-    assert_eq!(plain.bytes().await.unwrap(), podfeed::demo::cover_png());
+    assert_eq!(plain.bytes().await.unwrap(), podfeed_demo::cover_png());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,8 +9,8 @@ use std::path::PathBuf;
 
 use chrono::Datelike;
 use common::{judge, judge_present, Fixture, Judging, Tool};
-use podfeed::demo::show::ShowEpisode;
 use podfeed::pipeline::Mode;
+use podfeed_demo::show::ShowEpisode;
 
 const MAX_BYTES: u64 = 400_000;
 

@@ -7,8 +7,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use common::{parse_feed, podfeed_async, stderr, Fixture};
-use podfeed::demo::DemoConfig;
 use podfeed::pipeline::{Mode, PipelineError};
+use podfeed_demo::DemoConfig;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_feed_that_would_shrink_is_refused_unless_forced() {

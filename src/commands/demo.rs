@@ -3,9 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use podfeed::demo::{DemoConfig, DemoSite, Theme};
 use podfeed::pipeline::Mode;
 use podfeed::recipe::Recipe;
+use podfeed_demo::{DemoConfig, DemoSite, Theme};
 
 use std::sync::Arc;
 
@@ -44,7 +44,7 @@ pub async fn run(args: DemoArgs, ui: Ui) -> anyhow::Result<Outcome> {
     }
     // The show's image is served beside the feed: there first, where the build checks it.
     std::fs::create_dir_all(&args.out)?;
-    podfeed::publish::write_atomic(&args.out.join("cover.png"), &podfeed::demo::cover_png())?;
+    podfeed::publish::write_atomic(&args.out.join("cover.png"), &podfeed_demo::cover_png())?;
     let outcome = session.run(ui, false).build(Mode::Incremental).await;
     if let Err(failure) = report(outcome, &out, args.json, ui)? {
         return Ok(Outcome::NotDone(vec![failure]));

@@ -5,12 +5,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use podfeed::demo::{DemoConfig, DemoSite};
 use podfeed::fetch::Client;
 use podfeed::model::RunSummary;
 use podfeed::pipeline::{Mode, PipelineError, Run, RunOptions};
 use podfeed::recipe::Recipe;
 use podfeed::store::Store;
+use podfeed_demo::{DemoConfig, DemoSite};
 use tempfile::TempDir;
 
 /// A demo site plus a working folder holding the recipe, the cache and the feed.
@@ -32,7 +32,7 @@ impl Fixture {
         let dir = tempfile::tempdir().expect("temp dir");
         // The show's image goes beside the feed, as `podfeed demo` puts it: the build checks it there.
         std::fs::create_dir_all(dir.path().join("public")).expect("output folder");
-        std::fs::write(dir.path().join("public/cover.png"), podfeed::demo::cover_png()).expect("cover written");
+        std::fs::write(dir.path().join("public/cover.png"), podfeed_demo::cover_png()).expect("cover written");
         let fixture = Fixture { site, dir, recipe_text };
         fixture.write_recipe(&fixture.recipe_text.clone());
         fixture

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use podfeed::demo::{DemoConfig, DemoSite, InFlight};
+use podfeed_demo::{DemoConfig, DemoSite, InFlight};
 
 use super::{measure, own_cpu, Measured};
 use crate::cli::BenchArgs;
@@ -113,7 +113,7 @@ fn write_recipes(args: &BenchArgs, hosts: &[Host], dir: &Path) -> anyhow::Result
         )?;
         std::fs::write(dir.join("recipes").join(format!("{name}.toml")), text)?;
         std::fs::create_dir_all(dir.join("public").join(&name))?;
-        std::fs::write(dir.join("public").join(&name).join("cover.png"), podfeed::demo::cover_png())?;
+        std::fs::write(dir.join("public").join(&name).join("cover.png"), podfeed_demo::cover_png())?;
     }
     Ok(())
 }

@@ -10,7 +10,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use podfeed::demo::{DemoConfig, DemoSite, SiteStats};
+use podfeed_demo::{DemoConfig, DemoSite, SiteStats};
 
 use crate::cli::BenchArgs;
 use crate::commands::Outcome;
@@ -56,7 +56,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Outcome> {
     std::fs::write(&recipe, site.recipe_text())?;
     // The show's image beside the feed, as `podfeed demo` puts it: the build checks it there.
     std::fs::create_dir_all(dir.path().join("public"))?;
-    std::fs::write(dir.path().join("public/cover.png"), podfeed::demo::cover_png())?;
+    std::fs::write(dir.path().join("public/cover.png"), podfeed_demo::cover_png())?;
     let build = |extra: &[&str]| -> Vec<String> {
         let mut args_out = vec!["build", "--recipe", "demo.toml", "--cache", "cache", "--out", "public/feed.xml"];
         args_out.extend_from_slice(&["--json", "--quiet"]);

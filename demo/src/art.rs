@@ -23,3 +23,22 @@ pub fn jpeg_header(width: u32, height: u32) -> Vec<u8> {
     bytes.extend_from_slice(&[0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01]);
     bytes
 }
+
+/// The show's cover art: a 1,400 px square PNG (the smallest size Apple Podcasts takes).
+pub fn cover_png() -> Vec<u8> {
+    const SIZE: u32 = 1400;
+    let mut pixels = Vec::with_capacity((SIZE * SIZE * 3) as usize);
+    for y in 0..SIZE {
+        for x in 0..SIZE {
+            let ring = ((x as i32 - 700).pow(2) + (y as i32 - 700).pow(2)) as u32 / 9000 % 2;
+            pixels.extend_from_slice(&[(20 + y / 10) as u8, (40 + ring * 120) as u8, (90 + x / 12) as u8]);
+        }
+    }
+    let mut png = Vec::new();
+    let mut encoder = png::Encoder::new(&mut png, SIZE, SIZE);
+    encoder.set_color(png::ColorType::Rgb);
+    let mut writer = encoder.write_header().expect("writing a PNG to a Vec cannot fail");
+    writer.write_image_data(&pixels).expect("writing a PNG to a Vec cannot fail");
+    drop(writer);
+    png
+}

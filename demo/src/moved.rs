@@ -11,7 +11,7 @@ use axum::http::{header, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::SiteState;
+use crate::state::SiteState;
 
 /// Where the pages are once the site has moved.
 pub const MOVED_PREFIX: &str = "/v2";
