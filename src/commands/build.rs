@@ -11,9 +11,7 @@ use podfeed::pipeline::Mode;
 use podfeed::recipe::{Http, Recipe};
 use podfeed::store::Store;
 
-use podfeed::model::RunSummary;
-
-use super::{cache_dir, report, until_interrupted, Outcome, Session, Ui, UsageError};
+use super::{cache_dir, until_interrupted, Outcome, RunReport, Runs, Session, Ui, UsageError};
 use crate::cli::{BuildArgs, CacheArgs};
 
 /// Recipes built at once. Each run keeps far more pages in progress than the shared client
@@ -69,21 +67,15 @@ pub async fn run(args: BuildArgs, ui: Ui) -> anyhow::Result<Outcome> {
         return Ok(Outcome::Interrupted);
     };
     results.sort_by_key(|(index, _)| *index);
-    let mut failures = Vec::new();
-    for (index, result) in results {
-        match result {
-            Ok((outcome, out)) => failures.extend(report(outcome, &out, options.json, ui)?.err()),
+    let reports = results
+        .into_iter()
+        .map(|(index, result)| match result {
+            Ok((outcome, out)) => RunReport::of(&out, outcome),
             // A cache that would not open fails its recipe alone; the others are reported.
-            Err(error) => {
-                if options.json {
-                    let summary = RunSummary { error: Some(format!("{error:#}")), ..RunSummary::of(&paths[index]) };
-                    println!("{}", serde_json::to_string(&summary)?);
-                }
-                failures.push(format!("error: {}: {error:#}", paths[index].display()));
-            }
-        }
-    }
-    Ok(Outcome::of_runs(failures))
+            Err(error) => RunReport::not_started(&paths[index], error),
+        })
+        .collect();
+    Ok(Outcome::Runs(Runs { reports, json: options.json, then: Vec::new() }))
 }
 
 /// Two recipes of one run with one cache folder (`cache/<file name>`) would mix their

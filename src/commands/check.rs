@@ -47,7 +47,7 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
         // The recipe reads no episode page: the item is the episode.
         let Some(item) = item else {
             writeln!(out, "→ not a feed item: this recipe reads only listing items, and none links to {url}")?;
-            return Ok(Outcome::NotDone(Vec::new()));
+            return Ok(Outcome::NotDone(None));
         };
         (item_fields(&item), item.fields.into_episode(url.as_str(), url.to_string()))
     } else {
@@ -73,7 +73,7 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
         }
         Err(reason) => {
             writeln!(out, "\n→ not a feed item: {reason}")?;
-            Outcome::NotDone(Vec::new())
+            Outcome::NotDone(None)
         }
     };
     for warning in warnings {
@@ -267,7 +267,7 @@ async fn check_listing(page: Page, recipe: Arc<Recipe>, out: &mut impl Write) ->
     if nothing {
         writeln!(out, "\n→ no episode link and no item on this page")?;
     }
-    Ok(if nothing { Outcome::NotDone(Vec::new()) } else { Outcome::Done })
+    Ok(if nothing { Outcome::NotDone(None) } else { Outcome::Done })
 }
 
 /// `episode.audio[1]`, `episode.title`, or the default that applied.

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use podfeed::fetch::Client;
 
-use super::{report, Outcome, Session, Ui};
+use super::{Outcome, RunReport, Runs, Session, Ui};
 use crate::cli::{CacheArgs, DemoArgs, DemoSiteArgs, DemoSiteOptions};
 
 fn config(options: &DemoSiteOptions) -> DemoConfig {
@@ -46,18 +46,15 @@ pub async fn run(args: DemoArgs, ui: Ui) -> anyhow::Result<Outcome> {
     std::fs::create_dir_all(&args.out)?;
     podfeed::publish::write_atomic(&args.out.join("cover.png"), &podfeed_demo::cover_png())?;
     let outcome = session.run(ui, false).build(Mode::Incremental).await;
-    if let Err(failure) = report(outcome, &out, args.json, ui)? {
-        return Ok(Outcome::NotDone(vec![failure]));
-    }
-    if !ui.quiet {
-        eprintln!("podfeed: the demo feed is {}", std::fs::canonicalize(&out).unwrap_or(out).display());
-        eprintln!(
-            "podfeed: see it with `{} serve --dir {}` and http://127.0.0.1:8000/",
-            invocation(),
-            args.out.display()
-        );
-    }
-    Ok(Outcome::Done)
+    let shown = std::fs::canonicalize(&out).unwrap_or_else(|_| out.clone());
+    let then = match ui.quiet {
+        true => Vec::new(),
+        false => vec![
+            format!("the demo feed is {}", shown.display()),
+            format!("see it with `{} serve --dir {}` and http://127.0.0.1:8000/", invocation(), args.out.display()),
+        ],
+    };
+    Ok(Outcome::Runs(Runs { reports: vec![RunReport::of(&out, outcome)], json: args.json, then }))
 }
 
 /// The recipe `podfeed init` writes for the site, also saved beside `out` (see [`recipe_beside`]).

@@ -11,6 +11,15 @@ use url::Url;
 use super::{Outcome, UsageError};
 use crate::cli::InitArgs;
 
+/// Why init wrote no recipe, though the site could be read.
+#[derive(Debug, thiserror::Error)]
+enum NoRecipe {
+    #[error("no recipe for {url}: {reason}")]
+    NotFound { url: Url, reason: init::InitError },
+    #[error("no recipe for {url}: no rule for {missing} works on the sampled episode pages")]
+    NoRule { url: Url, missing: String },
+}
+
 pub async fn run(args: InitArgs) -> anyhow::Result<Outcome> {
     let url = Url::parse(&args.url).map_err(|e| UsageError(format!("{}: not an absolute URL: {e}", args.url)))?;
     if !matches!(url.scheme(), "http" | "https") {
@@ -25,7 +34,7 @@ pub async fn run(args: InitArgs) -> anyhow::Result<Outcome> {
     let proposal = match init::discover(&client, &url).await {
         Ok(proposal) => proposal,
         Err(reason) if reason.is_not_found() => {
-            return Ok(Outcome::NotDone(vec![format!("no recipe for {url}: {reason}")]));
+            return Ok(Outcome::NotDone(Some(NoRecipe::NotFound { url, reason }.into())));
         }
         Err(e) => return Err(e.into()),
     };
@@ -37,8 +46,7 @@ pub async fn run(args: InitArgs) -> anyhow::Result<Outcome> {
     if !missing.is_empty() || proposal.sampled.is_empty() {
         report(&proposal, &mut std::io::stderr())?;
         let missing = if missing.is_empty() { "title and audio".to_string() } else { missing.join(" and ") };
-        let why = format!("no recipe for {url}: no rule for {missing} works on the sampled episode pages");
-        return Ok(Outcome::NotDone(vec![why]));
+        return Ok(Outcome::NotDone(Some(NoRecipe::NoRule { url, missing }.into())));
     }
     let text = init::recipe_text(&proposal);
     // What init writes must be a recipe podfeed takes: a bug otherwise.

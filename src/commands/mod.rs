@@ -1,5 +1,5 @@
 //! One file per subcommand, and what they share: opening the recipe, the cache and the client,
-//! progress, and reporting a run.
+//! logging, progress (`progress`), and how a command ended (`outcome`).
 
 pub mod bench;
 pub mod build;
@@ -7,36 +7,26 @@ pub mod check;
 pub mod demo;
 pub mod init;
 pub mod list;
+mod outcome;
+mod progress;
 pub mod refresh;
 pub mod serve;
+
+pub use outcome::{summary_line, NotPublished, Outcome, RunReport, Runs};
+pub use progress::progress;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
-use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use podfeed::fetch::Client;
-use podfeed::model::{Progress, RunSummary, Unwatched};
-use podfeed::pipeline::{Run, RunFailed, RunOptions};
+use podfeed::model::RunSummary;
+use podfeed::pipeline::{Run, RunOptions};
 use podfeed::recipe::{Recipe, RecipeError};
 use podfeed::store::{Store, StoreError};
 
 use crate::cli::CacheArgs;
-
-/// How a command ended. `main` alone turns it into an exit code and the last lines on stderr;
-/// errors (`Err`) are the other way a command ends.
-#[derive(Debug)]
-pub enum Outcome {
-    /// It did what was asked: every feed published or already up to date, a recipe written, a
-    /// page shown that is a feed item.
-    Done,
-    /// It ran, and did not do all it was asked: why, a line each (none when the command's own
-    /// report on stdout says it, as `check`'s does).
-    NotDone(Vec<String>),
-    /// Ctrl-C: the open caches were saved first.
-    Interrupted,
-}
 
 /// A mistake on the command line that clap cannot see (an invalid URL argument, say).
 #[derive(Debug, thiserror::Error)]
@@ -52,13 +42,13 @@ pub struct Ui {
 
 impl Ui {
     /// Progress bars: for a person at a terminal, unless `--quiet`.
-    fn progress(&self) -> bool {
+    pub fn progress(&self) -> bool {
         !self.quiet && std::io::stderr().is_terminal()
     }
 
     /// The summary line of a run that published: for a person at a terminal, or with `-v`;
     /// never in cron's mail otherwise, where only warnings and errors belong.
-    fn summary_line(&self) -> bool {
+    pub fn summary_line(&self) -> bool {
         !self.quiet && (self.verbose > 0 || std::io::stderr().is_terminal())
     }
 }
@@ -107,48 +97,6 @@ pub fn open_store(dir: &Path, wait: bool) -> anyhow::Result<Store> {
     }
 }
 
-/// A run's progress as bars on an interactive stderr: listing pages, and episode pages.
-#[derive(Debug)]
-struct Bars {
-    listing: ProgressBar,
-    episodes: ProgressBar,
-}
-
-impl Progress for Bars {
-    fn listing_read(&self) {
-        self.listing.inc(1);
-    }
-    fn pages_total(&self, total: u64) {
-        self.episodes.set_length(total);
-    }
-    fn more_pages(&self, more: u64) {
-        self.episodes.inc_length(more);
-    }
-    fn page_done(&self) {
-        self.episodes.inc(1);
-    }
-    fn finished(&self) {
-        self.listing.finish_and_clear();
-        self.episodes.finish_and_clear();
-    }
-}
-
-/// Bars on an interactive stderr; nothing for cron, pipes and `--quiet`.
-pub fn progress(ui: Ui) -> Arc<dyn Progress> {
-    if !ui.progress() {
-        return Arc::new(Unwatched);
-    }
-    let bars = MultiProgress::new();
-    let style =
-        |template: &str| ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar());
-    let listing = bars.add(ProgressBar::new_spinner());
-    listing.set_style(style("{spinner} {pos} listing pages"));
-    listing.enable_steady_tick(std::time::Duration::from_millis(120));
-    let episodes = bars.add(ProgressBar::new(0));
-    episodes.set_style(style("{spinner} {pos}/{len} episode pages {wide_bar} ETA {eta}"));
-    Arc::new(Bars { listing, episodes })
-}
-
 /// Opens everything a feed-writing command needs.
 pub struct Session {
     pub recipe: Arc<Recipe>,
@@ -187,60 +135,6 @@ where
         _ = tokio::signal::ctrl_c() => {
             flush()?;
             Ok(None)
-        }
-    }
-}
-
-/// Reports how a run ended: its JSON object on stdout with `--json` (whether or not it
-/// published), and a summary line (see [`Ui::summary_line`]); `Err` is the line saying why it
-/// could not publish.
-pub fn report(
-    outcome: Result<RunSummary, RunFailed>,
-    out: &Path,
-    json: bool,
-    ui: Ui,
-) -> anyhow::Result<Result<(), String>> {
-    let (summary, failure) = match outcome {
-        Ok(summary) => (summary, None),
-        Err(failed) => {
-            let message = format!("{:#}", anyhow::Error::from(failed.cause));
-            let line = format!("error: {}: {message}", failed.summary.recipe);
-            (RunSummary { error: Some(message), ..*failed.summary }, Some(line))
-        }
-    };
-    if json {
-        println!("{}", serde_json::to_string(&summary)?);
-    }
-    if let Some(line) = failure {
-        return Ok(Err(line));
-    }
-    if ui.summary_line() {
-        let feed = if summary.feed_changed { "written to" } else { "unchanged at" };
-        eprintln!(
-            "podfeed: {} items ({} new, {} updated, {} unchanged, {} skipped, {} duplicates, {} failed); {} requests, {:.1} MB in {:.1} s; feed {feed} {}",
-            summary.items,
-            summary.new,
-            summary.updated,
-            summary.unchanged,
-            summary.skipped,
-            summary.duplicates,
-            summary.failed,
-            summary.requests,
-            summary.bytes as f64 / 1e6,
-            summary.elapsed_ms as f64 / 1e3,
-            out.display()
-        );
-    }
-    Ok(Ok(()))
-}
-
-impl Outcome {
-    /// The outcome of runs reported with [`report`]: done when every one is.
-    pub fn of_runs(failures: Vec<String>) -> Outcome {
-        if failures.is_empty() {
-            Outcome::Done
-        } else {
-            Outcome::NotDone(failures)
         }
     }
 }

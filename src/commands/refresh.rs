@@ -1,6 +1,6 @@
 //! `podfeed refresh URL...`
 
-use super::{parse_urls, report, until_interrupted, Outcome, Session, Ui};
+use super::{parse_urls, until_interrupted, Outcome, RunReport, Session, Ui};
 use crate::cli::RefreshArgs;
 
 pub async fn run(args: RefreshArgs, ui: Ui) -> anyhow::Result<Outcome> {
@@ -13,9 +13,7 @@ pub async fn run(args: RefreshArgs, ui: Ui) -> anyhow::Result<Outcome> {
     }
     let run = session.run(ui, args.force);
     match until_interrupted(|| Ok(session.store.flush()?), run.refresh(urls)).await? {
-        Some(outcome) => {
-            Ok(Outcome::of_runs(report(outcome, &session.out, args.cache.json, ui)?.err().into_iter().collect()))
-        }
+        Some(outcome) => Ok(Outcome::of_run(RunReport::of(&session.out, outcome), args.cache.json)),
         None => Ok(Outcome::Interrupted),
     }
 }
