@@ -3,7 +3,7 @@
 mod channel;
 mod problem;
 pub use channel::{Channel, Funding, Location, Owner, Person, ShowType};
-pub use problem::{Problem, Reason};
+pub use problem::{Problem, Reason, Retry};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -22,7 +22,26 @@ pub enum Problem {
     /// A page whose episode has the audio of another page's: one episode, one item.
     Duplicate { page: String, of: String },
     /// An enclosure whose size and type could not be learned; tried again on later runs.
-    Enclosure { audio: String, page: String, reason: Reason },
+    Enclosure { audio: String, page: String, reason: Reason, retry: Retry },
+}
+
+/// When a failed probe is tried again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    NextRun,
+    From(chrono::NaiveDate),
+    /// Not known (the record of the failure could not be read or written).
+    Unknown,
+}
+
+impl fmt::Display for Retry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Retry::NextRun => write!(f, "; tried again next run"),
+            Retry::From(day) => write!(f, "; tried again from {}", day.format("%Y-%m-%d")),
+            Retry::Unknown => Ok(()),
+        }
+    }
 }
 
 impl Problem {
@@ -42,7 +61,9 @@ impl fmt::Display for Problem {
             Problem::ItemStands { page, reason } => write!(f, "{page}: {reason} (the listing's item stands)"),
             Problem::Skipped { page, reason } => write!(f, "{page}: skipped: {reason}"),
             Problem::Duplicate { page, of } => write!(f, "{page}: duplicate of {of} (the same audio)"),
-            Problem::Enclosure { audio, page, reason } => write!(f, "{audio}: enclosure of {page}: {reason}"),
+            Problem::Enclosure { audio, page, reason, retry } => {
+                write!(f, "enclosure {audio} of {page}: {reason}{retry}")
+            }
         }
     }
 }

@@ -312,7 +312,8 @@ struct StagedFiles {
     gzip_now: bool,
 }
 
-/// The reason of a run that read nothing and recorded no failure (every page was skipped).
+/// The reason of a run that read nothing and recorded no failure: it cannot happen (nothing read
+/// means something failed, and its reason is kept), but a bug here is said, not a panic.
 #[derive(Debug, thiserror::Error)]
-#[error("no page failed; none gave an episode")]
+#[error("no reason recorded")]
 struct NoReason;

@@ -150,8 +150,8 @@ enum PageResult {
     Episode {
         episode: Box<Episode>,
         page: Option<PackedPage>,
-        /// Why the enclosure's size could not be learned.
-        probe_failure: Option<ProbeFailure>,
+        /// The enclosure whose size could not be learned, and why.
+        probe_failure: Option<Problem>,
         /// The page failed, and its listing item stands.
         page_failure: Option<PageFailure>,
     },
@@ -407,7 +407,7 @@ impl<'a> Run<'a> {
             .buffer_unordered(self.recipe.http.concurrency);
         while let Some((episode, failure)) = probed.next().await {
             match failure {
-                Some(reason) => record_probe_failure(&episode, reason, summary),
+                Some(problem) => record_probe_failure(problem, summary),
                 None if self.store.put_episode(&episode)? == Change::Updated => summary.updated += 1,
                 None => {}
             }
@@ -534,13 +534,14 @@ impl<'a> Run<'a> {
                 match page_failure {
                     // Nothing is lost: a warning, and the page is asked for again next run.
                     Some(reason) => {
+                        let reason: Reason = Arc::new(reason);
+                        tell(summary, Problem::ItemStands { page: episode.page_url.clone(), reason: reason.clone() });
                         self.store.record_failure(&episode.page_url, &reason.to_string())?;
-                        tell(summary, Problem::ItemStands { page: episode.page_url.clone(), reason: Arc::new(reason) });
                     }
                     None => summary.pages_read += u64::from(page_read),
                 }
-                if let Some(reason) = probe_failure {
-                    record_probe_failure(&episode, reason, summary);
+                if let Some(problem) = probe_failure {
+                    record_probe_failure(problem, summary);
                 }
                 // The episode before its page: a cached page means "known, not fetched again", so
                 // a crash between the two must not leave a page without its episode.
@@ -573,8 +574,9 @@ impl<'a> Run<'a> {
                 summary.skipped += 1;
             }
             PageResult::Stood { url, reason } => {
+                let reason: Reason = Arc::new(reason);
+                tell(summary, Problem::Stood { page: url.clone(), reason: reason.clone() });
                 self.store.record_failure(&url, &reason.to_string())?;
-                tell(summary, Problem::Stood { page: url, reason: Arc::new(reason) });
             }
             PageResult::Failed { url, reason } => {
                 let kind = if reason.is_transient() { PageKind::Outage } else { PageKind::Episode };
@@ -592,8 +594,8 @@ impl<'a> Run<'a> {
         kind: PageKind,
         summary: &mut RunSummary,
     ) -> Result<(), StoreError> {
-        let failed_before = self.store.record_failure(url, &reason.to_string())?;
         let listing = matches!(kind, PageKind::Listing { .. });
+        tell(summary, Problem::Failed { page: url.to_string(), listing, reason: reason.clone() });
         summary.failed += 1;
         // The first listing page's reason wins: when they all fail, that is the news.
         if summary.first_failure.is_none() || (listing && summary.listing_failed == 0) {
@@ -602,7 +604,7 @@ impl<'a> Run<'a> {
         if matches!(kind, PageKind::Outage | PageKind::Listing { outage: true }) {
             summary.outages += 1;
         }
-        tell(summary, Problem::Failed { page: url.to_string(), listing, reason });
+        let failed_before = self.store.record_failure(url, &reason.to_string())?;
         match kind {
             PageKind::Listing { .. } => summary.listing_failed += 1,
             PageKind::Episode if failed_before => summary.failed_again += 1,
@@ -623,12 +625,11 @@ fn tell(summary: &mut RunSummary, problem: Problem) {
     summary.problems.push(problem);
 }
 
-/// An enclosure whose size is unknown: warned about (with when it is tried again) and recorded
-/// where it was probed, so only kept here.
-fn record_probe_failure(episode: &Episode, reason: ProbeFailure, summary: &mut RunSummary) {
+/// An enclosure whose size is unknown (recorded, with when it is tried again, where it was
+/// probed).
+fn record_probe_failure(problem: Problem, summary: &mut RunSummary) {
     summary.probes_failed += 1;
-    let (audio, page) = (episode.enclosure.url.clone(), episode.page_url.clone());
-    summary.problems.push(Problem::Enclosure { audio, page, reason: Arc::new(reason) });
+    tell(summary, problem);
 }
 
 /// What failed. Only an episode page that is a dead link (404, not HTML...) may be shrugged off

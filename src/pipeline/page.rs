@@ -10,7 +10,7 @@ use super::failure::{PageFailure, ProbeFailure};
 use super::{PageResult, Source};
 use crate::extract::{self, Item, NotAnEpisode};
 use crate::fetch::{Client, FetchError, Fetched, HeldText, RequestKind};
-use crate::model::{Episode, Page, Probe};
+use crate::model::{Episode, Page, Probe, Problem, Retry};
 use crate::recipe::Recipe;
 use crate::store::{Failure, PackedPage, Store};
 
@@ -213,7 +213,7 @@ impl PageWork {
 
     /// Size and type of the enclosure, from the probe cache or a HEAD/range request. Says why
     /// when the probe failed (only to the first page asking, so a failure is reported once).
-    pub(super) async fn fill_enclosure(&self, episode: &mut Episode, policy: ProbePolicy) -> Option<ProbeFailure> {
+    pub(super) async fn fill_enclosure(&self, episode: &mut Episode, policy: ProbePolicy) -> Option<Problem> {
         let url = episode.enclosure.url.clone();
         let cell = {
             let mut probes = self.probes.lock().unwrap_or_else(|p| p.into_inner());
@@ -222,8 +222,9 @@ impl PageWork {
         let mut failure = None;
         let probe = cell
             .get_or_init(|| async {
-                self.probe(&url, &episode.page_url, policy).await.unwrap_or_else(|reason| {
-                    failure = Some(reason);
+                self.probe(&url, &episode.page_url, policy).await.unwrap_or_else(|(reason, retry)| {
+                    let (audio, page, reason) = (url.clone(), episode.page_url.clone(), Arc::new(reason));
+                    failure = Some(Problem::Enclosure { audio, page, reason, retry });
                     None
                 })
             })
@@ -241,8 +242,14 @@ impl PageWork {
     }
 
     /// The enclosure's size and type; `Ok(None)` when the policy allows no request. A failure is
-    /// recorded, to be tried again on a later run, unless an earlier probe already knows the size.
-    async fn probe(&self, url: &str, page_url: &str, policy: ProbePolicy) -> Result<Option<Probe>, ProbeFailure> {
+    /// recorded, to be tried again on a later run (when, it says), unless an earlier probe
+    /// already knows the size.
+    async fn probe(
+        &self,
+        url: &str,
+        page_url: &str,
+        policy: ProbePolicy,
+    ) -> Result<Option<Probe>, (ProbeFailure, Retry)> {
         let cached = match self.store.probe(url) {
             Ok(cached) => cached.filter(|probe| probe.length.is_some()),
             Err(e) => {
@@ -274,16 +281,15 @@ impl PageWork {
             Err(reason) => reason,
         };
         let retry = match self.store.record_probe_failure(url, page_url, &reason.to_string()) {
-            Ok(Failure { attempts: 0 | 1, .. }) => "; tried again next run".to_string(),
-            Ok(Failure { retry_at: Some(at), .. }) => format!("; tried again from {}", at.format("%Y-%m-%d")),
-            Ok(_) => String::new(),
+            Ok(Failure { attempts: 0 | 1, .. }) => Retry::NextRun,
+            Ok(Failure { retry_at: Some(at), .. }) => Retry::From(at.date_naive()),
+            Ok(_) => Retry::Unknown,
             Err(e) => {
                 tracing::warn!("{e}");
-                String::new()
+                Retry::Unknown
             }
         };
-        tracing::warn!("enclosure {url} of {page_url}: {reason}{retry}");
-        Err(reason)
+        Err((reason, retry))
     }
 
     /// Whether an earlier probe of `url` failed and its next try is not due yet.
