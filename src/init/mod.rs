@@ -281,24 +281,34 @@ impl Found {
     }
 }
 
+/// Why the recipe init wrote reads no episode on the page it was checked on.
+#[derive(Debug, thiserror::Error)]
+pub enum NoFirstEpisode {
+    #[error(transparent)]
+    NotAnEpisode(#[from] extract::NotAnEpisode),
+    #[error(transparent)]
+    TooComplex(#[from] crate::html::TooComplex),
+    #[error("no item found")]
+    NoItem,
+}
+
 /// The first episode `recipe` reads on `page` (an episode page, or a listing page for a
 /// `[listing]` recipe) and where, or why there is none: the check init's report ends with.
-pub fn first_episode(page: &Page, recipe: &Recipe) -> (String, Result<Episode, String>) {
+pub fn first_episode(page: &Page, recipe: &Recipe) -> (String, Result<Episode, NoFirstEpisode>) {
     let Some(listing) = &recipe.listing else {
         let extracted = extract::extract(page, &recipe.episode);
-        return (page.url.clone(), extracted.map(|e| e.episode).map_err(|e| e.to_string()));
+        return (page.url.clone(), extracted.map(|e| e.episode).map_err(NoFirstEpisode::from));
     };
-    let items =
-        crate::html::parse(&page.html, &crate::html::Budget::start()).map_err(|e| e.to_string()).and_then(|doc| {
-            extract::listing_items(&doc, page, listing, 1, &crate::html::Budget::start()).map_err(|e| e.to_string())
-        });
+    let budget = crate::html::Budget::start();
+    let items = crate::html::parse(&page.html, &budget)
+        .and_then(|doc| extract::listing_items(&doc, page, listing, 1, &crate::html::Budget::start()));
     match items.map(|items| items.into_iter().next()) {
         Ok(Some(item)) => {
             let link = item.link.to_string();
-            (link.clone(), item.fields.into_episode(&link, link.clone()).map_err(|e| e.to_string()))
+            (link.clone(), item.fields.into_episode(&link, link.clone()).map_err(NoFirstEpisode::from))
         }
-        Ok(None) => (page.url.clone(), Err("no item found".to_string())),
-        Err(e) => (page.url.clone(), Err(e)),
+        Ok(None) => (page.url.clone(), Err(NoFirstEpisode::NoItem)),
+        Err(e) => (page.url.clone(), Err(e.into())),
     }
 }
 
