@@ -3,11 +3,13 @@
 
 asyncio + aiohttp + BeautifulSoup, 32 requests in flight: the listing pages one after another
 (each names the next), then every episode page, parsed with BeautifulSoup as it arrives, the
-same fields as recipes/demo.toml, a HEAD of each enclosure for its size, and an RSS file.
-Written the way those tutorials write it (one event loop, parsing on it, a semaphore), with
-the retries a nightly script needs to finish against the demo site's faults.
+fields podfeed's recipe for the theme reads, a HEAD of each enclosure for its size, and an RSS
+file. Written the way those tutorials write it (one event loop, parsing on it, a semaphore, the
+selectors of one site written into the script), with the retries a nightly script needs to
+finish against the demo site's faults. THEME is the demo site's (`classic` by default, `radio`,
+`wordpress`, `modern`, `listing`): each has its selectors below, as each real site would.
 
-    python3 bench/peer.py http://127.0.0.1:8080/archive OUT.xml
+    python3 bench/peer.py http://127.0.0.1:8080/archive OUT.xml [THEME]
 
 `podfeed bench --peer` runs it beside podfeed against the same demo site. Needs
 `pip install aiohttp beautifulsoup4` (bench/requirements.txt).
@@ -52,8 +54,9 @@ async def get(session, url, method="GET"):
     return None
 
 
-async def crawl(session, start):
-    """Episode links from every listing page, following the pagination links."""
+async def crawl(session, start, theme):
+    """Episode links (or, for a listing theme, whole items) from every listing page, following
+    the pagination links."""
     seen, queue, links = set(), [start], []
     while queue:
         url = queue.pop(0)
@@ -64,11 +67,14 @@ async def crawl(session, start):
         if html is None:
             continue
         soup = BeautifulSoup(html, PARSER)
-        for a in soup.select("article h2.title a"):
-            link = urljoin(url, a["href"])
-            if link not in links:
-                links.append(link)
-        queue.extend(urljoin(url, a["href"]) for a in soup.select("nav.pagination a"))
+        if theme.items:
+            links.extend(theme.items(url, soup))
+        else:
+            for a in soup.select(theme.links):
+                link = urljoin(url, a["href"])
+                if link not in links:
+                    links.append(link)
+        queue.extend(urljoin(url, a["href"]) for a in soup.select(theme.next))
     return links
 
 
@@ -77,39 +83,130 @@ def text(soup, css):
     return element.get_text(" ", strip=True) if element else None
 
 
-def extract(url, html):
-    """The demo recipe's main fields, or None for a page without audio."""
-    soup = BeautifulSoup(html, PARSER)
-    audio = None
-    player = soup.select_one("div.player")
-    if player and player.get("data-audio"):
-        audio = json.loads(player["data-audio"]).get("audioUrl")
-    if not audio and soup.select_one("a.download"):
-        audio = soup.select_one("a.download")["href"]
-    if not audio:
-        return None
+def attr(soup, css, name):
+    element = soup.select_one(css)
+    return element.get(name) if element else None
+
+
+def player_json(soup, css, key):
+    raw = attr(soup, css, "data-audio")
+    return json.loads(raw).get(key) if raw else None
+
+
+def classic(url, soup):
+    """recipes/demo.toml's main fields."""
+    audio = player_json(soup, "div.player", "audioUrl") or attr(soup, "a.download", "href")
     time = soup.select_one("div.dateblock time")
-    canonical = soup.select_one("link[rel=canonical]")
-    description = soup.select_one("meta[name=description]")
     return {
         "title": text(soup, "h1.episode-title"),
-        "link": canonical["href"] if canonical else url,
+        "link": attr(soup, "link[rel=canonical]", "href") or url,
         "published": time["datetime"] if time else text(soup, "p.byline span.date"),
-        "audio": urljoin(url, audio),
+        "audio": audio,
         "duration": text(soup, "span.duration"),
-        "description": description["content"] if description else "",
+        "description": attr(soup, "meta[name=description]", "content") or "",
         "content": str(soup.select_one("#storytext") or ""),
     }
 
 
-async def episode(session, gate, url):
+def radio(url, soup):
+    """What init's recipe reads on the radio theme's pages."""
+    return {
+        "title": text(soup, "div.storytitle h1"),
+        "link": attr(soup, "link[rel=canonical]", "href") or url,
+        "published": attr(soup, "time[datetime]", "datetime"),
+        "audio": player_json(soup, "div.audio-module", "audioUrl"),
+        "duration": player_json(soup, "div.audio-module", "duration"),
+        "description": attr(soup, "meta[name=description]", "content") or "",
+        "content": str(soup.select_one("#storytext") or ""),
+    }
+
+
+def wordpress(url, soup):
+    """PowerPress's download link, the post's heading (or og:title less the site's name)."""
+    title = text(soup, "h1.entry-title") or (attr(soup, "meta[property='og:title']", "content") or "")
+    date = text(soup, "span.posted-on a")
+    return {
+        "title": title.removesuffix(" - The Long Signal"),
+        "link": attr(soup, "link[rel=canonical]", "href") or url,
+        "published": datetime.strptime(date, "%B %d, %Y").isoformat() if date else None,
+        "audio": attr(soup, "a.powerpress_link_d", "href") or attr(soup, "audio source", "src"),
+        "duration": text(soup, "span.powerpress_duration"),
+        "description": text(soup, "div.entry-content p") or "",
+        "content": str(soup.select_one("div.entry-content") or ""),
+    }
+
+
+def modern(url, soup):
+    """The JSON-LD's PodcastEpisode: the class names are made up anew by every build."""
+    for script in soup.select("script[type='application/ld+json']"):
+        for node in json.loads(script.string or "{}").get("@graph", []):
+            if node.get("@type") == "PodcastEpisode":
+                return {
+                    "title": node.get("name"),
+                    "link": urljoin(url, node.get("url", url)),
+                    "published": node.get("datePublished"),
+                    "audio": node.get("associatedMedia", {}).get("contentUrl"),
+                    "duration": node.get("timeRequired"),
+                    "description": node.get("description", ""),
+                    "content": "",
+                }
+    return {"audio": None}
+
+
+def listing_items(url, soup):
+    """The listing theme's items describe their episodes: no episode page is read."""
+    items = []
+    for article in soup.select("article.item"):
+        link = article.select_one("h2.title a")
+        audio = player_json(article, "div.player", "audioUrl")
+        if link is None or not audio:
+            continue
+        items.append({
+            "title": link.get_text(" ", strip=True),
+            "link": urljoin(url, link["href"]),
+            "published": text(article, "p.teaser span.date"),
+            "audio": urljoin(url, audio),
+            "duration": player_json(article, "div.player", "duration"),
+            "description": text(article, "p.teaser") or "",
+            "content": "",
+        })
+    return items
+
+
+class Theme:
+    def __init__(self, links, next, extract=None, items=None):
+        self.links, self.next, self.extract, self.items = links, next, extract, items
+
+
+THEMES = {
+    "classic": Theme("article h2.title a", "nav.pagination a", classic),
+    "radio": Theme("article h2.title a", "nav.pagination a", radio),
+    "wordpress": Theme("h2.entry-title a", "div.nav-previous a", wordpress),
+    "modern": Theme("a.k2p9", "a.m4x", modern),
+    "listing": Theme(None, "nav.pagination a[rel=next]", items=listing_items),
+}
+
+
+def extract(url, html, theme):
+    """The theme's fields, or None for a page without audio."""
+    item = theme.extract(url, BeautifulSoup(html, PARSER))
+    if not item.get("audio"):
+        return None
+    item["audio"] = urljoin(url, item["audio"])
+    return item
+
+
+async def episode(session, gate, url, theme):
     async with gate:
-        html = await get(session, url)
-        if html is None:
-            return None
-        item = extract(url, html)
-        if item is None:
-            return None
+        if isinstance(url, dict):
+            item = url
+        else:
+            html = await get(session, url)
+            if html is None:
+                return None
+            item = extract(url, html, theme)
+            if item is None:
+                return None
         headers = await get(session, item["audio"], "HEAD")
         item["length"] = headers.get("Content-Length", "0") if headers else "0"
         return item
@@ -119,7 +216,7 @@ def rss(items):
     rows = []
     for item in items:
         try:
-            date = format_datetime(datetime.fromisoformat(item["published"]))
+            date = format_datetime(datetime.fromisoformat((item["published"] or "").replace("Z", "+00:00")))
         except (TypeError, ValueError):
             date = ""
         rows.append(
@@ -131,17 +228,17 @@ def rss(items):
     return f"<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Peer</title>{''.join(rows)}</channel></rss>"
 
 
-async def main(start, out):
+async def main(start, out, theme):
     gate = asyncio.Semaphore(IN_FLIGHT)
     timeout = aiohttp.ClientTimeout(total=20)
     connector = aiohttp.TCPConnector(limit=IN_FLIGHT)
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
-        links = await crawl(session, start)
-        items = [i for i in await asyncio.gather(*(episode(session, gate, u) for u in links)) if i]
+        links = await crawl(session, start, theme)
+        items = [i for i in await asyncio.gather(*(episode(session, gate, u, theme) for u in links)) if i]
     with open(out, "w", encoding="utf-8") as feed:
         feed.write(rss(items))
     print(json.dumps({"items": len(items), "pages": len(links)}))
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2]))
+    asyncio.run(main(sys.argv[1], sys.argv[2], THEMES[sys.argv[3] if len(sys.argv) > 3 else "classic"]))

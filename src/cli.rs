@@ -189,8 +189,9 @@ pub struct DemoSiteOptions {
     pub hostile: bool,
     /// The site's markup: `classic` (an archive of linked titles), `listing` (listing pages
     /// that describe each episode), `modern` (made-up class names; the data only in JSON-LD
-    /// and OpenGraph), `wordpress` (WordPress with PowerPress) or `blog` (an older blog, its
-    /// player configured in a script).
+    /// and OpenGraph), `wordpress` (WordPress with PowerPress), `blog` (an older blog, its
+    /// player configured in a script) or `radio` (a public radio network's pages of today:
+    /// ~60 KB of navigation, scripts and attribute JSON around the episode).
     #[arg(long, value_enum, default_value_t = podfeed_demo::Theme::Classic)]
     pub theme: podfeed_demo::Theme,
 }
@@ -208,7 +209,7 @@ pub struct DemoArgs {
     /// Write the recipe with `podfeed init` from the site's home page (beside the output folder,
     /// not in it: OUT.recipe.toml, public.recipe.toml by default) and build with it, instead of
     /// the bundled recipe (always, for the themes the bundled recipe was not written for:
-    /// modern, wordpress, blog).
+    /// modern, wordpress, blog, radio).
     #[arg(long)]
     pub init: bool,
 }
@@ -236,6 +237,10 @@ pub struct BenchArgs {
     /// Run the site in fault mode.
     #[arg(long)]
     pub faults: bool,
+    /// The demo site's markup (see `demo --theme`): `classic` and `listing` are built with the
+    /// bundled recipes, the others with the recipe `podfeed init` writes (not measured).
+    #[arg(long, value_enum, default_value_t = podfeed_demo::Theme::Classic)]
+    pub theme: podfeed_demo::Theme,
     /// Also run the tutorials' asyncio + aiohttp + BeautifulSoup script (`bench/peer.py`,
     /// needs `pip install -r bench/requirements.txt`) against a site of its own, and compare.
     #[arg(long)]

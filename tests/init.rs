@@ -59,7 +59,7 @@ fn field_exact(fx: &Fixture, theme: Theme, source: Source) -> (usize, usize, Opt
         .filter(|show| {
             let url = fx.site.episode_url(show.number);
             // The classic pages write some durations in whole minutes; JSON says the seconds.
-            let exact_duration = theme == Theme::Modern || source == Source::Items;
+            let exact_duration = matches!(theme, Theme::Modern | Theme::Radio) || source == Source::Items;
             let duration = if exact_duration { show.duration_secs } else { show.expected_duration() };
             let want = (
                 url.clone(),
@@ -155,6 +155,16 @@ async fn classic_theme_from_the_archive_the_home_page_and_an_episode_page() {
 async fn modern_theme_from_the_archive_the_home_page_and_an_episode_page() {
     for entry in ["/archive", "/", "/episodes/150"] {
         init_then_build(Theme::Modern, entry).await;
+    }
+}
+
+/// The radio theme's episode pages are mostly navigation, scripts and attribute JSON around the
+/// episode: the benchmark's pages (`podfeed bench --theme radio`) give a whole feed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn radio_theme_from_the_archive_and_an_episode_page() {
+    for entry in ["/archive", "/episodes/150"] {
+        let recipe = init_then_build(Theme::Radio, entry).await;
+        assert!(recipe.contains("json = \"/audioUrl\""), "the player's JSON:\n{recipe}");
     }
 }
 

@@ -14,13 +14,13 @@ use bytes::Bytes;
 use crate::respond::{html, with_etag};
 use crate::show::{self, ShowEpisode};
 use crate::state::SiteState;
-use crate::{blog, hostile, modern, pages, wordpress, Theme};
+use crate::{blog, hostile, modern, pages, radio, wordpress, Theme};
 
 pub(crate) async fn home(State(state): State<Arc<SiteState>>) -> Response {
     state.counters.other.fetch_add(1, Ordering::Relaxed);
     let latest = state.latest.load(Ordering::Relaxed);
     html(match state.config.theme {
-        Theme::Classic => pages::home_page(latest, "/archive"),
+        Theme::Classic | Theme::Radio => pages::home_page(latest, "/archive"),
         Theme::Listing => pages::home_page(latest, "/list"),
         Theme::Modern => modern::home_page(latest),
         Theme::Wordpress | Theme::Blog => return front_page(State(state), Path(1)).await,
@@ -147,6 +147,7 @@ pub(crate) async fn episode(
             wordpress::episode_page(&episode, &months, !state.config.undated)
         }
         Theme::Blog => blog::episode_page(&episode),
+        Theme::Radio => radio::episode_page(&episode, state.latest.load(Ordering::Relaxed)),
         _ => pages::episode_page(&episode, state.latest.load(Ordering::Relaxed)),
     };
     if episode.latin1 {

@@ -8,7 +8,7 @@
 //! the door and faults, to a handler: `handlers` for the HTML pages, `files` for everything else
 //! (sitemaps, its own feed, audio, artwork, transcripts), both answering with `respond`'s
 //! helpers. The modules named for a theme (`pages` for the classic and listing ones, `modern`,
-//! `wordpress`, `blog`) write the markup, about [`show`], the fictional show itself. The podfeed
+//! `wordpress`, `blog`, `radio`) write the markup, about [`show`], the fictional show itself. The podfeed
 //! library does not use this crate; its binary and tests do.
 
 pub mod art;
@@ -22,6 +22,7 @@ mod markup;
 pub mod modern;
 pub mod moved;
 pub mod pages;
+pub mod radio;
 mod respond;
 mod server;
 pub mod show;
@@ -89,6 +90,9 @@ pub enum Theme {
     /// An older Portuguese blog: titles in a plain `h2`, one `<title>` for every page, no meta
     /// tags, dates in Portuguese, the audio only in a player's script.
     Blog,
+    /// A public radio network's site of today: the classic archive, episode pages of ~60 KB that
+    /// are mostly navigation with attribute JSON, scripts and ad slots; the player's JSON.
+    Radio,
 }
 
 impl Default for DemoConfig {

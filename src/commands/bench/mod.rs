@@ -10,7 +10,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use podfeed_demo::{DemoConfig, DemoSite, SiteStats};
+use podfeed_demo::{DemoConfig, DemoSite, SiteStats, Theme};
 
 use crate::cli::BenchArgs;
 use crate::commands::Outcome;
@@ -48,15 +48,12 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Outcome> {
         episodes: args.episodes,
         latency: Duration::from_millis(args.latency_ms),
         faults: args.faults,
+        theme: args.theme,
         ..DemoConfig::default()
     };
     let site = DemoSite::start(config.clone(), 0).await?;
     let dir = tempfile::tempdir()?;
-    let recipe = dir.path().join("demo.toml");
-    std::fs::write(&recipe, site.recipe_text())?;
-    // The show's image beside the feed, as `podfeed demo` puts it: the build checks it there.
-    std::fs::create_dir_all(dir.path().join("public"))?;
-    std::fs::write(dir.path().join("public/cover.png"), podfeed_demo::cover_png())?;
+    write_recipe(&site, args.theme, dir.path()).await?;
     let build = |extra: &[&str]| -> Vec<String> {
         let mut args_out = vec!["build", "--recipe", "demo.toml", "--cache", "cache", "--out", "public/feed.xml"];
         args_out.extend_from_slice(&["--json", "--quiet"]);
@@ -86,17 +83,60 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Outcome> {
     if args.peer {
         // A site of its own, as new as podfeed's cold run found it: the same faults, once each.
         let peer_site = DemoSite::start(config, 0).await?;
-        let url = format!("{}/archive", peer_site.base_url());
+        let url = format!("{}{}", peer_site.base_url(), archive_of(args.theme));
         let site_cpu_before = own_cpu();
         let measured = tokio::task::spawn_blocking({
             let dir = dir.path().to_path_buf();
-            move || measure_peer(&dir, &url)
+            let theme = theme_name(args.theme);
+            move || measure_peer(&dir, &url, &theme)
         })
         .await??;
         results.push(Measured { site: peer_site.stats(), site_cpu: own_cpu() - site_cpu_before, ..measured });
     }
     print_report(&args, &results, &check);
     Ok(Outcome::Done)
+}
+
+/// The recipe the runs build with, as `demo.toml` in `dir`: the bundled one where there is one
+/// for the theme, else the one `podfeed init` writes from the archive (a child run, before the
+/// site's counters are reset: it is not measured).
+async fn write_recipe(site: &DemoSite, theme: Theme, dir: &Path) -> anyhow::Result<()> {
+    let recipe = dir.join("demo.toml");
+    match theme {
+        Theme::Classic => std::fs::write(&recipe, site.recipe_text())?,
+        Theme::Listing => std::fs::write(&recipe, site.recipe_text_of(podfeed_demo::DEMO_LISTING_RECIPE))?,
+        _ => {
+            let url = format!("{}{}", site.base_url(), archive_of(theme));
+            let exe = std::env::current_exe().context("cannot find the podfeed binary")?;
+            let (dir, asked) = (dir.to_path_buf(), url.clone());
+            let out = tokio::task::spawn_blocking(move || {
+                Command::new(exe).args(["init", &asked, "-o", "demo.toml", "--quiet"]).current_dir(dir).output()
+            })
+            .await??;
+            if !out.status.success() {
+                bail!("podfeed init {url} failed: {}", String::from_utf8_lossy(&out.stderr));
+            }
+        }
+    }
+    // The show's image beside the feed, as `podfeed demo` puts it: the build checks it there.
+    std::fs::create_dir_all(dir.join("public"))?;
+    std::fs::write(dir.join("public/cover.png"), podfeed_demo::cover_png())?;
+    Ok(())
+}
+
+/// Where a theme's archive starts.
+fn archive_of(theme: Theme) -> &'static str {
+    match theme {
+        Theme::Listing => "/list",
+        Theme::Wordpress => "/category/podcast/",
+        Theme::Blog => "/",
+        Theme::Classic | Theme::Modern | Theme::Radio => "/archive",
+    }
+}
+
+/// The theme as the command line and the peer name it.
+fn theme_name(theme: Theme) -> String {
+    clap::ValueEnum::to_possible_value(&theme).map(|v| v.get_name().to_string()).unwrap_or_default()
 }
 
 /// What the check before publishing costs (it runs in every build): the same check of the feed
@@ -120,11 +160,11 @@ fn time_feed_check(feed: &Path) -> anyhow::Result<FeedCheck> {
 const PEER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/bench/peer.py");
 
 /// Runs the peer script against `archive` and reads its resource use like podfeed's.
-fn measure_peer(dir: &Path, archive: &str) -> anyhow::Result<Measured> {
+fn measure_peer(dir: &Path, archive: &str, theme: &str) -> anyhow::Result<Measured> {
     if !Path::new(PEER).is_file() {
         bail!("{PEER} is missing: --peer runs from the repository it was built in");
     }
-    let args = [PEER.to_string(), archive.to_string(), "peer.xml".to_string()];
+    let args = [PEER.to_string(), archive.to_string(), "peer.xml".to_string(), theme.to_string()];
     let mut measured = measure_program(dir, Path::new("python3"), &args)
         .context("the peer needs python3 with `pip install -r bench/requirements.txt`")?;
     measured.scenario = "peer: asyncio + aiohttp + BeautifulSoup, cold";
@@ -198,19 +238,25 @@ fn own_cpu() -> Duration {
 
 fn print_report(args: &BenchArgs, results: &[Measured], check: &FeedCheck) {
     println!(
-        "demo site: {} episodes, {} ms latency, faults {}; concurrency {}\n",
+        "demo site: {} theme, {} episodes, {} ms latency, faults {}; concurrency {}\n",
+        theme_name(args.theme),
         args.episodes,
         args.latency_ms,
         if args.faults { "on" } else { "off" },
         args.concurrency
     );
-    println!("| run | wall | CPU (user+sys) | peak RSS | requests (listing / episode / audio HEAD / range / redirect / other) | latency floor | items | demo site CPU |");
-    println!("|---|---:|---:|---:|---|---:|---:|---:|");
+    println!("| run | wall | CPU (user+sys) | peak RSS | requests (listing / episode / audio HEAD / range / redirect / other) | latency floor | items | CPU per page read | demo site CPU |");
+    println!("|---|---:|---:|---:|---|---:|---:|---:|---:|");
     for m in results {
         let s = &m.site;
         let floor = s.total() as f64 * args.latency_ms as f64 / 1000.0 / args.concurrency as f64;
+        let pages = s.listing + s.episode;
+        let per_page = match pages {
+            0 => "–".to_string(),
+            _ => format!("{:.2} ms", m.cpu.as_secs_f64() * 1000.0 / pages as f64),
+        };
         println!(
-            "{} {} ({} / {} / {} / {} / {} / {}) | {:.2} s | {} | {:.2} s |",
+            "{} {} ({} / {} / {} / {} / {} / {}) | {:.2} s | {} | {per_page} | {:.2} s |",
             m.cost_cells(),
             s.total(),
             s.listing,
