@@ -10,12 +10,13 @@
 //! further: it is a failed page with a warning saying which limit, never a stalled run.
 
 use std::borrow::Cow;
-use std::cell::{Cell, Ref};
+use std::cell::{Cell, Ref, RefCell};
+use std::collections::HashSet;
 use std::time::Duration;
 
 use ego_tree::NodeId;
 use html5ever::tendril::{StrTendril, TendrilSink};
-use html5ever::tree_builder::{ElementFlags, NodeOrText, QuirksMode, TreeSink};
+use html5ever::tree_builder::{ElementFlags, NodeOrText, QuirksMode, Tracer, TreeSink};
 use html5ever::{Attribute, ParseOpts, QualName};
 use scraper::{Html, HtmlTreeSink};
 
@@ -70,8 +71,25 @@ impl Budget {
 
 /// Parses a whole document within the limits, counting against `budget`.
 pub fn parse(html: &str, budget: &Budget) -> Result<Html, TooComplex> {
+    parse_until(html, budget, &mut |_, _| false)
+}
+
+/// Bytes read between two looks at the tree by [`parse_until`]'s `enough`: a look costs about
+/// what reading a recipe's fields does, so a page of 60 KB is looked at three times.
+const LOOK_EVERY: usize = 16 * 1024;
+
+/// [`parse`], ending early once `enough` says the tree read so far holds all that is wanted.
+/// Every [`LOOK_EVERY`] bytes it is shown the tree and the elements whose content may still grow
+/// (the parser's stack of open elements, and what else it holds on to); the rest of the page is
+/// then not parsed, and the elements still open are closed where the reading stopped.
+pub fn parse_until(
+    html: &str,
+    budget: &Budget,
+    enough: &mut dyn FnMut(&Html, &HashSet<NodeId>) -> bool,
+) -> Result<Html, TooComplex> {
     let mut parser = html5ever::driver::parse_document(Bounded::new(), ParseOpts::default());
     let mut rest = html;
+    let mut look_at = LOOK_EVERY;
     while !rest.is_empty() {
         let mut cut = rest.len().min(PIECE);
         while !rest.is_char_boundary(cut) {
@@ -82,8 +100,30 @@ pub fn parse(html: &str, budget: &Budget) -> Result<Html, TooComplex> {
         parser.tokenizer.sink.sink.within_limits()?;
         budget.check()?;
         rest = after;
+        let read = html.len() - rest.len();
+        if read >= look_at && !rest.is_empty() {
+            look_at = read + LOOK_EVERY;
+            let open = OpenElements::default();
+            parser.tokenizer.sink.trace_handles(&open);
+            if enough(&parser.tokenizer.sink.sink.tree.0.borrow(), &open.0.borrow()) {
+                break;
+            }
+        }
     }
     Ok(parser.finish())
+}
+
+/// The nodes the tree builder still holds (open elements, formatting elements it may reopen,
+/// the document, `<head>`, a form): the ones whose content a later part of the page can change.
+#[derive(Default)]
+struct OpenElements(RefCell<HashSet<NodeId>>);
+
+impl Tracer for OpenElements {
+    type Handle = NodeId;
+
+    fn trace_handle(&self, node: &NodeId) {
+        self.0.borrow_mut().insert(*node);
+    }
 }
 
 /// scraper's tree, built by html5ever, keeping count of the nodes and of the deepest element.
@@ -306,5 +346,29 @@ mod tests {
     fn a_spent_budget_stops_the_parse() {
         let budget = Budget::of(Duration::ZERO);
         assert_eq!(parse(&"<p>x</p>".repeat(10_000), &budget).err(), Some(TooComplex::TooSlow));
+    }
+
+    #[test]
+    fn a_parse_ends_where_it_was_told_enough_was_read_with_the_open_elements_known() {
+        let tail = "<p class=tail>more</p>".repeat(5_000);
+        let html = format!("<html><body><div id=open><h1>Early</h1>{tail}</div></body></html>");
+        let h1 = Selector::parse("h1").unwrap();
+        let open_div = Selector::parse("div#open").unwrap();
+        let mut looks = 0;
+        let doc = parse_until(&html, &Budget::start(), &mut |doc, open| {
+            looks += 1;
+            // The div that holds everything is still open; the h1 in it is closed.
+            let div = doc.select(&open_div).next().unwrap();
+            assert!(open.contains(&div.id()));
+            assert!(!open.contains(&doc.select(&h1).next().unwrap().id()));
+            doc.select(&h1).next().is_some()
+        })
+        .unwrap();
+        assert_eq!(looks, 1);
+        let tails = doc.select(&Selector::parse("p.tail").unwrap()).count();
+        assert!(tails > 0 && tails < 5_000, "{tails} of the tail's paragraphs read");
+        // Told never to stop, it reads the whole page.
+        let whole = parse_until(&html, &Budget::start(), &mut |_, _| false).unwrap();
+        assert_eq!(whole.select(&Selector::parse("p.tail").unwrap()).count(), 5_000);
     }
 }

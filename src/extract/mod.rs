@@ -11,6 +11,7 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
+use ego_tree::NodeId;
 use scraper::{ElementRef, Html, Selector};
 
 use url::Url;
@@ -225,11 +226,13 @@ impl Fields {
     }
 }
 
-/// Where rules look: the whole page, or one item of a listing page.
+/// Where rules look: the whole page, or one item of a listing page; or the page read so far
+/// without the elements whose content is not complete yet (see [`settled`]).
 #[derive(Clone, Copy)]
 enum Scope<'a> {
     Page(&'a Html),
     Item(ElementRef<'a>),
+    Closed(&'a Html, &'a HashSet<NodeId>),
 }
 
 impl<'a> Scope<'a> {
@@ -240,6 +243,7 @@ impl<'a> Scope<'a> {
         match self {
             Scope::Page(doc) => Box::new(doc.select(css)),
             Scope::Item(element) => Box::new(element.select(css)),
+            Scope::Closed(doc, open) => Box::new(doc.select(css).filter(|e| !open.contains(&e.id()))),
         }
     }
 }
@@ -272,7 +276,11 @@ pub fn extract_over(
         return (Err(NotAnEpisode::BadUrl), Vec::new());
     };
     let budget = Budget::start();
-    let doc = match html::parse(&page.html, &budget) {
+    let early = may_stop_early(rules);
+    let mut enough = |doc: &Html, open: &HashSet<NodeId>| {
+        early && settled(Scope::Closed(doc, open), &base, page.fetched_at, rules, &budget)
+    };
+    let doc = match html::parse_until(&page.html, &budget, &mut enough) {
         Ok(doc) => doc,
         Err(e) => return (Err(e.into()), Vec::new()),
     };
@@ -293,6 +301,33 @@ pub fn extract_over(
     }
     let dropped = dropped(&trace);
     (fields.into_episode(&page.url, link).map(|episode| Extracted { episode, dropped }), trace)
+}
+
+/// Whether a page may be read only as far as its fields are settled: not when a rule's value
+/// can depend on what comes after the element it selects, nor for the people, whose rules take
+/// every element they match.
+fn may_stop_early(rules: &EpisodeRules) -> bool {
+    !rules.every_rule().any(|rule| rule.looks_ahead) && rules.hosts.is_empty() && rules.guests.is_empty()
+}
+
+/// Whether the page read so far already gives every field the value the whole page would. It
+/// does when each field that has rules takes its value from its first rule, from an element whose
+/// content is complete, and no element still open matches that rule: an open element comes
+/// before what it contains, so it would be read first. What follows cannot come before these
+/// in the document, and a closed element's text and attributes do not change (a page whose
+/// parser moves content back into a table read before is the exception; rules that look ahead
+/// are never read early, see [`may_stop_early`]).
+fn settled(scope: Scope, base: &Url, fetched: DateTime<Utc>, rules: &EpisodeRules, budget: &Budget) -> bool {
+    let Scope::Closed(doc, open) = scope else { return false };
+    let read = read_fields(scope, base, fetched, rules, budget);
+    let open_matches = |rule: &Rule| {
+        open.iter().filter_map(|id| doc.tree.get(*id)).filter_map(ElementRef::wrap).any(|e| rule.css.matches(&e))
+    };
+    read.over_budget.is_none()
+        && read.trace.iter().all(|entry| match rules.rules_for(entry.field) {
+            [] => true,
+            [first, ..] => entry.rule == Some(0) && !open_matches(first),
+        })
 }
 
 fn dropped(trace: &[FieldTrace]) -> Vec<Dropped> {

@@ -42,6 +42,54 @@ fn run(episode_rules: &str) -> Result<Episode, NotAnEpisode> {
     extract(&page(PAGE), &recipe(episode_rules).episode).map(|e| e.episode)
 }
 
+/// A page whose fields are all near its top, then `filler` bytes of paragraphs, then `tail`.
+fn long_page(top: &str, tail: &str) -> Page {
+    let filler = "<p>Words that no rule reads, as a transcript has many of them.</p>\n".repeat(1_200);
+    page(&format!(
+        "<!doctype html><html><head><link rel=canonical href=/episodes/42></head><body>{top}{filler}{tail}</body></html>"
+    ))
+}
+
+const EARLY_RULES: &str = "title = { css = \"h1\" }\naudio = { css = \"a.download\", attr = \"href\" }";
+const EARLY_TOP: &str = "<h1>Early</h1><a class=download href=/42.mp3>mp3</a>";
+
+/// Once every field has its value from a complete element, the rest of the page is not read:
+/// a tail that would fail the page (nesting past the limit) is never parsed.
+#[test]
+fn a_page_is_read_only_as_far_as_its_fields_need() {
+    let deep = format!("{}x{}", "<div>".repeat(600), "</div>".repeat(600));
+    let extracted = extract(&long_page(EARLY_TOP, &deep), &recipe(EARLY_RULES).episode).unwrap();
+    assert_eq!(extracted.episode.title, "Early");
+    // The same tail before the fields: the page is read up to it, and refused.
+    let late = long_page(&format!("{deep}{EARLY_TOP}"), "");
+    assert_eq!(extract(&late, &recipe(EARLY_RULES).episode).err(), Some(TooComplex::TooDeep.into()));
+}
+
+/// Reading a page in part never changes a value: an element still open where the reading
+/// could stop, a first rule that matches only late, rules whose match depends on what follows
+/// (`:last-of-type`, `all`), and people, who are every element matched.
+#[test]
+fn values_are_those_of_the_whole_page_when_reading_could_stop_early() {
+    let wrapped = long_page("<div class=wrap><h1>Early</h1><a class=download href=/42.mp3>mp3</a>", "<b>end</b></div>");
+    // The open div's last word, as its whole text has it.
+    let rules = recipe(&format!("{EARLY_RULES}\ndescription = {{ css = \"div.wrap\", regex = '(\\w+)$' }}"));
+    assert_eq!(extract(&wrapped, &rules.episode).unwrap().episode.description.as_deref(), Some("end"));
+
+    let tail = "<h1 class=late>Late</h1><h2>Last</h2><p class=guest>Guest Two</p>";
+    let top = format!("{EARLY_TOP}<h2>First</h2><p class=guest>Guest One</p>");
+    let page = long_page(&top, tail);
+    let late_first =
+        "title = [{ css = \"h1.late\" }, { css = \"h1\" }]\naudio = { css = \"a.download\", attr = \"href\" }";
+    assert_eq!(extract(&page, &recipe(late_first).episode).unwrap().episode.title, "Late");
+    let last = "title = { css = \"h2:last-of-type\" }\naudio = { css = \"a.download\", attr = \"href\" }";
+    assert_eq!(extract(&page, &recipe(last).episode).unwrap().episode.title, "Last");
+    let all = "title = { css = \"h2\", all = true, join = \" & \" }\naudio = { css = \"a.download\", attr = \"href\" }";
+    assert_eq!(extract(&page, &recipe(all).episode).unwrap().episode.title, "First & Last");
+    let guests = extract(&page, &recipe(&format!("{EARLY_RULES}\nguests = {{ css = \"p.guest\" }}")).episode).unwrap();
+    let names: Vec<&str> = guests.episode.persons.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["Guest One", "Guest Two"]);
+}
+
 #[test]
 fn text_rule_collapses_whitespace_and_decodes_entities() {
     let ep = run("title = { css = \"h1\" }\naudio = { css = \"a.download\", attr = \"href\" }").unwrap();

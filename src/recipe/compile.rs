@@ -362,7 +362,9 @@ fn compile_rule(key: &str, rule: RuleFile) -> Result<Rule, Invalid> {
     if rule.html && rule.attr.is_some() {
         return Err((format!("{key}.html"), "`html = true` and `attr` exclude each other".into()));
     }
+    let looks_ahead = rule.all || selector_looks_ahead(&rule.css);
     Ok(Rule {
+        looks_ahead,
         css: selector(&format!("{key}.css"), &rule.css)?,
         attr: rule.attr,
         html: rule.html,
@@ -373,6 +375,13 @@ fn compile_rule(key: &str, rule: RuleFile) -> Result<Rule, Invalid> {
         remove,
         all: rule.all.then(|| rule.join.unwrap_or_else(|| " ".into())),
     })
+}
+
+/// Whether a selector's match on an element can change with what comes after it in the page:
+/// the pseudo-classes that look at later siblings or at descendants of a relative selector.
+fn selector_looks_ahead(css: &str) -> bool {
+    let css = css.to_ascii_lowercase();
+    [":last-", ":nth-last-", ":only-", ":has("].iter().any(|pseudo| css.contains(pseudo))
 }
 
 /// A strftime format chrono can use: every `%` directive known.

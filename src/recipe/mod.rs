@@ -330,6 +330,32 @@ pub struct EpisodeRules {
 }
 
 impl EpisodeRules {
+    /// Every rule of every field.
+    pub fn every_rule(&self) -> impl Iterator<Item = &Rule> {
+        let fields = [
+            &self.title,
+            &self.audio,
+            &self.link,
+            &self.guid,
+            &self.published,
+            &self.duration,
+            &self.description,
+            &self.content,
+            &self.image,
+            &self.episode,
+            &self.season,
+            &self.episode_type,
+            &self.explicit,
+            &self.transcript,
+            &self.chapters,
+            &self.season_name,
+            &self.block,
+            &self.hosts,
+            &self.guests,
+        ];
+        fields.into_iter().flatten()
+    }
+
     /// A field's rules by its recipe key (`"title"`, `"audio"`, ...); empty for unknown names.
     pub fn rules_for(&self, field: &str) -> &[Rule] {
         match field {
@@ -377,6 +403,10 @@ pub struct Rule {
     pub remove: Vec<Selector>,
     /// Every match joined with this, instead of the first match.
     pub all: Option<String>,
+    /// Whether the rule's value can depend on what the page says after the element it selects:
+    /// `all`, or a selector such as `:last-child`, `:nth-last-of-type(2)`, `:only-child` or
+    /// `:has(~ p)`. A page is never read only in part for such a rule (see `extract`).
+    pub looks_ahead: bool,
 }
 
 impl Recipe {
