@@ -277,8 +277,9 @@ pub fn extract_over(
     };
     let budget = Budget::start();
     let early = may_stop_early(rules);
+    let mut done = HashSet::new();
     let mut enough = |doc: &Html, open: &HashSet<NodeId>| {
-        early && settled(Scope::Closed(doc, open), &base, page.fetched_at, rules, &budget)
+        early && settled(Scope::Closed(doc, open), &base, page.fetched_at, rules, &budget, &mut done)
     };
     let doc = match html::parse_until(&page.html, &budget, &mut enough) {
         Ok(doc) => doc,
@@ -310,24 +311,40 @@ fn may_stop_early(rules: &EpisodeRules) -> bool {
     !rules.every_rule().any(|rule| rule.looks_ahead) && rules.hosts.is_empty() && rules.guests.is_empty()
 }
 
-/// Whether the page read so far already gives every field the value the whole page would. It
-/// does when each field that has rules takes its value from its first rule, from an element whose
-/// content is complete, and no element still open matches that rule: an open element comes
-/// before what it contains, so it would be read first. What follows cannot come before these
-/// in the document, and a closed element's text and attributes do not change (a page whose
-/// parser moves content back into a table read before is the exception; rules that look ahead
-/// are never read early, see [`may_stop_early`]).
-fn settled(scope: Scope, base: &Url, fetched: DateTime<Utc>, rules: &EpisodeRules, budget: &Budget) -> bool {
+/// Whether the page read so far already gives every field the value the whole page would. A
+/// field is settled when it takes its value from its first rule, from an element whose content
+/// is complete, and no element still open matches that rule: an open element comes before what
+/// it contains, so it would be read first. What follows cannot come before these in the
+/// document, so a field once settled stays so, and later looks read only the others (`done`).
+/// A closed element's text and attributes do not change (a page whose parser moves content
+/// back into a table read before is the exception; rules that look ahead are never read early,
+/// see [`may_stop_early`]).
+fn settled(
+    scope: Scope,
+    base: &Url,
+    fetched: DateTime<Utc>,
+    rules: &EpisodeRules,
+    budget: &Budget,
+    done: &mut HashSet<&'static str>,
+) -> bool {
     let Scope::Closed(doc, open) = scope else { return false };
-    let read = read_fields(scope, base, fetched, rules, budget);
+    let wanted = |field: &str| !done.contains(field) && !rules.rules_for(field).is_empty();
+    let read = read_first_rules(scope, base, fetched, rules, budget, &wanted);
+    if read.over_budget.is_some() {
+        return false;
+    }
     let open_matches = |rule: &Rule| {
         open.iter().filter_map(|id| doc.tree.get(*id)).filter_map(ElementRef::wrap).any(|e| rule.css.matches(&e))
     };
-    read.over_budget.is_none()
-        && read.trace.iter().all(|entry| match rules.rules_for(entry.field) {
-            [] => true,
-            [first, ..] => entry.rule == Some(0) && !open_matches(first),
-        })
+    let unsettled = read.trace.len();
+    let now = read.trace.iter().filter(|entry| match rules.rules_for(entry.field) {
+        [first, ..] => entry.rule == Some(0) && !open_matches(first),
+        [] => false,
+    });
+    let now: Vec<&'static str> = now.map(|entry| entry.field).collect();
+    let all = now.len() == unsettled;
+    done.extend(now);
+    all
 }
 
 fn dropped(trace: &[FieldTrace]) -> Vec<Dropped> {
@@ -343,9 +360,38 @@ fn dropped(trace: &[FieldTrace]) -> Vec<Dropped> {
 
 /// Every field's rules, in `scope`; a scope that has had its CPU time stops the reading.
 fn read_fields(scope: Scope, base: &Url, fetched: DateTime<Utc>, rules: &EpisodeRules, budget: &Budget) -> Read {
+    read_fields_if(scope, base, fetched, rules, budget, None)
+}
+
+/// [`read_fields`] with only each field's first rule, for the fields `wanted` names; the others
+/// are left empty and out of the trace.
+fn read_first_rules(
+    scope: Scope,
+    base: &Url,
+    fetched: DateTime<Utc>,
+    rules: &EpisodeRules,
+    budget: &Budget,
+    wanted: &dyn Fn(&str) -> bool,
+) -> Read {
+    read_fields_if(scope, base, fetched, rules, budget, Some(wanted))
+}
+
+/// [`read_fields`], or with `first_of` only the first rule of the fields it names.
+fn read_fields_if(
+    scope: Scope,
+    base: &Url,
+    fetched: DateTime<Utc>,
+    rules: &EpisodeRules,
+    budget: &Budget,
+    first_of: Option<&dyn Fn(&str) -> bool>,
+) -> Read {
+    let wanted = |name: &str| first_of.is_none_or(|wanted| wanted(name));
     let mut trace = Vec::new();
     let mut over_budget = None;
     let mut found_by = |name: &'static str, find: &dyn Fn() -> Found| {
+        if !wanted(name) {
+            return None;
+        }
         if let Err(e) = budget.check() {
             over_budget.get_or_insert(e);
             return None;
@@ -361,6 +407,7 @@ fn read_fields(scope: Scope, base: &Url, fetched: DateTime<Utc>, rules: &Episode
         found.value.map(|(_, v)| v)
     };
     let mut field = |name: &'static str, rules: &[Rule], convert: &dyn Fn(&Rule, String) -> Converted| {
+        let rules = if first_of.is_some() { &rules[..rules.len().min(1)] } else { rules };
         found_by(name, &|| first_value(scope, rules, convert))
     };
     let text = |max: usize| move |_: &Rule, v: String| hygiene::text(&v, max).ok_or(Reject::Unusable);
