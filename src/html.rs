@@ -74,14 +74,18 @@ pub fn parse(html: &str, budget: &Budget) -> Result<Html, TooComplex> {
     parse_until(html, budget, &mut |_, _| false)
 }
 
-/// Bytes read between two looks at the tree by [`parse_until`]'s `enough`: a look costs about
-/// what reading a recipe's fields does, so a page of 60 KB is looked at three times.
+/// Bytes read before the first look at the tree by [`parse_until`]'s `enough`, and at least
+/// between two looks. A look costs about what reading a recipe's fields from the tree so far
+/// does, so a page of 60 KB is looked at three times.
 const LOOK_EVERY: usize = 16 * 1024;
 
 /// [`parse`], ending early once `enough` says the tree read so far holds all that is wanted.
-/// Every [`LOOK_EVERY`] bytes it is shown the tree and the elements whose content may still grow
-/// (the parser's stack of open elements, and what else it holds on to); the rest of the page is
-/// then not parsed, and the elements still open are closed where the reading stopped.
+/// It is shown the tree and the elements whose content may still grow (the parser's stack of open
+/// elements, and what else it holds on to) after [`LOOK_EVERY`] bytes, then each time the bytes
+/// read have grown by half (by `LOOK_EVERY` at least): a page whose fields are never settled is
+/// looked at a few dozen times at most, and all the looks together cost about three readings of
+/// its whole tree, never one per piece. Once `enough` says so, the rest of the page is not
+/// parsed, and the elements still open are closed where the reading stopped.
 pub fn parse_until(
     html: &str,
     budget: &Budget,
@@ -102,7 +106,7 @@ pub fn parse_until(
         rest = after;
         let read = html.len() - rest.len();
         if read >= look_at && !rest.is_empty() {
-            look_at = read + LOOK_EVERY;
+            look_at = read + LOOK_EVERY.max(read / 2);
             let open = OpenElements::default();
             parser.tokenizer.sink.trace_handles(&open);
             if enough(&parser.tokenizer.sink.sink.tree.0.borrow(), &open.0.borrow()) {
@@ -367,8 +371,15 @@ mod tests {
         assert_eq!(looks, 1);
         let tails = doc.select(&Selector::parse("p.tail").unwrap()).count();
         assert!(tails > 0 && tails < 5_000, "{tails} of the tail's paragraphs read");
-        // Told never to stop, it reads the whole page.
-        let whole = parse_until(&html, &Budget::start(), &mut |_, _| false).unwrap();
+        // Told never to stop, it reads the whole page, looking at it fewer times as it grows:
+        // 110 KB are looked at after 16, 32, 48 and 72 KB.
+        let mut looks = 0;
+        let whole = parse_until(&html, &Budget::start(), &mut |_, _| {
+            looks += 1;
+            false
+        })
+        .unwrap();
         assert_eq!(whole.select(&Selector::parse("p.tail").unwrap()).count(), 5_000);
+        assert_eq!(looks, 4, "{} bytes", html.len());
     }
 }
