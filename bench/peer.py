@@ -123,13 +123,14 @@ def radio(url, soup):
 
 def wordpress(url, soup):
     """PowerPress's download link, the post's heading (or og:title less the site's name)."""
-    title = text(soup, "h1.entry-title") or (attr(soup, "meta[property='og:title']", "content") or "")
+    title = text(soup, "h1.entry-title") or (text(soup, "title") or "")
     date = text(soup, "span.posted-on a")
+    audio = attr(soup, "a.powerpress_link_d", "href") or (attr(soup, "audio source", "src") or "").split("?_=")[0]
     return {
         "title": title.removesuffix(" - The Long Signal"),
         "link": attr(soup, "link[rel=canonical]", "href") or url,
         "published": datetime.strptime(date, "%B %d, %Y").isoformat() if date else None,
-        "audio": attr(soup, "a.powerpress_link_d", "href") or attr(soup, "audio source", "src"),
+        "audio": audio,
         "duration": text(soup, "span.powerpress_duration"),
         "description": text(soup, "div.entry-content p") or "",
         "content": str(soup.select_one("div.entry-content") or ""),

@@ -239,7 +239,7 @@ pub struct BenchArgs {
     pub faults: bool,
     /// The demo site's markup (see `demo --theme`): `classic` and `listing` are built with the
     /// bundled recipes, the others with the recipe `podfeed init` writes (not measured).
-    #[arg(long, value_enum, default_value_t = podfeed_demo::Theme::Classic)]
+    #[arg(long, value_enum, default_value_t = podfeed_demo::Theme::Classic, conflicts_with = "shows")]
     pub theme: podfeed_demo::Theme,
     /// Also run the tutorials' asyncio + aiohttp + BeautifulSoup script (`bench/peer.py`,
     /// needs `pip install -r bench/requirements.txt`) against a site of its own, and compare.

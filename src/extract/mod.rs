@@ -226,13 +226,12 @@ impl Fields {
     }
 }
 
-/// Where rules look: the whole page, or one item of a listing page; or the page read so far
-/// without the elements whose content is not complete yet (see [`settled`]).
+/// Where rules look: the whole page (or the part of it read so far), or one item of a listing
+/// page.
 #[derive(Clone, Copy)]
 enum Scope<'a> {
     Page(&'a Html),
     Item(ElementRef<'a>),
-    Closed(&'a Html, &'a HashSet<NodeId>),
 }
 
 impl<'a> Scope<'a> {
@@ -243,7 +242,6 @@ impl<'a> Scope<'a> {
         match self {
             Scope::Page(doc) => Box::new(doc.select(css)),
             Scope::Item(element) => Box::new(element.select(css)),
-            Scope::Closed(doc, open) => Box::new(doc.select(css).filter(|e| !open.contains(&e.id()))),
         }
     }
 }
@@ -279,7 +277,8 @@ pub fn extract_over(
     let early = may_stop_early(rules);
     let mut done = HashSet::new();
     let mut enough = |doc: &Html, open: &HashSet<NodeId>| {
-        early && settled(Scope::Closed(doc, open), &base, page.fetched_at, rules, &budget, &mut done)
+        let read_so_far = ReadSoFar { doc, open, base: &base, fetched: page.fetched_at, rules, budget: &budget };
+        early && read_so_far.settles(&mut done)
     };
     let doc = match html::parse_until(&page.html, &budget, &mut enough) {
         Ok(doc) => doc,
@@ -311,40 +310,70 @@ fn may_stop_early(rules: &EpisodeRules) -> bool {
     !rules.every_rule().any(|rule| rule.looks_ahead) && rules.hosts.is_empty() && rules.guests.is_empty()
 }
 
-/// Whether the page read so far already gives every field the value the whole page would. A
-/// field is settled when it takes its value from its first rule, from an element whose content
-/// is complete, and no element still open matches that rule: an open element comes before what
-/// it contains, so it would be read first. What follows cannot come before these in the
-/// document, so a field once settled stays so, and later looks read only the others (`done`).
-/// A closed element's text and attributes do not change (a page whose parser moves content
-/// back into a table read before is the exception; rules that look ahead are never read early,
-/// see [`may_stop_early`]).
-fn settled(
-    scope: Scope,
-    base: &Url,
+/// Elements under which the parser may still move content that is already closed: a
+/// formatting element left open is cloned around the children of a block opened inside it (the
+/// adoption agency), and stray content in an open table goes before the table.
+const RESTRUCTURING: [&str; 19] = [
+    "a", "b", "big", "code", "em", "font", "i", "nobr", "s", "small", "strike", "strong", "tt", "u", "table", "tbody",
+    "thead", "tfoot", "tr",
+];
+
+/// A page's tree as far as it was read, with the nodes whose content may still change.
+struct ReadSoFar<'a> {
+    doc: &'a Html,
+    open: &'a HashSet<NodeId>,
+    base: &'a Url,
     fetched: DateTime<Utc>,
-    rules: &EpisodeRules,
-    budget: &Budget,
-    done: &mut HashSet<&'static str>,
-) -> bool {
-    let Scope::Closed(doc, open) = scope else { return false };
-    let wanted = |field: &str| !done.contains(field) && !rules.rules_for(field).is_empty();
-    let read = read_first_rules(scope, base, fetched, rules, budget, &wanted);
-    if read.over_budget.is_some() {
-        return false;
+    rules: &'a EpisodeRules,
+    budget: &'a Budget,
+}
+
+impl ReadSoFar<'_> {
+    /// Whether the page read so far already gives every field the value the whole page would.
+    /// A field is settled when it takes its value from its first rule, and no element still
+    /// open matches that rule. Rules read matches in the order the parser made them, so nothing
+    /// later can come first; a closed element's text and attributes no longer change; and while
+    /// an element the parser may still restructure around closed ones is open
+    /// ([`RESTRUCTURING`]), nothing is settled. So a field once settled stays so, and later
+    /// looks read only the others (`done`). Rules that look ahead, or at `<body>`'s and
+    /// `<html>`'s attributes (a second `<body>` tag adds to them), are never read early (see
+    /// [`may_stop_early`]).
+    fn settles(&self, done: &mut HashSet<&'static str>) -> bool {
+        if self.may_restructure() {
+            return false;
+        }
+        let wanted = |field: &str| !done.contains(field) && !self.rules.rules_for(field).is_empty();
+        let scope = Scope::Page(self.doc);
+        let read = read_fields_if(scope, self.base, self.fetched, self.rules, self.budget, Some(&wanted));
+        if read.over_budget.is_some() {
+            return false;
+        }
+        let unsettled = read.trace.len();
+        let now: Vec<&'static str> = read
+            .trace
+            .iter()
+            .filter(|entry| match self.rules.rules_for(entry.field) {
+                [first, ..] => entry.rule == Some(0) && !self.open_matches(first),
+                [] => false,
+            })
+            .map(|entry| entry.field)
+            .collect();
+        let all = now.len() == unsettled;
+        done.extend(now);
+        all
     }
-    let open_matches = |rule: &Rule| {
-        open.iter().filter_map(|id| doc.tree.get(*id)).filter_map(ElementRef::wrap).any(|e| rule.css.matches(&e))
-    };
-    let unsettled = read.trace.len();
-    let now = read.trace.iter().filter(|entry| match rules.rules_for(entry.field) {
-        [first, ..] => entry.rule == Some(0) && !open_matches(first),
-        [] => false,
-    });
-    let now: Vec<&'static str> = now.map(|entry| entry.field).collect();
-    let all = now.len() == unsettled;
-    done.extend(now);
-    all
+
+    fn open_elements(&self) -> impl Iterator<Item = ElementRef<'_>> {
+        self.open.iter().filter_map(|id| self.doc.tree.get(*id)).filter_map(ElementRef::wrap)
+    }
+
+    fn open_matches(&self, rule: &Rule) -> bool {
+        self.open_elements().any(|element| rule.css.matches(&element))
+    }
+
+    fn may_restructure(&self) -> bool {
+        self.open_elements().any(|element| RESTRUCTURING.contains(&element.value().name()))
+    }
 }
 
 fn dropped(trace: &[FieldTrace]) -> Vec<Dropped> {
@@ -361,19 +390,6 @@ fn dropped(trace: &[FieldTrace]) -> Vec<Dropped> {
 /// Every field's rules, in `scope`; a scope that has had its CPU time stops the reading.
 fn read_fields(scope: Scope, base: &Url, fetched: DateTime<Utc>, rules: &EpisodeRules, budget: &Budget) -> Read {
     read_fields_if(scope, base, fetched, rules, budget, None)
-}
-
-/// [`read_fields`] with only each field's first rule, for the fields `wanted` names; the others
-/// are left empty and out of the trace.
-fn read_first_rules(
-    scope: Scope,
-    base: &Url,
-    fetched: DateTime<Utc>,
-    rules: &EpisodeRules,
-    budget: &Budget,
-    wanted: &dyn Fn(&str) -> bool,
-) -> Read {
-    read_fields_if(scope, base, fetched, rules, budget, Some(wanted))
 }
 
 /// [`read_fields`], or with `first_of` only the first rule of the fields it names.

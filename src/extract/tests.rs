@@ -85,6 +85,14 @@ fn values_are_those_of_the_whole_page_when_reading_could_stop_early() {
     assert_eq!(extract(&page, &recipe(last).episode).unwrap().episode.title, "Last");
     let all = "title = { css = \"h2\", all = true, join = \" & \" }\naudio = { css = \"a.download\", attr = \"href\" }";
     assert_eq!(extract(&page, &recipe(all).episode).unwrap().episode.title, "First & Last");
+    // A link left open around a block: a later link makes the parser wrap the block's children
+    // in a copy of it (the adoption agency), so the heading is no longer the card's child.
+    let misnested = long_page(
+        "<span class=audio data-src=/42.mp3></span><a href=/x><div class=card><h1>Moved</h1><p class=fallback>Fallback</p>",
+        "<a href=/y>y</a></div>",
+    );
+    let moved = "title = [{ css = \"div.card > h1\" }, { css = \"p.fallback\" }]\naudio = { css = \"span.audio\", attr = \"data-src\" }";
+    assert_eq!(extract(&misnested, &recipe(moved).episode).unwrap().episode.title, "Fallback");
     let guests = extract(&page, &recipe(&format!("{EARLY_RULES}\nguests = {{ css = \"p.guest\" }}")).episode).unwrap();
     let names: Vec<&str> = guests.episode.persons.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["Guest One", "Guest Two"]);

@@ -378,10 +378,13 @@ fn compile_rule(key: &str, rule: RuleFile) -> Result<Rule, Invalid> {
 }
 
 /// Whether a selector's match on an element can change with what comes after it in the page:
-/// the pseudo-classes that look at later siblings or at descendants of a relative selector.
+/// the pseudo-classes that look at later siblings or at descendants of a relative selector, and
+/// `<body>`'s or `<html>`'s attributes, which a second tag of theirs adds to. Read from the
+/// text, erring towards yes (`.html-notes` counts; a CSS escape or comment inside a
+/// pseudo-class's name would slip through, which no real recipe writes).
 fn selector_looks_ahead(css: &str) -> bool {
     let css = css.to_ascii_lowercase();
-    [":last-", ":nth-last-", ":only-", ":has("].iter().any(|pseudo| css.contains(pseudo))
+    [":last-", ":nth-last-", ":only-", ":has(", "body", "html"].iter().any(|word| css.contains(word))
 }
 
 /// A strftime format chrono can use: every `%` directive known.

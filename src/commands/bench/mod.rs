@@ -44,6 +44,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Outcome> {
     if args.shows > 0 {
         return many::run(args).await;
     }
+    if args.peer && args.theme == Theme::Blog {
+        bail!("bench/peer.py has no selectors for the blog theme: --peer runs on the others");
+    }
     let config = DemoConfig {
         episodes: args.episodes,
         latency: Duration::from_millis(args.latency_ms),
@@ -53,7 +56,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Outcome> {
     };
     let site = DemoSite::start(config.clone(), 0).await?;
     let dir = tempfile::tempdir()?;
-    write_recipe(&site, args.theme, dir.path()).await?;
+    write_recipe(&site, &config, dir.path()).await?;
     let build = |extra: &[&str]| -> Vec<String> {
         let mut args_out = vec!["build", "--recipe", "demo.toml", "--cache", "cache", "--out", "public/feed.xml"];
         args_out.extend_from_slice(&["--json", "--quiet"]);
@@ -98,24 +101,27 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Outcome> {
 }
 
 /// The recipe the runs build with, as `demo.toml` in `dir`: the bundled one where there is one
-/// for the theme, else the one `podfeed init` writes from the archive (a child run, before the
-/// site's counters are reset: it is not measured).
-async fn write_recipe(site: &DemoSite, theme: Theme, dir: &Path) -> anyhow::Result<()> {
+/// for the theme, else the one `podfeed init` writes from the archive of a site of its own like
+/// `config` (so the runs meet the measured site as new, its faults included), pointed at `site`.
+async fn write_recipe(site: &DemoSite, config: &DemoConfig, dir: &Path) -> anyhow::Result<()> {
     let recipe = dir.join("demo.toml");
-    match theme {
+    match config.theme {
         Theme::Classic => std::fs::write(&recipe, site.recipe_text())?,
         Theme::Listing => std::fs::write(&recipe, site.recipe_text_of(podfeed_demo::DEMO_LISTING_RECIPE))?,
-        _ => {
-            let url = format!("{}{}", site.base_url(), archive_of(theme));
+        theme => {
+            let init_site = DemoSite::start(config.clone(), 0).await?;
+            let url = format!("{}{}", init_site.base_url(), archive_of(theme));
             let exe = std::env::current_exe().context("cannot find the podfeed binary")?;
-            let (dir, asked) = (dir.to_path_buf(), url.clone());
+            let (in_dir, asked) = (dir.to_path_buf(), url.clone());
             let out = tokio::task::spawn_blocking(move || {
-                Command::new(exe).args(["init", &asked, "-o", "demo.toml", "--quiet"]).current_dir(dir).output()
+                Command::new(exe).args(["init", &asked, "-o", "demo.toml", "--quiet"]).current_dir(in_dir).output()
             })
             .await??;
             if !out.status.success() {
                 bail!("podfeed init {url} failed: {}", String::from_utf8_lossy(&out.stderr));
             }
+            let written = std::fs::read_to_string(&recipe)?;
+            std::fs::write(&recipe, written.replace(&init_site.base_url(), &site.base_url()))?;
         }
     }
     // The show's image beside the feed, as `podfeed demo` puts it: the build checks it there.
