@@ -66,16 +66,10 @@ pub(crate) async fn listing(
     Path(page): Path<u32>,
     headers: HeaderMap,
 ) -> Response {
-    state.counters.listing.fetch_add(1, Ordering::Relaxed);
-    let latest = state.latest.load(Ordering::Relaxed);
-    if page == 0 || page > latest.div_ceil(show::PAGE_SIZE).max(1) {
-        return StatusCode::NOT_FOUND.into_response();
-    }
-    let body = match state.config.theme {
+    archive_page(&state, page, &headers, |latest| match state.config.theme {
         Theme::Modern => modern::listing_page(page, latest, show::title),
         _ => pages::listing_page(page, latest, state.config.faults, state.config.hostile),
-    };
-    with_etag(&state.counters, &headers, "text/html; charset=utf-8", Bytes::from(body))
+    })
 }
 
 /// Archive page `page` read oldest first (1 = the oldest episodes).
@@ -84,13 +78,18 @@ pub(crate) async fn oldest_first(
     Path(page): Path<u32>,
     headers: HeaderMap,
 ) -> Response {
+    archive_page(&state, page, &headers, |latest| pages::oldest_first_page(page, latest))
+}
+
+/// A numbered archive page as `render` writes it for the newest episode's number; 404 past the
+/// last page.
+fn archive_page(state: &SiteState, page: u32, headers: &HeaderMap, render: impl FnOnce(u32) -> String) -> Response {
     state.counters.listing.fetch_add(1, Ordering::Relaxed);
     let latest = state.latest.load(Ordering::Relaxed);
     if page == 0 || page > latest.div_ceil(show::PAGE_SIZE).max(1) {
         return StatusCode::NOT_FOUND.into_response();
     }
-    let body = pages::oldest_first_page(page, latest);
-    with_etag(&state.counters, &headers, "text/html; charset=utf-8", Bytes::from(body))
+    with_etag(&state.counters, headers, "text/html; charset=utf-8", Bytes::from(render(latest)))
 }
 
 /// The second archive style: listing pages that describe their episodes (see `pages::list_page`).

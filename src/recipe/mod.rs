@@ -330,56 +330,39 @@ pub struct EpisodeRules {
 }
 
 impl EpisodeRules {
+    /// Every field's recipe key and rules, in the order fields are read.
+    fn fields(&self) -> [(&'static str, &[Rule]); 19] {
+        [
+            ("title", &self.title),
+            ("audio", &self.audio),
+            ("link", &self.link),
+            ("guid", &self.guid),
+            ("published", &self.published),
+            ("duration", &self.duration),
+            ("description", &self.description),
+            ("content", &self.content),
+            ("image", &self.image),
+            ("episode", &self.episode),
+            ("season", &self.season),
+            ("episode_type", &self.episode_type),
+            ("explicit", &self.explicit),
+            ("transcript", &self.transcript),
+            ("chapters", &self.chapters),
+            ("season_name", &self.season_name),
+            ("block", &self.block),
+            ("hosts", &self.hosts),
+            ("guests", &self.guests),
+        ]
+    }
+
     /// Every rule of every field.
     pub fn every_rule(&self) -> impl Iterator<Item = &Rule> {
-        let fields = [
-            &self.title,
-            &self.audio,
-            &self.link,
-            &self.guid,
-            &self.published,
-            &self.duration,
-            &self.description,
-            &self.content,
-            &self.image,
-            &self.episode,
-            &self.season,
-            &self.episode_type,
-            &self.explicit,
-            &self.transcript,
-            &self.chapters,
-            &self.season_name,
-            &self.block,
-            &self.hosts,
-            &self.guests,
-        ];
-        fields.into_iter().flatten()
+        self.fields().into_iter().flat_map(|(_, rules)| rules)
     }
 
     /// A field's rules by its recipe key (`"title"`, `"audio"`, ...); empty for unknown names.
     pub fn rules_for(&self, field: &str) -> &[Rule] {
-        match field {
-            "title" => &self.title,
-            "audio" => &self.audio,
-            "link" => &self.link,
-            "guid" => &self.guid,
-            "published" => &self.published,
-            "duration" => &self.duration,
-            "description" => &self.description,
-            "content" => &self.content,
-            "image" => &self.image,
-            "episode" => &self.episode,
-            "season" => &self.season,
-            "episode_type" => &self.episode_type,
-            "explicit" => &self.explicit,
-            "transcript" => &self.transcript,
-            "chapters" => &self.chapters,
-            "season_name" => &self.season_name,
-            "block" => &self.block,
-            "hosts" => &self.hosts,
-            "guests" => &self.guests,
-            _ => &[],
-        }
+        self.fields().into_iter().find(|(name, _)| *name == field).map_or(&[], |(_, rules)| rules)
     }
 }
 
