@@ -98,6 +98,40 @@ fn values_are_those_of_the_whole_page_when_reading_could_stop_early() {
     assert_eq!(names, ["Guest One", "Guest Two"]);
 }
 
+/// Every field read is one `EpisodeRules::fields` knows: a field it missed would count as
+/// settled without being read, and a page could be read too short for it.
+#[test]
+fn every_field_read_has_its_rules_known_by_name() {
+    const KEYS: [&str; 19] = [
+        "title",
+        "audio",
+        "link",
+        "guid",
+        "published",
+        "duration",
+        "description",
+        "content",
+        "image",
+        "episode",
+        "season",
+        "episode_type",
+        "explicit",
+        "transcript",
+        "chapters",
+        "season_name",
+        "block",
+        "hosts",
+        "guests",
+    ];
+    let rules: String = KEYS.iter().map(|key| format!("{key} = {{ css = \"h1\" }}\n")).collect();
+    let recipe = recipe(&rules);
+    let (_, trace) = extract_traced(&page(PAGE), &recipe.episode);
+    assert_eq!(trace.len(), KEYS.len());
+    for entry in &trace {
+        assert!(!recipe.episode.rules_for(entry.field).is_empty(), "{} is read but not known by name", entry.field);
+    }
+}
+
 #[test]
 fn text_rule_collapses_whitespace_and_decodes_entities() {
     let ep = run("title = { css = \"h1\" }\naudio = { css = \"a.download\", attr = \"href\" }").unwrap();
