@@ -22,8 +22,15 @@ const EXIT_USAGE: u8 = 2;
 /// Interrupted by Ctrl-C (128 + SIGINT); the open caches were saved first.
 const EXIT_INTERRUPTED: u8 = 130;
 
+/// jemalloc instead of glibc's malloc: a page's parse makes tens of thousands of small
+/// allocations, which jemalloc serves from a per-thread cache where glibc's threads queue on a
+/// few shared heaps (or keep many heaps' freed memory). Measured in BENCHMARKS.md (issue 26):
+/// −20 % CPU re-reading 10,000 pages, and a 200-recipe night at 131 MiB instead of 191.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
-    one_heap_per_core();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
@@ -142,29 +149,5 @@ fn exit_code_of(error: &anyhow::Error) -> u8 {
         EXIT_USAGE
     } else {
         EXIT_FAILED
-    }
-}
-
-/// glibc gives up to eight heaps per core to the threads that allocate, and each keeps what
-/// it freed. A night of many recipes passes through many threads (runtime workers, parsers,
-/// blocking openings of caches, sled's flushers): 200 recipes peaked at 327 MiB, most of it
-/// freed memory held in heaps nobody used any more. One heap per core: 40 recipes, 191 MiB
-/// → 149 MiB, with the same CPU.
-fn one_heap_per_core() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        // An operator's own setting wins; so does glibc's default when the cores are unknown.
-        let set_by_operator =
-            ["MALLOC_ARENA_MAX", "GLIBC_TUNABLES"].iter().any(|name| std::env::var_os(name).is_some());
-        let Ok(cores) = std::thread::available_parallelism() else { return };
-        if set_by_operator {
-            return;
-        }
-        let heaps = libc::c_int::try_from(cores.get()).unwrap_or(libc::c_int::MAX);
-        // SAFETY: called first thing, before any other thread exists; a refusal (0) only
-        // leaves glibc's default in place.
-        unsafe {
-            libc::mallopt(libc::M_ARENA_MAX, heaps);
-        }
     }
 }
