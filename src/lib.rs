@@ -13,6 +13,7 @@
 //! `crawl` and `pipeline`, and the commands in the binary on top.
 
 pub mod crawl;
+pub mod css;
 pub mod directory;
 pub mod extract;
 pub mod feed;

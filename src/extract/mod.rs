@@ -12,10 +12,11 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use ego_tree::NodeId;
-use scraper::{ElementRef, Html, Selector};
+use scraper::{ElementRef, Html};
 
 use url::Url;
 
+use crate::css::{self, Within};
 use crate::html::{self, Budget, TooComplex};
 use crate::hygiene::{self, OutOfRange};
 use crate::model::{Credit, Enclosure, Episode, Page};
@@ -235,14 +236,38 @@ enum Scope<'a> {
 }
 
 impl<'a> Scope<'a> {
-    fn select<'s>(self, css: &'s Selector) -> Box<dyn Iterator<Item = ElementRef<'a>> + 's>
-    where
-        'a: 's,
-    {
+    fn within(self) -> Within<'a> {
         match self {
-            Scope::Page(doc) => Box::new(doc.select(css)),
-            Scope::Item(element) => Box::new(element.select(css)),
+            Scope::Page(doc) => Within::Document(doc),
+            Scope::Item(element) => Within::Element(element),
         }
+    }
+}
+
+/// The elements each rule to be read selects, found in one walk over the scope: for each field,
+/// its rules' matches, rule by rule.
+struct Matched<'a> {
+    fields: Vec<(&'static str, Vec<Vec<ElementRef<'a>>>)>,
+}
+
+impl<'a> Matched<'a> {
+    /// The matches of the fields `wanted` says, of their first rule only with `first_only`.
+    fn walk(scope: Scope<'a>, rules: &EpisodeRules, wanted: &dyn Fn(&str) -> bool, first_only: bool) -> Matched<'a> {
+        let fields: Vec<(&'static str, &[Rule])> = rules
+            .fields()
+            .into_iter()
+            .filter(|(name, rules)| wanted(name) && !rules.is_empty())
+            .map(|(name, rules)| (name, if first_only { &rules[..1] } else { rules }))
+            .collect();
+        let lists: Vec<&css::Filed> = fields.iter().flat_map(|(_, rules)| rules.iter().map(|rule| &rule.filed)).collect();
+        let mut matched = css::select_each(scope.within(), &lists).into_iter();
+        let fields = fields.iter().map(|(name, rules)| (*name, matched.by_ref().take(rules.len()).collect())).collect();
+        Matched { fields }
+    }
+
+    /// A field's matches, rule by rule; none for a field not walked for.
+    fn of(&self, field: &str) -> &[Vec<ElementRef<'a>>] {
+        self.fields.iter().find(|(name, _)| *name == field).map_or(&[], |(_, matches)| matches)
     }
 }
 
@@ -402,6 +427,7 @@ fn read_fields_if(
     first_of: Option<&dyn Fn(&str) -> bool>,
 ) -> Read {
     let wanted = |name: &str| first_of.is_none_or(|wanted| wanted(name));
+    let matched = Matched::walk(scope, rules, &wanted, first_of.is_some());
     let mut trace = Vec::new();
     let mut over_budget = None;
     let mut found_by = |name: &'static str, find: &dyn Fn() -> Found| {
@@ -424,7 +450,7 @@ fn read_fields_if(
     };
     let mut field = |name: &'static str, rules: &[Rule], convert: &dyn Fn(&Rule, String) -> Converted| {
         let rules = if first_of.is_some() { &rules[..rules.len().min(1)] } else { rules };
-        found_by(name, &|| first_value(scope, rules, convert))
+        found_by(name, &|| first_value(matched.of(name), rules, convert))
     };
     let text = |max: usize| move |_: &Rule, v: String| hygiene::text(&v, max).ok_or(Reject::Unusable);
     let as_url = |_: &Rule, v: String| url(base, &v);
@@ -472,8 +498,8 @@ fn read_fields_if(
         guests: None,
     };
     let fields = Fields {
-        hosts: found_by("hosts", &|| people(scope, &rules.hosts, base)),
-        guests: found_by("guests", &|| people(scope, &rules.guests, base)),
+        hosts: found_by("hosts", &|| people(matched.of("hosts"), &rules.hosts, base)),
+        guests: found_by("guests", &|| people(matched.of("guests"), &rules.guests, base)),
         ..fields
     };
     Read { fields, trace, over_budget }
@@ -495,11 +521,11 @@ struct Found {
 }
 
 /// The first non-empty, convertible value any rule yields, trying rules in order and each
-/// rule's matching elements in document order.
-fn first_value(scope: Scope, rules: &[Rule], convert: &dyn Fn(&Rule, String) -> Converted) -> Found {
+/// rule's matching elements (`matches`, rule by rule) in document order.
+fn first_value(matches: &[Vec<ElementRef>], rules: &[Rule], convert: &dyn Fn(&Rule, String) -> Converted) -> Found {
     let mut rejected: Option<(String, Option<Unused>)> = None;
-    for (i, rule) in rules.iter().enumerate() {
-        for raw in raw_values(scope, rule) {
+    for (i, (rule, elements)) in rules.iter().zip(matches).enumerate() {
+        for raw in raw_values(elements, rule) {
             match convert(rule, raw.clone()) {
                 Ok(value) => return Found { value: Some((i, value)), raw: Some(raw), unused: None },
                 Err(reject) => {
@@ -522,12 +548,12 @@ const MAX_PEOPLE: usize = 16;
 
 /// The people the first rule that selects any names: one a line, each with its page after a tab
 /// when the element is a link.
-fn people(scope: Scope, rules: &[Rule], base: &Url) -> Found {
-    for (i, rule) in rules.iter().enumerate() {
+fn people(matches: &[Vec<ElementRef>], rules: &[Rule], base: &Url) -> Found {
+    for (i, (rule, elements)) in rules.iter().zip(matches).enumerate() {
         let mut seen = HashSet::new();
-        let lines: Vec<String> = scope
-            .select(&rule.css)
-            .filter_map(|element| {
+        let lines: Vec<String> = elements
+            .iter()
+            .filter_map(|&element| {
                 // One line a person, so no line breaks or tabs in a name (an attribute may have them).
                 let name = collapse_whitespace(&apply_rule(rule, element)?);
                 let name = hygiene::text(&name, hygiene::MAX_PODCAST_TEXT_CHARS)?;

@@ -8,13 +8,12 @@ use ego_tree::NodeId;
 use scraper::{ElementRef, Selector};
 
 use super::sanitize::cut_html;
-use super::Scope;
 use crate::recipe::Rule;
 
-/// What a rule takes from the page: each match's value in document order, or with `all`, every
-/// match's value joined into one.
-pub(super) fn raw_values<'a>(scope: Scope<'a>, rule: &'a Rule) -> Box<dyn Iterator<Item = String> + 'a> {
-    let values = scope.select(&rule.css).filter_map(|element| apply_rule(rule, element));
+/// What a rule takes from the elements it selected (in document order): each one's value, or with
+/// `all`, every one's value joined into one.
+pub(super) fn raw_values<'a>(elements: &'a [ElementRef<'a>], rule: &'a Rule) -> Box<dyn Iterator<Item = String> + 'a> {
+    let values = elements.iter().filter_map(|&element| apply_rule(rule, element));
     match &rule.all {
         None => Box::new(values),
         Some(separator) => {

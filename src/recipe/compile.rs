@@ -12,6 +12,7 @@ use super::{
     Crawl, CrawlFile, EpisodeRules, EpisodeRulesFile, ListingRules, NumberedPages, Recipe, RecipeFile, Rule, RuleFile,
     RulesFile,
 };
+use crate::css::Filed;
 use crate::hygiene;
 
 type Invalid = (String, String);
@@ -363,9 +364,13 @@ fn compile_rule(key: &str, rule: RuleFile) -> Result<Rule, Invalid> {
         return Err((format!("{key}.html"), "`html = true` and `attr` exclude each other".into()));
     }
     let looks_ahead = rule.all || selector_looks_ahead(&rule.css);
+    let css = selector(&format!("{key}.css"), &rule.css)?;
+    // The same parser as scraper's: what it took, this takes.
+    let filed = Filed::parse(&rule.css).ok_or_else(|| (format!("{key}.css"), css_error(&rule.css, "")))?;
     Ok(Rule {
         looks_ahead,
-        css: selector(&format!("{key}.css"), &rule.css)?,
+        css,
+        filed,
         attr: rule.attr,
         html: rule.html,
         json: rule.json,

@@ -14,6 +14,8 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use url::Url;
 
+use crate::css::Filed;
+
 mod compile;
 mod http;
 mod scope;
@@ -331,7 +333,7 @@ pub struct EpisodeRules {
 
 impl EpisodeRules {
     /// Every field's recipe key and rules, in the order fields are read.
-    fn fields(&self) -> [(&'static str, &[Rule]); 19] {
+    pub fn fields(&self) -> [(&'static str, &[Rule]); 19] {
         [
             ("title", &self.title),
             ("audio", &self.audio),
@@ -370,6 +372,8 @@ impl EpisodeRules {
 #[derive(Debug)]
 pub struct Rule {
     pub css: Selector,
+    /// The same selector, for reading many rules in one walk over a page (see `css`).
+    pub filed: Filed,
     /// Take this attribute instead of the element's text.
     pub attr: Option<String>,
     /// Take the element's inner HTML (sanitized later) instead of its text.
