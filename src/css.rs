@@ -17,6 +17,11 @@ use selectors::matching::{
 use selectors::parser::{Component, ParseRelative, Selector};
 use selectors::SelectorList;
 
+use crate::html::{Budget, TooComplex};
+
+/// Elements tried between two checks of the page's CPU budget.
+const CHECK_EVERY: usize = 1024;
+
 /// A selector list (`a.download, div.player`), each selector filed under what its subject must
 /// be.
 #[derive(Debug, Clone)]
@@ -70,11 +75,15 @@ pub enum Within<'a> {
 }
 
 /// The elements each selector list selects, in the order `scraper`'s `select` gives them:
-/// `matches[i]` holds `lists[i]`'s, each element once.
-pub fn select_each<'a>(within: Within<'a>, lists: &[&Filed]) -> Vec<Vec<ElementRef<'a>>> {
+/// `matches[i]` holds `lists[i]`'s, each element once; or the page's CPU budget ran out.
+pub fn select_each<'a>(
+    within: Within<'a>,
+    lists: &[&Filed],
+    budget: &Budget,
+) -> Result<Vec<Vec<ElementRef<'a>>>, TooComplex> {
     let mut matches = vec![Vec::new(); lists.len()];
     if lists.is_empty() {
-        return matches;
+        return Ok(matches);
     }
     let filing = Filing::of(lists);
     let mut caches = SelectorCaches::default();
@@ -94,22 +103,22 @@ pub fn select_each<'a>(within: Within<'a>, lists: &[&Filed]) -> Vec<Vec<ElementR
             }
         });
     };
-    match within {
+    let elements: Box<dyn Iterator<Item = ElementRef<'a>>> = match within {
         Within::Document(doc) => {
-            for element in doc.tree.nodes().filter_map(ElementRef::wrap).filter(|e| e.parent().is_some()) {
-                visit(element, &mut context);
-            }
+            Box::new(doc.tree.nodes().filter_map(ElementRef::wrap).filter(|e| e.parent().is_some()))
         }
         Within::Element(scope) => {
             context.scope_element = Some(selectors::Element::opaque(&scope));
-            for edge in scope.traverse().skip(1) {
-                if let Some(element) = opened_element(edge) {
-                    visit(element, &mut context);
-                }
-            }
+            Box::new(scope.traverse().skip(1).filter_map(opened_element))
         }
+    };
+    for (i, element) in elements.enumerate() {
+        if i % CHECK_EVERY == 0 {
+            budget.check()?;
+        }
+        visit(element, &mut context);
     }
-    matches
+    Ok(matches)
 }
 
 fn opened_element(edge: Edge<'_, Node>) -> Option<ElementRef<'_>> {
@@ -149,13 +158,15 @@ impl<'f> Filing<'f> {
     fn try_each(&self, element: ElementRef, try_one: &mut dyn FnMut(usize, &'f Selector<Simple>)) {
         let value = element.value();
         let mut each = |filed: &[(usize, &'f Selector<Simple>)]| filed.iter().for_each(|&(list, s)| try_one(list, s));
+        // Read as scraper reads them for matching: the first `id`, classes split on ASCII
+        // white space (a class written twice is tried twice, and kept once).
         if !self.ids.is_empty() {
-            if let Some(id) = value.attr("id") {
+            if let Some(id) = value.id() {
                 self.ids.iter().filter(|(key, _)| *key == id).for_each(|(_, filed)| each(filed));
             }
         }
         if !self.classes.is_empty() {
-            for class in value.attr("class").unwrap_or_default().split_ascii_whitespace() {
+            for class in value.classes() {
                 self.classes.iter().filter(|(key, _)| *key == class).for_each(|(_, filed)| each(filed));
             }
         }

@@ -25,7 +25,7 @@ const EXIT_INTERRUPTED: u8 = 130;
 /// jemalloc instead of glibc's malloc: a page's parse makes tens of thousands of small
 /// allocations, which jemalloc serves from a per-thread cache where glibc's threads queue on a
 /// few shared heaps (or keep many heaps' freed memory). Measured in BENCHMARKS.md (issue 26):
-/// −20 % CPU re-reading 10,000 pages, and a 200-recipe night at 131 MiB instead of 191.
+/// −13 % CPU re-reading 10,000 pages, and a 200-recipe night at 131 MiB instead of 191.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;

@@ -1,3 +1,5 @@
+use std::time::Duration;
+
 use scraper::{Html, Selector};
 
 use super::*;
@@ -15,7 +17,8 @@ const PAGE: &str = r#"<!doctype html><html><head><title>T</title>
 <svg><linearGradient id=g></linearGradient><foreignObject><p class=in-svg>x</p></foreignObject></svg>
 <ul class=credits><li><a class="host person" href="/a">A</a></li><li><a class="guest person">B</a></li></ul>
 <div class=player data-audio='{"audioUrl":"/a.mp3"}'></div><a class=download href="/a.mp3">dl</a>
-<section><p>one</p><p class=last>two</p></section></div></body></html>"#;
+<section><p>one</p><p class=last>two</p></section>
+<p class="Mixed	case" id=T>tabbed classes, upper-case id</p></div></body></html>"#;
 
 const SELECTORS: &[&str] = &[
     "h1",
@@ -51,6 +54,11 @@ const SELECTORS: &[&str] = &[
     "b",
     "nothing.here",
     ":is(h1, h2).title",
+    ".Mixed",
+    ".mixed",
+    ".case",
+    "#T",
+    "div:has(> a.download)",
 ];
 
 fn ids(elements: impl Iterator<Item = ElementRef<'static>>) -> Vec<ego_tree::NodeId> {
@@ -62,7 +70,7 @@ fn one_walk_over_a_document_selects_what_each_selector_does_in_the_same_order() 
     let doc: &'static Html = Box::leak(Box::new(Html::parse_document(PAGE)));
     let filed: Vec<Filed> = SELECTORS.iter().map(|css| Filed::parse(css).unwrap()).collect();
     let lists: Vec<&Filed> = filed.iter().collect();
-    let walked = select_each(Within::Document(doc), &lists);
+    let walked = select_each(Within::Document(doc), &lists, &Budget::start()).unwrap();
     for (css, matched) in SELECTORS.iter().zip(&walked) {
         let expected = ids(doc.select(&Selector::parse(css).unwrap()));
         assert_eq!(ids(matched.iter().copied()), expected, "{css}");
@@ -73,7 +81,8 @@ fn one_walk_over_a_document_selects_what_each_selector_does_in_the_same_order() 
     assert_ne!(ids(doc.select(&cells)), ids(doc.root_element().select(&cells)));
     let empty: Vec<&str> = SELECTORS.iter().zip(&walked).filter(|(_, m)| m.is_empty()).map(|(c, _)| *c).collect();
     // As in the browser, a lower-case name does not match an SVG element written in camel case.
-    assert_eq!(empty, ["lineargradient", "nothing.here"]);
+    // Classes and ids match case for case (scraper matches as in a no-quirks document).
+    assert_eq!(empty, ["lineargradient", "nothing.here", ".mixed"]);
 }
 
 #[test]
@@ -83,7 +92,7 @@ fn one_walk_under_an_element_selects_what_each_selector_does_there() {
     let lists: Vec<&Filed> = filed.iter().collect();
     for scope_css in ["div#main", "section", "ul.credits", "p.byline"] {
         let scope = doc.select(&Selector::parse(scope_css).unwrap()).next().unwrap();
-        let walked = select_each(Within::Element(scope), &lists);
+        let walked = select_each(Within::Element(scope), &lists, &Budget::start()).unwrap();
         for (filed_css, matched) in SELECTORS.iter().chain(&[":scope > p", ":scope p.last"]).zip(&walked) {
             let expected = ids(scope.select(&Selector::parse(filed_css).unwrap()));
             assert_eq!(ids(matched.iter().copied()), expected, "{scope_css} {filed_css}");
@@ -100,4 +109,13 @@ fn a_selector_is_filed_under_the_rarest_thing_its_subject_must_have() {
     assert_eq!(key("linearGradient"), Key::Any);
     assert_eq!(key("[data-audio]"), Key::Any);
     assert!(Filed::parse("h1[").is_none());
+}
+
+#[test]
+fn a_spent_budget_stops_the_walk() {
+    let doc = Html::parse_document(&"<p class=x>x</p>".repeat(5_000));
+    let filed = Filed::parse("p.x").unwrap();
+    let spent = Budget::of(Duration::ZERO);
+    assert_eq!(select_each(Within::Document(&doc), &[&filed], &spent).err(), Some(TooComplex::TooSlow));
+    assert_eq!(select_each(Within::Document(&doc), &[&filed], &Budget::start()).unwrap()[0].len(), 5_000);
 }

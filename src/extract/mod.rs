@@ -251,8 +251,15 @@ struct Matched<'a> {
 }
 
 impl<'a> Matched<'a> {
-    /// The matches of the fields `wanted` says, of their first rule only with `first_only`.
-    fn walk(scope: Scope<'a>, rules: &EpisodeRules, wanted: &dyn Fn(&str) -> bool, first_only: bool) -> Matched<'a> {
+    /// The matches of the fields `wanted` says, of their first rule only with `first_only`; or
+    /// the page's CPU budget ran out.
+    fn walk(
+        scope: Scope<'a>,
+        rules: &EpisodeRules,
+        wanted: &dyn Fn(&str) -> bool,
+        first_only: bool,
+        budget: &Budget,
+    ) -> Result<Matched<'a>, TooComplex> {
         let fields: Vec<(&'static str, &[Rule])> = rules
             .fields()
             .into_iter()
@@ -260,9 +267,9 @@ impl<'a> Matched<'a> {
             .map(|(name, rules)| (name, if first_only { &rules[..1] } else { rules }))
             .collect();
         let lists: Vec<&css::Filed> = fields.iter().flat_map(|(_, rules)| rules.iter().map(|rule| &rule.filed)).collect();
-        let mut matched = css::select_each(scope.within(), &lists).into_iter();
+        let mut matched = css::select_each(scope.within(), &lists, budget)?.into_iter();
         let fields = fields.iter().map(|(name, rules)| (*name, matched.by_ref().take(rules.len()).collect())).collect();
-        Matched { fields }
+        Ok(Matched { fields })
     }
 
     /// A field's matches, rule by rule; none for a field not walked for.
@@ -427,11 +434,13 @@ fn read_fields_if(
     first_of: Option<&dyn Fn(&str) -> bool>,
 ) -> Read {
     let wanted = |name: &str| first_of.is_none_or(|wanted| wanted(name));
-    let matched = Matched::walk(scope, rules, &wanted, first_of.is_some());
+    let (matched, mut over_budget) = match Matched::walk(scope, rules, &wanted, first_of.is_some(), budget) {
+        Ok(matched) => (matched, None),
+        Err(e) => (Matched { fields: Vec::new() }, Some(e)),
+    };
     let mut trace = Vec::new();
-    let mut over_budget = None;
     let mut found_by = |name: &'static str, find: &dyn Fn() -> Found| {
-        if !wanted(name) {
+        if !wanted(name) || over_budget.is_some() {
             return None;
         }
         if let Err(e) = budget.check() {
@@ -523,6 +532,7 @@ struct Found {
 /// The first non-empty, convertible value any rule yields, trying rules in order and each
 /// rule's matching elements (`matches`, rule by rule) in document order.
 fn first_value(matches: &[Vec<ElementRef>], rules: &[Rule], convert: &dyn Fn(&Rule, String) -> Converted) -> Found {
+    debug_assert_eq!(matches.len(), rules.len(), "a field read without its rules' matches");
     let mut rejected: Option<(String, Option<Unused>)> = None;
     for (i, (rule, elements)) in rules.iter().zip(matches).enumerate() {
         for raw in raw_values(elements, rule) {
@@ -549,6 +559,7 @@ const MAX_PEOPLE: usize = 16;
 /// The people the first rule that selects any names: one a line, each with its page after a tab
 /// when the element is a link.
 fn people(matches: &[Vec<ElementRef>], rules: &[Rule], base: &Url) -> Found {
+    debug_assert_eq!(matches.len(), rules.len(), "people read without their rules' matches");
     for (i, (rule, elements)) in rules.iter().zip(matches).enumerate() {
         let mut seen = HashSet::new();
         let lines: Vec<String> = elements
