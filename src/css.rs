@@ -128,12 +128,15 @@ fn opened_element(edge: Edge<'_, Node>) -> Option<ElementRef<'_>> {
     }
 }
 
-/// The selectors of one walk, by key: (list, selector) pairs.
+/// Selectors filed under one key: each with the index of the list it is from.
+type Entries<'f> = Vec<(usize, &'f Selector<Simple>)>;
+
+/// The selectors of one walk, by key.
 struct Filing<'f> {
-    ids: Vec<(&'f str, Vec<(usize, &'f Selector<Simple>)>)>,
-    classes: Vec<(&'f str, Vec<(usize, &'f Selector<Simple>)>)>,
-    tags: Vec<(&'f LocalName, Vec<(usize, &'f Selector<Simple>)>)>,
-    any: Vec<(usize, &'f Selector<Simple>)>,
+    ids: Vec<(&'f str, Entries<'f>)>,
+    classes: Vec<(&'f str, Entries<'f>)>,
+    tags: Vec<(&'f LocalName, Entries<'f>)>,
+    any: Entries<'f>,
 }
 
 impl<'f> Filing<'f> {
@@ -176,7 +179,7 @@ impl<'f> Filing<'f> {
 }
 
 fn file_under<'f, K: PartialEq + ?Sized>(
-    keys: &mut Vec<(&'f K, Vec<(usize, &'f Selector<Simple>)>)>,
+    keys: &mut Vec<(&'f K, Entries<'f>)>,
     key: &'f K,
     entry: (usize, &'f Selector<Simple>),
 ) {
