@@ -102,9 +102,14 @@ pub struct BuildArgs {
     /// Extract every episode again from cached pages, with no network.
     #[arg(long)]
     pub reextract: bool,
-    /// Publish even a feed much shorter than the published one (see output.min_items_percent).
+    /// Publish even a feed much shorter than the published one (see output.min_items_percent),
+    /// and over a feed at a publish target that another machine or person wrote.
     #[arg(long)]
     pub force: bool,
+    /// Also publish to this place for this run, as `[output] publish` does
+    /// (`git+file:///srv/feeds.git#gh-pages`, `git+ssh://...#BRANCH[:FOLDER]`); repeatable.
+    #[arg(long, value_name = "URL")]
+    pub publish: Vec<String>,
     /// Pages in flight at once [default: the recipe's http.concurrency].
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     pub concurrency: Option<u16>,

@@ -8,7 +8,7 @@ use anyhow::Context;
 use futures::stream::{self, StreamExt};
 use podfeed::fetch::{Client, Limits};
 use podfeed::pipeline::Mode;
-use podfeed::recipe::{Http, Recipe};
+use podfeed::recipe::{Http, PublishTarget, Recipe};
 use podfeed::store::Store;
 
 use super::{cache_dir, until_interrupted, Outcome, RunReport, Runs, Session, Ui, UsageError};
@@ -26,12 +26,21 @@ pub async fn run(args: BuildArgs, ui: Ui) -> anyhow::Result<Outcome> {
     if paths.len() > 1 && (options.cache.is_some() || options.out.is_some()) {
         return Err(UsageError("--cache and --out need a single recipe".into()).into());
     }
+    if paths.len() > 1 && !args.publish.is_empty() {
+        return Err(UsageError("--publish needs a single recipe (each recipe has `[output] publish`)".into()).into());
+    }
+    let extra_targets = args
+        .publish
+        .iter()
+        .map(|text| PublishTarget::parse(text).map_err(|why| UsageError(format!("--publish {why}"))))
+        .collect::<Result<Vec<_>, _>>()?;
     // Every recipe is read before anything is fetched: one invalid recipe stops the night.
     let mut recipes = paths.iter().map(|p| Recipe::load(p)).collect::<Result<Vec<_>, _>>()?;
     for recipe in &mut recipes {
         if let Some(n) = args.concurrency {
             recipe.http.concurrency = usize::from(n);
         }
+        recipe.output.targets.extend(extra_targets.iter().cloned());
     }
     refuse_shared_caches(&recipes, options)?;
     refuse_shared_files(&recipes)?;
@@ -121,8 +130,8 @@ fn refuse_shared_files(recipes: &[Recipe]) -> Result<(), UsageError> {
 /// `feed-other.xml`, and their `.gz`).
 struct Writes {
     files: Vec<PathBuf>,
-    /// The folder and the feed's stem and extension, when split.
-    split: Option<(PathBuf, String, String)>,
+    /// The feed, when split: its parts are beside it.
+    split: Option<PathBuf>,
 }
 
 impl Writes {
@@ -136,25 +145,15 @@ impl Writes {
         if output.html {
             files.push(feed.with_file_name("index.html"));
         }
-        let split = output.split.map(|_| {
-            let name = feed.file_name().unwrap_or_default().to_string_lossy().into_owned();
-            let (stem, extension) = name.rsplit_once('.').unwrap_or((&name, "xml"));
-            (feed.parent().unwrap_or(&feed).to_path_buf(), stem.to_string(), extension.to_string())
-        });
+        let split = output.split.map(|_| feed.clone());
         Writes { files, split }
     }
 
     /// Whether `path` is one of the split feeds (or their `.gz`) this recipe may write.
     fn is_part(&self, path: &std::path::Path) -> bool {
-        let Some((dir, stem, extension)) = &self.split else { return false };
-        let name = path.file_name().unwrap_or_default().to_string_lossy();
-        let name = name.strip_suffix(".gz").unwrap_or(&name);
-        let tag = name.strip_prefix(stem.as_str()).and_then(|n| n.strip_prefix('-'));
-        let tag = tag.and_then(|n| n.strip_suffix(extension.as_str())).and_then(|n| n.strip_suffix('.'));
-        let numbered = |n: &str| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit());
-        path.parent() == Some(dir.as_path())
-            && tag
-                .is_some_and(|tag| tag == "other" || numbered(tag) || tag.strip_prefix("season-").is_some_and(numbered))
+        let Some(feed) = &self.split else { return false };
+        let name = |path: &std::path::Path| path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        path.parent() == feed.parent() && podfeed::publish::is_split_name(&name(feed), &name(path))
     }
 
     /// A file both would write, if any.
@@ -163,7 +162,11 @@ impl Writes {
         let theirs = || other.files.iter().find(|f| self.is_part(f));
         // Two split recipes with one folder and stem write the same parts (feed-other.xml).
         let parts = || match (&self.split, &other.split) {
-            (Some(a), Some(b)) if a == b => Some(a.0.join(format!("{}-other.{}", a.1, a.2))),
+            (Some(a), Some(b)) if a == b => {
+                let name = a.file_name().unwrap_or_default().to_string_lossy().into_owned();
+                let (stem, extension) = name.rsplit_once('.').unwrap_or((&name, "xml"));
+                Some(a.with_file_name(format!("{stem}-other.{extension}")))
+            }
             _ => None,
         };
         mine.or_else(theirs).cloned().or_else(parts)

@@ -4,6 +4,7 @@ mod checks;
 mod failure;
 mod finish;
 mod page;
+mod remote;
 mod split;
 
 use std::collections::HashMap;
@@ -61,6 +62,8 @@ pub enum PipelineError {
          (output.min_items_percent = {limit}%); check the recipe with `podfeed check`, or pass --force"
     )]
     Shrinking { items: u64, published: u64, limit: u8 },
+    #[error("published to the folder, but not to {0}")]
+    Remote(#[from] publish::git::GitError),
 }
 
 /// A run that could not publish: why (its source), and what it had done. It displays as the

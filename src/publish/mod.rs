@@ -4,6 +4,7 @@
 //! is never seen at all. Unchanged files are left alone so static servers keep their ETag and
 //! Last-Modified.
 
+pub mod git;
 mod index;
 
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
@@ -93,6 +94,17 @@ pub fn write_atomic_with(
 /// zlib's default: the file is fetched by every subscriber's app, so its size matters more than
 /// the 0.2 s a faster level would save a 10,000-episode build (level 4: 10 % larger).
 const GZIP_LEVEL: flate2::Compression = flate2::Compression::new(6);
+
+/// Whether `name` is one of the split feeds (or their `.gz`) a feed named `feed_name` may have
+/// beside it: `feed-2017.xml`, `feed-season-3.xml`, `feed-other.xml` for `feed.xml`.
+pub fn is_split_name(feed_name: &str, name: &str) -> bool {
+    let (stem, extension) = feed_name.rsplit_once('.').unwrap_or((feed_name, "xml"));
+    let name = name.strip_suffix(".gz").unwrap_or(name);
+    let tag = name.strip_prefix(stem).and_then(|n| n.strip_prefix('-'));
+    let tag = tag.and_then(|n| n.strip_suffix(extension)).and_then(|n| n.strip_suffix('.'));
+    let numbered = |n: &str| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit());
+    tag.is_some_and(|tag| tag == "other" || numbered(tag) || tag.strip_prefix("season-").is_some_and(numbered))
+}
 
 /// `feed.xml.gz` for `feed.xml`.
 pub fn gzip_path(feed: &Path) -> PathBuf {

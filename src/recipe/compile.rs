@@ -9,7 +9,7 @@ use url::Url;
 
 use super::scope::scope_entry;
 use super::{
-    Crawl, CrawlFile, EpisodeRules, EpisodeRulesFile, ListingRules, NumberedPages, Recipe, RecipeFile, Rule, RuleFile,
+    Crawl, CrawlFile, EpisodeRules, EpisodeRulesFile, ListingRules, NumberedPages, PublishTarget, Recipe, RecipeFile, Rule, RuleFile,
     RulesFile,
 };
 use crate::css::Filed;
@@ -54,6 +54,10 @@ pub(super) fn compile(file: RecipeFile, name: String, path: &Path) -> Result<Rec
             return Err(invalid("output.template", format!("{} is not a file", template.display())));
         }
         output.template = Some(template);
+    }
+    for (i, text) in output.publish.iter().enumerate() {
+        let target = PublishTarget::parse(text).map_err(|why| invalid(&format!("output.publish[{i}]"), why))?;
+        output.targets.push(target);
     }
     let http = file.http;
     if http.concurrency == 0 {

@@ -19,9 +19,11 @@ use crate::css::Filed;
 mod compile;
 mod http;
 mod scope;
+mod target;
 
 pub use http::{Http, DEFAULT_USER_AGENT};
 pub use scope::{NumberedPages, TRACKING_PARAMS};
+pub use target::PublishTarget;
 
 /// An invalid recipe: which file, which key, and why. Always exit code 2.
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +83,13 @@ pub struct Output {
     /// split feeds (which need `split`); 0 for no limit.
     #[serde(default)]
     pub max_bytes: u64,
+    /// Places the feed and its files go after the folder: `git+file:///srv/feeds.git#gh-pages`
+    /// and the like (see [`PublishTarget`]); `build --publish` adds one for a run.
+    #[serde(default)]
+    pub publish: Vec<String>,
+    /// `publish`, read.
+    #[serde(skip)]
+    pub targets: Vec<PublishTarget>,
 }
 
 /// `[output] split`: how the archive is cut into smaller feeds.
@@ -114,6 +123,8 @@ impl Default for Output {
             min_items_percent: Output::default_min_items_percent(),
             split: None,
             max_bytes: 0,
+            publish: Vec::new(),
+            targets: Vec::new(),
         }
     }
 }

@@ -1,0 +1,64 @@
+//! After the folder, the recipe's other places (`[output] publish`): each is given the files the
+//! folder holds for this recipe, whether or not this run changed them, so a place that missed a
+//! night (down, or refused) catches up on the next.
+
+use std::path::Path;
+
+use super::{PipelineError, Run};
+use crate::model::RunSummary;
+use crate::publish::git::{self, Branch, Pushed, Upload};
+use crate::publish::{self, PublishError};
+use crate::recipe::PublishTarget;
+
+impl Run<'_> {
+    /// Publishes the folder's files to every target, in the recipe's order; the first that
+    /// fails ends the run with its reason (the others wait for the next run).
+    pub(super) fn publish_elsewhere(&self, summary: &RunSummary) -> Result<(), PipelineError> {
+        let targets = &self.recipe.output.targets;
+        if targets.is_empty() {
+            return Ok(());
+        }
+        let out = &self.options.out;
+        let feed = out.file_name().and_then(|n| n.to_str()).unwrap_or("feed.xml").to_string();
+        let files = self.files_to_publish(out, &feed)?;
+        let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+        // A split feed the folder no longer has is taken out of the target's folder too.
+        let stale = |name: &str| publish::is_split_name(&feed, name) && !names.contains(&name);
+        let message = format!("podfeed: {}, {} items", self.recipe.feed.title, summary.items);
+        for target in targets {
+            let PublishTarget::Git { written, repository, branch, folder } = target;
+            let to = Branch { target: written, repository, branch, folder };
+            let clone = self.store.dir().join("publish").join(clone_name(written));
+            match git::push(&to, &clone, &files, &stale, &feed, &message, self.options.force)? {
+                Pushed::Unchanged => tracing::info!("{written}: already up to date"),
+                Pushed::Commit(commit) => tracing::info!("{written}: pushed {commit}"),
+            }
+        }
+        Ok(())
+    }
+
+    /// The recipe's files in the folder: the split feeds, the page and the gzip, and the feed.
+    fn files_to_publish(&self, out: &Path, feed: &str) -> Result<Vec<Upload>, PipelineError> {
+        let mut names: Vec<String> = match self.store.split_files()? {
+            Some(split) if split.out == out.display().to_string() => split.names,
+            _ => Vec::new(),
+        };
+        names.extend(names.clone().into_iter().map(|name| format!("{name}.gz")));
+        names.extend(["index.html".to_string(), format!("{feed}.gz"), feed.to_string()]);
+        let mut files = Vec::new();
+        for name in names {
+            let path = out.with_file_name(&name);
+            match path.try_exists() {
+                Ok(true) => files.push(Upload { path, name }),
+                Ok(false) => {}
+                Err(source) => return Err(PublishError { path, source }.into()),
+            }
+        }
+        Ok(files)
+    }
+}
+
+/// The clone's folder name: the same for the same target text, on every machine and version.
+fn clone_name(target: &str) -> String {
+    uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, target.as_bytes()).simple().to_string()
+}

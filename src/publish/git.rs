@@ -1,0 +1,239 @@
+//! Publishing to a branch of a git repository (GitHub Pages serves `gh-pages`), with the `git`
+//! program: it speaks every transport (file, SSH with the user's keys and agent, HTTPS with their
+//! credential helper), which a library would have to be configured for one by one.
+//!
+//! The commit is made without a working tree, in a bare clone kept in the cache folder: the
+//! branch as fetched, read into an index of our own, our files written over it, one tree, one
+//! commit. So the push is all-or-nothing (an app never sees a feed beside parts not yet there),
+//! a run that changes nothing makes no commit, and a push that is not a fast-forward (someone
+//! pushed meanwhile) is refused by the remote, with nothing lost.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// One file to publish: where it is on disk, and its name in the branch's folder.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub path: PathBuf,
+    pub name: String,
+}
+
+/// What a target is, for [`push`]: the repository, branch and folder, and who to say it is.
+pub struct Branch<'a> {
+    pub target: &'a str,
+    pub repository: &'a str,
+    pub branch: &'a str,
+    pub folder: &'a str,
+}
+
+/// Why a target was not published to; the remote is as it was.
+#[derive(Debug, thiserror::Error)]
+#[error("{target}: {reason}")]
+pub struct GitError {
+    pub target: String,
+    pub reason: String,
+}
+
+/// What a push did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pushed {
+    /// The branch had these files already: nothing was written.
+    Unchanged,
+    /// One commit, pushed.
+    Commit(String),
+}
+
+/// Commits `files` (the main feed, `feed`, among them) to the branch and pushes, unless the
+/// branch has them already. Files in the folder that `stale` says are ours but no longer made
+/// (split feeds of a year that moved) are taken out. The feed the branch has must be the one this clone pushed
+/// last, unless `force`: another machine or person may be publishing there.
+pub fn push(
+    to: &Branch,
+    clone: &Path,
+    files: &[Upload],
+    stale: &dyn Fn(&str) -> bool,
+    feed: &str,
+    message: &str,
+    force: bool,
+) -> Result<Pushed, GitError> {
+    let fail = |reason: String| GitError { target: to.target.to_string(), reason };
+    let git = Git { dir: clone.to_path_buf() };
+    git.open(to.repository).map_err(fail)?;
+    let parent = git.fetch(to.branch).map_err(fail)?;
+    let feed_path = in_folder(to.folder, feed);
+    let theirs = match &parent {
+        Some(commit) => git.blob_at(commit, &feed_path),
+        None => None,
+    };
+    if let Some(theirs) = &theirs {
+        if !force && git.last_pushed_feed().as_ref() != Some(theirs) {
+            return Err(fail(format!(
+                "{feed_path} on {} is not the feed this cache pushed last (another machine or someone else wrote \
+                 it): left as it is; --force replaces it",
+                to.branch
+            )));
+        }
+    }
+    let tree = git.tree_with(parent.as_deref(), to.folder, files, stale).map_err(fail)?;
+    let feed_blob = git.blob_at(&tree, &feed_path);
+    if parent.as_ref().and_then(|p| git.tree_of(p)).as_ref() == Some(&tree) {
+        git.remember_pushed_feed(feed_blob.as_deref()).map_err(fail)?;
+        return Ok(Pushed::Unchanged);
+    }
+    let commit = git.commit(&tree, parent.as_deref(), message).map_err(fail)?;
+    git.push(&commit, to.branch).map_err(fail)?;
+    git.remember_pushed_feed(feed_blob.as_deref()).map_err(fail)?;
+    Ok(Pushed::Commit(commit))
+}
+
+fn in_folder(folder: &str, name: &str) -> String {
+    match folder {
+        "" => name.to_string(),
+        folder => format!("{folder}/{name}"),
+    }
+}
+
+/// The bare clone, driven through the `git` program.
+struct Git {
+    dir: PathBuf,
+}
+
+/// The ref the fetched branch is kept under in the clone.
+const FETCHED: &str = "refs/podfeed/fetched";
+
+impl Git {
+    fn run(&self, args: &[&str], index: bool) -> Result<String, String> {
+        let mut command = Command::new("git");
+        command.arg("--git-dir").arg(&self.dir).args(args).stdin(Stdio::null());
+        if index {
+            command.env("GIT_INDEX_FILE", self.dir.join("podfeed.index"));
+        }
+        // The commit's author is podfeed unless the operator's environment says otherwise.
+        for (name, value) in [("GIT_AUTHOR_NAME", "podfeed"), ("GIT_AUTHOR_EMAIL", "podfeed@localhost")] {
+            if std::env::var_os(name).is_none() {
+                command.env(name, value);
+            }
+        }
+        for (name, from) in [("GIT_COMMITTER_NAME", "GIT_AUTHOR_NAME"), ("GIT_COMMITTER_EMAIL", "GIT_AUTHOR_EMAIL")] {
+            if std::env::var_os(name).is_none() {
+                let value = std::env::var_os(from).unwrap_or_else(|| OsString::from(default_identity(from)));
+                command.env(name, value);
+            }
+        }
+        let output = command.output().map_err(|e| format!("cannot run git: {e}"))?;
+        if !output.status.success() {
+            let said = String::from_utf8_lossy(&output.stderr);
+            let said = said.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("no message").trim();
+            return Err(format!("git {} failed: {said}", args.first().unwrap_or(&"")));
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
+    }
+
+    /// The bare clone, made the first time, pointing at `repository` (which the recipe may
+    /// have changed since).
+    fn open(&self, repository: &str) -> Result<(), String> {
+        if !self.dir.join("HEAD").exists() {
+            std::fs::create_dir_all(&self.dir).map_err(|e| format!("cannot create {}: {e}", self.dir.display()))?;
+            self.run(&["init", "--quiet", "--bare"], false)?;
+        }
+        match self.run(&["remote", "get-url", "origin"], false) {
+            Ok(url) if url == repository => Ok(()),
+            Ok(_) => self.run(&["remote", "set-url", "origin", repository], false).map(drop),
+            Err(_) => self.run(&["remote", "add", "origin", repository], false).map(drop),
+        }
+    }
+
+    /// The branch's commit on the remote, fetched; `None` when the remote has no such branch yet.
+    fn fetch(&self, branch: &str) -> Result<Option<String>, String> {
+        let heads = self.run(&["ls-remote", "--heads", "origin", &format!("refs/heads/{branch}")], false)?;
+        if heads.is_empty() {
+            return Ok(None);
+        }
+        self.run(&["fetch", "--quiet", "--no-tags", "origin", &format!("+refs/heads/{branch}:{FETCHED}")], false)?;
+        self.run(&["rev-parse", "--verify", "--quiet", &format!("{FETCHED}^{{commit}}")], false).map(Some)
+    }
+
+    /// The blob at `path` in a commit or tree, if there is one.
+    fn blob_at(&self, tree_ish: &str, path: &str) -> Option<String> {
+        self.run(&["rev-parse", "--verify", "--quiet", &format!("{tree_ish}:{path}")], false).ok()
+    }
+
+    fn tree_of(&self, commit: &str) -> Option<String> {
+        self.run(&["rev-parse", "--verify", "--quiet", &format!("{commit}^{{tree}}")], false).ok()
+    }
+
+    /// The parent's tree with `files` written into `folder` and `stale` taken out of it.
+    fn tree_with(
+        &self,
+        parent: Option<&str>,
+        folder: &str,
+        files: &[Upload],
+        stale: &dyn Fn(&str) -> bool,
+    ) -> Result<String, String> {
+        match parent {
+            Some(parent) => {
+                self.run(&["read-tree", parent], true)?;
+                let prefix = if folder.is_empty() { String::new() } else { format!("{folder}/") };
+                let listed = match folder {
+                    "" => self.run(&["ls-tree", "--name-only", parent], false),
+                    _ => self.run(&["ls-tree", "--name-only", parent, &prefix], false),
+                };
+                for path in listed.unwrap_or_default().lines() {
+                    let name = path.strip_prefix(&prefix).unwrap_or(path);
+                    if stale(name) {
+                        self.run(&["update-index", "--force-remove", "--", path], true)?;
+                    }
+                }
+            }
+            None => {
+                self.run(&["read-tree", "--empty"], true)?;
+            }
+        }
+        for file in files {
+            let path = file.path.to_str().ok_or_else(|| format!("{} is not a UTF-8 path", file.path.display()))?;
+            let blob = self.run(&["hash-object", "-w", "--", path], false)?;
+            let entry = format!("100644,{blob},{}", in_folder(folder, &file.name));
+            self.run(&["update-index", "--add", "--cacheinfo", &entry], true)?;
+        }
+        self.run(&["write-tree"], true)
+    }
+
+    fn commit(&self, tree: &str, parent: Option<&str>, message: &str) -> Result<String, String> {
+        let mut args = vec!["commit-tree", tree, "-m", message];
+        if let Some(parent) = parent {
+            args.extend(["-p", parent]);
+        }
+        self.run(&args, false)
+    }
+
+    /// Pushes as a fast-forward only: a branch someone moved meanwhile refuses it.
+    fn push(&self, commit: &str, branch: &str) -> Result<(), String> {
+        let refspec = format!("{commit}:refs/heads/{branch}");
+        self.run(&["push", "--quiet", "origin", &refspec], false).map(drop).map_err(|said| {
+            format!("{said} (if the branch moved meanwhile, another machine publishes there too; nothing was overwritten)")
+        })
+    }
+
+    fn remembered(&self) -> PathBuf {
+        self.dir.join("podfeed-pushed-feed")
+    }
+
+    fn last_pushed_feed(&self) -> Option<String> {
+        std::fs::read_to_string(self.remembered()).ok().map(|s| s.trim().to_string())
+    }
+
+    fn remember_pushed_feed(&self, blob: Option<&str>) -> Result<(), String> {
+        let path = self.remembered();
+        crate::publish::write_atomic(&path, blob.unwrap_or_default().as_bytes())
+            .map(drop)
+            .map_err(|e| e.to_string())
+    }
+}
+
+fn default_identity(variable: &str) -> &'static str {
+    match variable {
+        "GIT_AUTHOR_NAME" => "podfeed",
+        _ => "podfeed@localhost",
+    }
+}

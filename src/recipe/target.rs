@@ -1,0 +1,113 @@
+//! `[output] publish` (and `build --publish`): where a feed goes besides the output folder,
+//! which stays the source of truth.
+
+use std::fmt;
+
+use url::Url;
+
+/// A place the output is published to after the folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PublishTarget {
+    /// A branch of a git repository, e.g. `gh-pages` for GitHub Pages: the files are committed
+    /// there, one commit per run that changes something, and pushed.
+    Git {
+        /// What the recipe says, to name the target in messages.
+        written: String,
+        /// The repository's URL as git takes it (`file:///srv/feeds.git`, `ssh://git@host/x.git`).
+        repository: String,
+        branch: String,
+        /// The folder in the branch the files go to; empty for its top.
+        folder: String,
+    },
+}
+
+impl fmt::Display for PublishTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PublishTarget::Git { written, .. } => f.write_str(written),
+        }
+    }
+}
+
+/// The branch GitHub Pages serves by default.
+const DEFAULT_BRANCH: &str = "gh-pages";
+
+impl PublishTarget {
+    /// `git+file:///path/repo.git#BRANCH`, `git+ssh://…#BRANCH` or `git+https://…#BRANCH`, the
+    /// branch optionally followed by `:FOLDER`; or why the text is not a target.
+    pub fn parse(text: &str) -> Result<PublishTarget, String> {
+        let (address, fragment) = text.split_once('#').unwrap_or((text, ""));
+        if address.starts_with("s3://") {
+            return Err(format!(
+                "{text:?}: publishing to S3-compatible storage is not in this version of podfeed; publish to a \
+                 git branch, or copy the output folder with your storage's own tool after the build"
+            ));
+        }
+        let Some(repository) = address.strip_prefix("git+") else {
+            return Err(format!("{text:?} is not a publish target: write git+file://, git+ssh:// or git+https://"));
+        };
+        let url = Url::parse(repository).map_err(|e| format!("{text:?}: {repository:?} is not a URL: {e}"))?;
+        if !matches!(url.scheme(), "file" | "ssh" | "https") {
+            return Err(format!("{text:?}: git over {}: is not supported (file, ssh or https)", url.scheme()));
+        }
+        if url.password().is_some() || (url.scheme() == "https" && !url.username().is_empty()) {
+            return Err(format!(
+                "{text:?}: credentials never go in a recipe; let git find them (an SSH key, a credential helper)"
+            ));
+        }
+        let (branch, folder) = fragment.split_once(':').unwrap_or((fragment, ""));
+        let branch = if branch.is_empty() { DEFAULT_BRANCH } else { branch };
+        check_branch(branch).map_err(|why| format!("{text:?}: branch {branch:?} {why}"))?;
+        let folder = folder.trim_matches('/');
+        if folder.split('/').any(|part| part == ".." || part == "." || part.starts_with(".git")) {
+            return Err(format!("{text:?}: the folder {folder:?} must stay inside the branch"));
+        }
+        Ok(PublishTarget::Git {
+            written: text.to_string(),
+            repository: repository.to_string(),
+            branch: branch.to_string(),
+            folder: folder.to_string(),
+        })
+    }
+}
+
+/// The names git refuses (see `git check-ref-format`), so a bad one is an error at load.
+fn check_branch(branch: &str) -> Result<(), &'static str> {
+    let refused = |c: char| c.is_ascii_control() || " ~^:?*[\\".contains(c);
+    if branch.starts_with('-') || branch.starts_with('/') || branch.ends_with('/') || branch.ends_with(".lock") {
+        return Err("is not a branch name git takes");
+    }
+    if branch.contains("..") || branch.contains("@{") || branch.contains("//") || branch.chars().any(refused) {
+        return Err("is not a branch name git takes");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn git(text: &str) -> (String, String, String) {
+        match PublishTarget::parse(text).unwrap() {
+            PublishTarget::Git { repository, branch, folder, .. } => (repository, branch, folder),
+        }
+    }
+
+    #[test]
+    fn a_git_target_names_its_repository_branch_and_folder() {
+        let (repo, branch, folder) = git("git+file:///srv/feeds.git#main:shows/signal/");
+        assert_eq!((repo.as_str(), branch.as_str(), folder.as_str()), ("file:///srv/feeds.git", "main", "shows/signal"));
+        assert_eq!(git("git+ssh://git@github.com/me/feeds.git").1, "gh-pages");
+    }
+
+    #[test]
+    fn credentials_and_unknown_places_are_refused_with_the_reason() {
+        let refused = |text: &str| PublishTarget::parse(text).unwrap_err();
+        assert!(refused("git+https://me:token@github.com/me/feeds.git").contains("credentials never go in a recipe"));
+        assert!(refused("git+https://token@github.com/me/feeds.git").contains("credentials"));
+        assert!(refused("s3://bucket/shows/").contains("not in this version"));
+        assert!(refused("ftp://example.org/").contains("not a publish target"));
+        assert!(refused("git+file:///srv/feeds.git#bad..branch").contains("not a branch name"));
+        assert!(refused("git+file:///srv/feeds.git#main:../up").contains("inside the branch"));
+    }
+}

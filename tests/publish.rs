@@ -1,0 +1,190 @@
+//! Publishing to a git branch (`[output] publish = ["git+file://…#gh-pages"]`), against a real
+//! bare repository on disk and the demo site, through the `podfeed` binary as cron runs it.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{parse_feed, podfeed_async, stderr, Fixture};
+
+/// `git` in `dir`, its output; panics with git's words when it fails.
+fn git(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "someone")
+        .env("GIT_AUTHOR_EMAIL", "someone@example.org")
+        .env("GIT_COMMITTER_NAME", "someone")
+        .env("GIT_COMMITTER_EMAIL", "someone@example.org")
+        .output()
+        .expect("git runs");
+    assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// A bare repository, as a GitHub Pages repository would be, and its `file://` URL.
+fn bare_repository(dir: &Path) -> (PathBuf, String) {
+    let path = dir.join("pages.git");
+    git(dir, &["init", "--quiet", "--bare", path.to_str().unwrap()]);
+    let url = format!("git+file://{}#gh-pages", path.display());
+    (path, url)
+}
+
+/// The branch's file, as a GitHub Pages site would serve it.
+fn served(repo: &Path, name: &str) -> Option<Vec<u8>> {
+    let output = Command::new("git")
+        .args(["--git-dir", repo.to_str().unwrap(), "show", &format!("gh-pages:{name}")])
+        .output()
+        .expect("git runs");
+    output.status.success().then_some(output.stdout)
+}
+
+fn commits(repo: &Path) -> usize {
+    let output = Command::new("git")
+        .args(["--git-dir", repo.to_str().unwrap(), "rev-list", "--count", "gh-pages"])
+        .output()
+        .expect("git runs");
+    String::from_utf8_lossy(&output.stdout).trim().parse().unwrap_or(0)
+}
+
+/// The demo recipe publishing to `target`, its feed split by year.
+fn publishing_to(fixture: &Fixture, target: &str) {
+    let text = fixture.recipe_text.replace(
+        "[output]\n",
+        &format!("[output]\npublish = [\"{target}\"]\nsplit = \"year\"\n"),
+    );
+    assert!(text.contains("publish = "), "the demo recipe has an [output] table");
+    fixture.write_recipe(&text);
+}
+
+async fn build(fixture: &Fixture, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["build", "--recipe", "demo.toml", "--cache", "cache", "--quiet"];
+    args.extend_from_slice(extra);
+    podfeed_async(fixture.dir.path(), &args).await
+}
+
+fn items(feed: &[u8]) -> usize {
+    parse_feed(feed).entries.len()
+}
+
+#[tokio::test]
+async fn the_branch_gets_every_file_once_a_quiet_night_pushes_nothing_and_a_new_episode_one_commit() {
+    let fixture = Fixture::new(40, false).await;
+    let (repo, target) = bare_repository(fixture.dir.path());
+    publishing_to(&fixture, &target);
+
+    let first = build(&fixture, &[]).await;
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert_eq!(commits(&repo), 1);
+    // What a podcast app fetches from the Pages site is the feed the folder has, byte for byte,
+    // with its gzip, its page and every split feed beside it.
+    let public = fixture.dir.path().join("public");
+    let local = fixture.feed_bytes();
+    assert_eq!(served(&repo, "feed.xml").as_deref(), Some(&local[..]));
+    let before = items(&local);
+    assert!(before > 30, "{before} items");
+    let mut names: Vec<String> = std::fs::read_dir(&public)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name != "cover.png")
+        .collect();
+    names.sort();
+    assert!(names.iter().filter(|n| n.starts_with("feed-")).count() >= 2, "split feeds: {names:?}");
+    assert!(names.contains(&"index.html".to_string()) && names.contains(&"feed.xml.gz".to_string()));
+    for name in &names {
+        let on_disk = std::fs::read(public.join(name)).unwrap();
+        assert_eq!(served(&repo, name).as_deref(), Some(&on_disk[..]), "{name}");
+    }
+
+    // A quiet night: nothing new on the site, nothing new in the branch.
+    let quiet = build(&fixture, &[]).await;
+    assert!(quiet.status.success(), "{}", stderr(&quiet));
+    assert_eq!(commits(&repo), 1, "a quiet night makes no commit");
+
+    // Three new episodes: one commit, and the branch's feed has them.
+    fixture.site.set_latest(fixture.site.latest() + 3);
+    let changed = build(&fixture, &[]).await;
+    assert!(changed.status.success(), "{}", stderr(&changed));
+    assert_eq!(commits(&repo), 2);
+    assert_eq!(served(&repo, "feed.xml").unwrap(), fixture.feed_bytes());
+    assert!(items(&fixture.feed_bytes()) > before, "the new episodes are in the branch's feed");
+}
+
+#[tokio::test]
+async fn a_feed_someone_else_pushed_is_left_alone_unless_forced() {
+    let fixture = Fixture::new(20, false).await;
+    let (repo, target) = bare_repository(fixture.dir.path());
+    publishing_to(&fixture, &target);
+    assert!(build(&fixture, &[]).await.status.success());
+
+    // Someone replaces the feed on the branch by hand.
+    let work = fixture.dir.path().join("work");
+    git(fixture.dir.path(), &["clone", "--quiet", "--branch", "gh-pages", repo.to_str().unwrap(), "work"]);
+    std::fs::write(work.join("feed.xml"), "<rss version=\"2.0\"><channel><title>Theirs</title></channel></rss>").unwrap();
+    git(&work, &["commit", "--quiet", "-am", "a feed of their own"]);
+    git(&work, &["push", "--quiet", "origin", "gh-pages"]);
+    let theirs = served(&repo, "feed.xml").unwrap();
+
+    let refused = build(&fixture, &[]).await;
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("is not the feed this cache pushed last"), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains(&target), "the target is named: {}", stderr(&refused));
+    assert_eq!(served(&repo, "feed.xml").unwrap(), theirs, "their feed is left as it is");
+
+    let forced = build(&fixture, &["--force"]).await;
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    assert_eq!(served(&repo, "feed.xml").unwrap(), fixture.feed_bytes());
+}
+
+#[tokio::test]
+async fn of_two_machines_publishing_to_one_branch_the_second_is_refused_and_nothing_is_lost() {
+    let fixture = Fixture::new(20, false).await;
+    let (repo, target) = bare_repository(fixture.dir.path());
+    publishing_to(&fixture, &target);
+    assert!(build(&fixture, &[]).await.status.success());
+    let first = served(&repo, "feed.xml").unwrap();
+
+    // A second machine: the same recipe with a cache (and a clone) of its own.
+    let second = podfeed_async(
+        fixture.dir.path(),
+        &["build", "--recipe", "demo.toml", "--cache", "cache-2", "--out", "public-2/feed.xml", "--quiet"],
+    )
+    .await;
+    assert_eq!(second.status.code(), Some(1), "{}", stderr(&second));
+    assert!(stderr(&second).contains("another machine or someone else"), "{}", stderr(&second));
+    assert_eq!(served(&repo, "feed.xml").unwrap(), first);
+    assert_eq!(commits(&repo), 1);
+}
+
+#[tokio::test]
+async fn a_target_that_is_down_fails_the_night_and_the_next_good_night_catches_up() {
+    let fixture = Fixture::new(20, false).await;
+    let missing = fixture.dir.path().join("not-yet.git");
+    let target = format!("git+file://{}#gh-pages", missing.display());
+    publishing_to(&fixture, &target);
+
+    let down = build(&fixture, &[]).await;
+    assert_eq!(down.status.code(), Some(1), "{}", stderr(&down));
+    assert!(stderr(&down).contains("published to the folder, but not to"), "{}", stderr(&down));
+    // The folder, the source of truth, has the night's feed all the same.
+    assert!(items(&fixture.feed_bytes()) > 15);
+
+    // The repository exists the next night; nothing changed on the site, and still the branch
+    // gets what it missed.
+    git(fixture.dir.path(), &["init", "--quiet", "--bare", missing.to_str().unwrap()]);
+    let next = build(&fixture, &[]).await;
+    assert!(next.status.success(), "{}", stderr(&next));
+    assert_eq!(served(&missing, "feed.xml").unwrap(), fixture.feed_bytes());
+}
+
+#[tokio::test]
+async fn a_recipe_with_credentials_in_its_target_is_refused_before_anything_is_fetched() {
+    let fixture = Fixture::new(5, false).await;
+    publishing_to(&fixture, "git+https://me:secret@example.org/feeds.git#gh-pages");
+    let refused = build(&fixture, &[]).await;
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    let said = stderr(&refused);
+    assert!(said.contains("output.publish[0]") && said.contains("credentials never go in a recipe"), "{said}");
+    assert_eq!(fixture.site.stats().total(), 0, "nothing was fetched");
+}
