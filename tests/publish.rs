@@ -188,3 +188,70 @@ async fn a_recipe_with_credentials_in_its_target_is_refused_before_anything_is_f
     assert!(said.contains("output.publish[0]") && said.contains("credentials never go in a recipe"), "{said}");
     assert_eq!(fixture.site.stats().total(), 0, "nothing was fetched");
 }
+
+#[tokio::test]
+async fn shows_built_in_one_night_share_a_branch_each_in_its_folder() {
+    let fixture = Fixture::new(20, false).await;
+    let (repo, _) = bare_repository(fixture.dir.path());
+    let recipes = fixture.dir.path().join("recipes");
+    std::fs::create_dir_all(&recipes).unwrap();
+    for show in ["signal", "noise"] {
+        let text = fixture.recipe_text.replace("path = \"public/feed.xml\"", &format!("path = \"public/{show}/feed.xml\""));
+        let text = text.replace(
+            "[output]\n",
+            &format!("[output]\npublish = [\"git+file://{}#gh-pages:shows/{show}\"]\n", repo.display()),
+        );
+        std::fs::write(recipes.join(format!("{show}.toml")), text).unwrap();
+        std::fs::create_dir_all(fixture.dir.path().join("public").join(show)).unwrap();
+        std::fs::write(fixture.dir.path().join(format!("public/{show}/cover.png")), podfeed_demo::cover_png()).unwrap();
+    }
+    // Both run at once, and their pushes race for the branch: the one that loses commits again
+    // on the other's.
+    let night = podfeed_async(fixture.dir.path(), &["build", "--recipe", "recipes", "--quiet"]).await;
+    assert!(night.status.success(), "{}", stderr(&night));
+    for show in ["signal", "noise"] {
+        let local = std::fs::read(fixture.dir.path().join(format!("public/{show}/feed.xml"))).unwrap();
+        assert_eq!(served(&repo, &format!("shows/{show}/feed.xml")), Some(local), "{show}");
+    }
+    assert_eq!(commits(&repo), 2, "one commit a show");
+}
+
+/// A hook that, on the first push it sees, moves the branch itself (as another machine
+/// publishing another show would, a moment earlier) and turns the push away.
+const MOVES_THE_BRANCH_ONCE: &str = r#"#!/bin/sh
+[ -e moved-once ] && exit 0
+touch moved-once
+unset GIT_QUARANTINE_PATH GIT_OBJECT_DIRECTORY GIT_ALTERNATE_OBJECT_DIRECTORIES
+export GIT_INDEX_FILE="$PWD/other.index" GIT_AUTHOR_NAME=other GIT_AUTHOR_EMAIL=other@example.org
+export GIT_COMMITTER_NAME=other GIT_COMMITTER_EMAIL=other@example.org
+head=$(git rev-parse refs/heads/gh-pages)
+git read-tree "$head"
+blob=$(echo "another show" | git hash-object -w --stdin)
+git update-index --add --cacheinfo "100644,$blob,shows/other/feed.xml"
+commit=$(git commit-tree "$(git write-tree)" -p "$head" -m "another machine's show")
+git update-ref refs/heads/gh-pages "$commit" "$head"
+exit 1
+"#;
+
+#[tokio::test]
+async fn a_branch_another_machine_moved_meanwhile_gets_the_commit_made_again_on_top() {
+    let fixture = Fixture::new(20, false).await;
+    let (repo, target) = bare_repository(fixture.dir.path());
+    publishing_to(&fixture, &target);
+    assert!(build(&fixture, &[]).await.status.success());
+
+    let hook = repo.join("hooks/pre-receive");
+    std::fs::write(&hook, MOVES_THE_BRANCH_ONCE).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    fixture.site.set_latest(fixture.site.latest() + 2);
+    let night = build(&fixture, &[]).await;
+    assert!(night.status.success(), "{}", stderr(&night));
+    assert!(repo.join("moved-once").exists(), "the first push was turned away");
+    assert_eq!(served(&repo, "shows/other/feed.xml").as_deref(), Some(&b"another show\n"[..]), "theirs is kept");
+    assert_eq!(served(&repo, "feed.xml").unwrap(), fixture.feed_bytes(), "ours is on top of it");
+    assert_eq!(commits(&repo), 3);
+}

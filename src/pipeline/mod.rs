@@ -62,7 +62,7 @@ pub enum PipelineError {
          (output.min_items_percent = {limit}%); check the recipe with `podfeed check`, or pass --force"
     )]
     Shrinking { items: u64, published: u64, limit: u8 },
-    #[error("published to the folder, but not to {0}")]
+    #[error("published to the folder, but not to {}", .0.target)]
     Remote(#[from] publish::git::GitError),
 }
 

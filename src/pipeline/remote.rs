@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::{PipelineError, Run};
 use crate::model::RunSummary;
-use crate::publish::git::{self, Branch, Pushed, Upload};
+use crate::publish::git::{self, Branch, Files, Pushed, Upload};
 use crate::publish::{self, PublishError};
 use crate::recipe::PublishTarget;
 
@@ -25,11 +25,12 @@ impl Run<'_> {
         // A split feed the folder no longer has is taken out of the target's folder too.
         let stale = |name: &str| publish::is_split_name(&feed, name) && !names.contains(&name);
         let message = format!("podfeed: {}, {} items", self.recipe.feed.title, summary.items);
+        let files = Files { uploads: &files, feed: &feed, stale: &stale, message: &message };
         for target in targets {
             let PublishTarget::Git { written, repository, branch, folder } = target;
             let to = Branch { target: written, repository, branch, folder };
             let clone = self.store.dir().join("publish").join(clone_name(written));
-            match git::push(&to, &clone, &files, &stale, &feed, &message, self.options.force)? {
+            match git::push(&to, &clone, &files, self.options.force)? {
                 Pushed::Unchanged => tracing::info!("{written}: already up to date"),
                 Pushed::Commit(commit) => tracing::info!("{written}: pushed {commit}"),
             }

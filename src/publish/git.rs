@@ -27,9 +27,10 @@ pub struct Branch<'a> {
     pub folder: &'a str,
 }
 
-/// Why a target was not published to; the remote is as it was.
+/// Why a target was not published to; the remote is as it was. It says the reason; whoever
+/// reports it names the target.
 #[derive(Debug, thiserror::Error)]
-#[error("{target}: {reason}")]
+#[error("{reason}")]
 pub struct GitError {
     pub target: String,
     pub reason: String,
@@ -46,44 +47,74 @@ pub enum Pushed {
 
 /// Commits `files` (the main feed, `feed`, among them) to the branch and pushes, unless the
 /// branch has them already. Files in the folder that `stale` says are ours but no longer made
-/// (split feeds of a year that moved) are taken out. The feed the branch has must be the one this clone pushed
-/// last, unless `force`: another machine or person may be publishing there.
-pub fn push(
-    to: &Branch,
-    clone: &Path,
-    files: &[Upload],
-    stale: &dyn Fn(&str) -> bool,
-    feed: &str,
-    message: &str,
-    force: bool,
-) -> Result<Pushed, GitError> {
+/// (split feeds of a year that moved) are taken out. The feed the branch has must be the one
+/// this clone pushed last, unless `force`: another machine or person may be publishing there.
+/// A branch that moved meanwhile (another show's folder pushed by another machine) is fetched
+/// again and the commit made anew on it, a few times.
+pub fn push(to: &Branch, clone: &Path, files: &Files, force: bool) -> Result<Pushed, GitError> {
     let fail = |reason: String| GitError { target: to.target.to_string(), reason };
     let git = Git { dir: clone.to_path_buf() };
     git.open(to.repository).map_err(fail)?;
-    let parent = git.fetch(to.branch).map_err(fail)?;
-    let feed_path = in_folder(to.folder, feed);
-    let theirs = match &parent {
-        Some(commit) => git.blob_at(commit, &feed_path),
-        None => None,
-    };
+    let mut attempt = 1;
+    loop {
+        match push_once(&git, to, files, force) {
+            Err(Attempt::Moved(said)) if attempt < ATTEMPTS => {
+                tracing::info!("{}: the branch moved meanwhile ({said}); committing again on it", to.target);
+                attempt += 1;
+            }
+            Err(Attempt::Moved(said)) => {
+                return Err(fail(format!("{said}: the branch kept moving ({ATTEMPTS} tries); nothing was overwritten")))
+            }
+            Err(Attempt::Failed(reason)) => return Err(fail(reason)),
+            Ok(pushed) => return Ok(pushed),
+        }
+    }
+}
+
+/// Tries of a push whose branch moved meanwhile.
+const ATTEMPTS: usize = 4;
+
+/// What one run publishes to a branch.
+pub struct Files<'a> {
+    pub uploads: &'a [Upload],
+    /// The main feed's name among them.
+    pub feed: &'a str,
+    /// Whether a name in the folder is a file of ours no longer made.
+    pub stale: &'a dyn Fn(&str) -> bool,
+    pub message: &'a str,
+}
+
+enum Attempt {
+    /// The branch is not where it was fetched: try again.
+    Moved(String),
+    Failed(String),
+}
+
+fn push_once(git: &Git, to: &Branch, files: &Files, force: bool) -> Result<Pushed, Attempt> {
+    let parent = git.fetch(to.branch).map_err(Attempt::Failed)?;
+    let feed_path = in_folder(to.folder, files.feed);
+    let theirs = parent.as_ref().and_then(|commit| git.blob_at(commit, &feed_path));
     if let Some(theirs) = &theirs {
         if !force && git.last_pushed_feed().as_ref() != Some(theirs) {
-            return Err(fail(format!(
+            return Err(Attempt::Failed(format!(
                 "{feed_path} on {} is not the feed this cache pushed last (another machine or someone else wrote \
                  it): left as it is; --force replaces it",
                 to.branch
             )));
         }
     }
-    let tree = git.tree_with(parent.as_deref(), to.folder, files, stale).map_err(fail)?;
+    let tree = git.tree_with(parent.as_deref(), to.folder, files.uploads, files.stale).map_err(Attempt::Failed)?;
     let feed_blob = git.blob_at(&tree, &feed_path);
     if parent.as_ref().and_then(|p| git.tree_of(p)).as_ref() == Some(&tree) {
-        git.remember_pushed_feed(feed_blob.as_deref()).map_err(fail)?;
+        git.remember_pushed_feed(feed_blob.as_deref()).map_err(Attempt::Failed)?;
         return Ok(Pushed::Unchanged);
     }
-    let commit = git.commit(&tree, parent.as_deref(), message).map_err(fail)?;
-    git.push(&commit, to.branch).map_err(fail)?;
-    git.remember_pushed_feed(feed_blob.as_deref()).map_err(fail)?;
+    let commit = git.commit(&tree, parent.as_deref(), files.message).map_err(Attempt::Failed)?;
+    if let Err(said) = git.push(&commit, to.branch) {
+        let now = git.remote_head(to.branch).map_err(Attempt::Failed)?;
+        return Err(if now != parent { Attempt::Moved(said) } else { Attempt::Failed(said) });
+    }
+    git.remember_pushed_feed(feed_blob.as_deref()).map_err(Attempt::Failed)?;
     Ok(Pushed::Commit(commit))
 }
 
@@ -144,10 +175,15 @@ impl Git {
         }
     }
 
+    /// The branch's commit on the remote, not fetched; `None` when there is no such branch.
+    fn remote_head(&self, branch: &str) -> Result<Option<String>, String> {
+        let heads = self.run(&["ls-remote", "--heads", "origin", &format!("refs/heads/{branch}")], false)?;
+        Ok(heads.split_whitespace().next().map(str::to_string))
+    }
+
     /// The branch's commit on the remote, fetched; `None` when the remote has no such branch yet.
     fn fetch(&self, branch: &str) -> Result<Option<String>, String> {
-        let heads = self.run(&["ls-remote", "--heads", "origin", &format!("refs/heads/{branch}")], false)?;
-        if heads.is_empty() {
+        if self.remote_head(branch)?.is_none() {
             return Ok(None);
         }
         self.run(&["fetch", "--quiet", "--no-tags", "origin", &format!("+refs/heads/{branch}:{FETCHED}")], false)?;
@@ -210,9 +246,7 @@ impl Git {
     /// Pushes as a fast-forward only: a branch someone moved meanwhile refuses it.
     fn push(&self, commit: &str, branch: &str) -> Result<(), String> {
         let refspec = format!("{commit}:refs/heads/{branch}");
-        self.run(&["push", "--quiet", "origin", &refspec], false).map(drop).map_err(|said| {
-            format!("{said} (if the branch moved meanwhile, another machine publishes there too; nothing was overwritten)")
-        })
+        self.run(&["push", "--quiet", "origin", &refspec], false).map(drop)
     }
 
     fn remembered(&self) -> PathBuf {
