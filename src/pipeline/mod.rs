@@ -287,7 +287,8 @@ impl<'a> Run<'a> {
         if let Some(handle) = crawl {
             self.after_crawl(handle, mode, summary).await?;
         }
-        self.finish(summary, started)
+        self.finish(summary, started)?;
+        self.publish_elsewhere(summary).await
     }
 
     /// A re-extract's sources: listing items first, from the cached listing pages (with
@@ -517,7 +518,8 @@ impl<'a> Run<'a> {
             self.record(outcome?, summary)?;
         }
         drop(outcomes);
-        self.finish(summary, started)
+        self.finish(summary, started)?;
+        self.publish_elsewhere(summary).await
     }
 
     /// Stores one outcome (and the listing item it came from) and counts it.

@@ -13,7 +13,7 @@ use crate::recipe::PublishTarget;
 impl Run<'_> {
     /// Publishes the folder's files to every target, in the recipe's order; the first that
     /// fails ends the run with its reason (the others wait for the next run).
-    pub(super) fn publish_elsewhere(&self, summary: &RunSummary) -> Result<(), PipelineError> {
+    pub(super) async fn publish_elsewhere(&self, summary: &RunSummary) -> Result<(), PipelineError> {
         let targets = &self.recipe.output.targets;
         if targets.is_empty() {
             return Ok(());
@@ -21,18 +21,17 @@ impl Run<'_> {
         let out = &self.options.out;
         let feed = out.file_name().and_then(|n| n.to_str()).unwrap_or("feed.xml").to_string();
         let files = self.files_to_publish(out, &feed)?;
-        let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
-        // A split feed the folder no longer has is taken out of the target's folder too.
-        let stale = |name: &str| publish::is_split_name(&feed, name) && !names.contains(&name);
         let message = format!("podfeed: {}, {} items", self.recipe.feed.title, summary.items);
-        let files = Files { uploads: &files, feed: &feed, stale: &stale, message: &message };
         for target in targets {
-            let PublishTarget::Git { written, repository, branch, folder } = target;
-            let to = Branch { target: written, repository, branch, folder };
-            let clone = self.store.dir().join("publish").join(clone_name(written));
-            match git::push(&to, &clone, &files, self.options.force)? {
-                Pushed::Unchanged => tracing::info!("{written}: already up to date"),
-                Pushed::Commit(commit) => tracing::info!("{written}: pushed {commit}"),
+            let clone = self.store.dir().join("publish").join(clone_name(&target.to_string()));
+            match target {
+                PublishTarget::Git { .. } => {
+                    let (target, files, feed, message) = (target.clone(), files.clone(), feed.clone(), message.clone());
+                    let force = self.options.force;
+                    let push = move || push_to_branch(&target, &clone, &files, &feed, &message, force);
+                    let pushed = tokio::task::spawn_blocking(push).await;
+                    pushed.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?;
+                }
             }
         }
         Ok(())
@@ -59,7 +58,30 @@ impl Run<'_> {
     }
 }
 
-/// The clone's folder name: the same for the same target text, on every machine and version.
+/// One branch's push (git runs as a child process: off the reactor).
+fn push_to_branch(
+    target: &PublishTarget,
+    clone: &Path,
+    uploads: &[Upload],
+    feed: &str,
+    message: &str,
+    force: bool,
+) -> Result<(), git::GitError> {
+    let PublishTarget::Git { written, repository, branch, folder } = target;
+    let to = Branch { target: written, repository, branch, folder };
+    let names: Vec<&str> = uploads.iter().map(|f| f.name.as_str()).collect();
+    // A split feed the folder no longer has is taken out of the target's folder too.
+    let stale = |name: &str| publish::is_split_name(feed, name) && !names.contains(&name);
+    let files = Files { uploads, feed, stale: &stale, message };
+    match git::push(&to, clone, &files, force)? {
+        Pushed::Unchanged => tracing::info!("{written}: already up to date"),
+        Pushed::Commit(commit) => tracing::info!("{written}: pushed {commit}"),
+    }
+    Ok(())
+}
+
+/// The folder in the cache where a target keeps its state (a git clone): the same for the same
+/// target text, on every machine and version.
 fn clone_name(target: &str) -> String {
     uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, target.as_bytes()).simple().to_string()
 }
