@@ -63,7 +63,9 @@ pub enum PipelineError {
     )]
     Shrinking { items: u64, published: u64, limit: u8 },
     #[error("published to the folder, but not to {}", .0.target)]
-    Remote(#[from] publish::git::GitError),
+    Git(#[from] publish::git::GitError),
+    #[error("published to the folder, but not to {}", .0.target)]
+    S3(#[from] publish::s3::S3Error),
 }
 
 /// A run that could not publish: why (its source), and what it had done. It displays as the

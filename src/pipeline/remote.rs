@@ -7,6 +7,7 @@ use std::path::Path;
 use super::{PipelineError, Run};
 use crate::model::RunSummary;
 use crate::publish::git::{self, Branch, Files, Pushed, Upload};
+use crate::publish::s3::{self, Bucket, Object};
 use crate::publish::{self, PublishError};
 use crate::recipe::PublishTarget;
 
@@ -25,12 +26,33 @@ impl Run<'_> {
         for target in targets {
             let clone = self.store.dir().join("publish").join(clone_name(&target.to_string()));
             match target {
-                PublishTarget::Git { .. } => {
-                    let (target, files, feed, message) = (target.clone(), files.clone(), feed.clone(), message.clone());
+                PublishTarget::Git { written, repository, branch, folder } => {
+                    let to = [written, repository, branch, folder].map(String::clone);
+                    let (files, feed, message) = (files.clone(), feed.clone(), message.clone());
                     let force = self.options.force;
-                    let push = move || push_to_branch(&target, &clone, &files, &feed, &message, force);
+                    let push = move || {
+                        let [target, repository, branch, folder] = &to;
+                        let to = Branch { target, repository, branch, folder };
+                        push_to_branch(&to, &clone, &files, &feed, &message, force)
+                    };
                     let pushed = tokio::task::spawn_blocking(push).await;
                     pushed.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?;
+                }
+                PublishTarget::S3 { written, bucket, prefix, endpoint, region } => {
+                    let to = Bucket {
+                        target: written,
+                        bucket,
+                        prefix,
+                        endpoint: endpoint.as_deref(),
+                        region: region.as_deref(),
+                    };
+                    let objects = objects_of(&files);
+                    let names: Vec<&str> = objects.iter().map(|o| o.name.as_str()).collect();
+                    let stale = |name: &str| publish::is_split_name(&feed, name) && !names.contains(&name);
+                    let state = clone.with_extension("json");
+                    let cache_control = &self.recipe.output.cache_control;
+                    let done = s3::publish(&to, &state, &objects, &stale, cache_control, self.options.force).await?;
+                    tracing::info!("{written}: {} objects written, {} removed", done.objects, done.removed);
                 }
             }
         }
@@ -58,24 +80,36 @@ impl Run<'_> {
     }
 }
 
+/// The objects for a bucket: each file under its name, stored compressed (`Content-Encoding:
+/// gzip`) where the folder has its `.gz`; the `.gz` files themselves are not objects of their own.
+fn objects_of(files: &[Upload]) -> Vec<Object> {
+    let gzipped = |name: &str| files.iter().find(|f| f.name == format!("{name}.gz"));
+    files
+        .iter()
+        .filter(|file| !file.name.ends_with(".gz"))
+        .map(|file| match gzipped(&file.name) {
+            Some(gz) => Object { path: gz.path.clone(), name: file.name.clone(), gzip: true },
+            None => Object { path: file.path.clone(), name: file.name.clone(), gzip: false },
+        })
+        .collect()
+}
+
 /// One branch's push (git runs as a child process: off the reactor).
 fn push_to_branch(
-    target: &PublishTarget,
+    to: &Branch,
     clone: &Path,
     uploads: &[Upload],
     feed: &str,
     message: &str,
     force: bool,
 ) -> Result<(), git::GitError> {
-    let PublishTarget::Git { written, repository, branch, folder } = target;
-    let to = Branch { target: written, repository, branch, folder };
     let names: Vec<&str> = uploads.iter().map(|f| f.name.as_str()).collect();
     // A split feed the folder no longer has is taken out of the target's folder too.
     let stale = |name: &str| publish::is_split_name(feed, name) && !names.contains(&name);
     let files = Files { uploads, feed, stale: &stale, message };
-    match git::push(&to, clone, &files, force)? {
-        Pushed::Unchanged => tracing::info!("{written}: already up to date"),
-        Pushed::Commit(commit) => tracing::info!("{written}: pushed {commit}"),
+    match git::push(to, clone, &files, force)? {
+        Pushed::Unchanged => tracing::info!("{}: already up to date", to.target),
+        Pushed::Commit(commit) => tracing::info!("{}: pushed {commit}", to.target),
     }
     Ok(())
 }

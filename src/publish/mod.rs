@@ -6,6 +6,7 @@
 
 pub mod git;
 mod index;
+pub mod s3;
 
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};

@@ -90,6 +90,10 @@ pub struct Output {
     /// `publish`, read.
     #[serde(skip)]
     pub targets: Vec<PublishTarget>,
+    /// The `Cache-Control` objects get on S3-compatible storage: how long a CDN or an app may
+    /// keep the feed before asking again.
+    #[serde(default = "Output::default_cache_control")]
+    pub cache_control: String,
 }
 
 /// `[output] split`: how the archive is cut into smaller feeds.
@@ -110,6 +114,9 @@ impl Output {
     fn default_min_items_percent() -> u8 {
         90
     }
+    fn default_cache_control() -> String {
+        "max-age=300".into()
+    }
 }
 
 impl Default for Output {
@@ -125,6 +132,7 @@ impl Default for Output {
             max_bytes: 0,
             publish: Vec::new(),
             targets: Vec::new(),
+            cache_control: Output::default_cache_control(),
         }
     }
 }

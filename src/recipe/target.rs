@@ -19,12 +19,25 @@ pub enum PublishTarget {
         /// The folder in the branch the files go to; empty for its top.
         folder: String,
     },
+    /// A bucket of S3-compatible storage (AWS S3, Cloudflare R2, Backblaze B2, Wasabi, MinIO):
+    /// the files are uploaded under the prefix, the main feed last.
+    S3 {
+        written: String,
+        bucket: String,
+        /// The keys' beginning, empty or ending in `/`.
+        prefix: String,
+        /// The storage's address when it is not AWS (`https://ACCOUNT.r2.cloudflarestorage.com`);
+        /// else `AWS_ENDPOINT_URL`, else AWS's.
+        endpoint: Option<String>,
+        /// Else `AWS_REGION` or `AWS_DEFAULT_REGION`, else `us-east-1`.
+        region: Option<String>,
+    },
 }
 
 impl fmt::Display for PublishTarget {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PublishTarget::Git { written, .. } => f.write_str(written),
+            PublishTarget::Git { written, .. } | PublishTarget::S3 { written, .. } => f.write_str(written),
         }
     }
 }
@@ -36,13 +49,10 @@ impl PublishTarget {
     /// `git+file:///path/repo.git#BRANCH`, `git+ssh://…#BRANCH` or `git+https://…#BRANCH`, the
     /// branch optionally followed by `:FOLDER`; or why the text is not a target.
     pub fn parse(text: &str) -> Result<PublishTarget, String> {
-        let (address, fragment) = text.split_once('#').unwrap_or((text, ""));
-        if address.starts_with("s3://") {
-            return Err(format!(
-                "{text:?}: publishing to S3-compatible storage is not in this version of podfeed; publish to a \
-                 git branch, or copy the output folder with your storage's own tool after the build"
-            ));
+        if text.starts_with("s3://") {
+            return s3(text);
         }
+        let (address, fragment) = text.split_once('#').unwrap_or((text, ""));
         let Some(repository) = address.strip_prefix("git+") else {
             return Err(format!("{text:?} is not a publish target: write git+file://, git+ssh:// or git+https://"));
         };
@@ -71,6 +81,40 @@ impl PublishTarget {
     }
 }
 
+/// `s3://BUCKET/PREFIX/?endpoint=URL&region=REGION`; credentials come from the environment.
+fn s3(text: &str) -> Result<PublishTarget, String> {
+    let url = Url::parse(text).map_err(|e| format!("{text:?} is not a URL: {e}"))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!("{text:?}: credentials never go in a recipe; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"));
+    }
+    let bucket = url.host_str().filter(|b| !b.is_empty()).ok_or_else(|| format!("{text:?} names no bucket"))?;
+    let prefix = url.path().trim_start_matches('/');
+    if prefix.split('/').any(|part| part == ".." || part == ".") {
+        return Err(format!("{text:?}: the prefix must not climb ({prefix:?})"));
+    }
+    let prefix = if prefix.is_empty() || prefix.ends_with('/') { prefix.to_string() } else { format!("{prefix}/") };
+    let (mut endpoint, mut region) = (None, None);
+    for (key, value) in url.query_pairs() {
+        match key.as_ref() {
+            "endpoint" => {
+                let address = Url::parse(&value).map_err(|e| format!("{text:?}: endpoint {value:?}: {e}"))?;
+                if !matches!(address.scheme(), "http" | "https") || address.password().is_some() {
+                    return Err(format!("{text:?}: endpoint {value:?} must be an http(s) URL without credentials"));
+                }
+                endpoint = Some(value.trim_end_matches('/').to_string());
+            }
+            "region" => region = Some(value.into_owned()),
+            key if ["key", "secret", "token", "password"].iter().any(|word| key.to_ascii_lowercase().contains(word)) => {
+                return Err(format!(
+                    "{text:?}: credentials never go in a recipe ({key}); set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+                ))
+            }
+            key => return Err(format!("{text:?}: {key:?} is not a setting of an S3 target (endpoint, region)")),
+        }
+    }
+    Ok(PublishTarget::S3 { written: text.to_string(), bucket: bucket.to_string(), prefix, endpoint, region })
+}
+
 /// The names git refuses (see `git check-ref-format`), so a bad one is an error at load.
 fn check_branch(branch: &str) -> Result<(), &'static str> {
     let refused = |c: char| c.is_ascii_control() || " ~^:?*[\\".contains(c);
@@ -90,7 +134,18 @@ mod tests {
     fn git(text: &str) -> (String, String, String) {
         match PublishTarget::parse(text).unwrap() {
             PublishTarget::Git { repository, branch, folder, .. } => (repository, branch, folder),
+            other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn an_s3_target_names_its_bucket_prefix_endpoint_and_region() {
+        let target = PublishTarget::parse("s3://feeds/shows/signal?endpoint=http://127.0.0.1:9000/&region=auto").unwrap();
+        let PublishTarget::S3 { bucket, prefix, endpoint, region, .. } = target else { panic!("{target:?}") };
+        assert_eq!((bucket.as_str(), prefix.as_str()), ("feeds", "shows/signal/"));
+        assert_eq!((endpoint.as_deref(), region.as_deref()), (Some("http://127.0.0.1:9000"), Some("auto")));
+        let PublishTarget::S3 { prefix, endpoint, .. } = PublishTarget::parse("s3://feeds").unwrap() else { panic!() };
+        assert_eq!((prefix.as_str(), endpoint), ("", None));
     }
 
     #[test]
@@ -105,7 +160,9 @@ mod tests {
         let refused = |text: &str| PublishTarget::parse(text).unwrap_err();
         assert!(refused("git+https://me:token@github.com/me/feeds.git").contains("credentials never go in a recipe"));
         assert!(refused("git+https://token@github.com/me/feeds.git").contains("credentials"));
-        assert!(refused("s3://bucket/shows/").contains("not in this version"));
+        assert!(refused("s3://bucket/shows/?secret_access_key=x").contains("credentials never go in a recipe"));
+        assert!(refused("s3://KEY:SECRET@bucket/shows/").contains("credentials never go in a recipe"));
+        assert!(refused("s3://bucket/shows/?colour=blue").contains("not a setting"));
         assert!(refused("ftp://example.org/").contains("not a publish target"));
         assert!(refused("git+file:///srv/feeds.git#bad..branch").contains("not a branch name"));
         assert!(refused("git+file:///srv/feeds.git#main:../up").contains("inside the branch"));

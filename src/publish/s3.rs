@@ -1,0 +1,206 @@
+//! Publishing to S3-compatible object storage (AWS S3, Cloudflare R2, Backblaze B2, Wasabi,
+//! MinIO, Google Cloud Storage's S3 interface), with the `object_store` crate: it signs the
+//! requests, retries 5xx answers and timeouts with back-off, and makes conditional writes.
+//!
+//! Objects are uploaded in the order given, the main feed last, so an app never reads a feed
+//! that links a split feed not there yet, and a failure part-way leaves the published feed as
+//! it was. What was written is remembered in the cache (each object's MD5 and the ETag the
+//! storage gave): an object whose bytes are the same is not written again (a quiet night makes
+//! no write), and every write is conditional on the object being the one podfeed wrote last
+//! (`If-Match`) or absent (`If-None-Match: *`), so a feed someone else (or another machine)
+//! wrote there is not overwritten without `--force`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use md5::{Digest, Md5};
+use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::path::Path as Key;
+use object_store::{
+    Attribute, Attributes, BackoffConfig, ClientOptions, ObjectStore, ObjectStoreExt, PutMode, PutOptions, RetryConfig,
+    UpdateVersion,
+};
+use serde::{Deserialize, Serialize};
+
+/// A bucket and where in it, as the recipe says.
+pub struct Bucket<'a> {
+    pub target: &'a str,
+    pub bucket: &'a str,
+    pub prefix: &'a str,
+    pub endpoint: Option<&'a str>,
+    pub region: Option<&'a str>,
+}
+
+/// One object to write: the file whose bytes it gets, its name under the prefix, and whether the
+/// bytes are gzip (the file is the `.gz` beside the one named: stored with
+/// `Content-Encoding: gzip`, which the storage serves as it is and every HTTP client decodes).
+#[derive(Debug, Clone)]
+pub struct Object {
+    pub path: PathBuf,
+    pub name: String,
+    pub gzip: bool,
+}
+
+/// Why a target was not published to, whole; the main feed there is as it was.
+#[derive(Debug, thiserror::Error)]
+#[error("{reason}")]
+pub struct S3Error {
+    pub target: String,
+    pub reason: String,
+}
+
+/// What a publish wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Written {
+    pub objects: usize,
+    pub removed: usize,
+}
+
+/// Writes `objects` (in this order: the main feed last) under the prefix, each unless the
+/// storage has its bytes already from us, each conditionally; then removes the objects podfeed
+/// wrote there before that `stale` says are no longer made. `state` is the file in the cache
+/// that remembers what was written.
+pub async fn publish(
+    to: &Bucket<'_>,
+    state: &Path,
+    objects: &[Object],
+    stale: &(dyn Fn(&str) -> bool + Sync),
+    cache_control: &str,
+    force: bool,
+) -> Result<Written, S3Error> {
+    let fail = |reason: String| S3Error { target: to.target.to_string(), reason };
+    let store = client(to).map_err(|e| fail(format!("cannot use the bucket: {e}")))?;
+    let mut remembered = Remembered::read(state);
+    let mut written = Written::default();
+    for object in objects {
+        let body = std::fs::read(&object.path).map_err(|e| fail(format!("cannot read {}: {e}", object.path.display())))?;
+        let md5 = hex(&Md5::digest(&body));
+        let key = format!("{}{}", to.prefix, object.name);
+        let last = remembered.objects.get(&key);
+        if last.is_some_and(|last| last.md5 == md5) && !force {
+            continue;
+        }
+        let mode = match last {
+            _ if force => PutMode::Overwrite,
+            Some(last) => PutMode::Update(UpdateVersion { e_tag: Some(last.e_tag.clone()), version: None }),
+            None => PutMode::Create,
+        };
+        let path = Key::from(key.as_str());
+        let attributes = attributes(object, cache_control);
+        let options = PutOptions { mode: mode.clone(), attributes: attributes.clone(), ..Default::default() };
+        let mut result = store.put_opts(&path, body.clone().into(), options).await;
+        if matches!((&mode, &result), (PutMode::Update(_), Err(object_store::Error::Precondition { .. })))
+            && matches!(store.head(&path).await, Err(object_store::Error::NotFound { .. }))
+        {
+            // Gone since (a bucket emptied or moved): written anew, still only if absent.
+            let options = PutOptions { mode: PutMode::Create, attributes, ..Default::default() };
+            result = store.put_opts(&path, body.into(), options).await;
+        }
+        let result = result.map_err(|e| match e {
+            object_store::Error::AlreadyExists { .. } | object_store::Error::Precondition { .. } => fail(format!(
+                "{key} in {} is not the object podfeed wrote there last (someone else, or another machine \
+                 publishing to the same place, wrote it): left as it is; --force replaces it",
+                to.bucket
+            )),
+            other => fail(format!("writing {key} failed: {other}")),
+        })?;
+        let e_tag = result.e_tag.unwrap_or_default();
+        remembered.objects.insert(key, WrittenObject { md5, e_tag });
+        remembered.write(state).map_err(fail)?;
+        written.objects += 1;
+    }
+    let gone: Vec<String> = remembered
+        .objects
+        .keys()
+        .filter(|key| key.strip_prefix(to.prefix).is_some_and(stale))
+        .filter(|key| !objects.iter().any(|o| format!("{}{}", to.prefix, o.name) == **key))
+        .cloned()
+        .collect();
+    for key in gone {
+        store.delete(&Key::from(key.as_str())).await.map_err(|e| fail(format!("removing {key} failed: {e}")))?;
+        remembered.objects.remove(&key);
+        remembered.write(state).map_err(fail)?;
+        written.removed += 1;
+    }
+    Ok(written)
+}
+
+/// The client: credentials, and the region and endpoint when the recipe does not say them, from
+/// the environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`,
+/// `AWS_REGION`, `AWS_ENDPOINT_URL`...), never from the recipe.
+fn client(to: &Bucket) -> object_store::Result<AmazonS3> {
+    let plain_http = to.endpoint.is_some_and(|e| e.starts_with("http://"));
+    let mut builder = AmazonS3Builder::from_env()
+        .with_bucket_name(to.bucket)
+        .with_retry(RetryConfig {
+            backoff: BackoffConfig { init_backoff: Duration::from_millis(200), max_backoff: Duration::from_secs(10), base: 2.0 },
+            max_retries: 4,
+            retry_timeout: Duration::from_secs(60),
+        })
+        // `with_client_options` replaces them all: `allow_http` goes in here.
+        .with_client_options(
+            ClientOptions::new()
+                .with_allow_http(plain_http)
+                .with_timeout(Duration::from_secs(60))
+                .with_connect_timeout(Duration::from_secs(10)),
+        );
+    if let Some(endpoint) = to.endpoint {
+        builder = builder.with_endpoint(endpoint);
+    }
+    if let Some(region) = to.region {
+        builder = builder.with_region(region);
+    }
+    builder.build()
+}
+
+/// What the object is, for the apps and browsers that read it.
+fn attributes(object: &Object, cache_control: &str) -> Attributes {
+    let name = object.name.as_str();
+    let content_type = match name.rsplit_once('.').map(|(_, extension)| extension) {
+        Some("xml" | "rss") => "application/rss+xml; charset=utf-8",
+        Some("html") => "text/html; charset=utf-8",
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        _ => "application/octet-stream",
+    };
+    let mut attributes = Attributes::new();
+    attributes.insert(Attribute::ContentType, content_type.into());
+    attributes.insert(Attribute::CacheControl, cache_control.to_string().into());
+    if object.gzip {
+        attributes.insert(Attribute::ContentEncoding, "gzip".into());
+    }
+    attributes
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What podfeed wrote to one target, kept in the cache folder.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Remembered {
+    objects: BTreeMap<String, WrittenObject>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct WrittenObject {
+    md5: String,
+    e_tag: String,
+}
+
+impl Remembered {
+    /// Nothing remembered (no file, or one that does not read) writes everything again, each
+    /// write conditional on the object being absent.
+    fn read(path: &Path) -> Remembered {
+        std::fs::read(path).ok().and_then(|bytes| serde_json::from_slice(&bytes).ok()).unwrap_or_default()
+    }
+
+    fn write(&self, path: &Path) -> Result<(), String> {
+        let bytes = serde_json::to_vec_pretty(self).map_err(|e| e.to_string())?;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+        crate::publish::write_atomic(path, &bytes).map(drop).map_err(|e| e.to_string())
+    }
+}
