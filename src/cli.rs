@@ -260,4 +260,8 @@ pub struct BenchArgs {
     /// With --shows: requests in flight to one host at most (every recipe's `per_host`).
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..))]
     pub per_host: u16,
+    /// With --shows: every show also publishes here, `{show}` replaced by its name
+    /// (`s3://feeds/a/{show}/?endpoint=http://127.0.0.1:9000`).
+    #[arg(long, value_name = "URL", requires = "shows")]
+    pub publish: Option<String>,
 }

@@ -87,7 +87,6 @@ async fn the_branch_gets_every_file_once_a_quiet_night_pushes_nothing_and_a_new_
     let mut names: Vec<String> = std::fs::read_dir(&public)
         .unwrap()
         .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|name| name != "cover.png")
         .collect();
     names.sort();
     assert!(names.iter().filter(|n| n.starts_with("feed-")).count() >= 2, "split feeds: {names:?}");
@@ -128,7 +127,7 @@ async fn a_feed_someone_else_pushed_is_left_alone_unless_forced() {
 
     let refused = build(&fixture, &[]).await;
     assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
-    assert!(stderr(&refused).contains("is not the feed this cache pushed last"), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("feed.xml on gh-pages is not what this cache pushed last there"), "{}", stderr(&refused));
     assert!(stderr(&refused).contains(&target), "the target is named: {}", stderr(&refused));
     assert_eq!(served(&repo, "feed.xml").unwrap(), theirs, "their feed is left as it is");
 
@@ -145,10 +144,12 @@ async fn of_two_machines_publishing_to_one_branch_the_second_is_refused_and_noth
     assert!(build(&fixture, &[]).await.status.success());
     let first = served(&repo, "feed.xml").unwrap();
 
-    // A second machine: the same recipe with a cache (and a clone) of its own.
+    // A second machine: a cache (and a clone) of its own, and a recipe that says another title.
+    let text = std::fs::read_to_string(fixture.recipe_path()).unwrap();
+    std::fs::write(fixture.dir.path().join("demo-2.toml"), text.replacen("title = \"", "title = \"Also ", 1)).unwrap();
     let second = podfeed_async(
         fixture.dir.path(),
-        &["build", "--recipe", "demo.toml", "--cache", "cache-2", "--out", "public-2/feed.xml", "--quiet"],
+        &["build", "--recipe", "demo-2.toml", "--cache", "cache-2", "--out", "public-2/feed.xml", "--quiet"],
     )
     .await;
     assert_eq!(second.status.code(), Some(1), "{}", stderr(&second));
@@ -254,4 +255,24 @@ async fn a_branch_another_machine_moved_meanwhile_gets_the_commit_made_again_on_
     assert_eq!(served(&repo, "shows/other/feed.xml").as_deref(), Some(&b"another show\n"[..]), "theirs is kept");
     assert_eq!(served(&repo, "feed.xml").unwrap(), fixture.feed_bytes(), "ours is on top of it");
     assert_eq!(commits(&repo), 3);
+}
+
+#[tokio::test]
+async fn files_someone_else_put_on_a_branch_without_a_feed_are_left_alone() {
+    let fixture = Fixture::new(10, false).await;
+    let (repo, target) = bare_repository(fixture.dir.path());
+    // A Pages site already there, with a page of its own and no feed.
+    let work = fixture.dir.path().join("work");
+    git(fixture.dir.path(), &["init", "--quiet", "--initial-branch", "gh-pages", "work"]);
+    std::fs::write(work.join("index.html"), "<p>my site</p>").unwrap();
+    git(&work, &["add", "index.html"]);
+    git(&work, &["commit", "--quiet", "-m", "my site"]);
+    git(&work, &["push", "--quiet", repo.to_str().unwrap(), "gh-pages"]);
+    publishing_to(&fixture, &target);
+
+    let refused = build(&fixture, &[]).await;
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("index.html on gh-pages is not what this cache pushed last"), "{}", stderr(&refused));
+    assert_eq!(served(&repo, "index.html").as_deref(), Some(&b"<p>my site</p>"[..]));
+    assert_eq!(served(&repo, "feed.xml"), None, "nothing of the run went out");
 }

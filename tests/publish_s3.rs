@@ -93,8 +93,9 @@ fn publishing_to(fixture: &Fixture, server: &Server) {
 
 async fn build(fixture: &Fixture, extra: &[&str]) -> std::process::Output {
     let cache: &[&str] = if extra.contains(&"--cache") { &[] } else { &["--cache", "cache"] };
-    let mut args: Vec<String> = ["build", "--recipe", "demo.toml", "--quiet"].map(String::from).to_vec();
-    args.extend(cache.iter().chain(extra).map(|s| s.to_string()));
+    let recipe: &[&str] = if extra.contains(&"--recipe") { &[] } else { &["--recipe", "demo.toml"] };
+    let mut args: Vec<String> = vec!["build".into(), "--quiet".into()];
+    args.extend(recipe.iter().chain(cache).chain(extra).map(|s| s.to_string()));
     let dir = fixture.dir.path().to_path_buf();
     tokio::task::spawn_blocking(move || {
         Command::new(env!("CARGO_BIN_EXE_podfeed"))
@@ -138,6 +139,10 @@ async fn the_bucket_gets_every_file_the_feed_last_a_quiet_night_writes_nothing_a
         let (bytes, _) = get(&server, dir, &format!("shows/signal/{part}")).expect(part);
         assert_eq!(bytes, std::fs::read(dir.join("public").join(part)).unwrap(), "{part}");
     }
+    // The show's artwork beside the feed goes too: the feed's image link must not be dead.
+    let (art, headers) = get(&server, dir, "shows/signal/cover.png").expect("the artwork is in the bucket");
+    assert_eq!(art, std::fs::read(dir.join("public/cover.png")).unwrap());
+    assert_eq!(headers["type"], "image/png");
     let keys = String::from_utf8_lossy(&bucket_py(&server.endpoint, &["keys", BUCKET]).stdout).into_owned();
     assert!(!keys.contains(".gz"), "no .gz objects of their own: {keys}");
 
@@ -190,8 +195,11 @@ async fn of_two_machines_publishing_to_one_place_the_second_is_refused() {
     assert!(build(&fixture, &[]).await.status.success());
     let written = versions(&server, "shows/signal/feed.xml");
 
-    // Another machine: its own cache and folder, the same place in the bucket.
-    let second = build(&fixture, &["--cache", "cache-2", "--out", "public-2/feed.xml"]).await;
+    // Another machine: its own cache and folder, the same place in the bucket, a recipe that
+    // says another title (the same bytes would be no conflict: they are taken as written).
+    let text = std::fs::read_to_string(fixture.recipe_path()).unwrap();
+    std::fs::write(fixture.dir.path().join("demo-2.toml"), text.replacen("title = \"", "title = \"Also ", 1)).unwrap();
+    let second = build(&fixture, &["--recipe", "demo-2.toml", "--cache", "cache-2", "--out", "public-2/feed.xml"]).await;
     assert_eq!(second.status.code(), Some(1), "{}", stderr(&second));
     assert!(stderr(&second).contains("another machine"), "{}", stderr(&second));
     assert_eq!(versions(&server, "shows/signal/feed.xml"), written, "nothing overwritten");
@@ -215,4 +223,43 @@ async fn a_night_the_storage_is_down_fails_and_the_next_uploads_what_is_due() {
     let next = build(&fixture, &[]).await;
     assert!(next.status.success(), "{}", stderr(&next));
     assert_eq!(get(&server, fixture.dir.path(), "shows/signal/feed.xml").unwrap().0, fixture.feed_bytes());
+}
+
+#[tokio::test]
+async fn without_credentials_in_the_environment_the_night_fails_at_once_naming_the_target() {
+    let Some(server) = server_on(free_port()) else { return };
+    let fixture = Fixture::new(10, false).await;
+    publishing_to(&fixture, &server);
+    let dir = fixture.dir.path().to_path_buf();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_podfeed"))
+            .args(["build", "--recipe", "demo.toml", "--cache", "cache", "--quiet"])
+            .current_dir(dir)
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_WEB_IDENTITY_TOKEN_FILE")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(stderr(&output).contains("no credentials: set AWS_ACCESS_KEY_ID"), "{}", stderr(&output));
+    assert_eq!(versions(&server, "shows/signal/feed.xml"), 0);
+}
+
+#[tokio::test]
+async fn with_gzip_turned_off_the_plain_feed_goes_up_not_the_old_gzip() {
+    let Some(server) = server_on(free_port()) else { return };
+    let fixture = Fixture::new(10, false).await;
+    publishing_to(&fixture, &server);
+    assert!(build(&fixture, &[]).await.status.success());
+    let text = std::fs::read_to_string(fixture.recipe_path()).unwrap();
+    fixture.write_recipe(&text.replace("gzip = true", "gzip = false"));
+    fixture.site.set_latest(fixture.site.latest() + 1);
+    let night = build(&fixture, &[]).await;
+    assert!(night.status.success(), "{}", stderr(&night));
+    let (feed, headers) = get(&server, fixture.dir.path(), "shows/signal/feed.xml").unwrap();
+    assert_eq!(feed, fixture.feed_bytes());
+    assert_eq!(headers["encoding"], serde_json::Value::Null, "stored plain");
 }

@@ -59,7 +59,7 @@ impl Run<'_> {
 
     /// The file in the output folder an image URL beside the feed's `self_url` names, if it is
     /// there.
-    fn artwork_beside_feed(&self, image: &str) -> Option<PathBuf> {
+    pub(super) fn artwork_beside_feed(&self, image: &str) -> Option<PathBuf> {
         let name = beside_feed(image, self.recipe.feed.self_url.as_deref());
         let path = (name != image).then(|| self.options.out.with_file_name(name))?;
         path.is_file().then_some(path)

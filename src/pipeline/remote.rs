@@ -28,12 +28,12 @@ impl Run<'_> {
             match target {
                 PublishTarget::Git { written, repository, branch, folder } => {
                     let to = [written, repository, branch, folder].map(String::clone);
-                    let (files, feed, message) = (files.clone(), feed.clone(), message.clone());
+                    let (files, message) = (files.clone(), message.clone());
                     let force = self.options.force;
                     let push = move || {
                         let [target, repository, branch, folder] = &to;
                         let to = Branch { target, repository, branch, folder };
-                        push_to_branch(&to, &clone, &files, &feed, &message, force)
+                        push_to_branch(&to, &clone, &files, &message, force)
                     };
                     let pushed = tokio::task::spawn_blocking(push).await;
                     pushed.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?;
@@ -59,14 +59,25 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// The recipe's files in the folder: the split feeds, the page and the gzip, and the feed.
+    /// The recipe's files in the folder, the feed last: the show's artwork when it is beside the
+    /// feed (its link would be dead otherwise), the split feeds, the page, the gzips as the
+    /// recipe writes them, and the feed.
     fn files_to_publish(&self, out: &Path, feed: &str) -> Result<Vec<Upload>, PipelineError> {
-        let mut names: Vec<String> = match self.store.split_files()? {
+        let output = &self.recipe.output;
+        let mut names: Vec<String> = Vec::new();
+        let artwork = self.recipe.feed.image.as_deref().and_then(|image| self.artwork_beside_feed(image));
+        names.extend(artwork.and_then(|path| Some(path.file_name()?.to_str()?.to_string())));
+        let parts = match self.store.split_files()? {
             Some(split) if split.out == out.display().to_string() => split.names,
             _ => Vec::new(),
         };
-        names.extend(names.clone().into_iter().map(|name| format!("{name}.gz")));
-        names.extend(["index.html".to_string(), format!("{feed}.gz"), feed.to_string()]);
+        for part in parts {
+            names.extend(output.gzip.then(|| format!("{part}.gz")));
+            names.push(part);
+        }
+        names.extend(output.html.then(|| "index.html".to_string()));
+        names.extend(output.gzip.then(|| format!("{feed}.gz")));
+        names.push(feed.to_string());
         let mut files = Vec::new();
         for name in names {
             let path = out.with_file_name(&name);
@@ -99,14 +110,10 @@ fn push_to_branch(
     to: &Branch,
     clone: &Path,
     uploads: &[Upload],
-    feed: &str,
     message: &str,
     force: bool,
 ) -> Result<(), git::GitError> {
-    let names: Vec<&str> = uploads.iter().map(|f| f.name.as_str()).collect();
-    // A split feed the folder no longer has is taken out of the target's folder too.
-    let stale = |name: &str| publish::is_split_name(feed, name) && !names.contains(&name);
-    let files = Files { uploads, feed, stale: &stale, message };
+    let files = Files { uploads, message };
     match git::push(to, clone, &files, force)? {
         Pushed::Unchanged => tracing::info!("{}: already up to date", to.target),
         Pushed::Commit(commit) => tracing::info!("{}: pushed {commit}", to.target),

@@ -45,10 +45,10 @@ pub enum Pushed {
     Commit(String),
 }
 
-/// Commits `files` (the main feed, `feed`, among them) to the branch and pushes, unless the
-/// branch has them already. Files in the folder that `stale` says are ours but no longer made
-/// (split feeds of a year that moved) are taken out. The feed the branch has must be the one
-/// this clone pushed last, unless `force`: another machine or person may be publishing there.
+/// Commits `files` to the branch and pushes, unless the branch has them already. Files this clone
+/// pushed before and no longer gets (split feeds of a year that moved) are taken out. A file the
+/// branch has must be the one this clone pushed last, unless `force`: another machine or person
+/// may be publishing there.
 /// A branch that moved meanwhile (another show's folder pushed by another machine) is fetched
 /// again and the commit made anew on it, a few times.
 pub fn push(to: &Branch, clone: &Path, files: &Files, force: bool) -> Result<Pushed, GitError> {
@@ -77,10 +77,6 @@ const ATTEMPTS: usize = 4;
 /// What one run publishes to a branch.
 pub struct Files<'a> {
     pub uploads: &'a [Upload],
-    /// The main feed's name among them.
-    pub feed: &'a str,
-    /// Whether a name in the folder is a file of ours no longer made.
-    pub stale: &'a dyn Fn(&str) -> bool,
     pub message: &'a str,
 }
 
@@ -92,21 +88,33 @@ enum Attempt {
 
 fn push_once(git: &Git, to: &Branch, files: &Files, force: bool) -> Result<Pushed, Attempt> {
     let parent = git.fetch(to.branch).map_err(Attempt::Failed)?;
-    let feed_path = in_folder(to.folder, files.feed);
-    let theirs = parent.as_ref().and_then(|commit| git.blob_at(commit, &feed_path));
-    if let Some(theirs) = &theirs {
-        if !force && git.last_pushed_feed().as_ref() != Some(theirs) {
+    let mut blobs = Vec::new();
+    for upload in files.uploads {
+        blobs.push((in_folder(to.folder, &upload.name), git.hash_object(&upload.path).map_err(Attempt::Failed)?));
+    }
+    let pushed = git.pushed();
+    let theirs = |path: &str| parent.as_ref().and_then(|commit| git.blob_at(commit, path));
+    // A file the branch has is ours to replace if this cache pushed it as it is, or if it is
+    // already what we would push (a push whose answer was lost).
+    for (path, blob) in blobs.iter().filter(|_| !force) {
+        if theirs(path).is_some_and(|theirs| &theirs != blob && pushed.get(path) != Some(&theirs)) {
             return Err(Attempt::Failed(format!(
-                "{feed_path} on {} is not the feed this cache pushed last (another machine or someone else wrote \
-                 it): left as it is; --force replaces it",
+                "{path} on {} is not what this cache pushed last there (another machine or someone else wrote it): \
+                 left as it is; --force replaces it",
                 to.branch
             )));
         }
     }
-    let tree = git.tree_with(parent.as_deref(), to.folder, files.uploads, files.stale).map_err(Attempt::Failed)?;
-    let feed_blob = git.blob_at(&tree, &feed_path);
+    // What this cache pushed before and no longer makes goes, unless someone replaced it since.
+    let gone: Vec<String> = pushed
+        .iter()
+        .filter(|(path, _)| !blobs.iter().any(|(now, _)| now == *path))
+        .filter(|(path, blob)| theirs(path).as_ref() == Some(*blob))
+        .map(|(path, _)| path.clone())
+        .collect();
+    let tree = git.tree_with(parent.as_deref(), &blobs, &gone).map_err(Attempt::Failed)?;
     if parent.as_ref().and_then(|p| git.tree_of(p)).as_ref() == Some(&tree) {
-        git.remember_pushed_feed(feed_blob.as_deref()).map_err(Attempt::Failed)?;
+        git.remember_pushed(&blobs).map_err(Attempt::Failed)?;
         return Ok(Pushed::Unchanged);
     }
     let commit = git.commit(&tree, parent.as_deref(), files.message).map_err(Attempt::Failed)?;
@@ -114,7 +122,7 @@ fn push_once(git: &Git, to: &Branch, files: &Files, force: bool) -> Result<Pushe
         let now = git.remote_head(to.branch).map_err(Attempt::Failed)?;
         return Err(if now != parent { Attempt::Moved(said) } else { Attempt::Failed(said) });
     }
-    git.remember_pushed_feed(feed_blob.as_deref()).map_err(Attempt::Failed)?;
+    git.remember_pushed(&blobs).map_err(Attempt::Failed)?;
     Ok(Pushed::Commit(commit))
 }
 
@@ -139,6 +147,12 @@ impl Git {
         command.arg("--git-dir").arg(&self.dir).args(args).stdin(Stdio::null());
         if index {
             command.env("GIT_INDEX_FILE", self.dir.join("podfeed.index"));
+        }
+        // Unattended: never wait at a prompt for a password or a host key; a stalled SSH
+        // connection is dropped after a minute.
+        command.env("GIT_TERMINAL_PROMPT", "0");
+        if std::env::var_os("GIT_SSH_COMMAND").is_none() {
+            command.env("GIT_SSH_COMMAND", "ssh -o BatchMode=yes -o ServerAliveInterval=15 -o ServerAliveCountMax=4");
         }
         // The commit's author is podfeed unless the operator's environment says otherwise.
         for (name, value) in [("GIT_AUTHOR_NAME", "podfeed"), ("GIT_AUTHOR_EMAIL", "podfeed@localhost")] {
@@ -200,37 +214,23 @@ impl Git {
     }
 
     /// The parent's tree with `files` written into `folder` and `stale` taken out of it.
-    fn tree_with(
-        &self,
-        parent: Option<&str>,
-        folder: &str,
-        files: &[Upload],
-        stale: &dyn Fn(&str) -> bool,
-    ) -> Result<String, String> {
+    /// A file's blob, written into the clone.
+    fn hash_object(&self, file: &Path) -> Result<String, String> {
+        let path = file.to_str().ok_or_else(|| format!("{} is not a UTF-8 path", file.display()))?;
+        self.run(&["hash-object", "-w", "--", path], false)
+    }
+
+    /// The parent's tree with `blobs` at their paths and `gone` taken out.
+    fn tree_with(&self, parent: Option<&str>, blobs: &[(String, String)], gone: &[String]) -> Result<String, String> {
         match parent {
-            Some(parent) => {
-                self.run(&["read-tree", parent], true)?;
-                let prefix = if folder.is_empty() { String::new() } else { format!("{folder}/") };
-                let listed = match folder {
-                    "" => self.run(&["ls-tree", "--name-only", parent], false),
-                    _ => self.run(&["ls-tree", "--name-only", parent, &prefix], false),
-                };
-                for path in listed.unwrap_or_default().lines() {
-                    let name = path.strip_prefix(&prefix).unwrap_or(path);
-                    if stale(name) {
-                        self.run(&["update-index", "--force-remove", "--", path], true)?;
-                    }
-                }
-            }
-            None => {
-                self.run(&["read-tree", "--empty"], true)?;
-            }
+            Some(parent) => self.run(&["read-tree", parent], true)?,
+            None => self.run(&["read-tree", "--empty"], true)?,
+        };
+        for path in gone {
+            self.run(&["update-index", "--force-remove", "--", path], true)?;
         }
-        for file in files {
-            let path = file.path.to_str().ok_or_else(|| format!("{} is not a UTF-8 path", file.path.display()))?;
-            let blob = self.run(&["hash-object", "-w", "--", path], false)?;
-            let entry = format!("100644,{blob},{}", in_folder(folder, &file.name));
-            self.run(&["update-index", "--add", "--cacheinfo", &entry], true)?;
+        for (path, blob) in blobs {
+            self.run(&["update-index", "--add", "--cacheinfo", &format!("100644,{blob},{path}")], true)?;
         }
         self.run(&["write-tree"], true)
     }
@@ -249,19 +249,19 @@ impl Git {
         self.run(&["push", "--quiet", "origin", &refspec], false).map(drop)
     }
 
+    /// Where the clone remembers what it pushed last: a line `BLOB PATH` a file.
     fn remembered(&self) -> PathBuf {
-        self.dir.join("podfeed-pushed-feed")
+        self.dir.join("podfeed-pushed")
     }
 
-    fn last_pushed_feed(&self) -> Option<String> {
-        std::fs::read_to_string(self.remembered()).ok().map(|s| s.trim().to_string())
+    fn pushed(&self) -> std::collections::HashMap<String, String> {
+        let text = std::fs::read_to_string(self.remembered()).unwrap_or_default();
+        text.lines().filter_map(|line| line.split_once(' ')).map(|(blob, path)| (path.to_string(), blob.to_string())).collect()
     }
 
-    fn remember_pushed_feed(&self, blob: Option<&str>) -> Result<(), String> {
-        let path = self.remembered();
-        crate::publish::write_atomic(&path, blob.unwrap_or_default().as_bytes())
-            .map(drop)
-            .map_err(|e| e.to_string())
+    fn remember_pushed(&self, blobs: &[(String, String)]) -> Result<(), String> {
+        let text: String = blobs.iter().map(|(path, blob)| format!("{blob} {path}\n")).collect();
+        crate::publish::write_atomic(&self.remembered(), text.as_bytes()).map(drop).map_err(|e| e.to_string())
     }
 }
 

@@ -70,7 +70,7 @@ pub async fn publish(
     force: bool,
 ) -> Result<Written, S3Error> {
     let fail = |reason: String| S3Error { target: to.target.to_string(), reason };
-    let store = client(to).map_err(|e| fail(format!("cannot use the bucket: {e}")))?;
+    let store = client(to).map_err(fail)?;
     let mut remembered = Remembered::read(state);
     let mut written = Written::default();
     for object in objects {
@@ -97,15 +97,26 @@ pub async fn publish(
             let options = PutOptions { mode: PutMode::Create, attributes, ..Default::default() };
             result = store.put_opts(&path, body.into(), options).await;
         }
-        let result = result.map_err(|e| match e {
-            object_store::Error::AlreadyExists { .. } | object_store::Error::Precondition { .. } => fail(format!(
-                "{key} in {} is not the object podfeed wrote there last (someone else, or another machine \
-                 publishing to the same place, wrote it): left as it is; --force replaces it",
-                to.bucket
-            )),
-            other => fail(format!("writing {key} failed: {other}")),
-        })?;
-        let e_tag = result.e_tag.unwrap_or_default();
+        let e_tag = match result {
+            Ok(put) => match put.e_tag {
+                Some(e_tag) => e_tag,
+                None => store.head(&path).await.ok().and_then(|meta| meta.e_tag).unwrap_or_default(),
+            },
+            Err(object_store::Error::AlreadyExists { .. } | object_store::Error::Precondition { .. }) => {
+                // Already these bytes (a write whose answer was lost): ours. Else someone else's.
+                match same_bytes(&store, &path, &md5).await {
+                    Some(e_tag) => e_tag,
+                    None => {
+                        return Err(fail(format!(
+                            "{key} in {} is not the object podfeed wrote there last (someone else, or another \
+                             machine publishing to the same place, wrote it): left as it is; --force replaces it",
+                            to.bucket
+                        )))
+                    }
+                }
+            }
+            Err(other) => return Err(fail(format!("writing {key} failed: {other}"))),
+        };
         remembered.objects.insert(key, WrittenObject { md5, e_tag });
         remembered.write(state).map_err(fail)?;
         written.objects += 1;
@@ -126,11 +137,36 @@ pub async fn publish(
     Ok(written)
 }
 
+/// The object's ETag, if its bytes have this MD5.
+async fn same_bytes(store: &AmazonS3, path: &Key, md5: &str) -> Option<String> {
+    let got = store.get(path).await.ok()?;
+    let e_tag = got.meta.e_tag.clone();
+    let bytes = got.bytes().await.ok()?;
+    (hex(&Md5::digest(&bytes)) == md5).then_some(e_tag).flatten()
+}
+
+/// Whether the environment gives credentials: keys, or a role (web identity, a container's).
+fn credentials_in_environment() -> bool {
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    (set("AWS_ACCESS_KEY_ID") && set("AWS_SECRET_ACCESS_KEY"))
+        || set("AWS_WEB_IDENTITY_TOKEN_FILE")
+        || set("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+        || set("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+}
+
 /// The client: credentials, and the region and endpoint when the recipe does not say them, from
 /// the environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`,
 /// `AWS_REGION`, `AWS_ENDPOINT_URL`...), never from the recipe.
-fn client(to: &Bucket) -> object_store::Result<AmazonS3> {
-    let plain_http = to.endpoint.is_some_and(|e| e.starts_with("http://"));
+fn client(to: &Bucket) -> Result<AmazonS3, String> {
+    if !credentials_in_environment() {
+        // Without them the client would ask a cloud's instance metadata service, on every run.
+        return Err("no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or a role's \
+                    AWS_WEB_IDENTITY_TOKEN_FILE) in podfeed's environment"
+            .into());
+    }
+    let from_environment = ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_ENDPOINT"].iter().find_map(|name| std::env::var(name).ok());
+    let plain_http = to.endpoint.map(str::to_string).or(from_environment).is_some_and(|e| e.starts_with("http://"))
+        || std::env::var("AWS_ALLOW_HTTP").is_ok_and(|v| v.eq_ignore_ascii_case("true"));
     let mut builder = AmazonS3Builder::from_env()
         .with_bucket_name(to.bucket)
         .with_retry(RetryConfig {
@@ -151,7 +187,7 @@ fn client(to: &Bucket) -> object_store::Result<AmazonS3> {
     if let Some(region) = to.region {
         builder = builder.with_region(region);
     }
-    builder.build()
+    builder.build().map_err(|e| format!("cannot use the bucket: {e}"))
 }
 
 /// What the object is, for the apps and browsers that read it.

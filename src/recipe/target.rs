@@ -47,30 +47,35 @@ const DEFAULT_BRANCH: &str = "gh-pages";
 
 impl PublishTarget {
     /// `git+file:///path/repo.git#BRANCH`, `git+ssh://…#BRANCH` or `git+https://…#BRANCH`, the
-    /// branch optionally followed by `:FOLDER`; or why the text is not a target.
+    /// branch optionally followed by `:FOLDER`, or `s3://BUCKET/PREFIX/?endpoint=…&region=…`; or
+    /// why the text is not a target (naming it without anything that looks like a secret).
     pub fn parse(text: &str) -> Result<PublishTarget, String> {
+        Self::parse_written(text).map_err(|why| format!("{}: {why}", redacted(text)))
+    }
+
+    fn parse_written(text: &str) -> Result<PublishTarget, String> {
         if text.starts_with("s3://") {
             return s3(text);
         }
         let (address, fragment) = text.split_once('#').unwrap_or((text, ""));
         let Some(repository) = address.strip_prefix("git+") else {
-            return Err(format!("{text:?} is not a publish target: write git+file://, git+ssh:// or git+https://"));
+            return Err("not a publish target: write s3://, git+file://, git+ssh:// or git+https://".into());
         };
-        let url = Url::parse(repository).map_err(|e| format!("{text:?}: {repository:?} is not a URL: {e}"))?;
+        let url = Url::parse(repository).map_err(|e| format!("not a URL: {e}"))?;
         if !matches!(url.scheme(), "file" | "ssh" | "https") {
-            return Err(format!("{text:?}: git over {}: is not supported (file, ssh or https)", url.scheme()));
+            return Err(format!("git over {}: is not supported (file, ssh or https)", url.scheme()));
         }
-        if url.password().is_some() || (url.scheme() == "https" && !url.username().is_empty()) {
-            return Err(format!(
-                "{text:?}: credentials never go in a recipe; let git find them (an SSH key, a credential helper)"
-            ));
+        if url.password().is_some() || (url.scheme() == "https" && !url.username().is_empty()) || url.query().is_some() {
+            return Err("credentials never go in a recipe (nor a query string in a git URL); let git find them \
+                        (an SSH key, a credential helper)"
+                .into());
         }
         let (branch, folder) = fragment.split_once(':').unwrap_or((fragment, ""));
         let branch = if branch.is_empty() { DEFAULT_BRANCH } else { branch };
-        check_branch(branch).map_err(|why| format!("{text:?}: branch {branch:?} {why}"))?;
+        check_branch(branch).map_err(|why| format!("branch {branch:?} {why}"))?;
         let folder = folder.trim_matches('/');
         if folder.split('/').any(|part| part == ".." || part == "." || part.starts_with(".git")) {
-            return Err(format!("{text:?}: the folder {folder:?} must stay inside the branch"));
+            return Err(format!("the folder {folder:?} must stay inside the branch"));
         }
         Ok(PublishTarget::Git {
             written: text.to_string(),
@@ -83,36 +88,54 @@ impl PublishTarget {
 
 /// `s3://BUCKET/PREFIX/?endpoint=URL&region=REGION`; credentials come from the environment.
 fn s3(text: &str) -> Result<PublishTarget, String> {
-    let url = Url::parse(text).map_err(|e| format!("{text:?} is not a URL: {e}"))?;
+    let url = Url::parse(text).map_err(|e| format!("not a URL: {e}"))?;
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(format!("{text:?}: credentials never go in a recipe; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"));
+        return Err("credentials never go in a recipe; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".into());
     }
-    let bucket = url.host_str().filter(|b| !b.is_empty()).ok_or_else(|| format!("{text:?} names no bucket"))?;
+    if url.fragment().is_some() {
+        return Err("an S3 target has no `#` part (endpoint and region go in the query)".into());
+    }
+    let bucket = url.host_str().filter(|b| !b.is_empty()).ok_or("names no bucket")?;
     let prefix = url.path().trim_start_matches('/');
     if prefix.split('/').any(|part| part == ".." || part == ".") {
-        return Err(format!("{text:?}: the prefix must not climb ({prefix:?})"));
+        return Err(format!("the prefix must not climb ({prefix:?})"));
+    }
+    if prefix.contains('%') || prefix.contains("//") {
+        return Err(format!("write the prefix with letters, digits, `-`, `_`, `.` and `/` only ({prefix:?})"));
     }
     let prefix = if prefix.is_empty() || prefix.ends_with('/') { prefix.to_string() } else { format!("{prefix}/") };
     let (mut endpoint, mut region) = (None, None);
     for (key, value) in url.query_pairs() {
         match key.as_ref() {
             "endpoint" => {
-                let address = Url::parse(&value).map_err(|e| format!("{text:?}: endpoint {value:?}: {e}"))?;
-                if !matches!(address.scheme(), "http" | "https") || address.password().is_some() {
-                    return Err(format!("{text:?}: endpoint {value:?} must be an http(s) URL without credentials"));
+                let address = Url::parse(&value).map_err(|e| format!("the endpoint is not a URL: {e}"))?;
+                if !matches!(address.scheme(), "http" | "https") || !address.username().is_empty() || address.password().is_some() {
+                    return Err("the endpoint must be an http(s) URL without credentials".into());
                 }
                 endpoint = Some(value.trim_end_matches('/').to_string());
             }
             "region" => region = Some(value.into_owned()),
             key if ["key", "secret", "token", "password"].iter().any(|word| key.to_ascii_lowercase().contains(word)) => {
                 return Err(format!(
-                    "{text:?}: credentials never go in a recipe ({key}); set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+                    "credentials never go in a recipe ({key}); set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
                 ))
             }
-            key => return Err(format!("{text:?}: {key:?} is not a setting of an S3 target (endpoint, region)")),
+            key => return Err(format!("{key:?} is not a setting of an S3 target (endpoint, region)")),
         }
     }
     Ok(PublishTarget::S3 { written: text.to_string(), bucket: bucket.to_string(), prefix, endpoint, region })
+}
+
+/// The target as it can be shown: no user name, password, query value or fragment.
+fn redacted(text: &str) -> String {
+    let address = text.strip_prefix("git+").unwrap_or(text);
+    let Ok(mut url) = Url::parse(address) else { return "(a publish target)".into() };
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    let keys: Vec<String> = url.query_pairs().map(|(key, _)| format!("{key}=…")).collect();
+    url.set_query((!keys.is_empty()).then(|| keys.join("&")).as_deref());
+    let shown = if text.starts_with("git+") { format!("git+{url}") } else { url.to_string() };
+    shown.replace("%E2%80%A6", "…")
 }
 
 /// The names git refuses (see `git check-ref-format`), so a bad one is an error at load.
@@ -159,6 +182,10 @@ mod tests {
     fn credentials_and_unknown_places_are_refused_with_the_reason() {
         let refused = |text: &str| PublishTarget::parse(text).unwrap_err();
         assert!(refused("git+https://me:token@github.com/me/feeds.git").contains("credentials never go in a recipe"));
+        assert!(!refused("git+https://me:token@github.com/me/feeds.git").contains("token@"), "the secret is not shown");
+        assert!(!refused("s3://bucket/x/?secret_access_key=hunter2").contains("hunter2"), "the secret is not shown");
+        assert!(refused("git+https://github.com/me/feeds.git?private_token=x").contains("credentials"));
+        assert!(refused("s3://bucket/my%20show/").contains("prefix"));
         assert!(refused("git+https://token@github.com/me/feeds.git").contains("credentials"));
         assert!(refused("s3://bucket/shows/?secret_access_key=x").contains("credentials never go in a recipe"));
         assert!(refused("s3://KEY:SECRET@bucket/shows/").contains("credentials never go in a recipe"));

@@ -111,6 +111,10 @@ fn write_recipes(args: &BenchArgs, hosts: &[Host], dir: &Path) -> anyhow::Result
                 ("concurrency = 32 ", &format!("concurrency = {}\nper_host = {} ", args.concurrency, args.per_host)),
             ],
         )?;
+        let text = match &args.publish {
+            Some(url) => replace_all(&text, &[("[output]\n", &format!("[output]\npublish = [{:?}]\n", url.replace("{show}", &name)))])?,
+            None => text,
+        };
         std::fs::write(dir.join("recipes").join(format!("{name}.toml")), text)?;
         std::fs::create_dir_all(dir.join("public").join(&name))?;
         std::fs::write(dir.join("public").join(&name).join("cover.png"), podfeed_demo::cover_png())?;
