@@ -50,10 +50,8 @@ fn commits(repo: &Path) -> usize {
 
 /// The demo recipe publishing to `target`, its feed split by year.
 fn publishing_to(fixture: &Fixture, target: &str) {
-    let text = fixture.recipe_text.replace(
-        "[output]\n",
-        &format!("[output]\npublish = [\"{target}\"]\nsplit = \"year\"\n"),
-    );
+    let text =
+        fixture.recipe_text.replace("[output]\n", &format!("[output]\npublish = [\"{target}\"]\nsplit = \"year\"\n"));
     assert!(text.contains("publish = "), "the demo recipe has an [output] table");
     fixture.write_recipe(&text);
 }
@@ -120,14 +118,19 @@ async fn a_feed_someone_else_pushed_is_left_alone_unless_forced() {
     // Someone replaces the feed on the branch by hand.
     let work = fixture.dir.path().join("work");
     git(fixture.dir.path(), &["clone", "--quiet", "--branch", "gh-pages", repo.to_str().unwrap(), "work"]);
-    std::fs::write(work.join("feed.xml"), "<rss version=\"2.0\"><channel><title>Theirs</title></channel></rss>").unwrap();
+    std::fs::write(work.join("feed.xml"), "<rss version=\"2.0\"><channel><title>Theirs</title></channel></rss>")
+        .unwrap();
     git(&work, &["commit", "--quiet", "-am", "a feed of their own"]);
     git(&work, &["push", "--quiet", "origin", "gh-pages"]);
     let theirs = served(&repo, "feed.xml").unwrap();
 
     let refused = build(&fixture, &[]).await;
     assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
-    assert!(stderr(&refused).contains("feed.xml on gh-pages is not what this cache pushed last there"), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("feed.xml on gh-pages is not what this cache pushed last there"),
+        "{}",
+        stderr(&refused)
+    );
     assert!(stderr(&refused).contains(&target), "the target is named: {}", stderr(&refused));
     assert_eq!(served(&repo, "feed.xml").unwrap(), theirs, "their feed is left as it is");
 
@@ -197,7 +200,8 @@ async fn shows_built_in_one_night_share_a_branch_each_in_its_folder() {
     let recipes = fixture.dir.path().join("recipes");
     std::fs::create_dir_all(&recipes).unwrap();
     for show in ["signal", "noise"] {
-        let text = fixture.recipe_text.replace("path = \"public/feed.xml\"", &format!("path = \"public/{show}/feed.xml\""));
+        let text =
+            fixture.recipe_text.replace("path = \"public/feed.xml\"", &format!("path = \"public/{show}/feed.xml\""));
         let text = text.replace(
             "[output]\n",
             &format!("[output]\npublish = [\"git+file://{}#gh-pages:shows/{show}\"]\n", repo.display()),
@@ -272,7 +276,11 @@ async fn files_someone_else_put_on_a_branch_without_a_feed_are_left_alone() {
 
     let refused = build(&fixture, &[]).await;
     assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
-    assert!(stderr(&refused).contains("index.html on gh-pages is not what this cache pushed last"), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("index.html on gh-pages is not what this cache pushed last"),
+        "{}",
+        stderr(&refused)
+    );
     assert_eq!(served(&repo, "index.html").as_deref(), Some(&b"<p>my site</p>"[..]));
     assert_eq!(served(&repo, "feed.xml"), None, "nothing of the run went out");
 }

@@ -86,7 +86,8 @@ fn put_as_someone_else(server: &Server, dir: &Path, key: &str, body: &str) {
 /// The demo recipe publishing to the bucket under `shows/signal/`, its feed split by year.
 fn publishing_to(fixture: &Fixture, server: &Server) {
     let target = format!("s3://{BUCKET}/shows/signal/?endpoint={}", server.endpoint);
-    let text = fixture.recipe_text.replace("[output]\n", &format!("[output]\npublish = [\"{target}\"]\nsplit = \"year\"\n"));
+    let text =
+        fixture.recipe_text.replace("[output]\n", &format!("[output]\npublish = [\"{target}\"]\nsplit = \"year\"\n"));
     assert!(text.contains("publish = "));
     fixture.write_recipe(&text);
 }
@@ -184,7 +185,10 @@ async fn a_feed_someone_else_wrote_is_left_alone_unless_forced_and_a_refusal_par
     let forced = build(&fixture, &["--force"]).await;
     assert!(forced.status.success(), "{}", stderr(&forced));
     assert_eq!(get(&server, dir, "shows/signal/feed.xml").unwrap().0, fixture.feed_bytes());
-    assert_eq!(get(&server, dir, "shows/signal/index.html").unwrap().0, std::fs::read(dir.join("public/index.html")).unwrap());
+    assert_eq!(
+        get(&server, dir, "shows/signal/index.html").unwrap().0,
+        std::fs::read(dir.join("public/index.html")).unwrap()
+    );
 }
 
 #[tokio::test]
@@ -199,7 +203,8 @@ async fn of_two_machines_publishing_to_one_place_the_second_is_refused() {
     // says another title (the same bytes would be no conflict: they are taken as written).
     let text = std::fs::read_to_string(fixture.recipe_path()).unwrap();
     std::fs::write(fixture.dir.path().join("demo-2.toml"), text.replacen("title = \"", "title = \"Also ", 1)).unwrap();
-    let second = build(&fixture, &["--recipe", "demo-2.toml", "--cache", "cache-2", "--out", "public-2/feed.xml"]).await;
+    let second =
+        build(&fixture, &["--recipe", "demo-2.toml", "--cache", "cache-2", "--out", "public-2/feed.xml"]).await;
     assert_eq!(second.status.code(), Some(1), "{}", stderr(&second));
     assert!(stderr(&second).contains("another machine"), "{}", stderr(&second));
     assert_eq!(versions(&server, "shows/signal/feed.xml"), written, "nothing overwritten");

@@ -88,7 +88,8 @@ fn one_walk_over_a_document_selects_what_each_selector_does_in_the_same_order() 
 #[test]
 fn one_walk_under_an_element_selects_what_each_selector_does_there() {
     let doc: &'static Html = Box::leak(Box::new(Html::parse_document(PAGE)));
-    let filed: Vec<Filed> = SELECTORS.iter().chain(&[":scope > p", ":scope p.last"]).map(|css| Filed::parse(css).unwrap()).collect();
+    let filed: Vec<Filed> =
+        SELECTORS.iter().chain(&[":scope > p", ":scope p.last"]).map(|css| Filed::parse(css).unwrap()).collect();
     let lists: Vec<&Filed> = filed.iter().collect();
     for scope_css in ["div#main", "section", "ul.credits", "p.byline"] {
         let scope = doc.select(&Selector::parse(scope_css).unwrap()).next().unwrap();

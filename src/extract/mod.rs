@@ -266,7 +266,8 @@ impl<'a> Matched<'a> {
             .filter(|(name, rules)| wanted(name) && !rules.is_empty())
             .map(|(name, rules)| (name, if first_only { &rules[..1] } else { rules }))
             .collect();
-        let lists: Vec<&css::Filed> = fields.iter().flat_map(|(_, rules)| rules.iter().map(|rule| &rule.filed)).collect();
+        let lists: Vec<&css::Filed> =
+            fields.iter().flat_map(|(_, rules)| rules.iter().map(|rule| &rule.filed)).collect();
         let mut matched = css::select_each(scope.within(), &lists, budget)?.into_iter();
         let fields = fields.iter().map(|(name, rules)| (*name, matched.by_ref().take(rules.len()).collect())).collect();
         Ok(Matched { fields })

@@ -256,7 +256,10 @@ impl Git {
 
     fn pushed(&self) -> std::collections::HashMap<String, String> {
         let text = std::fs::read_to_string(self.remembered()).unwrap_or_default();
-        text.lines().filter_map(|line| line.split_once(' ')).map(|(blob, path)| (path.to_string(), blob.to_string())).collect()
+        text.lines()
+            .filter_map(|line| line.split_once(' '))
+            .map(|(blob, path)| (path.to_string(), blob.to_string()))
+            .collect()
     }
 
     fn remember_pushed(&self, blobs: &[(String, String)]) -> Result<(), String> {

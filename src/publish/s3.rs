@@ -74,7 +74,8 @@ pub async fn publish(
     let mut remembered = Remembered::read(state);
     let mut written = Written::default();
     for object in objects {
-        let body = std::fs::read(&object.path).map_err(|e| fail(format!("cannot read {}: {e}", object.path.display())))?;
+        let body =
+            std::fs::read(&object.path).map_err(|e| fail(format!("cannot read {}: {e}", object.path.display())))?;
         let md5 = hex(&Md5::digest(&body));
         let key = format!("{}{}", to.prefix, object.name);
         let last = remembered.objects.get(&key);
@@ -164,13 +165,18 @@ fn client(to: &Bucket) -> Result<AmazonS3, String> {
                     AWS_WEB_IDENTITY_TOKEN_FILE) in podfeed's environment"
             .into());
     }
-    let from_environment = ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_ENDPOINT"].iter().find_map(|name| std::env::var(name).ok());
+    let from_environment =
+        ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_ENDPOINT"].iter().find_map(|name| std::env::var(name).ok());
     let plain_http = to.endpoint.map(str::to_string).or(from_environment).is_some_and(|e| e.starts_with("http://"))
         || std::env::var("AWS_ALLOW_HTTP").is_ok_and(|v| v.eq_ignore_ascii_case("true"));
     let mut builder = AmazonS3Builder::from_env()
         .with_bucket_name(to.bucket)
         .with_retry(RetryConfig {
-            backoff: BackoffConfig { init_backoff: Duration::from_millis(200), max_backoff: Duration::from_secs(10), base: 2.0 },
+            backoff: BackoffConfig {
+                init_backoff: Duration::from_millis(200),
+                max_backoff: Duration::from_secs(10),
+                base: 2.0,
+            },
             max_retries: 4,
             retry_timeout: Duration::from_secs(60),
         })

@@ -9,8 +9,8 @@ use url::Url;
 
 use super::scope::scope_entry;
 use super::{
-    Crawl, CrawlFile, EpisodeRules, EpisodeRulesFile, ListingRules, NumberedPages, PublishTarget, Recipe, RecipeFile, Rule, RuleFile,
-    RulesFile,
+    Crawl, CrawlFile, EpisodeRules, EpisodeRulesFile, ListingRules, NumberedPages, PublishTarget, Recipe, RecipeFile,
+    Rule, RuleFile, RulesFile,
 };
 use crate::css::Filed;
 use crate::hygiene;

@@ -65,7 +65,8 @@ impl PublishTarget {
         if !matches!(url.scheme(), "file" | "ssh" | "https") {
             return Err(format!("git over {}: is not supported (file, ssh or https)", url.scheme()));
         }
-        if url.password().is_some() || (url.scheme() == "https" && !url.username().is_empty()) || url.query().is_some() {
+        if url.password().is_some() || (url.scheme() == "https" && !url.username().is_empty()) || url.query().is_some()
+        {
             return Err("credentials never go in a recipe (nor a query string in a git URL); let git find them \
                         (an SSH key, a credential helper)"
                 .into());
@@ -109,13 +110,19 @@ fn s3(text: &str) -> Result<PublishTarget, String> {
         match key.as_ref() {
             "endpoint" => {
                 let address = Url::parse(&value).map_err(|e| format!("the endpoint is not a URL: {e}"))?;
-                if !matches!(address.scheme(), "http" | "https") || !address.username().is_empty() || address.password().is_some() {
+                if !matches!(address.scheme(), "http" | "https")
+                    || !address.username().is_empty()
+                    || address.password().is_some()
+                {
                     return Err("the endpoint must be an http(s) URL without credentials".into());
                 }
                 endpoint = Some(value.trim_end_matches('/').to_string());
             }
             "region" => region = Some(value.into_owned()),
-            key if ["key", "secret", "token", "password"].iter().any(|word| key.to_ascii_lowercase().contains(word)) => {
+            key if ["key", "secret", "token", "password"]
+                .iter()
+                .any(|word| key.to_ascii_lowercase().contains(word)) =>
+            {
                 return Err(format!(
                     "credentials never go in a recipe ({key}); set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
                 ))
@@ -163,7 +170,8 @@ mod tests {
 
     #[test]
     fn an_s3_target_names_its_bucket_prefix_endpoint_and_region() {
-        let target = PublishTarget::parse("s3://feeds/shows/signal?endpoint=http://127.0.0.1:9000/&region=auto").unwrap();
+        let target =
+            PublishTarget::parse("s3://feeds/shows/signal?endpoint=http://127.0.0.1:9000/&region=auto").unwrap();
         let PublishTarget::S3 { bucket, prefix, endpoint, region, .. } = target else { panic!("{target:?}") };
         assert_eq!((bucket.as_str(), prefix.as_str()), ("feeds", "shows/signal/"));
         assert_eq!((endpoint.as_deref(), region.as_deref()), (Some("http://127.0.0.1:9000"), Some("auto")));
@@ -174,7 +182,10 @@ mod tests {
     #[test]
     fn a_git_target_names_its_repository_branch_and_folder() {
         let (repo, branch, folder) = git("git+file:///srv/feeds.git#main:shows/signal/");
-        assert_eq!((repo.as_str(), branch.as_str(), folder.as_str()), ("file:///srv/feeds.git", "main", "shows/signal"));
+        assert_eq!(
+            (repo.as_str(), branch.as_str(), folder.as_str()),
+            ("file:///srv/feeds.git", "main", "shows/signal")
+        );
         assert_eq!(git("git+ssh://git@github.com/me/feeds.git").1, "gh-pages");
     }
 

@@ -112,7 +112,10 @@ fn write_recipes(args: &BenchArgs, hosts: &[Host], dir: &Path) -> anyhow::Result
             ],
         )?;
         let text = match &args.publish {
-            Some(url) => replace_all(&text, &[("[output]\n", &format!("[output]\npublish = [{:?}]\n", url.replace("{show}", &name)))])?,
+            Some(url) => replace_all(
+                &text,
+                &[("[output]\n", &format!("[output]\npublish = [{:?}]\n", url.replace("{show}", &name)))],
+            )?,
             None => text,
         };
         std::fs::write(dir.join("recipes").join(format!("{name}.toml")), text)?;
