@@ -284,3 +284,24 @@ async fn files_someone_else_put_on_a_branch_without_a_feed_are_left_alone() {
     assert_eq!(served(&repo, "index.html").as_deref(), Some(&b"<p>my site</p>"[..]));
     assert_eq!(served(&repo, "feed.xml"), None, "nothing of the run went out");
 }
+
+#[tokio::test]
+async fn a_feed_the_guards_refuse_goes_nowhere() {
+    let fixture = Fixture::new(40, false).await;
+    let (repo, target) = bare_repository(fixture.dir.path());
+    publishing_to(&fixture, &target);
+    assert!(build(&fixture, &[]).await.status.success());
+    let published = served(&repo, "feed.xml").unwrap();
+
+    // A recipe broken overnight (its title rule finds nothing any more): the guards refuse its
+    // feed, and neither the folder nor the branch gets it.
+    let text = std::fs::read_to_string(fixture.recipe_path()).unwrap();
+    let broken = text.replace(r#"title = { css = "h1.episode-title" }"#, r#"title = { css = "h1.gone" }"#);
+    assert_ne!(broken, text);
+    fixture.write_recipe(&broken);
+    let refused = build(&fixture, &["--reextract"]).await;
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("not published"), "{}", stderr(&refused));
+    assert_eq!(served(&repo, "feed.xml").unwrap(), published);
+    assert_eq!(commits(&repo), 1);
+}

@@ -1,6 +1,9 @@
 //! Publishing to S3-compatible storage (`[output] publish = ["s3://…"]`), against a real S3
 //! server on 127.0.0.1 (moto's server mode, which `.ci/run` installs from PyPI), read back with
-//! boto3 (tests/s3/bucket.py), through the `podfeed` binary as cron runs it.
+//! boto3 (tests/s3/bucket.py), through the `podfeed` binary as cron runs it. moto rather than
+//! s3s-fs: it implements the conditional writes (`If-Match`, `If-None-Match: *`) and bucket
+//! versioning, by which these tests count every write, and it installs in seconds where s3s-fs
+//! would be compiled.
 
 mod common;
 
