@@ -229,8 +229,11 @@ impl<'a> Run<'a> {
             Err(PipelineError::Panicked { task: "run".into(), message: finish::panic_text(panic.as_ref()) })
         });
         let flushed = self.store.flush().map_err(PipelineError::from);
-        // Only after a run that finished: a failed one may leave tasks writing to the cache.
-        if result.is_ok() && flushed.is_ok() {
+        // Only after a run that finished: a failed one may leave tasks writing to the cache. A run
+        // that failed only to publish elsewhere has finished (else a target down for days would
+        // keep the cache from its compaction).
+        let finished = matches!(result, Ok(()) | Err(PipelineError::Git(_) | PipelineError::S3(_)));
+        if finished && flushed.is_ok() {
             // The cache keeps its size: packs mostly of pages fetched again are rewritten.
             crate::test_pause_point("compact");
             match self.store.compact() {
