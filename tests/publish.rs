@@ -6,7 +6,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{parse_feed, podfeed_async, stderr, Fixture};
+use common::{another_machines_recipe, parse_feed, podfeed_async, stderr, Fixture};
 
 /// `git` in `dir`, its output; panics with git's words when it fails.
 fn git(dir: &Path, args: &[&str]) -> String {
@@ -54,6 +54,17 @@ fn publishing_to(fixture: &Fixture, target: &str) {
         fixture.recipe_text.replace("[output]\n", &format!("[output]\npublish = [\"{target}\"]\nsplit = \"year\"\n"));
     assert!(text.contains("publish = "), "the demo recipe has an [output] table");
     fixture.write_recipe(&text);
+}
+
+/// A fixture of `episodes` whose recipe publishes to a new bare repository, built once; the
+/// repository.
+async fn published_once(episodes: u32) -> (Fixture, PathBuf) {
+    let fixture = Fixture::new(episodes, false).await;
+    let (repo, target) = bare_repository(fixture.dir.path());
+    publishing_to(&fixture, &target);
+    let first = build(&fixture, &[]).await;
+    assert!(first.status.success(), "{}", stderr(&first));
+    (fixture, repo)
 }
 
 async fn build(fixture: &Fixture, extra: &[&str]) -> std::process::Output {
@@ -110,10 +121,7 @@ async fn the_branch_gets_every_file_once_a_quiet_night_pushes_nothing_and_a_new_
 
 #[tokio::test]
 async fn a_feed_someone_else_pushed_is_left_alone_unless_forced() {
-    let fixture = Fixture::new(20, false).await;
-    let (repo, target) = bare_repository(fixture.dir.path());
-    publishing_to(&fixture, &target);
-    assert!(build(&fixture, &[]).await.status.success());
+    let (fixture, repo) = published_once(20).await;
 
     // Someone replaces the feed on the branch by hand.
     let work = fixture.dir.path().join("work");
@@ -131,6 +139,7 @@ async fn a_feed_someone_else_pushed_is_left_alone_unless_forced() {
         "{}",
         stderr(&refused)
     );
+    let target = format!("git+file://{}#gh-pages", repo.display());
     assert!(stderr(&refused).contains(&target), "the target is named: {}", stderr(&refused));
     assert_eq!(served(&repo, "feed.xml").unwrap(), theirs, "their feed is left as it is");
 
@@ -141,18 +150,14 @@ async fn a_feed_someone_else_pushed_is_left_alone_unless_forced() {
 
 #[tokio::test]
 async fn of_two_machines_publishing_to_one_branch_the_second_is_refused_and_nothing_is_lost() {
-    let fixture = Fixture::new(20, false).await;
-    let (repo, target) = bare_repository(fixture.dir.path());
-    publishing_to(&fixture, &target);
-    assert!(build(&fixture, &[]).await.status.success());
+    let (fixture, repo) = published_once(20).await;
     let first = served(&repo, "feed.xml").unwrap();
 
     // A second machine: a cache (and a clone) of its own, and a recipe that says another title.
-    let text = std::fs::read_to_string(fixture.recipe_path()).unwrap();
-    std::fs::write(fixture.dir.path().join("demo-2.toml"), text.replacen("title = \"", "title = \"Also ", 1)).unwrap();
+    let recipe = another_machines_recipe(&fixture);
     let second = podfeed_async(
         fixture.dir.path(),
-        &["build", "--recipe", "demo-2.toml", "--cache", "cache-2", "--out", "public-2/feed.xml", "--quiet"],
+        &["build", "--recipe", recipe, "--cache", "cache-2", "--out", "public-2/feed.xml", "--quiet"],
     )
     .await;
     assert_eq!(second.status.code(), Some(1), "{}", stderr(&second));
@@ -240,10 +245,7 @@ exit 1
 
 #[tokio::test]
 async fn a_branch_another_machine_moved_meanwhile_gets_the_commit_made_again_on_top() {
-    let fixture = Fixture::new(20, false).await;
-    let (repo, target) = bare_repository(fixture.dir.path());
-    publishing_to(&fixture, &target);
-    assert!(build(&fixture, &[]).await.status.success());
+    let (fixture, repo) = published_once(20).await;
 
     let hook = repo.join("hooks/pre-receive");
     std::fs::write(&hook, MOVES_THE_BRANCH_ONCE).unwrap();
@@ -287,10 +289,7 @@ async fn files_someone_else_put_on_a_branch_without_a_feed_are_left_alone() {
 
 #[tokio::test]
 async fn a_feed_the_guards_refuse_goes_nowhere() {
-    let fixture = Fixture::new(40, false).await;
-    let (repo, target) = bare_repository(fixture.dir.path());
-    publishing_to(&fixture, &target);
-    assert!(build(&fixture, &[]).await.status.success());
+    let (fixture, repo) = published_once(40).await;
     let published = served(&repo, "feed.xml").unwrap();
 
     // A recipe broken overnight (its title rule finds nothing any more): the guards refuse its
@@ -304,4 +303,16 @@ async fn a_feed_the_guards_refuse_goes_nowhere() {
     assert!(stderr(&refused).contains("not published"), "{}", stderr(&refused));
     assert_eq!(served(&repo, "feed.xml").unwrap(), published);
     assert_eq!(commits(&repo), 1);
+}
+
+#[tokio::test]
+async fn a_file_no_longer_made_leaves_the_branch() {
+    let (fixture, repo) = published_once(20).await;
+    assert!(served(&repo, "index.html").is_some());
+    let text = std::fs::read_to_string(fixture.recipe_path()).unwrap();
+    fixture.write_recipe(&text.replace("html = true", "html = false"));
+    let night = build(&fixture, &[]).await;
+    assert!(night.status.success(), "{}", stderr(&night));
+    assert_eq!(served(&repo, "index.html"), None, "the page podfeed pushed and no longer makes is gone");
+    assert_eq!(served(&repo, "feed.xml").unwrap(), fixture.feed_bytes());
 }

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::{in_ci, parse_feed, stderr, Fixture};
+use common::{another_machines_recipe, in_ci, parse_feed, stderr, Fixture};
 
 const BUCKET: &str = "feeds";
 
@@ -96,23 +96,39 @@ fn publishing_to(fixture: &Fixture, server: &Server) {
 }
 
 async fn build(fixture: &Fixture, extra: &[&str]) -> std::process::Output {
+    build_as(fixture, extra, true).await
+}
+
+/// `podfeed build` in the fixture's folder, with the test server's credentials in its
+/// environment or none at all.
+async fn build_as(fixture: &Fixture, extra: &[&str], credentials: bool) -> std::process::Output {
     let cache: &[&str] = if extra.contains(&"--cache") { &[] } else { &["--cache", "cache"] };
     let recipe: &[&str] = if extra.contains(&"--recipe") { &[] } else { &["--recipe", "demo.toml"] };
     let mut args: Vec<String> = vec!["build".into(), "--quiet".into()];
     args.extend(recipe.iter().chain(cache).chain(extra).map(|s| s.to_string()));
     let dir = fixture.dir.path().to_path_buf();
     tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_podfeed"))
-            .args(&args)
-            .current_dir(dir)
-            .env("AWS_ACCESS_KEY_ID", "test")
-            .env("AWS_SECRET_ACCESS_KEY", "test")
-            .env("AWS_REGION", "us-east-1")
-            .output()
-            .expect("podfeed runs")
+        let mut command = Command::new(env!("CARGO_BIN_EXE_podfeed"));
+        command.args(&args).current_dir(dir).env("AWS_REGION", "us-east-1");
+        for name in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
+            match credentials {
+                true => command.env(name, "test"),
+                false => command.env_remove(name),
+            };
+        }
+        command.env_remove("AWS_WEB_IDENTITY_TOKEN_FILE").output().expect("podfeed runs")
     })
     .await
     .unwrap()
+}
+
+/// A fixture of `episodes` whose recipe publishes to the server's bucket, built once.
+async fn published_once(server: &Server, episodes: u32) -> Fixture {
+    let fixture = Fixture::new(episodes, false).await;
+    publishing_to(&fixture, server);
+    let first = build(&fixture, &[]).await;
+    assert!(first.status.success(), "{}", stderr(&first));
+    fixture
 }
 
 #[tokio::test]
@@ -165,10 +181,8 @@ async fn the_bucket_gets_every_file_the_feed_last_a_quiet_night_writes_nothing_a
 #[tokio::test]
 async fn a_feed_someone_else_wrote_is_left_alone_unless_forced_and_a_refusal_part_way_keeps_the_old_feed() {
     let Some(server) = server_on(free_port()) else { return };
-    let fixture = Fixture::new(20, false).await;
-    publishing_to(&fixture, &server);
+    let fixture = published_once(&server, 20).await;
     let dir = fixture.dir.path();
-    assert!(build(&fixture, &[]).await.status.success());
     let ours = get(&server, dir, "shows/signal/feed.xml").unwrap().0;
 
     // Someone replaces the page: the next night that changes it stops there, before the feed.
@@ -197,17 +211,13 @@ async fn a_feed_someone_else_wrote_is_left_alone_unless_forced_and_a_refusal_par
 #[tokio::test]
 async fn of_two_machines_publishing_to_one_place_the_second_is_refused() {
     let Some(server) = server_on(free_port()) else { return };
-    let fixture = Fixture::new(20, false).await;
-    publishing_to(&fixture, &server);
-    assert!(build(&fixture, &[]).await.status.success());
+    let fixture = published_once(&server, 20).await;
     let written = versions(&server, "shows/signal/feed.xml");
 
     // Another machine: its own cache and folder, the same place in the bucket, a recipe that
     // says another title (the same bytes would be no conflict: they are taken as written).
-    let text = std::fs::read_to_string(fixture.recipe_path()).unwrap();
-    std::fs::write(fixture.dir.path().join("demo-2.toml"), text.replacen("title = \"", "title = \"Also ", 1)).unwrap();
-    let second =
-        build(&fixture, &["--recipe", "demo-2.toml", "--cache", "cache-2", "--out", "public-2/feed.xml"]).await;
+    let recipe = another_machines_recipe(&fixture);
+    let second = build(&fixture, &["--recipe", recipe, "--cache", "cache-2", "--out", "public-2/feed.xml"]).await;
     assert_eq!(second.status.code(), Some(1), "{}", stderr(&second));
     assert!(stderr(&second).contains("another machine"), "{}", stderr(&second));
     assert_eq!(versions(&server, "shows/signal/feed.xml"), written, "nothing overwritten");
@@ -238,36 +248,25 @@ async fn without_credentials_in_the_environment_the_night_fails_at_once_naming_t
     let Some(server) = server_on(free_port()) else { return };
     let fixture = Fixture::new(10, false).await;
     publishing_to(&fixture, &server);
-    let dir = fixture.dir.path().to_path_buf();
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_podfeed"))
-            .args(["build", "--recipe", "demo.toml", "--cache", "cache", "--quiet"])
-            .current_dir(dir)
-            .env_remove("AWS_ACCESS_KEY_ID")
-            .env_remove("AWS_SECRET_ACCESS_KEY")
-            .env_remove("AWS_WEB_IDENTITY_TOKEN_FILE")
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    let output = build_as(&fixture, &[], false).await;
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     assert!(stderr(&output).contains("no credentials: set AWS_ACCESS_KEY_ID"), "{}", stderr(&output));
     assert_eq!(versions(&server, "shows/signal/feed.xml"), 0);
 }
 
 #[tokio::test]
-async fn with_gzip_turned_off_the_plain_feed_goes_up_not_the_old_gzip() {
+async fn with_gzip_and_the_page_turned_off_the_plain_feed_goes_up_and_the_page_goes() {
     let Some(server) = server_on(free_port()) else { return };
-    let fixture = Fixture::new(10, false).await;
-    publishing_to(&fixture, &server);
-    assert!(build(&fixture, &[]).await.status.success());
+    let fixture = published_once(&server, 10).await;
     let text = std::fs::read_to_string(fixture.recipe_path()).unwrap();
-    fixture.write_recipe(&text.replace("gzip = true", "gzip = false"));
+    fixture.write_recipe(&text.replace("gzip = true", "gzip = false").replace("html = true", "html = false"));
     fixture.site.set_latest(fixture.site.latest() + 1);
     let night = build(&fixture, &[]).await;
     assert!(night.status.success(), "{}", stderr(&night));
     let (feed, headers) = get(&server, fixture.dir.path(), "shows/signal/feed.xml").unwrap();
     assert_eq!(feed, fixture.feed_bytes());
     assert_eq!(headers["encoding"], serde_json::Value::Null, "stored plain");
+    // What podfeed wrote there and no longer makes is taken away.
+    assert!(get(&server, fixture.dir.path(), "shows/signal/index.html").is_none());
+    assert!(get(&server, fixture.dir.path(), "shows/signal/cover.png").is_some());
 }

@@ -6,9 +6,9 @@ use std::path::Path;
 
 use super::{PipelineError, Run};
 use crate::model::RunSummary;
-use crate::publish::git::{self, Branch, Files, Pushed, Upload};
+use crate::publish::git::{self, Branch, Pushed};
 use crate::publish::s3::{self, Bucket, Object};
-use crate::publish::{self, PublishError};
+use crate::publish::{PublishError, Upload};
 use crate::recipe::PublishTarget;
 
 impl Run<'_> {
@@ -20,11 +20,11 @@ impl Run<'_> {
             return Ok(());
         }
         let out = &self.options.out;
-        let feed = out.file_name().and_then(|n| n.to_str()).unwrap_or("feed.xml").to_string();
-        let files = self.files_to_publish(out, &feed)?;
+        let feed = out.file_name().and_then(|n| n.to_str()).unwrap_or("feed.xml");
+        let files = self.files_to_publish(out, feed)?;
         let message = format!("podfeed: {}, {} items", self.recipe.feed.title, summary.items);
         for target in targets {
-            let clone = self.store.dir().join("publish").join(clone_name(&target.to_string()));
+            let place = self.store.dir().join("publish").join(state_name(&target.to_string()));
             match target {
                 PublishTarget::Git { written, repository, branch, folder } => {
                     let to = [written, repository, branch, folder].map(String::clone);
@@ -33,7 +33,7 @@ impl Run<'_> {
                     let push = move || {
                         let [target, repository, branch, folder] = &to;
                         let to = Branch { target, repository, branch, folder };
-                        push_to_branch(&to, &clone, &files, &message, force)
+                        push_to_branch(&to, &place, &files, &message, force)
                     };
                     let pushed = tokio::task::spawn_blocking(push).await;
                     pushed.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?;
@@ -46,12 +46,9 @@ impl Run<'_> {
                         endpoint: endpoint.as_deref(),
                         region: region.as_deref(),
                     };
-                    let objects = objects_of(&files);
-                    let names: Vec<&str> = objects.iter().map(|o| o.name.as_str()).collect();
-                    let stale = |name: &str| publish::is_split_name(&feed, name) && !names.contains(&name);
-                    let state = clone.with_extension("json");
+                    let state = place.with_extension("json");
                     let cache_control = &self.recipe.output.cache_control;
-                    let done = s3::publish(&to, &state, &objects, &stale, cache_control, self.options.force).await?;
+                    let done = s3::publish(&to, &state, &objects_of(&files), cache_control, self.options.force).await?;
                     tracing::info!("{written}: {} objects written, {} removed", done.objects, done.removed);
                 }
             }
@@ -113,16 +110,15 @@ fn push_to_branch(
     message: &str,
     force: bool,
 ) -> Result<(), git::GitError> {
-    let files = Files { uploads, message };
-    match git::push(to, clone, &files, force)? {
+    match git::push(to, clone, uploads, message, force)? {
         Pushed::Unchanged => tracing::info!("{}: already up to date", to.target),
         Pushed::Commit(commit) => tracing::info!("{}: pushed {commit}", to.target),
     }
     Ok(())
 }
 
-/// The folder in the cache where a target keeps its state (a git clone): the same for the same
-/// target text, on every machine and version.
-fn clone_name(target: &str) -> String {
+/// Where in the cache a target keeps its state (a git clone; an S3 target's record of what it
+/// wrote, beside it as `.json`): the same for the same target text, on every machine and version.
+fn state_name(target: &str) -> String {
     uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, target.as_bytes()).simple().to_string()
 }

@@ -12,12 +12,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-/// One file to publish: where it is on disk, and its name in the branch's folder.
-#[derive(Debug, Clone)]
-pub struct Upload {
-    pub path: PathBuf,
-    pub name: String,
-}
+use super::Upload;
 
 /// What a target is, for [`push`]: the repository, branch and folder, and who to say it is.
 pub struct Branch<'a> {
@@ -51,13 +46,13 @@ pub enum Pushed {
 /// may be publishing there.
 /// A branch that moved meanwhile (another show's folder pushed by another machine) is fetched
 /// again and the commit made anew on it, a few times.
-pub fn push(to: &Branch, clone: &Path, files: &Files, force: bool) -> Result<Pushed, GitError> {
+pub fn push(to: &Branch, clone: &Path, uploads: &[Upload], message: &str, force: bool) -> Result<Pushed, GitError> {
     let fail = |reason: String| GitError { target: to.target.to_string(), reason };
     let git = Git { dir: clone.to_path_buf() };
     git.open(to.repository).map_err(fail)?;
     let mut attempt = 1;
     loop {
-        match push_once(&git, to, files, force) {
+        match push_once(&git, to, uploads, message, force) {
             Err(Attempt::Moved(said)) if attempt < ATTEMPTS => {
                 tracing::info!("{}: the branch moved meanwhile ({said}); committing again on it", to.target);
                 attempt += 1;
@@ -74,22 +69,16 @@ pub fn push(to: &Branch, clone: &Path, files: &Files, force: bool) -> Result<Pus
 /// Tries of a push whose branch moved meanwhile.
 const ATTEMPTS: usize = 4;
 
-/// What one run publishes to a branch.
-pub struct Files<'a> {
-    pub uploads: &'a [Upload],
-    pub message: &'a str,
-}
-
 enum Attempt {
     /// The branch is not where it was fetched: try again.
     Moved(String),
     Failed(String),
 }
 
-fn push_once(git: &Git, to: &Branch, files: &Files, force: bool) -> Result<Pushed, Attempt> {
+fn push_once(git: &Git, to: &Branch, uploads: &[Upload], message: &str, force: bool) -> Result<Pushed, Attempt> {
     let parent = git.fetch(to.branch).map_err(Attempt::Failed)?;
     let mut blobs = Vec::new();
-    for upload in files.uploads {
+    for upload in uploads {
         blobs.push((in_folder(to.folder, &upload.name), git.hash_object(&upload.path).map_err(Attempt::Failed)?));
     }
     let pushed = git.pushed();
@@ -117,7 +106,7 @@ fn push_once(git: &Git, to: &Branch, files: &Files, force: bool) -> Result<Pushe
         git.remember_pushed(&blobs).map_err(Attempt::Failed)?;
         return Ok(Pushed::Unchanged);
     }
-    let commit = git.commit(&tree, parent.as_deref(), files.message).map_err(Attempt::Failed)?;
+    let commit = git.commit(&tree, parent.as_deref(), message).map_err(Attempt::Failed)?;
     if let Err(said) = git.push(&commit, to.branch) {
         let now = git.remote_head(to.branch).map_err(Attempt::Failed)?;
         return Err(if now != parent { Attempt::Moved(said) } else { Attempt::Failed(said) });
@@ -170,7 +159,8 @@ impl Git {
         if !output.status.success() {
             let said = String::from_utf8_lossy(&output.stderr);
             let said = said.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("no message").trim();
-            return Err(format!("git {} failed: {said}", args.first().unwrap_or(&"")));
+            let name = args.iter().find(|a| !a.starts_with('-')).unwrap_or(&"");
+            return Err(format!("git {name} failed: {said}"));
         }
         Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
     }
@@ -227,7 +217,11 @@ impl Git {
             None => self.run(&["read-tree", "--empty"], true)?,
         };
         for path in gone {
-            self.run(&["update-index", "--force-remove", "--", path], true)?;
+            // `update-index` removes only with a work tree: an empty one, never written to.
+            let empty = self.dir.join("podfeed-no-work-tree");
+            std::fs::create_dir_all(&empty).map_err(|e| format!("cannot create {}: {e}", empty.display()))?;
+            let work_tree = format!("--work-tree={}", empty.display());
+            self.run(&[&work_tree, "update-index", "--force-remove", "--", path], true)?;
         }
         for (path, blob) in blobs {
             self.run(&["update-index", "--add", "--cacheinfo", &format!("100644,{blob},{path}")], true)?;

@@ -24,6 +24,13 @@ pub struct PublishError {
     pub source: std::io::Error,
 }
 
+/// One file of the folder to publish elsewhere: where it is, and its name there (beside the feed).
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub path: PathBuf,
+    pub name: String,
+}
+
 /// Whether a file was replaced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {

@@ -59,13 +59,12 @@ pub struct Written {
 
 /// Writes `objects` (in this order: the main feed last) under the prefix, each unless the
 /// storage has its bytes already from us, each conditionally; then removes the objects podfeed
-/// wrote there before that `stale` says are no longer made. `state` is the file in the cache
-/// that remembers what was written.
+/// wrote there before and no longer writes (split feeds of a year that moved), if they are still
+/// as it wrote them. `state` is the file in the cache that remembers what was written.
 pub async fn publish(
     to: &Bucket<'_>,
     state: &Path,
     objects: &[Object],
-    stale: &(dyn Fn(&str) -> bool + Sync),
     cache_control: &str,
     force: bool,
 ) -> Result<Written, S3Error> {
@@ -73,11 +72,13 @@ pub async fn publish(
     let store = client(to).map_err(fail)?;
     let mut remembered = Remembered::read(state);
     let mut written = Written::default();
+    let mut keys = Vec::new();
     for object in objects {
         let body =
             std::fs::read(&object.path).map_err(|e| fail(format!("cannot read {}: {e}", object.path.display())))?;
         let md5 = hex(&Md5::digest(&body));
         let key = format!("{}{}", to.prefix, object.name);
+        keys.push(key.clone());
         let last = remembered.objects.get(&key);
         if last.is_some_and(|last| last.md5 == md5) && !force {
             continue;
@@ -87,55 +88,74 @@ pub async fn publish(
             Some(last) => PutMode::Update(UpdateVersion { e_tag: Some(last.e_tag.clone()), version: None }),
             None => PutMode::Create,
         };
-        let path = Key::from(key.as_str());
-        let attributes = attributes(object, cache_control);
-        let options = PutOptions { mode: mode.clone(), attributes: attributes.clone(), ..Default::default() };
-        let mut result = store.put_opts(&path, body.clone().into(), options).await;
-        if matches!((&mode, &result), (PutMode::Update(_), Err(object_store::Error::Precondition { .. })))
-            && matches!(store.head(&path).await, Err(object_store::Error::NotFound { .. }))
-        {
-            // Gone since (a bucket emptied or moved): written anew, still only if absent.
-            let options = PutOptions { mode: PutMode::Create, attributes, ..Default::default() };
-            result = store.put_opts(&path, body.into(), options).await;
-        }
-        let e_tag = match result {
-            Ok(put) => match put.e_tag {
-                Some(e_tag) => e_tag,
-                None => store.head(&path).await.ok().and_then(|meta| meta.e_tag).unwrap_or_default(),
-            },
-            Err(object_store::Error::AlreadyExists { .. } | object_store::Error::Precondition { .. }) => {
-                // Already these bytes (a write whose answer was lost): ours. Else someone else's.
-                match same_bytes(&store, &path, &md5).await {
-                    Some(e_tag) => e_tag,
-                    None => {
-                        return Err(fail(format!(
-                            "{key} in {} is not the object podfeed wrote there last (someone else, or another \
-                             machine publishing to the same place, wrote it): left as it is; --force replaces it",
-                            to.bucket
-                        )))
-                    }
-                }
-            }
-            Err(other) => return Err(fail(format!("writing {key} failed: {other}"))),
-        };
+        let put = Put { key: &key, body, md5: &md5, attributes: attributes(object, cache_control) };
+        let e_tag = put.write(&store, mode).await.map_err(|why| match why {
+            Refused::NotOurs => fail(format!(
+                "{key} in {} is not the object podfeed wrote there last (someone else, or another machine \
+                 publishing to the same place, wrote it): left as it is; --force replaces it",
+                to.bucket
+            )),
+            Refused::Failed(e) => fail(format!("writing {key} failed: {e}")),
+        })?;
         remembered.objects.insert(key, WrittenObject { md5, e_tag });
         remembered.write(state).map_err(fail)?;
         written.objects += 1;
     }
-    let gone: Vec<String> = remembered
-        .objects
-        .keys()
-        .filter(|key| key.strip_prefix(to.prefix).is_some_and(stale))
-        .filter(|key| !objects.iter().any(|o| format!("{}{}", to.prefix, o.name) == **key))
-        .cloned()
-        .collect();
+    let gone: Vec<String> = remembered.objects.keys().filter(|key| !keys.contains(key)).cloned().collect();
     for key in gone {
-        store.delete(&Key::from(key.as_str())).await.map_err(|e| fail(format!("removing {key} failed: {e}")))?;
+        let path = Key::from(key.as_str());
+        let still_ours = store.head(&path).await.ok().and_then(|meta| meta.e_tag)
+            == remembered.objects.get(&key).map(|o| o.e_tag.clone());
+        if still_ours {
+            store.delete(&path).await.map_err(|e| fail(format!("removing {key} failed: {e}")))?;
+            written.removed += 1;
+        }
         remembered.objects.remove(&key);
         remembered.write(state).map_err(fail)?;
-        written.removed += 1;
     }
     Ok(written)
+}
+
+/// One object's write.
+struct Put<'a> {
+    key: &'a str,
+    body: Vec<u8>,
+    md5: &'a str,
+    attributes: Attributes,
+}
+
+/// Why an object was not written.
+enum Refused {
+    /// The object there is not the one podfeed wrote last.
+    NotOurs,
+    Failed(object_store::Error),
+}
+
+impl Put<'_> {
+    /// Writes the object in `mode`; its new ETag.
+    async fn write(self, store: &AmazonS3, mode: PutMode) -> Result<String, Refused> {
+        let path = Key::from(self.key);
+        let options = PutOptions { mode: mode.clone(), attributes: self.attributes.clone(), ..Default::default() };
+        let mut result = store.put_opts(&path, self.body.clone().into(), options).await;
+        if matches!((&mode, &result), (PutMode::Update(_), Err(object_store::Error::Precondition { .. })))
+            && matches!(store.head(&path).await, Err(object_store::Error::NotFound { .. }))
+        {
+            // Gone since (a bucket emptied or moved): written anew, still only if absent.
+            let options = PutOptions { mode: PutMode::Create, attributes: self.attributes, ..Default::default() };
+            result = store.put_opts(&path, self.body.into(), options).await;
+        }
+        match result {
+            Ok(put) => match put.e_tag {
+                Some(e_tag) => Ok(e_tag),
+                None => Ok(store.head(&path).await.ok().and_then(|meta| meta.e_tag).unwrap_or_default()),
+            },
+            // Already these bytes (a write whose answer was lost): ours. Else someone else's.
+            Err(object_store::Error::AlreadyExists { .. } | object_store::Error::Precondition { .. }) => {
+                same_bytes(store, &path, self.md5).await.ok_or(Refused::NotOurs)
+            }
+            Err(other) => Err(Refused::Failed(other)),
+        }
+    }
 }
 
 /// The object's ETag, if its bytes have this MD5.

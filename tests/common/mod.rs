@@ -98,6 +98,16 @@ impl Fixture {
     }
 }
 
+/// `demo-2.toml` beside the fixture's recipe: the same show as another machine would have it,
+/// with a title of its own, so its feed's bytes differ; its file name.
+pub fn another_machines_recipe(fixture: &Fixture) -> &'static str {
+    let text = std::fs::read_to_string(fixture.recipe_path()).expect("recipe");
+    let other = text.replacen("title = \"", "title = \"Also ", 1);
+    assert_ne!(other, text, "the demo recipe has a title");
+    std::fs::write(fixture.dir.path().join("demo-2.toml"), other).expect("recipe written");
+    "demo-2.toml"
+}
+
 /// The feed, read by an independent parser (feed-rs).
 pub fn parse_feed(bytes: &[u8]) -> feed_rs::model::Feed {
     feed_rs::parser::parse(bytes).expect("feed-rs parses the feed")
